@@ -1,0 +1,89 @@
+// Finds and imports a model: a built-in name from models/catalog.ts or a path to a .ts file.
+// Every failure becomes a UsageError with one clear line (and a suggestion where one helps).
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ModelDefinition } from '../model/definition.ts';
+import { isModelDefinition } from '../model/definition.ts';
+import { suggest } from '../model/params.ts';
+
+/** A problem with how mmcheck was called or with the model file (exit code 2). */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+interface CatalogEntry {
+  readonly name: string;
+  readonly file: string;
+}
+
+/** The built-in models directory. Located at run time: src/ does not import models/. */
+export const MODELS_DIR = new URL('../../models/', import.meta.url);
+
+/** The built-in catalog (name → file). */
+export async function builtinCatalog(): Promise<readonly CatalogEntry[]> {
+  const mod = (await import(new URL('catalog.ts', MODELS_DIR).href)) as { catalog: readonly CatalogEntry[] };
+  return mod.catalog;
+}
+
+function looksLikePath(spec: string): boolean {
+  return /[\\/]/.test(spec) || /\.(m|c)?[jt]s$/.test(spec);
+}
+
+/** A loaded model file. */
+export interface LoadedModel {
+  readonly def: ModelDefinition;
+  /** Absolute path of the file (workers import it by this path). */
+  readonly file: string;
+  readonly builtin: boolean;
+}
+
+/** Imports a model module and returns its ModelDefinition, or throws a UsageError. */
+export async function importDefinition(file: string, label: string): Promise<ModelDefinition> {
+  let mod: Record<string, unknown>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (e) {
+    throw new UsageError(`model ${label} failed to load: ${compileErrorText(e)}`);
+  }
+  const def = mod.default ?? mod.model;
+  if (!isModelDefinition(def)) {
+    throw new UsageError(`model ${label} has no default export made with defineModel({ name, summary, params, build })`);
+  }
+  return def;
+}
+
+/** The first useful lines of an import error: esbuild's file:line:column message, or the error. */
+function compileErrorText(e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  const located = msg.split('\n').find((l) => /:\d+:\d+: ERROR:/.test(l));
+  if (located) return located.trim().replace(/ERROR:/, 'error:');
+  const first = msg.split('\n').find((l) => l.trim().length > 0) ?? msg;
+  return `${e instanceof Error && e.name !== 'Error' ? e.name + ': ' : ''}${first.trim()}`;
+}
+
+/**
+ * Resolves `spec` (a built-in name or a path) to a model definition.
+ *
+ * @example
+ *   const { def } = await loadModel('kvm');
+ */
+export async function loadModel(spec: string, cwd = process.cwd()): Promise<LoadedModel> {
+  if (looksLikePath(spec)) {
+    const file = resolve(cwd, spec);
+    if (!existsSync(file) || !statSync(file).isFile()) {
+      throw new UsageError(`no model file '${spec}' (looked for ${file})`);
+    }
+    return { def: await importDefinition(file, `'${spec}'`), file, builtin: false };
+  }
+  const catalog = await builtinCatalog();
+  const entry = catalog.find((c) => c.name === spec);
+  if (!entry) {
+    const hint = suggest(spec, catalog.map((c) => c.name));
+    throw new UsageError(
+      `unknown model '${spec}'${hint ? ` (did you mean '${hint}'?)` : ''}; 'mmcheck list' shows the built-in models, or give a path to a .ts model file`,
+    );
+  }
+  const file = new URL(entry.file, MODELS_DIR).pathname;
+  return { def: await importDefinition(file, `'${spec}'`), file, builtin: true };
+}

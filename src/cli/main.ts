@@ -1,0 +1,37 @@
+// The mmcheck command: a commander program whose commands each return an exit code.
+import { Command, CommanderError } from 'commander';
+import { EXIT } from './exit-codes.ts';
+import { registerCheck } from './commands/check.ts';
+import { registerList } from './commands/list.ts';
+
+let exitCode: number = EXIT.HOLDS;
+const setExit = (code: number) => {
+  exitCode = code;
+};
+
+const program = new Command('mmcheck')
+  .description('explicit-state model checker for Linux mmu_notifier patterns')
+  .version('0.1.0')
+  .exitOverride()
+  .showSuggestionAfterError(true)
+  .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `mmcheck: ${s}` : s) });
+
+registerCheck(program, setExit);
+registerList(program, setExit);
+program.addHelpText(
+  'after',
+  '\nExit codes: 0 every property holds · 1 a property is violated · 2 bad usage or bad model · 3 incomplete (a limit was hit) · 130 second Ctrl-C',
+);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (e instanceof CommanderError) {
+    const ok = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help';
+    exitCode = ok ? EXIT.HOLDS : EXIT.USAGE;
+  } else {
+    process.stderr.write(`mmcheck: error: ${(e as Error)?.message ?? String(e)}\n`);
+    exitCode = EXIT.USAGE;
+  }
+}
+process.exitCode = exitCode;

@@ -1,0 +1,278 @@
+// Sequential breadth-first search: the first violation found is at the smallest depth, so
+// its trace is a shortest counterexample.
+//
+// Level by level: the frontier holds the states of depth d (with their seen-set slots);
+// expanding it yields depth d+1. Invariants are checked when a state is first inserted,
+// transition properties on every step, deadlock freedom when a state is expanded. When a
+// violation of depth d+1 is found, the rest of level d is still scanned for deadlocks (which
+// are of depth d, hence shorter) before stopping; ties go to the first found in the fixed
+// order (frontier order, then action order), never to timing.
+import type { Model, Property } from '../model/model.ts';
+import { ModelError, errorText } from '../model/errors.ts';
+import { fingerprintInto } from '../state/fingerprint.ts';
+import { InvalidStateError, validateState } from '../state/validate.ts';
+import { traceTo } from '../trace/reconstruct.ts';
+import type { CheckResult, CheckStats, Limit, Violation } from './result.ts';
+import { collisionProbability } from './result.ts';
+import { ROOT, SeenSet, SeenSetFullError } from './seen-set.ts';
+import { getHeapStatistics } from 'node:v8';
+
+/** Limits and switches of a search. */
+export interface SearchOptions {
+  /** Stop (incomplete) once this many distinct states are stored. */
+  readonly maxStates?: number;
+  /** Do not expand states at this depth (incomplete if any would have had successors). */
+  readonly maxDepth?: number;
+  /** Stop (incomplete) after this many milliseconds. */
+  readonly timeLimitMs?: number;
+  /** Memory budget in bytes for the seen set and the JS heap (default: 80% of the heap limit). */
+  readonly memoryBytes?: number;
+  /** Report every violated property (each at its shortest), not only the first. */
+  readonly allProperties?: boolean;
+  /** Stops the search (incomplete, 'interrupted') when aborted. */
+  readonly signal?: AbortSignal;
+  /** Called every `progressIntervalMs` with the figures so far. */
+  readonly onProgress?: (p: Progress) => void;
+  readonly progressIntervalMs?: number;
+}
+
+/** A progress line's figures. */
+export interface Progress {
+  readonly elapsedMs: number;
+  readonly distinctStates: number;
+  readonly transitions: number;
+  readonly depth: number;
+  readonly frontier: number;
+  readonly statesPerSecond: number;
+}
+
+/** Peak resident set size of this process so far, in bytes. */
+export function peakRss(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
+/** Locates an error raised while computing the successor of `state` by `action`. */
+function locate<S, A>(model: Model<S, A>, state: S, action: A | undefined, e: unknown): ModelError {
+  if (e instanceof ModelError) return e;
+  let where = 'the initial state';
+  if (action !== undefined) {
+    try {
+      where = `the state after step '${model.formatAction(state, action)}'`;
+    } catch {
+      where = 'a successor state';
+    }
+  }
+  if (e instanceof InvalidStateError) return new ModelError({ model: model.name }, `${where}: ${e.message}`, { cause: e });
+  return new ModelError({ model: model.name }, `${where}: ${errorText(e)}`, { cause: e });
+}
+
+/**
+ * Explores every reachable state of `model` breadth-first and checks its properties.
+ *
+ * @example
+ *   const r = await bfs(model, { maxStates: 1e6 });
+ *   if (r.status === 'violated') console.log(r.violation.trace.steps.length);
+ */
+export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {}): Promise<CheckResult> {
+  const t0 = performance.now();
+  const heapLimit = getHeapStatistics().heap_size_limit;
+  const memoryBytes = options.memoryBytes ?? Math.floor(heapLimit * 0.8) + 8 * 2 ** 30;
+  const heapBudget = Math.min(heapLimit * 0.85, memoryBytes);
+  const seen = new SeenSet(1 << 10, Math.max(1 << 20, memoryBytes / 2));
+  const invariants = model.properties.filter((p): p is Extract<Property<S, A>, { kind: 'invariant' }> => p.kind === 'invariant');
+  const transitionProps = model.properties.filter((p): p is Extract<Property<S, A>, { kind: 'transition' }> => p.kind === 'transition');
+  const deadlock = model.properties.find((p): p is Extract<Property<S, A>, { kind: 'deadlock' }> => p.kind === 'deadlock');
+  const propertyNames = model.properties.map((p) => p.name);
+  const violations: Violation[] = [];
+  const violated = new Set<string>();
+  const fp = new Uint32Array(2);
+  let transitions = 0;
+  let depth = 0;
+  let peakFrontier = 0;
+  let limit: Limit | undefined;
+  let limitReason = '';
+  let stopAfterLevel = false;
+  let lastProgress = t0;
+  let lastYield = t0;
+  const progressEvery = options.progressIntervalMs ?? 5000;
+
+  const stats = (): CheckStats => {
+    const elapsedMs = performance.now() - t0;
+    return {
+      distinctStates: seen.size,
+      transitions,
+      depth,
+      elapsedMs,
+      statesPerSecond: elapsedMs > 0 ? (seen.size * 1000) / elapsedMs : 0,
+      peakMemoryBytes: peakRss(),
+      seenSetBytesPerState: seen.size > 0 ? seen.bytes / seen.size : 0,
+      peakFrontier,
+      collisionProbability: collisionProbability(seen.size),
+      workers: 1,
+    };
+  };
+
+  const record = (v: Violation) => {
+    violated.add(v.property);
+    violations.push(v);
+    if (!options.allProperties || violated.size === model.properties.length) stopAfterLevel = true;
+  };
+
+  let frontier: S[] = [];
+  let frontierSlots: number[] = [];
+  let nextStates: S[] = [];
+  let nextSlots: number[] = [];
+
+  const growSeen = () => {
+    const map = seen.grow();
+    for (let i = 0; i < frontierSlots.length; i++) frontierSlots[i] = map[frontierSlots[i]];
+    for (let i = 0; i < nextSlots.length; i++) nextSlots[i] = map[nextSlots[i]];
+    return map;
+  };
+
+  /** Checks limits now and then; sets `limit` when one is hit. */
+  const checkLimits = () => {
+    const now = performance.now();
+    if (options.signal?.aborted) {
+      limit = 'interrupted';
+      limitReason = 'interrupted';
+    } else if (options.timeLimitMs !== undefined && now - t0 > options.timeLimitMs) {
+      limit = 'time-limit';
+      limitReason = `time limit of ${(options.timeLimitMs / 1000).toFixed(1)} s reached`;
+    } else {
+      const heap = process.memoryUsage().heapUsed;
+      if (heap > heapBudget || heap + seen.bytes > memoryBytes) {
+        limit = 'memory';
+        limitReason = `memory budget reached (${mib(heap)} MiB heap + ${mib(seen.bytes)} MiB seen set; budget ${mib(memoryBytes)} MiB)`;
+      }
+    }
+    if (options.onProgress && now - lastProgress >= progressEvery) {
+      lastProgress = now;
+      const elapsedMs = now - t0;
+      options.onProgress({ elapsedMs, distinctStates: seen.size, transitions, depth, frontier: frontier.length + nextStates.length, statesPerSecond: (seen.size * 1000) / elapsedMs });
+    }
+  };
+
+  let current: S | undefined;
+  let currentAction: A | undefined;
+  try {
+    const inits = model.initStates();
+    for (let i = 0; i < inits.length; i++) {
+      const s = inits[i];
+      current = s;
+      validateState(s);
+      fingerprintInto(s, fp);
+      const slot = seen.insert(fp[0], fp[1], ROOT, i);
+      if (slot < 0) continue;
+      for (const inv of invariants) {
+        if (violated.has(inv.name)) continue;
+        const msg = inv.check(s);
+        if (msg !== null) record({ property: inv.name, kind: 'invariant', message: msg, trace: traceTo(model, seen, slot) });
+      }
+      frontier.push(s);
+      frontierSlots.push(slot);
+    }
+    current = undefined;
+
+    while (frontier.length > 0 && !stopAfterLevel && limit === undefined) {
+      peakFrontier = Math.max(peakFrontier, frontier.length);
+      for (let k = 0; k < frontier.length; k++) {
+        const s = frontier[k];
+        const slot = frontierSlots[k];
+        current = s;
+        currentAction = undefined;
+        const acts = model.actions(s);
+        if (acts.length === 0) {
+          if (deadlock && !violated.has(deadlock.name) && !deadlock.isEnd(s)) {
+            record({ property: deadlock.name, kind: 'deadlock', message: `no thread can move: ${deadlock.explain(s)}`, trace: traceTo(model, seen, slot) });
+          }
+          continue;
+        }
+        if (stopAfterLevel) continue; // only deadlocks (depth d) can still beat what was found
+        if (options.maxDepth !== undefined && depth >= options.maxDepth) {
+          limit = 'max-depth';
+          limitReason = `max depth ${options.maxDepth} reached`;
+          continue;
+        }
+        for (let i = 0; i < acts.length; i++) {
+          const a = acts[i];
+          currentAction = a;
+          const s2 = model.next(s, a);
+          transitions++;
+          for (const tp of transitionProps) {
+            if (violated.has(tp.name)) continue;
+            const msg = tp.check(s, a, s2);
+            if (msg !== null) record({ property: tp.name, kind: 'transition', message: msg, trace: traceTo(model, seen, frontierSlots[k], i) });
+          }
+          validateState(s2);
+          fingerprintInto(s2, fp);
+          const ns = seen.insert(fp[0], fp[1], frontierSlots[k], i);
+          if (ns < 0) continue;
+          nextStates.push(s2);
+          nextSlots.push(ns);
+          if (seen.needsGrow) growSeen();
+          for (const inv of invariants) {
+            if (violated.has(inv.name)) continue;
+            const msg = inv.check(s2);
+            if (msg !== null) record({ property: inv.name, kind: 'invariant', message: msg, trace: traceTo(model, seen, nextSlots[nextSlots.length - 1]) });
+          }
+          if (options.maxStates !== undefined && seen.size >= options.maxStates && limit === undefined) {
+            limit = 'max-states';
+            limitReason = `max states ${options.maxStates} reached`;
+          }
+        }
+        if ((k & 1023) === 1023) {
+          checkLimits();
+          // Let signal handlers and timers run (Ctrl-C, progress) without slowing the search.
+          if (performance.now() - lastYield > 50) {
+            await new Promise<void>((r) => setImmediate(r));
+            lastYield = performance.now();
+          }
+        }
+        if (limit !== undefined && limit !== 'max-depth') break;
+      }
+      if (limit === 'max-depth') {
+        // States at the depth bound were not expanded; the part above it was fully checked.
+        break;
+      }
+      if (nextStates.length > 0) depth++;
+      frontier = nextStates;
+      frontierSlots = nextSlots;
+      nextStates = [];
+      nextSlots = [];
+      if (limit === undefined) checkLimits();
+    }
+  } catch (e) {
+    if (e instanceof SeenSetFullError) {
+      limit = 'memory';
+      limitReason = e.message;
+    } else {
+      const err = locate(model, current as S, currentAction, e);
+      const cause = (err.cause as Error | undefined) ?? err;
+      return { status: 'error', model: model.name, stats: stats(), error: { message: err.message, stack: cause.stack } };
+    }
+  }
+
+  // Shortest first; among equal lengths, discovery order (stable sort).
+  violations.sort((a, b) => a.trace.steps.length - b.trace.steps.length);
+  const chosen = options.allProperties ? violations : violations.slice(0, 1);
+  if (chosen.length > 0 && (limit === undefined || !options.allProperties)) {
+    return {
+      status: 'violated',
+      model: model.name,
+      stats: stats(),
+      properties: propertyNames,
+      violation: chosen[0],
+      violations: chosen,
+      stoppedEarly: !options.allProperties || limit !== undefined,
+    };
+  }
+  if (limit !== undefined) {
+    return { status: 'incomplete', model: model.name, stats: stats(), properties: propertyNames, limit, reason: limitReason, violations: chosen };
+  }
+  return { status: 'holds', model: model.name, stats: stats(), properties: propertyNames };
+}
+
+function mib(bytes: number): string {
+  return (bytes / 2 ** 20).toFixed(0);
+}

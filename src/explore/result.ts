@@ -1,0 +1,99 @@
+// Results are values, not exceptions (STYLE.md rule 5): a discriminated union the CLI maps to
+// exit codes and the programmatic API returns as is.
+import type { Change, StepInfo } from '../model/model.ts';
+
+/** Figures of a run, reported with every verdict (SPIN/TLC style). */
+export interface CheckStats {
+  /** Distinct states stored in the seen set. */
+  readonly distinctStates: number;
+  /** Transitions taken (successor states generated, new or not). */
+  readonly transitions: number;
+  /** Greatest number of steps from an initial state to a state explored. */
+  readonly depth: number;
+  readonly elapsedMs: number;
+  /** Distinct states per second. */
+  readonly statesPerSecond: number;
+  /** Peak resident set size of the process, in bytes. */
+  readonly peakMemoryBytes: number;
+  /** Bytes of the seen set per stored state. */
+  readonly seenSetBytesPerState: number;
+  /** Largest BFS level (frontier) held at once. */
+  readonly peakFrontier: number;
+  /** Probability that two distinct states shared a fingerprint (see collisionProbability). */
+  readonly collisionProbability: number;
+  /** Worker threads used. */
+  readonly workers: number;
+}
+
+/** One step of a counterexample, ready to print. */
+export interface TraceStep extends StepInfo {
+  /** 1-based step number. */
+  readonly index: number;
+  /** `formatAction` of the step. */
+  readonly action: string;
+  /** Index of the action in the enabled actions of the state before it (for replay). */
+  readonly actionIndex: number;
+  /** Variables this step changed. */
+  readonly changes: readonly Change[];
+  /** The state after this step (an Immutable value). */
+  readonly state: unknown;
+}
+
+/** A counterexample: the initial state and the steps from it. */
+export interface Trace {
+  /** Index of the initial state among `model.initStates()`. */
+  readonly initIndex: number;
+  readonly initial: unknown;
+  readonly steps: readonly TraceStep[];
+}
+
+/** A property that failed, with the shortest schedule that breaks it. */
+export interface Violation {
+  readonly property: string;
+  readonly kind: 'invariant' | 'transition' | 'deadlock';
+  /** The property's own explanation, with the values that broke it. */
+  readonly message: string;
+  readonly trace: Trace;
+}
+
+/** Which limit ended an incomplete run. */
+export type Limit = 'max-states' | 'max-depth' | 'time-limit' | 'memory' | 'interrupted';
+
+export type CheckResult =
+  | { readonly status: 'holds'; readonly model: string; readonly stats: CheckStats; readonly properties: readonly string[] }
+  | {
+      readonly status: 'violated';
+      readonly model: string;
+      readonly stats: CheckStats;
+      readonly properties: readonly string[];
+      /** The first violation found (shortest). */
+      readonly violation: Violation;
+      /** Every property violated (one, unless `allProperties`). */
+      readonly violations: readonly Violation[];
+      /** True when the search stopped at the first violation, so other properties are unchecked. */
+      readonly stoppedEarly: boolean;
+    }
+  | {
+      readonly status: 'incomplete';
+      readonly model: string;
+      readonly stats: CheckStats;
+      readonly properties: readonly string[];
+      readonly limit: Limit;
+      readonly reason: string;
+      readonly violations: readonly Violation[];
+    }
+  | {
+      readonly status: 'error';
+      readonly model: string;
+      readonly stats: CheckStats;
+      readonly error: { readonly message: string; readonly stack?: string };
+    };
+
+/**
+ * Probability that at least two of `n` distinct states share a 64-bit fingerprint, assuming
+ * uniformly distributed fingerprints (the birthday bound, 1 − e^(−n(n−1)/2^65)); TLC prints
+ * the same kind of estimate. Computed with expm1 so small values keep their precision.
+ */
+export function collisionProbability(n: number): number {
+  return -Math.expm1(-(n * (n - 1)) / 2 ** 65);
+}

@@ -1,0 +1,557 @@
+// The thread DSL: shared state plus threads of labelled atomic steps, compiled to a Model.
+//
+// Each thread has a program counter and Immutable locals. A step has an optional guard
+// (`when`, blocking while false), lock operations (acquire before the effect, release after
+// it), an effect (`do`) returning new shared state and locals, and where to go next
+// (`goto`, default: the next step; 'done' ends the thread). Locks are first class, with
+// owners tracked in the state: a blocked acquire is a false guard. Built-in properties:
+// deadlock freedom and no sleeping under a spinlock. The search never sees the DSL: it sees
+// a Model whose actions are numbers `tid + 256 * choice`.
+import { List, Record as IRecord, is } from 'immutable';
+import type { Change, Model, Property, StepInfo } from './model.ts';
+import { ModelError, errorText } from './errors.ts';
+import { diffValues, formatValue } from '../trace/diff.ts';
+
+/** A spinlock (holding one makes the thread atomic), a sleeping mutex, or a reader/writer semaphore. */
+export type LockKind = 'spinlock' | 'mutex' | 'rwsem';
+
+/** The end of a thread's program: `goto: DONE`. */
+export const DONE = 'done';
+
+/** What a guard or effect sees. */
+export interface StepContext<S, L> {
+  readonly shared: S;
+  readonly local: L;
+  /** Thread index. */
+  readonly tid: number;
+  /** Thread name. */
+  readonly thread: string;
+  /** Whether this thread holds the named lock (exclusively or for read). */
+  holds(lock: string): boolean;
+  /** Whether the named lock is held by anyone. */
+  isLocked(lock: string): boolean;
+}
+
+/** What an effect returns: the parts it changed, and optionally where to go. */
+export interface StepEffect<S, L> {
+  readonly shared?: S;
+  readonly local?: L;
+  readonly goto?: string;
+}
+
+type LockRef<S, L> = string | ((c: StepContext<S, L>) => string);
+type LockRefs<S, L> = LockRef<S, L> | readonly LockRef<S, L>[];
+
+/** One labelled atomic step. */
+export interface Step<S, L, C = unknown> {
+  /** Unique within its thread; shown in traces and used by `goto`. */
+  readonly label: string;
+  /** The kernel (or driver) function this step stands for. */
+  readonly kernel?: string;
+  /** What the step does, in the code's words; shown in traces. */
+  readonly note?: string;
+  /** Locks taken (exclusively) before the effect; the step blocks while one is held. */
+  readonly acquire?: LockRefs<S, L>;
+  /** Reader/writer semaphores taken for read before the effect. */
+  readonly acquireRead?: LockRefs<S, L>;
+  /** Locks released after the effect. */
+  readonly release?: LockRefs<S, L>;
+  /** The step may sleep (mutex_lock, wait_event, GFP_KERNEL allocation, …). */
+  readonly maySleep?: boolean;
+  /** Guard: the step blocks while this is false. */
+  readonly when?: (c: StepContext<S, L>) => boolean;
+  /** Non-deterministic choice: one action per element; the effect receives it. */
+  readonly choose?: (c: StepContext<S, L>) => readonly C[];
+  /** Effect: returns what changed (or nothing). */
+  readonly do?: (c: StepContext<S, L>, choice: C) => StepEffect<S, L> | void;
+  /** Next step's label, or DONE; default the next step in the list (DONE after the last). */
+  readonly goto?: string | ((c: StepContext<S, L>) => string);
+  /** Shared fields read, for partial-order reduction (default: everything). */
+  readonly reads?: readonly string[];
+  /** Shared fields written, for partial-order reduction (default: everything). */
+  readonly writes?: readonly string[];
+}
+
+/** One thread: a name, initial locals and a program. */
+export interface ThreadSpec<S, L = unknown> {
+  readonly name: string;
+  readonly locals?: L;
+  readonly steps: readonly Step<S, L, any>[];
+  /** A daemon thread need not finish (a device that keeps accessing memory). */
+  readonly daemon?: boolean;
+  /** Threads in the same group with the same program are interchangeable (symmetry). */
+  readonly group?: string;
+}
+
+/** A named invariant over the whole state. */
+export interface InvariantSpec<S> {
+  readonly name: string;
+  /** Returns null, or a message naming the values that broke the invariant. */
+  readonly check: (v: StateView<S>) => string | null;
+}
+
+/** Read access to a DSL state, for invariants. */
+export interface StateView<S> {
+  readonly shared: S;
+  /** Locals of thread `tid` (or by name). */
+  local<L = any>(thread: number | string): L;
+  /** The label a thread is at, or DONE. */
+  at(thread: number | string): string;
+  /** Name of the thread holding a lock, or null. */
+  holder(lock: string): string | null;
+  readonly threadNames: readonly string[];
+}
+
+/** The whole model written in the DSL. */
+export interface ThreadModelSpec<S> {
+  readonly name: string;
+  readonly shared: S;
+  readonly locks?: Readonly<Record<string, LockKind>>;
+  readonly threads: readonly ThreadSpec<S, any>[];
+  readonly invariants?: readonly InvariantSpec<S>[];
+  /** Check deadlock freedom (default true). */
+  readonly deadlock?: boolean;
+  /** Check no sleeping under a spinlock (default true). */
+  readonly sleepCheck?: boolean;
+  /** Readable names for changes of shared state (default: the field path). */
+  readonly sharedToJSON?: (s: S) => unknown;
+}
+
+/** Names of the engine's built-in properties. */
+export const DEADLOCK = 'deadlock freedom';
+export const NO_SLEEP_UNDER_SPINLOCK = 'no sleeping under a spinlock';
+
+/** The DSL's state: shared data, program counters, thread locals, lock owners. */
+export interface DslState<S = unknown> {
+  readonly shared: S;
+  readonly pcs: List<number>;
+  readonly locals: List<unknown>;
+  /** Per declared lock: -1 free; ≥0 owner tid; ≤-2 rwsem readers, -(mask+1). */
+  readonly locks: List<number>;
+  get<K extends keyof DslState<S>>(k: K): DslState<S>[K];
+  set<K extends keyof DslState<S>>(k: K, v: DslState<S>[K]): DslState<S>;
+}
+
+const DslStateRecord = IRecord({ shared: null as unknown, pcs: List<number>(), locals: List<unknown>(), locks: List<number>() }, 'DslState');
+
+const FREE = -1;
+const MAX_THREADS = 30; // rwsem reader masks use one bit per thread
+const CHOICE = 256;
+
+interface CompiledStep {
+  readonly spec: Step<any, any, any>;
+  readonly index: number;
+  readonly next: number; // default successor pc
+  /** Lock indices when every lock ref is a plain name (the common case), else null. */
+  readonly acquire: readonly number[] | null;
+  readonly acquireRead: readonly number[] | null;
+  readonly release: readonly number[] | null;
+  /** Whether the step has any lock operation, guard, choice or dynamic lock ref. */
+  readonly dynamic: boolean;
+  /** Known statically to sleep: maySleep, or a static acquire of a mutex/rwsem. */
+  readonly sleeps: boolean;
+}
+
+interface CompiledThread {
+  readonly name: string;
+  readonly steps: readonly CompiledStep[];
+  readonly byLabel: ReadonlyMap<string, number>;
+  readonly daemon: boolean;
+}
+
+function asArray<T>(r: T | readonly T[] | undefined): readonly T[] {
+  return r === undefined ? [] : Array.isArray(r) ? (r as readonly T[]) : [r as T];
+}
+
+/**
+ * Compiles a thread-DSL specification into a Model.
+ *
+ * @example
+ *   threadModel({
+ *     name: 'counter', shared: 0, locks: { l: 'spinlock' },
+ *     threads: [0, 1].map((i) => ({ name: `t${i}`, steps: [
+ *       { label: 'inc', acquire: 'l', release: 'l', do: (c) => ({ shared: c.shared + 1 }) },
+ *     ] })),
+ *     invariants: [{ name: 'small', check: (v) => (v.shared <= 2 ? null : `${v.shared} > 2`) }],
+ *   });
+ */
+export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, number> {
+  if (spec.threads.length === 0) throw new ModelError({ model: spec.name }, 'a model needs at least one thread');
+  if (spec.threads.length > MAX_THREADS) throw new ModelError({ model: spec.name }, `at most ${MAX_THREADS} threads are supported`);
+  const lockNames = Object.keys(spec.locks ?? {});
+  const lockKinds = lockNames.map((n) => spec.locks![n]);
+  const lockIndex = new Map(lockNames.map((n, i) => [n, i] as const));
+  const threadNames = spec.threads.map((t) => t.name);
+  const threadIndex = new Map(threadNames.map((n, i) => [n, i] as const));
+  if (threadIndex.size !== threadNames.length) throw new ModelError({ model: spec.name }, 'thread names must be unique');
+
+  const staticLocks = (r: LockRefs<any, any> | undefined, t: string, label: string): number[] | null => {
+    const arr = asArray(r);
+    if (arr.some((x) => typeof x !== 'string')) return null;
+    return arr.map((x) => {
+      const i = lockIndex.get(x as string);
+      if (i === undefined) throw new ModelError({ model: spec.name, thread: t, step: label }, `lock '${String(x)}' is not declared in 'locks'`);
+      return i;
+    });
+  };
+
+  const threads: CompiledThread[] = spec.threads.map((t) => {
+    const byLabel = new Map<string, number>();
+    t.steps.forEach((s, i) => {
+      if (s.label === DONE) throw new ModelError({ model: spec.name, thread: t.name }, `'${DONE}' is reserved and cannot label a step`);
+      if (byLabel.has(s.label)) throw new ModelError({ model: spec.name, thread: t.name, step: s.label }, 'duplicate step label');
+      byLabel.set(s.label, i);
+    });
+    for (const s of t.steps) {
+      if (typeof s.goto === 'string' && s.goto !== DONE && !byLabel.has(s.goto)) {
+        throw new ModelError({ model: spec.name, thread: t.name, step: s.label }, `goto '${s.goto}' names no step of this thread`);
+      }
+    }
+    return {
+      name: t.name,
+      daemon: t.daemon ?? false,
+      byLabel,
+      steps: t.steps.map((s, i) => {
+        const acquire = staticLocks(s.acquire, t.name, s.label);
+        const acquireRead = staticLocks(s.acquireRead, t.name, s.label);
+        const release = staticLocks(s.release, t.name, s.label);
+        for (const li of acquireRead ?? []) {
+          if (lockKinds[li] !== 'rwsem') {
+            throw new ModelError({ model: spec.name, thread: t.name, step: s.label }, `acquireRead needs an rwsem, '${lockNames[li]}' is a ${lockKinds[li]}`);
+          }
+        }
+        const sleepingLock = [...(acquire ?? []), ...(acquireRead ?? [])].some((li) => lockKinds[li] !== 'spinlock');
+        return {
+          spec: s,
+          index: i,
+          next: i + 1,
+          acquire,
+          acquireRead,
+          release,
+          dynamic: acquire === null || acquireRead === null || release === null,
+          sleeps: (s.maySleep ?? false) || sleepingLock,
+        };
+      }),
+    };
+  });
+
+  const where = (tid: number, pc?: number) => ({
+    model: spec.name,
+    thread: threads[tid].name,
+    step: pc !== undefined && pc < threads[tid].steps.length ? threads[tid].steps[pc].spec.label : undefined,
+  });
+
+  const lockId = (name: string, tid: number, pc: number): number => {
+    const i = lockIndex.get(name);
+    if (i === undefined) throw new ModelError(where(tid, pc), `lock '${name}' is not declared in 'locks'`);
+    return i;
+  };
+
+  const holdsIdx = (locks: List<number>, i: number, tid: number): boolean => {
+    const v = locks.get(i)!;
+    if (v === tid) return true;
+    return v <= -2 && ((-(v + 1)) & (1 << tid)) !== 0;
+  };
+
+  /** What guards and effects see (a class, so no closures are made per step). */
+  class Ctx implements StepContext<S, any> {
+    constructor(
+      readonly shared: S,
+      readonly local: any,
+      readonly tid: number,
+      private readonly locks: List<number>,
+      private readonly pc: number,
+    ) {}
+    get thread(): string {
+      return threads[this.tid].name;
+    }
+    holds(lock: string): boolean {
+      return holdsIdx(this.locks, lockId(lock, this.tid, this.pc), this.tid);
+    }
+    isLocked(lock: string): boolean {
+      return this.locks.get(lockId(lock, this.tid, this.pc)) !== FREE;
+    }
+    with(shared: S, local: any): Ctx {
+      return new Ctx(shared, local, this.tid, this.locks, this.pc);
+    }
+  }
+
+  const ctxOf = (s: DslState<S>, tid: number, locks: List<number> = s.locks): Ctx =>
+    new Ctx(s.shared, s.locals.get(tid), tid, locks, s.pcs.get(tid)!);
+
+  /** Lock indices of a step's refs: precompiled, or evaluated against the context. */
+  const lockIds = (pre: readonly number[] | null, r: LockRefs<any, any> | undefined, c: Ctx): readonly number[] => {
+    if (pre !== null) return pre;
+    return asArray(r).map((x) => lockId(typeof x === 'function' ? runUser(c.tid, c['pc'], 'lock name', x, c) : x, c.tid, c['pc']));
+  };
+
+  /** Runs user code, turning a throw into a located ModelError. */
+  function runUser<T>(tid: number, pc: number, what: string, fn: (c: Ctx, choice?: any) => T, c: Ctx, choice?: unknown): T {
+    try {
+      return fn(c, choice);
+    } catch (e) {
+      if (e instanceof ModelError) throw e;
+      throw new ModelError(where(tid, pc), `${what} threw: ${errorText(e)}`, { cause: e });
+    }
+  }
+
+  const holderText = (v: number): string => {
+    if (v >= 0) return threads[v].name;
+    const mask = -(v + 1);
+    return threads.filter((_, i) => mask & (1 << i)).map((t) => t.name).join(', ') + ' for read';
+  };
+
+  /** True when thread `tid` can take its next step (fast path of blockedBy). */
+  const canRun = (s: DslState<S>, tid: number): boolean => {
+    const pc = s.pcs.get(tid)!;
+    const t = threads[tid];
+    if (pc >= t.steps.length) return false;
+    const cs = t.steps[pc];
+    const step = cs.spec;
+    if (!cs.dynamic && step.when === undefined) {
+      if (cs.acquire !== null) for (const li of cs.acquire) if (s.locks.get(li) !== FREE) return false;
+      if (cs.acquireRead !== null) for (const li of cs.acquireRead) if (s.locks.get(li)! >= 0) return false;
+      return true;
+    }
+    return blockedBy(s, tid) === null;
+  };
+
+  /** Why thread `tid` cannot take its step, or null when it can. */
+  const blockedBy = (s: DslState<S>, tid: number): string | null => {
+    const pc = s.pcs.get(tid)!;
+    const t = threads[tid];
+    if (pc >= t.steps.length) return 'finished';
+    const cs = t.steps[pc];
+    const step = cs.spec;
+    const c = ctxOf(s, tid);
+    for (const li of lockIds(cs.acquire, step.acquire, c)) {
+      const v = s.locks.get(li)!;
+      if (v !== FREE) return `waits for ${lockNames[li]} (held by ${holderText(v)})`;
+    }
+    for (const li of lockIds(cs.acquireRead, step.acquireRead, c)) {
+      if (lockKinds[li] !== 'rwsem') throw new ModelError(where(tid, pc), `acquireRead needs an rwsem, '${lockNames[li]}' is a ${lockKinds[li]}`);
+      const v = s.locks.get(li)!;
+      if (v >= 0) return `waits for ${lockNames[li]} (held for write by ${threads[v].name})`;
+    }
+    if (step.when && !runUser(tid, pc, 'guard', step.when, c)) return 'waits (guard false)';
+    return null;
+  };
+
+  const locksHeldBy = (locks: List<number>, tid: number): string[] => {
+    const out: string[] = [];
+    for (let i = 0; i < lockNames.length; i++) if (holdsIdx(locks, i, tid)) out.push(lockNames[i]);
+    return out;
+  };
+
+  const initial: DslState<S> = DslStateRecord({
+    shared: spec.shared,
+    pcs: List(threads.map(() => 0)),
+    locals: List(spec.threads.map((t) => (t.locals === undefined ? null : t.locals))),
+    locks: List(lockNames.map(() => FREE)),
+  }) as unknown as DslState<S>;
+
+  const actions = (s: DslState<S>): number[] => {
+    const out: number[] = [];
+    for (let tid = 0; tid < threads.length; tid++) {
+      if (!canRun(s, tid)) continue;
+      const pc = s.pcs.get(tid)!;
+      const step = threads[tid].steps[pc].spec;
+      if (step.choose) {
+        const n = runUser(tid, pc, 'choose', step.choose, ctxOf(s, tid)).length;
+        if (n > CHOICE) throw new ModelError(where(tid, pc), `choose returned ${n} options; at most ${CHOICE}`);
+        for (let k = 0; k < n; k++) out.push(tid + CHOICE * k);
+      } else {
+        out.push(tid);
+      }
+    }
+    return out;
+  };
+
+  const next = (s: DslState<S>, action: number): DslState<S> => {
+    const tid = action % CHOICE;
+    const choiceIdx = (action - tid) / CHOICE;
+    const pc = s.pcs.get(tid)!;
+    const t = threads[tid];
+    if (pc >= t.steps.length) throw new ModelError(where(tid), 'action for a finished thread');
+    const cstep = t.steps[pc];
+    const step = cstep.spec;
+    const c0 = ctxOf(s, tid);
+    let locks = s.locks;
+    for (const li of lockIds(cstep.acquire, step.acquire, c0)) locks = locks.set(li, tid);
+    for (const li of lockIds(cstep.acquireRead, step.acquireRead, c0)) {
+      const v = locks.get(li)!;
+      const mask = v === FREE ? 0 : -(v + 1);
+      locks = locks.set(li, -((mask | (1 << tid)) + 1));
+    }
+    const c1 = locks === s.locks ? c0 : ctxOf(s, tid, locks);
+    const choice = step.choose ? runUser(tid, pc, 'choose', step.choose, c0)[choiceIdx] : undefined;
+    const eff = step.do ? runUser(tid, pc, 'effect', step.do, c1, choice) : undefined;
+    if (eff !== undefined && (typeof eff !== 'object' || eff === null)) {
+      throw new ModelError(where(tid, pc), `effect must return { shared?, local?, goto? } or nothing, got ${eff === null ? 'null' : typeof eff}`);
+    }
+    const shared = eff && eff.shared !== undefined ? (eff.shared as S) : s.shared;
+    const local = eff && 'local' in eff ? eff.local : c0.local;
+    for (const li of lockIds(cstep.release, step.release, c0)) {
+      const v = locks.get(li)!;
+      if (v === tid) locks = locks.set(li, FREE);
+      else if (v <= -2 && (-(v + 1)) & (1 << tid)) {
+        const mask = -(v + 1) & ~(1 << tid);
+        locks = locks.set(li, mask === 0 ? FREE : -(mask + 1));
+      } else throw new ModelError(where(tid, pc), `releases ${lockNames[li]}, which it does not hold`);
+    }
+    let target: string | undefined = eff ? eff.goto : undefined;
+    if (target === undefined && step.goto !== undefined) {
+      target = typeof step.goto === 'function' ? runUser(tid, pc, 'goto', step.goto, c1.with(shared, local)) : step.goto;
+    }
+    let nextPc = cstep.next;
+    if (target !== undefined) {
+      if (target === DONE) nextPc = t.steps.length;
+      else {
+        const j = t.byLabel.get(target);
+        if (j === undefined) throw new ModelError(where(tid, pc), `goto '${target}' names no step of this thread`);
+        nextPc = j;
+      }
+    }
+    if (nextPc >= t.steps.length) {
+      const still = locksHeldBy(locks, tid);
+      if (still.length) throw new ModelError(where(tid, pc), `thread ends holding ${still.join(', ')}`);
+    }
+    let out = s as DslState<S>;
+    if (shared !== s.shared) out = out.set('shared', shared);
+    if (local !== c0.local) out = out.set('locals', s.locals.set(tid, local));
+    out = out.set('pcs', s.pcs.set(tid, nextPc));
+    if (locks !== s.locks) out = out.set('locks', locks);
+    return out;
+  };
+
+  const labelAt = (s: DslState<S>, tid: number): string => {
+    const pc = s.pcs.get(tid)!;
+    return pc >= threads[tid].steps.length ? DONE : threads[tid].steps[pc].spec.label;
+  };
+
+  const tidOf = (x: number | string): number => {
+    if (typeof x === 'number') return x;
+    const i = threadIndex.get(x);
+    if (i === undefined) throw new Error(`no thread named '${x}'`);
+    return i;
+  };
+
+  const view = (s: DslState<S>): StateView<S> => ({
+    shared: s.shared,
+    local: (x) => s.locals.get(tidOf(x)) as any,
+    at: (x) => labelAt(s, tidOf(x)),
+    holder: (lock) => {
+      const i = lockIndex.get(lock);
+      if (i === undefined) throw new Error(`lock '${lock}' is not declared`);
+      const v = s.locks.get(i)!;
+      return v === FREE ? null : holderText(v);
+    },
+    threadNames,
+  });
+
+  const properties: Property<DslState<S>, number>[] = [];
+  for (const inv of spec.invariants ?? []) {
+    properties.push({
+      kind: 'invariant',
+      name: inv.name,
+      check: (s) => {
+        try {
+          return inv.check(view(s));
+        } catch (e) {
+          throw new ModelError({ model: spec.name }, `invariant '${inv.name}' threw: ${errorText(e)}`, { cause: e });
+        }
+      },
+    });
+  }
+  if (spec.sleepCheck ?? true) {
+    properties.push({
+      kind: 'transition',
+      name: NO_SLEEP_UNDER_SPINLOCK,
+      check: (s, action) => {
+        const tid = action % CHOICE;
+        const pc = s.pcs.get(tid)!;
+        const cs = threads[tid].steps[pc];
+        if (!cs.sleeps && !cs.dynamic) return null;
+        let held: string[] | null = null;
+        for (let i = 0; i < lockNames.length; i++) {
+          if (lockKinds[i] === 'spinlock' && holdsIdx(s.locks, i, tid)) (held ??= []).push(lockNames[i]);
+        }
+        if (held === null) return null;
+        const step = cs.spec;
+        const c = ctxOf(s, tid);
+        const sleepsOn = [...lockIds(cs.acquire, step.acquire, c), ...lockIds(cs.acquireRead, step.acquireRead, c)]
+          .filter((li) => lockKinds[li] !== 'spinlock')
+          .map((li) => lockNames[li]);
+        if (!step.maySleep && sleepsOn.length === 0) return null;
+        const how = step.maySleep ? 'may sleep' : `takes ${sleepsOn.join(', ')} (may sleep)`;
+        return `${threads[tid].name} at '${step.label}'${step.kernel ? ` (${step.kernel})` : ''} ${how} while holding spinlock ${held.join(', ')}`;
+      },
+    });
+  }
+  if (spec.deadlock ?? true) {
+    properties.push({
+      kind: 'deadlock',
+      name: DEADLOCK,
+      isEnd: (s) => threads.every((t, tid) => t.daemon || s.pcs.get(tid)! >= t.steps.length),
+      explain: (s) =>
+        threads
+          .map((t, tid) => ({ t, tid, why: blockedBy(s, tid) }))
+          .filter((x) => x.why !== 'finished' && !(x.t.daemon && x.why === null))
+          .map((x) => `${x.t.name} at '${labelAt(s, x.tid)}' ${x.why}`)
+          .join('; '),
+    });
+  }
+
+  const describeStep = (s: DslState<S>, action: number, n: DslState<S>): StepInfo => {
+    const tid = action % CHOICE;
+    const pc = s.pcs.get(tid)!;
+    const step = threads[tid].steps[pc].spec;
+    let label = step.label;
+    if (step.choose) {
+      const choice = runUser(tid, pc, 'choose', step.choose, ctxOf(s, tid))[(action - tid) / CHOICE];
+      label += `(${formatValue(choice)})`;
+    }
+    return { actor: threads[tid].name, label, kernel: step.kernel, locksHeld: locksHeldBy(n.locks, tid), note: step.note };
+  };
+
+  const diff = (a: DslState<S>, b: DslState<S>): Change[] => {
+    const out: Change[] = [];
+    diffValues(a.shared, b.shared, '', out);
+    for (let tid = 0; tid < threads.length; tid++) {
+      const la = a.locals.get(tid);
+      const lb = b.locals.get(tid);
+      if (!is(la, lb)) diffValues(la, lb, threads[tid].name + '.', out);
+    }
+    for (let i = 0; i < lockNames.length; i++) {
+      const va = a.locks.get(i)!;
+      const vb = b.locks.get(i)!;
+      if (va !== vb) out.push({ path: lockNames[i], before: va === FREE ? 'free' : holderText(va), after: vb === FREE ? 'free' : holderText(vb) });
+    }
+    return out;
+  };
+
+  const toJSON = (s: DslState<S>) => ({
+    shared: spec.sharedToJSON ? spec.sharedToJSON(s.shared) : toPlain(s.shared),
+    threads: Object.fromEntries(threads.map((t, tid) => [t.name, { at: labelAt(s, tid), locals: toPlain(s.locals.get(tid)) }])),
+    locks: Object.fromEntries(lockNames.map((n, i) => [n, s.locks.get(i) === FREE ? null : holderText(s.locks.get(i)!)])),
+  });
+
+  return {
+    name: spec.name,
+    initStates: () => [initial],
+    actions,
+    next,
+    properties,
+    formatAction: (s, a) => {
+      const tid = a % CHOICE;
+      return `${threads[tid].name}: ${labelAt(s, tid)}`;
+    },
+    describeStep,
+    diff,
+    toJSON,
+  };
+}
+
+function toPlain(v: unknown): unknown {
+  return v !== null && typeof v === 'object' && 'toJS' in (v as object) ? (v as { toJS(): unknown }).toJS() : v;
+}

@@ -1,0 +1,75 @@
+// The Model interface: the one small contract every search strategy drives (after Stateright).
+//
+// The thread DSL (dsl.ts) compiles to it; the search never sees the DSL. A model is pure and
+// deterministic: `next` returns a new Immutable value, and `actions` lists the enabled
+// actions of a state in a fixed order that never depends on hash iteration order, because a
+// counterexample is stored as action indices and rebuilt by replaying them.
+
+/** A named property checked on every reachable state (or transition). */
+export type Property<S, A = unknown> =
+  | {
+      readonly kind: 'invariant';
+      readonly name: string;
+      /** Returns null when the state is fine, or a message saying what broke and with which values. */
+      readonly check: (state: S) => string | null;
+    }
+  | {
+      readonly kind: 'transition';
+      readonly name: string;
+      /** Checked on every step taken; returns null or a message (e.g. "slept under ptl"). */
+      readonly check: (state: S, action: A, next: S) => string | null;
+    }
+  | {
+      readonly kind: 'deadlock';
+      readonly name: string;
+      /** A state without enabled actions is a deadlock unless it is an accepted end state. */
+      readonly isEnd: (state: S) => boolean;
+      /** Explains a deadlocked state (which threads wait for what). */
+      readonly explain: (state: S) => string;
+    };
+
+/** What a trace shows about one step: for the DSL, thread, label, kernel function, locks. */
+export interface StepInfo {
+  /** Who acted (a thread name), if the model has threads. */
+  readonly actor?: string;
+  /** The step's label within its thread. */
+  readonly label: string;
+  /** The kernel function this step stands for, e.g. `try_to_unmap_one`. */
+  readonly kernel?: string;
+  /** Locks the actor holds after the step. */
+  readonly locksHeld?: readonly string[];
+  /** A free-text note (the step's comment). */
+  readonly note?: string;
+}
+
+/** One changed variable between two states, with readable names. */
+export interface Change {
+  readonly path: string;
+  readonly before: string;
+  readonly after: string;
+}
+
+/**
+ * A transition system with named properties.
+ *
+ * @typeParam S - the state: an Immutable value (validated by the engine)
+ * @typeParam A - an action: a small primitive (a number for the DSL)
+ */
+export interface Model<S = unknown, A = unknown> {
+  readonly name: string;
+  /** Initial states, in a fixed order. */
+  initStates(): readonly S[];
+  /** The enabled actions of `state`, in a fixed order. */
+  actions(state: S): readonly A[];
+  /** The successor of `state` under `action` (must be deterministic). */
+  next(state: S, action: A): S;
+  readonly properties: readonly Property<S, A>[];
+  /** A short one-line name for an action, e.g. `fault0: map`. */
+  formatAction(state: S, action: A): string;
+  /** Richer step information for traces. */
+  describeStep?(state: S, action: A, next: S): StepInfo;
+  /** The variables that changed between two states, named for a reader. */
+  diff?(before: S, after: S): readonly Change[];
+  /** A state as plain JSON (for JSON traces). */
+  toJSON?(state: S): unknown;
+}

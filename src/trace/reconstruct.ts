@@ -1,0 +1,94 @@
+// Rebuilds a counterexample from the seen set: walk parent slots back to an initial state,
+// then replay forward, checking at every step that the model reproduces the fingerprint
+// recorded during the search (as TLC does). A mismatch means the model is not deterministic.
+import type { Model } from '../model/model.ts';
+import { ModelError } from '../model/errors.ts';
+import { fingerprintInto } from '../state/fingerprint.ts';
+import type { Trace, TraceStep } from '../explore/result.ts';
+import { ROOT, type SeenSet } from '../explore/seen-set.ts';
+
+/** Action indices from an initial state to `slot`, with the slots along the way. */
+export function pathTo(seen: SeenSet, slot: number): { initIndex: number; actions: number[]; slots: number[] } {
+  const actions: number[] = [];
+  const slots: number[] = [];
+  let s = slot;
+  while (seen.parentOf(s) !== ROOT) {
+    actions.push(seen.actionOf(s));
+    slots.push(s);
+    s = seen.parentOf(s);
+  }
+  actions.reverse();
+  slots.reverse();
+  return { initIndex: seen.actionOf(s), actions, slots: [s, ...slots] };
+}
+
+/**
+ * Replays `actions` (indices into each state's enabled actions) from initial state
+ * `initIndex`. When `expected` is given (one fingerprint pair per state, initial state
+ * first), each replayed state must match it.
+ */
+export function replay<S, A>(
+  model: Model<S, A>,
+  initIndex: number,
+  actions: readonly number[],
+  expected?: (i: number, out: Uint32Array) => boolean,
+): Trace {
+  const inits = model.initStates();
+  const initial = inits[initIndex];
+  if (initial === undefined) throw new ModelError({ model: model.name }, `replay: no initial state #${initIndex} (the model has ${inits.length})`);
+  const fp = new Uint32Array(2);
+  const want = new Uint32Array(2);
+  const check = (i: number, state: S, what: string) => {
+    if (!expected || !expected(i, want)) return;
+    fingerprintInto(state, fp);
+    if (fp[0] !== want[0] || fp[1] !== want[1]) {
+      throw new ModelError(
+        { model: model.name },
+        `the model is not deterministic: replaying ${what} gave a different state than during the search (a step or initStates() depends on something outside the state)`,
+      );
+    }
+  };
+  check(0, initial, 'the initial state');
+  const steps: TraceStep[] = [];
+  let state: S = initial;
+  for (let k = 0; k < actions.length; k++) {
+    const enabled = model.actions(state);
+    const ai = actions[k];
+    if (ai >= enabled.length) {
+      throw new ModelError(
+        { model: model.name },
+        `the model is not deterministic: at step ${k + 1} of the replay only ${enabled.length} actions are enabled, the search took #${ai} (actions() must list enabled actions in a fixed order)`,
+      );
+    }
+    const action = enabled[ai];
+    const next = model.next(state, action);
+    const info = model.describeStep ? model.describeStep(state, action, next) : { label: model.formatAction(state, action) };
+    steps.push({
+      ...info,
+      index: k + 1,
+      action: model.formatAction(state, action),
+      actionIndex: ai,
+      changes: model.diff ? model.diff(state, next) : [],
+      state: next,
+    });
+    check(k + 1, next, `step ${k + 1} (${model.formatAction(state, action)})`);
+    state = next as S;
+  }
+  return { initIndex, initial, steps };
+}
+
+/**
+ * The trace to the state in `slot`, plus one more action when a transition property failed
+ * on the way out of it.
+ */
+export function traceTo<S, A>(model: Model<S, A>, seen: SeenSet, slot: number, extraAction?: number): Trace {
+  const path = pathTo(seen, slot);
+  const actions = extraAction === undefined ? path.actions : [...path.actions, extraAction];
+  return replay(model, path.initIndex, actions, (i, out) => {
+    // The extra transition's target may not be stored under this parent: not checked.
+    if (i >= path.slots.length) return false;
+    out[0] = seen.hiOf(path.slots[i]);
+    out[1] = seen.loOf(path.slots[i]);
+    return true;
+  });
+}

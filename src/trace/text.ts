@@ -1,0 +1,92 @@
+// Text rendering of results: the counterexample a kernel developer reads, step by step, and
+// the SPIN/TLC-style summary of figures.
+import type { CheckResult, CheckStats, Trace, Violation } from '../explore/result.ts';
+
+/** ANSI styling, or none (colour only on a TTY). */
+export interface Style {
+  bold(s: string): string;
+  dim(s: string): string;
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  cyan(s: string): string;
+}
+
+const wrap = (open: number, close: number) => (s: string) => `\x1b[${open}m${s}\x1b[${close}m`;
+export const ANSI: Style = { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), cyan: wrap(36, 39) };
+const id = (s: string) => s;
+export const PLAIN: Style = { bold: id, dim: id, red: id, green: id, yellow: id, cyan: id };
+
+/** 1234567 → "1,234,567" */
+export function count(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s : s + ' '.repeat(n - s.length);
+}
+
+/** A trace as numbered steps: thread, label, kernel function, locks held, then the changes. */
+export function renderTrace(trace: Trace, style: Style = PLAIN): string {
+  const lines: string[] = [];
+  const actorW = Math.max(6, ...trace.steps.map((s) => (s.actor ?? '').length));
+  const labelW = Math.max(5, ...trace.steps.map((s) => s.label.length));
+  const numW = String(trace.steps.length).length;
+  for (const s of trace.steps) {
+    const kernel = s.kernel ? style.cyan(s.kernel) : '';
+    const locks = s.locksHeld && s.locksHeld.length ? style.yellow(`[holds ${s.locksHeld.join(', ')}]`) : '';
+    const head = `${String(s.index).padStart(numW)}. ${style.bold(pad(s.actor ?? '', actorW))}  ${pad(s.label, labelW)}  ${[kernel, locks].filter(Boolean).join('  ')}`;
+    lines.push(head.trimEnd());
+    const indent = ' '.repeat(numW + 2 + 4);
+    if (s.note) lines.push(indent + style.dim(s.note));
+    for (const c of s.changes) lines.push(`${indent}${c.path}: ${c.before} → ${style.bold(c.after)}`);
+  }
+  return lines.join('\n');
+}
+
+/** The whole report of one violation: the trace and the property that failed. */
+export function renderViolation(v: Violation, style: Style = PLAIN): string {
+  const n = v.trace.steps.length;
+  const parts = [
+    style.bold(`Counterexample for '${v.property}': ${n} step${n === 1 ? '' : 's'}`),
+    n > 0 ? renderTrace(v.trace, style) : '   (the initial state)',
+    `${style.red(style.bold('violated:'))} ${v.property}: ${v.message}`,
+  ];
+  return parts.join('\n');
+}
+
+/** Seconds with a sensible precision. */
+export function seconds(ms: number): string {
+  return ms < 10_000 ? (ms / 1000).toFixed(2) : (ms / 1000).toFixed(1);
+}
+
+/** The figures of a run, one fact a line. */
+export function renderStats(st: CheckStats): string {
+  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+  return [
+    `${count(st.distinctStates)} distinct states, ${count(st.transitions)} transitions, depth ${st.depth}`,
+    `${seconds(st.elapsedMs)} s, ${count(st.statesPerSecond)} states/s, peak memory ${mib(st.peakMemoryBytes)} MiB, seen set ${st.seenSetBytesPerState.toFixed(1)} B/state, ${st.workers} worker${st.workers === 1 ? '' : 's'}`,
+    `fingerprint collision probability: ${st.collisionProbability.toExponential(1)} (birthday bound over ${count(st.distinctStates)} 64-bit fingerprints)`,
+  ].join('\n');
+}
+
+/** Verdict line plus figures, printed at the end of every run. */
+export function renderSummary(r: CheckResult, style: Style = PLAIN): string {
+  switch (r.status) {
+    case 'holds':
+      return `${style.green(style.bold('holds'))}: ${r.model}: every property holds (${r.properties.join('; ')})\n${renderStats(r.stats)}`;
+    case 'violated': {
+      const names = r.violations.map((v) => `'${v.property}'`).join(', ');
+      const more = r.stoppedEarly ? ' (search stopped at the first violation; --all-properties checks the rest)' : '';
+      return `${style.red(style.bold('violated'))}: ${r.model}: ${names}${more}\n${renderStats(r.stats)}`;
+    }
+    case 'incomplete': {
+      const found = r.violations.length
+        ? `violated so far: ${r.violations.map((v) => `'${v.property}'`).join(', ')}; the other properties hold in what was explored`
+        : 'no violation in what was explored';
+      return `${style.yellow(style.bold('incomplete'))}: ${r.model}: ${r.reason}; ${found}\n${renderStats(r.stats)}`;
+    }
+    case 'error':
+      return `${style.red(style.bold('error'))}: ${r.error.message}`;
+  }
+}

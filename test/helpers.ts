@@ -1,0 +1,32 @@
+// Small shared helpers for tests: tiny DSL models with hand-checkable state spaces.
+import { threadModel, type Step } from '../src/index.ts';
+
+/** n threads, each with `steps` no-op steps and no shared state: (steps+1)^n states. */
+export function independentThreads(n: number, steps: number) {
+  return threadModel<number>({
+    name: `independent-${n}x${steps}`,
+    shared: 0,
+    threads: Array.from({ length: n }, (_, i) => ({
+      name: `t${i}`,
+      steps: Array.from({ length: steps }, (_, k): Step<number, null> => ({ label: `s${k}` })),
+    })),
+  });
+}
+
+/** Two threads each: lock l; counter++ (critical section); unlock l. */
+export function lockedCounter() {
+  return threadModel<number>({
+    name: 'locked-counter',
+    shared: 0,
+    locks: { l: 'spinlock' },
+    threads: [0, 1].map((i) => ({
+      name: `t${i}`,
+      steps: [
+        { label: 'lock', acquire: 'l' },
+        { label: 'inc', do: (c: { shared: number }) => ({ shared: c.shared + 1 }) },
+        { label: 'unlock', release: 'l' },
+      ],
+    })),
+    invariants: [{ name: 'at most 2', check: (v) => (v.shared <= 2 ? null : `counter is ${v.shared}`) }],
+  });
+}
