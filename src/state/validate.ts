@@ -3,7 +3,7 @@
 // A plain object, an array, a function, `undefined`, NaN, a Symbol, a BigInt or a class
 // instance inside a state would make fingerprints meaningless (mutable, or without a
 // canonical form), so the first state that holds one is rejected with the path to it.
-import { isImmutable, isMap, isOrdered, isRecord, isSet, isStack } from 'immutable';
+import { isImmutable, isMap, isOrdered, isRecord, isSeq, isSet, isStack } from 'immutable';
 
 /** Why a value cannot be part of a state, and where it was found. */
 export class InvalidStateError extends Error {
@@ -68,8 +68,9 @@ function check(v: unknown): Bad | null {
       return Number.isNaN(v) ? new Bad('', describe(v)) : null;
     case 'object': {
       if (v === null || (v as Marked).__mmValid) return null;
+      if (isSeq(v)) return new Bad('', 'a lazy Seq (call .toList() or .toMap())');
       if (!isImmutable(v) || !(isRecord(v) || isMap(v) || isSet(v) || isOrdered(v) || isStack(v))) {
-        return new Bad('', isImmutable(v) ? 'a lazy Seq (call .toList() or .toMap())' : describe(v));
+        return new Bad('', describe(v));
       }
       let bad: Bad | null = null;
       if (isRecord(v)) {
@@ -114,5 +115,5 @@ function check(v: unknown): Bad | null {
  */
 export function validateState(v: unknown, path = ''): void {
   const bad = check(v);
-  if (bad) throw new InvalidStateError(path + bad.path, bad.found);
+  if (bad) throw new InvalidStateError((path + bad.path).replace(/^\./, ''), bad.found);
 }

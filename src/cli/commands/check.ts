@@ -48,8 +48,9 @@ export function exitCodeOf(r: CheckResult): number {
 /** Runs a check as the CLI does and returns the exit code. */
 export async function runCheck(spec: string, flags: CheckFlags): Promise<number> {
   const debug = flags.debug ?? false;
-  const out = styleFor(process.stdout, flags.color);
-  const err = styleFor(process.stderr, flags.color);
+  const colour = flags.color === false ? false : undefined; // commander sets color: true unless --no-color
+  const out = styleFor(process.stdout, colour);
+  const err = styleFor(process.stderr, colour);
   let loaded;
   let model;
   let params: Record<string, string>;

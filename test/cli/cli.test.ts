@@ -1,0 +1,90 @@
+// End-to-end tests of the mmcheck command: verdicts, exit codes, and one-line errors.
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function mmcheck(...args: string[]) {
+  const r = spawnSync(process.execPath, ['bin/mmcheck.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const hasStack = (s: string) => /^\s+at .+:\d+:\d+\)?$/m.test(s);
+
+describe('mmcheck check', () => {
+  it('range-start-only: exit 1 with a numbered trace ending in the use-after-free', () => {
+    const r = mmcheck('check', 'range-start-only');
+    expect(r.code).toBe(1);
+    const steps = r.out.split('\n').filter((l) => /^\s*\d+\. /.test(l));
+    expect(steps.length).toBeGreaterThan(0);
+    expect(steps.length).toBeLessThanOrEqual(12);
+    expect(steps[0]).toMatch(/^\s*1\. reclaim\s+range_start\s+invalidate_range_start/);
+    expect(r.out).toMatch(/violated: no use-after-free: spte\[0\] still maps page 0, which was freed/);
+    expect(r.out).toMatch(/distinct states, \d+ transitions, depth \d+/);
+  });
+
+  it('kvm: exit 0 with state counts and the collision probability', () => {
+    const r = mmcheck('check', 'kvm');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^holds: kvm: every property holds/m);
+    expect(r.out).toMatch(/[\d,]+ distinct states, [\d,]+ transitions, depth \d+/);
+    expect(r.out).toMatch(/fingerprint collision probability: \d\.\de-\d+/);
+  });
+
+  it('--max-states: exit 3, incomplete, says which limit', () => {
+    const r = mmcheck('check', 'kvm', '--max-states', '20');
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^incomplete: kvm: max states 20 reached/m);
+  });
+
+  it('unknown built-in: exit 2 with a suggestion, no stack', () => {
+    const r = mmcheck('check', 'kvn');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/mmcheck: error: unknown model 'kvn' \(did you mean 'kvm'\?\)/);
+    expect(hasStack(r.err)).toBe(false);
+  });
+
+  it('missing model file: exit 2', () => {
+    const r = mmcheck('check', 'no/such/model.ts');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/no model file 'no\/such\/model.ts'/);
+  });
+
+  it('unknown parameter: exit 2 with the known ones', () => {
+    const r = mmcheck('check', 'kvm', '-p', 'fault=3');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown parameter 'fault' for model 'kvm' \(did you mean 'faults'\?\); known: addresses, faults, attempts/);
+  });
+
+  it('a step that throws: one line naming model, thread and step; stack only with --debug', () => {
+    const r = mmcheck('check', 'test/fixtures/throwing-step.ts');
+    expect(r.code).toBe(2);
+    expect(r.err.trim()).toBe("mmcheck: error: model 'throwing-step', thread 'driver', step 'map': effect threw: RangeError: spte index out of range");
+    const d = mmcheck('check', 'test/fixtures/throwing-step.ts', '--debug');
+    expect(d.code).toBe(2);
+    expect(hasStack(d.err)).toBe(true);
+  });
+
+  it('a model that does not compile: exit 2 with the file:line:column', () => {
+    const r = mmcheck('check', 'test/fixtures/syntax-error.ts');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/model 'test\/fixtures\/syntax-error.ts' failed to load: .*syntax-error.ts:4:\d+: error: /);
+    expect(hasStack(r.err)).toBe(false);
+  });
+
+  it('an unknown option: exit 2', () => {
+    const r = mmcheck('check', 'kvm', '--frobnicate');
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/unknown option '--frobnicate'/);
+  });
+});
+
+describe('mmcheck list', () => {
+  it('lists the built-in models with their expected verdicts', () => {
+    const r = mmcheck('list');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^range-start-only\s+.+\n\s+expected: no use-after-free: violated/m);
+    expect(r.out).toMatch(/^kvm\s+.+\n\s+expected: no use-after-free: holds/m);
+  });
+});
