@@ -15,6 +15,7 @@ import { traceTo } from '../trace/reconstruct.ts';
 import type { CheckResult, CheckStats, Limit, Violation } from './result.ts';
 import { collisionProbability } from './result.ts';
 import { ROOT, SeenSet, SeenSetFullError } from './seen-set.ts';
+import { checkDeterminism, DETERMINISM_SAMPLE } from './determinism.ts';
 import { getHeapStatistics } from 'node:v8';
 
 /** Limits and switches of a search. */
@@ -77,7 +78,9 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
   const t0 = performance.now();
   const heapLimit = getHeapStatistics().heap_size_limit;
   const memoryBytes = options.memoryBytes ?? Math.floor(heapLimit * 0.8) + 8 * 2 ** 30;
-  const heapBudget = Math.min(heapLimit * 0.85, memoryBytes);
+  // The heap limit includes the young generation, which the old space cannot use: keep a
+  // margin below it, so a search that explodes stops cleanly instead of dying of OOM.
+  const heapBudget = Math.min(heapLimit * 0.8, heapLimit - 64 * 2 ** 20, memoryBytes);
   const seen = new SeenSet(1 << 10, Math.max(1 << 20, memoryBytes / 2));
   const invariants = model.properties.filter((p): p is Extract<Property<S, A>, { kind: 'invariant' }> => p.kind === 'invariant');
   const transitionProps = model.properties.filter((p): p is Extract<Property<S, A>, { kind: 'transition' }> => p.kind === 'transition');
@@ -87,6 +90,7 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
   const violated = new Set<string>();
   const fp = new Uint32Array(2);
   let transitions = 0;
+  let expanded = 0;
   let depth = 0;
   let peakFrontier = 0;
   let limit: Limit | undefined;
@@ -140,10 +144,13 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
       limit = 'time-limit';
       limitReason = `time limit of ${(options.timeLimitMs / 1000).toFixed(1)} s reached`;
     } else {
-      const heap = process.memoryUsage().heapUsed;
-      if (heap > heapBudget || heap + seen.bytes > memoryBytes) {
+      const heap = getHeapStatistics().used_heap_size;
+      if (heap > heapBudget) {
         limit = 'memory';
-        limitReason = `memory budget reached (${mib(heap)} MiB heap + ${mib(seen.bytes)} MiB seen set; budget ${mib(memoryBytes)} MiB)`;
+        limitReason = `memory budget reached: JS heap at ${mib(heap)} of ${mib(heapBudget)} MiB (raise with --memory or node --max-old-space-size)`;
+      } else if (heap + seen.bytes > memoryBytes) {
+        limit = 'memory';
+        limitReason = `memory budget reached: ${mib(heap)} MiB heap + ${mib(seen.bytes)} MiB seen set > ${mib(memoryBytes)} MiB (--memory)`;
       }
     }
     if (options.onProgress && now - lastProgress >= progressEvery) {
@@ -182,6 +189,7 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
         current = s;
         currentAction = undefined;
         const acts = model.actions(s);
+        if (expanded++ < DETERMINISM_SAMPLE) checkDeterminism(model, s, acts);
         if (acts.length === 0) {
           if (deadlock && !violated.has(deadlock.name) && !deadlock.isEnd(s)) {
             record({ property: deadlock.name, kind: 'deadlock', message: `no thread can move: ${deadlock.explain(s)}`, trace: traceTo(model, seen, slot) });
@@ -221,7 +229,7 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
             limitReason = `max states ${options.maxStates} reached`;
           }
         }
-        if ((k & 1023) === 1023) {
+        if ((k & 255) === 255) {
           checkLimits();
           // Let signal handlers and timers run (Ctrl-C, progress) without slowing the search.
           if (performance.now() - lastYield > 50) {

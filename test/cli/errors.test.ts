@@ -1,0 +1,160 @@
+// One test per row of the README's "Errors" table: every bad input gets a clear one-line
+// error and a documented exit code, never a JavaScript stack trace (unless --debug).
+import { describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { collisionProbability } from '../../src/explore/result.ts';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function mmcheck(args: string[], nodeFlags: string[] = []) {
+  const r = spawnSync(process.execPath, [...nodeFlags, 'bin/mmcheck.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const hasStack = (s: string) => /^\s+at .+:\d+:\d+\)?$/m.test(s);
+
+describe('bad states', () => {
+  it.each([
+    ['plain', 'shared.spte holds a plain object (use Record or Map)'],
+    ['array', 'shared.spte holds an array (use List)'],
+    ['function', 'shared.spte holds a function (pfn)'],
+    ['undefined', 'shared.spte holds undefined'],
+    ['nan', 'shared.spte holds NaN'],
+  ])('a state holding %s: exit 2, the step and the path named', (kind, what) => {
+    const r = mmcheck(['check', 'test/fixtures/bad-states.ts', '-p', `kind=${kind}`]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`mmcheck: error: model 'bad-states': the state after step 'driver: map': ${what}`);
+    expect(hasStack(r.err)).toBe(false);
+  });
+});
+
+describe('non-determinism', () => {
+  it('a step that depends on something outside the state', () => {
+    const r = mmcheck(['check', 'test/fixtures/nondeterministic.ts', '-p', 'kind=step']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/step 'add 1' is not deterministic: two runs from the same state gave different states/);
+  });
+
+  it('actions enumerated in a varying order', () => {
+    const r = mmcheck(['check', 'test/fixtures/nondeterministic.ts', '-p', 'kind=order']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/actions are enumerated in a non-deterministic order: \[add 1, add 2\] then \[add 2, add 1\]/);
+  });
+});
+
+describe('parameters', () => {
+  it('ill-typed value: exit 2', () => {
+    const r = mmcheck(['check', 'kvm', '-p', 'faults=two']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/parameter 'faults' of model 'kvm' must be an integer, got 'two'/);
+  });
+  it('out of range: exit 2', () => {
+    const r = mmcheck(['check', 'kvm', '-p', 'faults=0']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/parameter 'faults' of model 'kvm' must be ≥ 1, got 0/);
+  });
+  it('not name=value: exit 2', () => {
+    const r = mmcheck(['check', 'kvm', '-p', 'faults']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--param expects name=value, got 'faults'/);
+  });
+});
+
+describe('limits end the run as incomplete (exit 3) with the figures so far', () => {
+  it('--time-limit', () => {
+    const r = mmcheck(['check', 'test/fixtures/unbounded.ts', '--time-limit', '1']);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^incomplete: unbounded: time limit of 1\.0 s reached; no violation in what was explored$/m);
+    expect(r.out).toMatch(/[\d,]+ distinct states, [\d,]+ transitions/);
+  });
+
+  it('--max-depth', () => {
+    const r = mmcheck(['check', 'test/fixtures/unbounded.ts', '--max-depth', '5']);
+    expect(r.code).toBe(3);
+    // Depth ≤ 5 of three counters: the (a, b, c) with a + b + c ≤ 5, C(8,3) = 56 states.
+    expect(r.out).toMatch(/^incomplete: unbounded: max depth 5 reached/m);
+    expect(r.out).toMatch(/^56 distinct states/m);
+  });
+
+  it('--memory', () => {
+    const r = mmcheck(['check', 'test/fixtures/unbounded.ts', '-p', 'shape=history', '--memory', '200', '--time-limit', '120']);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^incomplete: unbounded: memory budget reached/m);
+  });
+
+  it('an exploding model in a small heap stops before running out of memory', () => {
+    const r = mmcheck(['check', 'test/fixtures/unbounded.ts', '-p', 'shape=history', '--time-limit', '120'], ['--max-old-space-size=160']);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^incomplete: unbounded: memory budget reached/m);
+    expect(r.err).not.toMatch(/heap out of memory/i);
+  });
+});
+
+describe('signals', () => {
+  function runAndSignal(signals: NodeJS.Signals[]): Promise<{ code: number | null; out: string }> {
+    return new Promise((resolve) => {
+      const child = spawn(process.execPath, ['bin/mmcheck.js', 'check', 'test/fixtures/unbounded.ts', '--time-limit', '60', '--progress', '1'], {
+        cwd: root,
+        env: { ...process.env, NO_COLOR: '1' },
+      });
+      let out = '';
+      let sent = false;
+      child.stdout.on('data', (d) => (out += d));
+      // Signal once the search is under way (its first progress line), not after a guess.
+      child.stderr.on('data', (d) => {
+        if (!sent && String(d).includes('progress:')) {
+          sent = true;
+          for (const s of signals) child.kill(s);
+        }
+      });
+      child.on('close', (code) => resolve({ code, out }));
+    });
+  }
+
+  it('SIGINT: figures so far, verdict incomplete, exit 3', async () => {
+    const r = await runAndSignal(['SIGINT']);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^incomplete: unbounded: interrupted/m);
+    expect(r.out).toMatch(/[\d,]+ distinct states/);
+  });
+
+  it('SIGTERM: the same as SIGINT', async () => {
+    const r = await runAndSignal(['SIGTERM']);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^incomplete: unbounded: interrupted/m);
+  });
+
+  it('a second signal exits at once with 130', async () => {
+    // Two SIGINTs sent back to back coalesce into one (POSIX signals are not queued), so the
+    // second is a SIGTERM: any second stop request ends the run at once.
+    const r = await runAndSignal(['SIGINT', 'SIGTERM']);
+    expect(r.code).toBe(130);
+  });
+});
+
+describe('fingerprint collision probability', () => {
+  it('is the birthday bound 1 − exp(−n(n−1)/2^65)', () => {
+    // n = 2^32 states: n(n−1)/2^65 ≈ 1/2, so the probability is 1 − e^(−1/2) ≈ 0.3935.
+    expect(collisionProbability(2 ** 32)).toBeCloseTo(1 - Math.exp(-0.5), 6);
+    // Small n: ≈ n²/2^65, kept precise by expm1 (1e6 states → 2.71e-8).
+    expect(collisionProbability(1e6) / ((1e6 * (1e6 - 1)) / 2 ** 65)).toBeCloseTo(1, 7);
+    expect(collisionProbability(1)).toBe(0);
+  });
+
+  it('is printed with every holds verdict', () => {
+    const r = mmcheck(['check', 'kvm']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/fingerprint collision probability: 3\.1e-16 \(birthday bound over 107 64-bit fingerprints\)/);
+  });
+});
+
+describe('determinism of the output', () => {
+  it('the same run twice prints the same, apart from timings', () => {
+    const strip = (s: string) => s.replace(/^[\d.]+ s, .*$/m, '<timings>');
+    const a = mmcheck(['check', 'range-start-only', '--all-properties']);
+    const b = mmcheck(['check', 'range-start-only', '--all-properties']);
+    expect(a.code).toBe(1);
+    expect(strip(a.out)).toBe(strip(b.out));
+  });
+});
