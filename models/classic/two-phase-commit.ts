@@ -53,13 +53,20 @@ const TwoPhaseState = Record<TwoPhaseFields>({ rmState: List(), tmState: 'init',
 /** An action: `kind + KINDS * rm` (rm is 0 for the TM's own actions). */
 export type TwoPhaseAction = number;
 
-/** Action kinds, in TPNext's order. */
+// Action kinds, in TPNext's order (an action is `kind + KINDS * rm`).
+/** TMCommit: the TM commits once every RM has prepared. */
 export const TM_COMMIT = 0;
+/** TMAbort: the TM aborts spontaneously. */
 export const TM_ABORT = 1;
+/** TMRcvPrepared(rm): the TM records rm's Prepared message. */
 export const TM_RCV_PREPARED = 2;
+/** RMPrepare(rm): rm prepares and sends Prepared. */
 export const RM_PREPARE = 3;
+/** RMChooseToAbort(rm): a working rm aborts on its own. */
 export const RM_CHOOSE_TO_ABORT = 4;
+/** RMRcvCommitMsg(rm): rm obeys the TM's Commit. */
 export const RM_RCV_COMMIT_MSG = 5;
+/** RMRcvAbortMsg(rm): rm obeys the TM's Abort. */
 export const RM_RCV_ABORT_MSG = 6;
 const KINDS = 8;
 const KIND_NAMES = ['TMCommit', 'TMAbort', 'TMRcvPrepared', 'RMPrepare', 'RMChooseToAbort', 'RMRcvCommitMsg', 'RMRcvAbortMsg'];
@@ -71,6 +78,7 @@ export const TC_CONSISTENT = 'TCConsistent';
 
 /** Which TM the model runs. */
 export type TwoPhaseVariant = 'two-phase' | 'eager-commit';
+/** Variants, the spec's own first. */
 export const TWO_PHASE_VARIANTS = ['two-phase', 'eager-commit'] as const;
 
 const RM_STATES: readonly string[] = ['working', 'prepared', 'committed', 'aborted'];
@@ -89,6 +97,7 @@ export function rmName(rm: number): string {
  */
 export function twoPhaseCommit(rms: number, variant: TwoPhaseVariant): Model<TwoPhaseState, TwoPhaseAction> {
   const eager = variant === 'eager-commit';
+  const prepared = Array.from({ length: rms }, (_, rm) => preparedMsg(rm));
 
   const actions = (s: TwoPhaseState): TwoPhaseAction[] => {
     const out: TwoPhaseAction[] = [];
@@ -99,7 +108,7 @@ export function twoPhaseCommit(rms: number, variant: TwoPhaseVariant): Model<Two
     const abortSent = s.msgs.has(ABORT);
     for (let rm = 0; rm < rms; rm++) {
       const base = KINDS * rm;
-      if (tmInit && s.msgs.has(preparedMsg(rm))) out.push(base + TM_RCV_PREPARED);
+      if (tmInit && s.msgs.has(prepared[rm])) out.push(base + TM_RCV_PREPARED);
       const working = s.rmState.get(rm) === 'working';
       if (working) out.push(base + RM_PREPARE, base + RM_CHOOSE_TO_ABORT);
       if (commitSent) out.push(base + RM_RCV_COMMIT_MSG);
@@ -118,7 +127,7 @@ export function twoPhaseCommit(rms: number, variant: TwoPhaseVariant): Model<Two
       case TM_RCV_PREPARED:
         return s.set('tmPrepared', s.tmPrepared.add(rm));
       case RM_PREPARE:
-        return s.merge({ rmState: s.rmState.set(rm, 'prepared'), msgs: s.msgs.add(preparedMsg(rm)) });
+        return s.merge({ rmState: s.rmState.set(rm, 'prepared'), msgs: s.msgs.add(prepared[rm]) });
       case RM_CHOOSE_TO_ABORT:
         return s.set('rmState', s.rmState.set(rm, 'aborted'));
       case RM_RCV_COMMIT_MSG:
