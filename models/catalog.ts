@@ -1,6 +1,8 @@
 // The built-in models, by name: what `mmcheck list` shows and `mmcheck check NAME` loads.
 // Paths are relative to this file; each file's default export is a ModelDefinition.
 
+import { classicCatalog } from './classic/catalog.ts';
+
 export interface CatalogEntry {
   readonly name: string;
   readonly file: string;
@@ -9,4 +11,5 @@ export interface CatalogEntry {
 export const catalog: readonly CatalogEntry[] = [
   { name: 'range-start-only', file: 'drivers/range-start-only.ts' },
   { name: 'kvm', file: 'drivers/kvm.ts' },
+  ...classicCatalog,
 ];
