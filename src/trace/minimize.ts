@@ -9,11 +9,12 @@
 // kept at its BFS depth: on a shortest path every state is at its BFS depth, since reaching
 // it earlier would give a shorter violation. Deterministic: ties go to the first node in
 // expansion order, never to timing or hash order.
-import type { Model, Property } from '../model/model.ts';
+import type { Model } from '../model/model.ts';
 import type { Trace, Violation } from '../explore/result.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
 import { replay } from './reconstruct.ts';
 import { preempts } from './preemption.ts';
+import { violationAt } from './violation-at.ts';
 
 /** Limits of the preemption search. */
 export interface MinimizeOptions {
@@ -48,18 +49,6 @@ interface SearchNode<S> {
   parent: SearchNode<S> | null;
   /** Index of the action among the parent state's enabled actions (or the init index at the root). */
   actionIndex: number;
-}
-
-/** The property's message if `state` (reached from `prev` by `action`) violates it, else null. */
-function violationAt<S, A>(model: Model<S, A>, p: Property<S, A>, prev: S, action: A, state: S): string | null {
-  switch (p.kind) {
-    case 'invariant':
-      return p.check(state);
-    case 'transition':
-      return p.check(prev, action, state);
-    case 'deadlock':
-      return model.actions(state).length === 0 && !p.isEnd(state) ? `no thread can move: ${p.explain(state)}` : null;
-  }
 }
 
 /**
