@@ -33,10 +33,10 @@ table.trace { border-collapse: separate; border-spacing: 0; width: 100%; table-l
 .trace th.num, .trace td.num { width: 3em; text-align: right; color: #777; }
 .trace th.changes { width: 34%; }
 td.lane { border-left: 1px dashed #d0d0d0; }
-td.lane.idle::before { content: ""; display: block; margin: 0 auto; width: 2px; min-height: 1.2em; background: #e2e2e2; }
-td.lane.locked { background: var(--lock); box-shadow: inset 3px 0 0 var(--lockedge); }
-td.lane.act { background: var(--act); box-shadow: inset 3px 0 0 var(--actedge); }
-td.lane.act.locked { background: linear-gradient(90deg, var(--act) 0 80%, var(--lock) 80%); }
+td.lane.idle { background-image: linear-gradient(#d4d4d4, #d4d4d4); background-repeat: no-repeat; background-position: center; background-size: 2px 100%; }
+td.lane.act { background-color: var(--act); box-shadow: inset 3px 0 0 var(--actedge); }
+td.lane.locked { background-color: var(--lock); }
+td.lane.idle.locked { box-shadow: inset 3px 0 0 var(--lockedge); }
 td.lane.preempt { box-shadow: inset 3px 0 0 var(--bad); }
 .label { font-weight: 600; }
 .kernel { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 12px; color: #0a5c7a; }

@@ -7,8 +7,9 @@
 // length L, over nodes (state, last actor), keeping per node the fewest preemptions so far
 // and the first parent (in the fixed expansion order) that achieved them. A state is only
 // kept at its BFS depth: on a shortest path every state is at its BFS depth, since reaching
-// it earlier would give a shorter violation. Deterministic: ties go to the first node in
-// expansion order, never to timing or hash order.
+// it earlier would give a shorter violation. Deterministic: each level is expanded cheapest
+// first, and ties go to the node whose cost was reached first in that fixed order, never to
+// timing or hash order.
 import type { Model } from '../model/model.ts';
 import type { Trace, Violation } from '../explore/result.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
@@ -93,7 +94,9 @@ export function minimizePreemptions<S, A>(model: Model<S, A>, violation: Violati
   for (let d = 0; d < length && best === null; d++) {
     const nextLayer = new Map<string, SearchNode<S>>();
     const last = d + 1 === length;
-    for (const node of layer.values()) {
+    // Cheapest first; among equals, the order in which their cost was reached (stable sort).
+    const ordered = [...layer.values()].sort((x, y) => x.cost - y.cost);
+    for (const node of ordered) {
       const s = node.state;
       const enabled = model.actions(s);
       for (let i = 0; i < enabled.length; i++) {
@@ -121,9 +124,12 @@ export function minimizePreemptions<S, A>(model: Model<S, A>, violation: Violati
             return { status: 'unchanged', violation, reason: `more than ${maxNodes.toLocaleString('en-US')} (state, thread) nodes; kept the BFS trace` };
           }
         } else if (cost < old.cost) {
+          // Re-inserted, so the node sits where its cheaper path was found.
+          nextLayer.delete(nk);
           old.cost = cost;
           old.parent = node;
           old.actionIndex = i;
+          nextLayer.set(nk, old);
         }
       }
     }

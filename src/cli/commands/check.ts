@@ -87,8 +87,8 @@ function writeOutput(flag: string, file: string, text: string): void {
 /** Runs a check as the CLI does and returns the exit code. */
 export async function runCheck(spec: string, flags: CheckFlags): Promise<number> {
   const debug = flags.debug ?? false;
-  const out = styleFor(process.stdout, flags.color);
-  const err = styleFor(process.stderr, flags.color);
+  const out = styleFor(process.stdout, flags.color === false ? false : undefined);
+  const err = styleFor(process.stderr, flags.color === false ? false : undefined);
   let loaded;
   let model;
   let params: Record<string, unknown>;

@@ -58,7 +58,7 @@ function readTraceFile(file: string): TraceFile {
 /** Runs a replay as the CLI does and returns the exit code. */
 export async function runReplay(file: string, flags: ReplayFlags): Promise<number> {
   const debug = flags.debug ?? false;
-  const out = styleFor(process.stdout, flags.color);
+  const out = styleFor(process.stdout, flags.color === false ? false : undefined);
   let violation: JsonViolation;
   let model;
   let json: TraceFile;
