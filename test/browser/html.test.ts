@@ -71,7 +71,7 @@ describe.skipIf(missing.length > 0)('HTML trace page in headless Chromium', () =
       await page.goto(pathToFileURL(file).href);
 
       // Lanes: one per thread, left to right in order of first step.
-      const lanes = await page.locator('th.lane-header').allTextContents();
+      const lanes: string[] = await page.locator('th.lane-header').allTextContents();
       expect(lanes).toEqual(['reclaim', 'fault0']);
       const boxes = await Promise.all(lanes.map((_, i) => page.locator('th.lane-header').nth(i).boundingBox()));
       expect(boxes[0].width).toBeGreaterThan(100);
