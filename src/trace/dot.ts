@@ -22,6 +22,23 @@ function quote(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
+function clip(s: string, n: number): string {
+  return s.length <= n ? s : s.slice(0, n - 1) + '…';
+}
+
+/**
+ * A short node label: for thread-DSL states (plain JSON {shared, threads: {name: {at}}, locks})
+ * where each thread is and the shared data; otherwise the state's JSON, clipped.
+ */
+function nodeLabel(plain: unknown): string {
+  const p = plain as { shared?: unknown; threads?: Record<string, { at?: unknown }> } | null;
+  if (p && typeof p === 'object' && p.threads && typeof p.threads === 'object') {
+    const at = Object.entries(p.threads).map(([name, t]) => `${name}@${String(t?.at)}`);
+    return `${at.join(' ')}\n${clip(JSON.stringify(p.shared) ?? '', 60)}`;
+  }
+  return clip(JSON.stringify(plain) ?? String(plain), 60);
+}
+
 /**
  * Explores `model` and renders its state graph, or refuses when it has more than `limit`
  * states. States on `highlight` (a counterexample) and their edges are drawn bold red.
@@ -96,7 +113,9 @@ export function stateGraphDot<S, A>(model: Model<S, A>, options: { limit?: numbe
   states.forEach((s, i) => {
     const broken = invariants.filter((p) => p.check(s) !== null).map((p) => p.name);
     if (deadlock && model.actions(s).length === 0 && !deadlock.isEnd(s)) broken.push(deadlock.name);
-    const attrs = [`label=${quote(`s${i}${broken.length ? `\nviolates: ${broken.join(', ')}` : ''}`)}`, `tooltip=${quote(JSON.stringify(plainState(model, s)))}`];
+    const plain = plainState(model, s);
+    const label = `s${i}: ${nodeLabel(plain)}${broken.length ? `\nviolates: ${broken.join(', ')}` : ''}`;
+    const attrs = [`label=${quote(label)}`, `tooltip=${quote(JSON.stringify(plain))}`];
     if (broken.length) attrs.push('fillcolor="#ffd6d6"', 'color="#c00000"');
     else if (i < initCount) attrs.push('fillcolor="#d8ecff"');
     if (onPath.has(i)) attrs.push('penwidth=2.5');
