@@ -79,10 +79,14 @@ export function traceToJSON(model: Model<any, any> | undefined, t: Trace) {
   };
 }
 
+/** The ITF variable naming the step that led to a state (Quint's model-based-testing name). */
+export const ITF_ACTION = 'mbt::actionTaken';
+
 /**
  * A trace in the Informal Trace Format (ITF, ADR-015 of Apalache). Each state's variables
  * are the top-level fields of the model's plain-JSON state (a state that is not an object
- * becomes the variable `state`), plus `action`: the step that led to it ('init' first).
+ * becomes the variable `state`), plus `mbt::actionTaken`: the step that led to it ('init'
+ * first), as Quint writes it.
  * Deviations from strict ITF: JSON null may appear (ITF has no null), and integers are
  * plain JSON numbers (ITF allows that within ±2^53).
  */
@@ -93,8 +97,8 @@ export function traceToITF(model: Model<any, any> | undefined, t: Trace, descrip
   };
   const first = asVars(t.initial);
   const states = [
-    { '#meta': { index: 0 }, ...first, action: 'init' },
-    ...t.steps.map((s) => ({ '#meta': { index: s.index }, ...asVars(s.state), action: s.action })),
+    { '#meta': { index: 0 }, ...first, [ITF_ACTION]: 'init' },
+    ...t.steps.map((s) => ({ '#meta': { index: s.index }, ...asVars(s.state), [ITF_ACTION]: s.action })),
   ];
   return {
     '#meta': {
@@ -103,7 +107,7 @@ export function traceToITF(model: Model<any, any> | undefined, t: Trace, descrip
       source: 'mmcheck',
       description,
     },
-    vars: [...Object.keys(first), 'action'],
+    vars: [...Object.keys(first), ITF_ACTION],
     states,
   };
 }

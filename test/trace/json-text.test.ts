@@ -33,11 +33,11 @@ describe('JSON trace', () => {
     const { model, r } = await minimized();
     const itf = (resultToJSON(r, { model }) as any).violations[0].itf;
     expect(itf['#meta']).toMatchObject({ format: 'ITF', source: 'mmcheck' });
-    expect(itf.vars).toEqual(['shared', 'threads', 'locks', 'action']);
+    expect(itf.vars).toEqual(['shared', 'threads', 'locks', 'mbt::actionTaken']);
     expect(itf.states).toHaveLength(11);
     expect(itf.states.map((s: any) => s['#meta'].index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(itf.states[0].action).toBe('init');
-    expect(itf.states[10]).toMatchObject({ action: 'reclaim: free_page', threads: { reclaim: { at: 'done' }, fault0: { at: 'done' } } });
+    expect(itf.states[0]['mbt::actionTaken']).toBe('init');
+    expect(itf.states[10]).toMatchObject({ 'mbt::actionTaken': 'reclaim: free_page', threads: { reclaim: { at: 'done' }, fault0: { at: 'done' } } });
     for (const s of itf.states) for (const v of itf.vars) expect(s).toHaveProperty(v);
   });
 });
