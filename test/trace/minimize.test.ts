@@ -101,3 +101,30 @@ describe('minimizePreemptions', () => {
     expect(m.violation).toBe(v);
   });
 });
+
+describe('minimizePreemptions on a transition property', () => {
+  it('finds the sleeping step under a spinlock with no preemption, and replay confirms it', async () => {
+    const { threadModel } = await import('../../src/model/dsl.ts');
+    const { resultToJSON } = await import('../../src/trace/json.ts');
+    const { confirmTrace } = await import('../../src/trace/confirm.ts');
+    // t0: spin_lock(s); <other thread may run>; kmalloc(GFP_KERNEL) (may sleep) — a bug on
+    // any schedule; t1 only moves first in BFS order ties. The shortest trace is 2 steps.
+    const model = threadModel<number>({
+      name: 'sleep-under-spinlock',
+      shared: 0,
+      locks: { s: 'spinlock' },
+      threads: [
+        { name: 'noise', steps: [{ label: 'tick', do: (c: { shared: number }) => ({ shared: c.shared + 1 }) }] },
+        { name: 'alloc', steps: [{ label: 'spin_lock', acquire: 's' }, { label: 'kmalloc', maySleep: true, release: 's' }] },
+      ],
+    });
+    const r = await bfs(model);
+    if (r.status !== 'violated') throw new Error('expected a violation');
+    expect(r.violation.kind).toBe('transition');
+    const m = minimizePreemptions(model, r.violation);
+    expect(m.violation.trace.steps.length).toBe(2);
+    expect(m.violation.trace.preemptions).toBe(0);
+    const json = JSON.parse(JSON.stringify(resultToJSON({ ...r, violation: m.violation, violations: [m.violation] }, { model })));
+    expect(confirmTrace(model, json.violations[0]).status).toBe('confirmed');
+  });
+});
