@@ -17,6 +17,10 @@ import { replay } from './reconstruct.ts';
 import { preempts } from './preemption.ts';
 import { violationAt } from './violation-at.ts';
 
+// FIXME: every node of the current level keeps its state (and parents stay alive through the
+// chains of the next level), and every fingerprint seen is kept as a string: fine for the
+// counterexamples people read (thousands of nodes), heavy near the node limit.
+
 /** Limits of the preemption search. */
 export interface MinimizeOptions {
   /** Give up (keeping the original trace) beyond this many (state, last actor) nodes. Default 2,000,000. */
