@@ -35,6 +35,8 @@ export interface SearchOptions {
   /** Called every `progressIntervalMs` with the figures so far. */
   readonly onProgress?: (p: Progress) => void;
   readonly progressIntervalMs?: number;
+  /** Called on every transition taken (for coverage: how often each step fired). */
+  readonly onTransition?: (state: unknown, action: unknown) => void;
 }
 
 /** A progress line's figures. */
@@ -99,6 +101,7 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
   let lastProgress = t0;
   let lastYield = t0;
   const progressEvery = options.progressIntervalMs ?? 5000;
+  const onTransition = options.onTransition;
 
   const stats = (): CheckStats => {
     const elapsedMs = performance.now() - t0;
@@ -207,6 +210,7 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
           currentAction = a;
           const s2 = model.next(s, a);
           transitions++;
+          if (onTransition !== undefined) onTransition(s, a);
           for (const tp of transitionProps) {
             if (violated.has(tp.name)) continue;
             const msg = tp.check(s, a, s2);

@@ -37,6 +37,8 @@ export interface TraceStep extends StepInfo {
   readonly changes: readonly Change[];
   /** The state after this step (an Immutable value). */
   readonly state: unknown;
+  /** True when this step preempts the previous actor, which could have continued (needs Model.actorOf). */
+  readonly preempts?: boolean;
 }
 
 /** A counterexample: the initial state and the steps from it. */
@@ -45,6 +47,8 @@ export interface Trace {
   readonly initIndex: number;
   readonly initial: unknown;
   readonly steps: readonly TraceStep[];
+  /** Switches away from an actor that could have continued (when the model has actorOf). */
+  readonly preemptions?: number;
 }
 
 /** A property that failed, with the shortest schedule that breaks it. */

@@ -549,6 +549,8 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     describeStep,
     diff,
     toJSON,
+    actorOf: (_s, a) => a % CHOICE,
+    allActions: () => threads.flatMap((t) => t.steps.map((st) => `${t.name}: ${st.spec.label}`)),
   };
 }
 

@@ -72,4 +72,11 @@ export interface Model<S = unknown, A = unknown> {
   diff?(before: S, after: S): readonly Change[];
   /** A state as plain JSON (for JSON traces). */
   toJSON?(state: S): unknown;
+  /**
+   * Who takes `action` in `state` (a thread), so traces can count preemptions: a switch away
+   * from the previous step's actor while that actor could have continued.
+   */
+  actorOf?(state: S, action: A): string | number;
+  /** Every step label `formatAction` can produce, so coverage can list steps that never fired. */
+  allActions?(): readonly string[];
 }

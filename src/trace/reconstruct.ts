@@ -6,6 +6,7 @@ import { ModelError } from '../model/errors.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
 import type { Trace, TraceStep } from '../explore/result.ts';
 import { ROOT, type SeenSet } from '../explore/seen-set.ts';
+import { preempts } from './preemption.ts';
 
 /** Action indices from an initial state to `slot`, with the slots along the way. */
 export function pathTo(seen: SeenSet, slot: number): { initIndex: number; actions: number[]; slots: number[] } {
@@ -51,6 +52,8 @@ export function replay<S, A>(
   check(0, initial, 'the initial state');
   const steps: TraceStep[] = [];
   let state: S = initial;
+  let prevActor: string | number | undefined;
+  let preemptions = 0;
   for (let k = 0; k < actions.length; k++) {
     const enabled = model.actions(state);
     const ai = actions[k];
@@ -63,8 +66,13 @@ export function replay<S, A>(
     const action = enabled[ai];
     const next = model.next(state, action);
     const info = model.describeStep ? model.describeStep(state, action, next) : { label: model.formatAction(state, action) };
+    const actor = model.actorOf?.(state, action);
+    const isPreemption = preempts(model, state, enabled, prevActor, actor);
+    if (isPreemption) preemptions++;
+    prevActor = actor;
     steps.push({
       ...info,
+      ...(actor !== undefined ? { preempts: isPreemption } : {}),
       index: k + 1,
       action: model.formatAction(state, action),
       actionIndex: ai,
@@ -74,7 +82,7 @@ export function replay<S, A>(
     check(k + 1, next, `step ${k + 1} (${model.formatAction(state, action)})`);
     state = next as S;
   }
-  return { initIndex, initial, steps };
+  return model.actorOf ? { initIndex, initial, steps, preemptions } : { initIndex, initial, steps };
 }
 
 /**

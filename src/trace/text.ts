@@ -26,29 +26,48 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-/** A trace as numbered steps: thread, label, kernel function, locks held, then the changes. */
+/** "10 steps, 1 preemption" (preemptions only when the trace counts them). */
+export function traceSize(trace: Trace): string {
+  const n = trace.steps.length;
+  const steps = `${n} step${n === 1 ? '' : 's'}`;
+  if (trace.preemptions === undefined) return steps;
+  return `${steps}, ${trace.preemptions} preemption${trace.preemptions === 1 ? '' : 's'}`;
+}
+
+/**
+ * A trace as numbered steps: thread, label, kernel function, locks the thread holds after
+ * the step, then the changes. A step that preempts the previous thread (which could have
+ * continued) is marked `preempts <thread>`.
+ */
 export function renderTrace(trace: Trace, style: Style = PLAIN): string {
   const lines: string[] = [];
   const actorW = Math.max(6, ...trace.steps.map((s) => (s.actor ?? '').length));
   const labelW = Math.max(5, ...trace.steps.map((s) => s.label.length));
   const numW = String(trace.steps.length).length;
-  for (const s of trace.steps) {
+  trace.steps.forEach((s, i) => {
     const kernel = s.kernel ? style.cyan(s.kernel) : '';
     const locks = s.locksHeld && s.locksHeld.length ? style.yellow(`[holds ${s.locksHeld.join(', ')}]`) : '';
-    const head = `${String(s.index).padStart(numW)}. ${style.bold(pad(s.actor ?? '', actorW))}  ${pad(s.label, labelW)}  ${[kernel, locks].filter(Boolean).join('  ')}`;
+    const prev = i > 0 ? trace.steps[i - 1].actor : undefined;
+    const preempt = s.preempts ? style.red(`<- preempts ${prev ?? 'the previous thread'}`) : '';
+    const head = `${String(s.index).padStart(numW)}. ${style.bold(pad(s.actor ?? '', actorW))}  ${pad(s.label, labelW)}  ${[kernel, locks, preempt].filter(Boolean).join('  ')}`;
     lines.push(head.trimEnd());
     const indent = ' '.repeat(numW + 2 + 4);
     if (s.note) lines.push(indent + style.dim(s.note));
     for (const c of s.changes) lines.push(`${indent}${c.path}: ${c.before} → ${style.bold(c.after)}`);
-  }
+  });
   return lines.join('\n');
 }
 
-/** The whole report of one violation: the trace and the property that failed. */
-export function renderViolation(v: Violation, style: Style = PLAIN): string {
+/**
+ * The whole report of one violation: a header with its size (steps, preemptions), the trace,
+ * and a final line naming the property and the values that broke it. `note` (e.g. how the
+ * trace was minimised) goes under the header.
+ */
+export function renderViolation(v: Violation, style: Style = PLAIN, note?: string): string {
   const n = v.trace.steps.length;
   const parts = [
-    style.bold(`Counterexample for '${v.property}': ${n} step${n === 1 ? '' : 's'}`),
+    style.bold(`Counterexample for '${v.property}': ${traceSize(v.trace)}`),
+    ...(note ? [style.dim(note)] : []),
     n > 0 ? renderTrace(v.trace, style) : '   (the initial state)',
     `${style.red(style.bold('violated:'))} ${v.property}: ${v.message}`,
   ];

@@ -4,8 +4,14 @@ import type { Command } from 'commander';
 import { buildModel } from '../../check.ts';
 import { bfs } from '../../explore/bfs.ts';
 import type { CheckResult } from '../../explore/result.ts';
-import { parseParamArgs } from '../../model/params.ts';
-import { resultToJSON } from '../../trace/json.ts';
+import type { Violation } from '../../explore/result.ts';
+import type { Model } from '../../model/model.ts';
+import { parseParamArgs, resolveParams } from '../../model/params.ts';
+import { CoverageCounter, renderCoverage, type CoverageReport } from '../../trace/coverage.ts';
+import { DOT_STATE_LIMIT, stateGraphDot } from '../../trace/dot.ts';
+import { renderHtml } from '../../trace/html.ts';
+import { resultToJSON, type MinimizeNote, type ModelSource } from '../../trace/json.ts';
+import { minimizePreemptions } from '../../trace/minimize.ts';
 import { count, renderSummary, renderViolation, seconds } from '../../trace/text.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadModel, UsageError } from '../load.ts';
@@ -19,6 +25,11 @@ interface CheckFlags {
   memory?: string;
   allProperties?: boolean;
   json?: string;
+  html?: string;
+  dot?: string;
+  dotLimit?: string;
+  coverage?: boolean;
+  minPreemptions?: boolean;
   progress?: string;
   color?: boolean;
   debug?: boolean;
@@ -45,22 +56,60 @@ export function exitCodeOf(r: CheckResult): number {
   }
 }
 
+/** The note printed under a violation's header about how its trace was chosen. */
+function minimizeText(m: MinimizeNote | null, steps: number): string | undefined {
+  if (m === null) return undefined;
+  if (m.unchanged) return `(--min-preemptions: kept the BFS trace: ${m.unchanged})`;
+  return `(fewest preemptions among ${steps}-step schedules; BFS's first had ${m.bfsPreemptions}; ${count(m.nodes ?? 0)} (state, thread) nodes searched)`;
+}
+
+/** Minimises the preemptions of each violation's trace; returns the new violations and notes. */
+function minimizeAll(model: Model<any, any>, vs: readonly Violation[]): { violations: Violation[]; notes: MinimizeNote[] } {
+  const violations: Violation[] = [];
+  const notes: MinimizeNote[] = [];
+  for (const v of vs) {
+    const m = minimizePreemptions(model, v);
+    violations.push(m.violation);
+    const bfsPreemptions = v.trace.preemptions ?? 0;
+    notes.push(m.status === 'minimized' ? { method: 'fewest-preemptions', bfsPreemptions, nodes: m.nodes } : { method: 'fewest-preemptions', bfsPreemptions, unchanged: m.reason });
+  }
+  return { violations, notes };
+}
+
+function writeOutput(flag: string, file: string, text: string): void {
+  try {
+    writeFileSync(file, text);
+  } catch (e) {
+    throw new UsageError(`cannot write ${flag} file '${file}': ${(e as Error).message}`);
+  }
+}
+
 /** Runs a check as the CLI does and returns the exit code. */
 export async function runCheck(spec: string, flags: CheckFlags): Promise<number> {
   const debug = flags.debug ?? false;
-  const colour = flags.color === false ? false : undefined; // commander sets color: true unless --no-color
-  const out = styleFor(process.stdout, colour);
-  const err = styleFor(process.stderr, colour);
+  const out = styleFor(process.stdout, flags.color === false ? false : undefined);
+  const err = styleFor(process.stderr, flags.color === false ? false : undefined);
   let loaded;
   let model;
-  let params: Record<string, string>;
+  let params: Record<string, unknown>;
+  let source: ModelSource;
+  let dotLimit = DOT_STATE_LIMIT;
   try {
-    params = parseParamArgs(flags.param ?? []);
+    const given = parseParamArgs(flags.param ?? []);
     loaded = await loadModel(spec);
+    params = resolveParams(loaded.def.params, given, loaded.def.name) as Record<string, unknown>;
     model = buildModel(loaded.def, params);
+    source = loaded.builtin ? { builtin: spec } : { file: loaded.file };
+    if (flags.dot) {
+      dotLimit = positiveInt('--dot-limit', flags.dotLimit) ?? DOT_STATE_LIMIT;
+      // Refuse before searching: the graph is explored up to the limit only.
+      const probe = stateGraphDot(model, { limit: dotLimit });
+      if (probe.status === 'too-large') throw new UsageError(`--dot: ${probe.message}`);
+    }
   } catch (e) {
     return reportError(e, debug);
   }
+  const coverage = flags.coverage ? new CoverageCounter(model) : undefined;
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -80,6 +129,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
       memoryBytes: flags.memory === undefined ? undefined : positiveInt('--memory', flags.memory)! * 2 ** 20,
       allProperties: flags.allProperties ?? false,
       signal: controller.signal,
+      onTransition: coverage?.onTransition,
       progressIntervalMs: (positiveInt('--progress', flags.progress) ?? 5) * 1000,
       onProgress: (p) =>
         process.stderr.write(
@@ -99,15 +149,42 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     if (debug && result.error.stack) process.stderr.write(result.error.stack + '\n');
     return EXIT.USAGE;
   }
-  const shown = result.status === 'violated' || result.status === 'incomplete' ? result.violations : [];
-  for (const v of shown) process.stdout.write(renderViolation(v, out) + '\n\n');
-  process.stdout.write(renderSummary(result, out) + '\n');
-  if (flags.json) {
+  let minimized: MinimizeNote[] | undefined;
+  if (flags.minPreemptions && (result.status === 'violated' || result.status === 'incomplete') && result.violations.length > 0) {
     try {
-      writeFileSync(flags.json, JSON.stringify(resultToJSON(result, model, params), null, 2) + '\n');
+      const m = minimizeAll(model, result.violations);
+      minimized = m.notes;
+      result = result.status === 'violated' ? { ...result, violation: m.violations[0], violations: m.violations } : { ...result, violations: m.violations };
     } catch (e) {
-      return reportError(new UsageError(`cannot write --json file '${flags.json}': ${(e as Error).message}`), debug);
+      return reportError(e, debug);
     }
+  }
+  const shown = result.status === 'violated' || result.status === 'incomplete' ? result.violations : [];
+  shown.forEach((v, i) => process.stdout.write(renderViolation(v, out, minimizeText(minimized?.[i] ?? null, v.trace.steps.length)) + '\n\n'));
+  let coverageReport: CoverageReport | undefined;
+  if (coverage) {
+    coverageReport = coverage.report();
+    const partial = result.status !== 'holds';
+    process.stdout.write(renderCoverage(coverageReport, partial) + '\n\n');
+  }
+  process.stdout.write(renderSummary(result, out) + '\n');
+  try {
+    if (flags.json) {
+      const json = { ...resultToJSON(result, { model, params, source, minimized }), ...(coverageReport ? { coverage: coverageReport } : {}) };
+      writeOutput('--json', flags.json, JSON.stringify(json, null, 2) + '\n');
+    }
+    if (flags.html) {
+      if (shown.length === 0) process.stderr.write(`mmcheck: --html: no counterexample to draw (${result.status}); '${flags.html}' not written\n`);
+      else writeOutput('--html', flags.html, renderHtml(shown[0], { model, modelName: result.model, params, note: minimizeText(minimized?.[0] ?? null, shown[0].trace.steps.length) }));
+    }
+    if (flags.dot) {
+      const g = stateGraphDot(model, { limit: dotLimit, highlight: shown[0]?.trace });
+      if (g.status === 'too-large') throw new UsageError(`--dot: ${g.message}`);
+      writeOutput('--dot', flags.dot, g.dot);
+      process.stderr.write(err.dim(`--dot: wrote ${count(g.states)} states and ${count(g.transitions)} transitions to ${flags.dot}\n`));
+    }
+  } catch (e) {
+    return reportError(e, debug);
   }
   return exitCodeOf(result);
 }
@@ -126,7 +203,12 @@ export function registerCheck(program: Command, setExit: (code: number) => void)
     .option('--time-limit <seconds>', 'stop (incomplete) after this many seconds')
     .option('--memory <MiB>', 'memory budget for the seen set and heap')
     .option('--all-properties', 'report every violated property (each with its shortest trace), not only the first')
-    .option('--json <file>', 'also write the result, with traces, as JSON')
+    .option('--json <file>', "also write the result, with traces (and an ITF view), as JSON; 'mmcheck replay FILE' re-runs it")
+    .option('--min-preemptions', 'among the shortest counterexamples, show the one with the fewest preemptions')
+    .option('--html <file>', 'also write the counterexample as a self-contained HTML page (one swimlane per thread)')
+    .option('--coverage', 'print how many times each step fired, and the steps that never fired')
+    .option('--dot <file>', `write the state graph in Graphviz DOT (small models only: refused above --dot-limit states)`)
+    .option('--dot-limit <n>', `largest state graph --dot writes (default ${DOT_STATE_LIMIT})`)
     .option('--progress <seconds>', 'seconds between progress lines on stderr', '5')
     .option('--no-color', 'no ANSI colour even on a terminal')
     .option('--debug', 'print stack traces of errors')

@@ -1,0 +1,118 @@
+// The HTML counterexample page in a real headless browser (Debian chromium via playwright-core):
+// lanes, steps, lock shading, the violated property, the inline script, no network, and a
+// screenshot. Skipped, with a warning naming what is missing, where there is no browser.
+//
+// playwright-core is resolved at run time: as a dependency of the project, or from the
+// directory in PLAYWRIGHT_CORE_DIR (e.g. `npm install --prefix DIR playwright-core`).
+// MMCHECK_CHROMIUM overrides the browser path (default /usr/bin/chromium);
+// MMCHECK_TRACE_SCREENSHOT=FILE also saves the screenshot there (docs/trace-screenshot.png).
+import { copyFileSync, existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { bfs } from '../../src/explore/bfs.ts';
+import { buildModel } from '../../src/check.ts';
+import { renderHtml } from '../../src/trace/html.ts';
+import { minimizePreemptions } from '../../src/trace/minimize.ts';
+import rangeStartOnly from '../../models/drivers/range-start-only.ts';
+
+const CHROMIUM = process.env.MMCHECK_CHROMIUM ?? '/usr/bin/chromium';
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+type Playwright = { chromium: any };
+
+async function loadPlaywright(): Promise<Playwright | null> {
+  const name = 'playwright-core';
+  try {
+    return (await import(name)) as Playwright;
+  } catch {
+    // not a dependency of the project: try PLAYWRIGHT_CORE_DIR
+  }
+  const dir = process.env.PLAYWRIGHT_CORE_DIR;
+  if (!dir) return null;
+  try {
+    return createRequire(join(dir, 'package.json'))(name) as Playwright;
+  } catch {
+    return null;
+  }
+}
+
+const playwright = await loadPlaywright();
+const missing = [
+  ...(playwright ? [] : ['the npm package playwright-core (a devDependency, or set PLAYWRIGHT_CORE_DIR to a directory where it is installed)']),
+  ...(existsSync(CHROMIUM) ? [] : [`a Chromium binary at ${CHROMIUM} (apt-get install chromium, or set MMCHECK_CHROMIUM)`]),
+];
+if (missing.length) console.warn(`SKIPPED test/browser/html.test.ts: the HTML trace page is not checked in a browser: missing ${missing.join('; and ')}`);
+
+describe.skipIf(missing.length > 0)('HTML trace page in headless Chromium', () => {
+  it('shows one lane per thread, one row per step, locks shaded, the property at the bottom', async () => {
+    const model = buildModel(rangeStartOnly);
+    const r = await bfs(model);
+    if (r.status !== 'violated') throw new Error('range-start-only must be violated');
+    const v = minimizePreemptions(model, r.violation).violation;
+    const dir = mkdtempSync(join(tmpdir(), 'mmcheck-html-'));
+    const file = join(dir, 'trace.html');
+    writeFileSync(file, renderHtml(v, { model, modelName: 'range-start-only', params: { faults: 1 }, note: 'fewest preemptions among 10-step schedules' }));
+
+    const context = await playwright!.chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'mmcheck-chromium-')), {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ARGS,
+      viewport: { width: 1400, height: 900 },
+    });
+    try {
+      const page = await context.newPage();
+      const requests: string[] = [];
+      page.on('request', (req: { url(): string }) => requests.push(req.url()));
+      const errors: string[] = [];
+      page.on('pageerror', (e: Error) => errors.push(e.message));
+      await page.goto(pathToFileURL(file).href);
+
+      // Lanes: one per thread, left to right in order of first step.
+      const lanes: string[] = await page.locator('th.lane-header').allTextContents();
+      expect(lanes).toEqual(['reclaim', 'fault0']);
+      const boxes = await Promise.all(lanes.map((_, i) => page.locator('th.lane-header').nth(i).boundingBox()));
+      expect(boxes[0].width).toBeGreaterThan(100);
+      expect(boxes[1].x).toBeGreaterThan(boxes[0].x);
+
+      // Rows: one per step; exactly one acting cell per row, in the actor's lane.
+      const rows = page.locator('tr.step');
+      expect(await rows.count()).toBe(v.trace.steps.length);
+      for (let i = 0; i < v.trace.steps.length; i++) {
+        const acting = rows.nth(i).locator('td.act');
+        expect(await acting.count()).toBe(1);
+        expect(await acting.getAttribute('data-lane')).toBe(v.trace.steps[i].actor);
+        expect(await acting.locator('.label').textContent()).toBe(v.trace.steps[i].label);
+      }
+      // reclaim holds ptl[0] from lock_ptl to unlock_ptl: those cells are shaded.
+      const lockedSteps = await page.locator('td.locked[data-lane="reclaim"]').evaluateAll((tds: Element[]) => tds.map((td) => td.closest('tr')!.getAttribute('data-step')));
+      expect(lockedSteps).toEqual(v.trace.steps.filter((s) => s.actor === 'reclaim' && s.locksHeld?.includes('ptl[0]')).map((s) => String(s.index)));
+      const shade = await page.locator('td.locked').first().evaluate((td: Element) => getComputedStyle(td).backgroundColor);
+      expect(shade).not.toBe('rgba(0, 0, 0, 0)');
+      // The preemption is marked, the diff is beside the step, the property is at the bottom.
+      expect(await page.locator('.badge').allTextContents()).toEqual(['preempts reclaim']);
+      expect(await rows.nth(1).locator('td.changes').textContent()).toContain('pages[0].ref: 2 → 3');
+      expect(await page.locator('#violated').textContent()).toContain('no use-after-free: spte[0] still maps page 0');
+      const bottom = await page.locator('#violated').boundingBox();
+      const lastRow = await rows.nth(v.trace.steps.length - 1).boundingBox();
+      expect(bottom.y).toBeGreaterThan(lastRow.y);
+      expect(await page.locator('#size').textContent()).toBe('10 steps, 1 preemption');
+
+      // The inline script runs (opens every state), and nothing was fetched but the page.
+      await page.locator('#toggle-states').click();
+      expect(await page.locator('details.state[open]').count()).toBe(v.trace.steps.length + 1);
+      await page.locator('#toggle-states').click();
+      expect(errors).toEqual([]);
+      expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
+
+      const shot = join(dir, 'trace.png');
+      await page.screenshot({ path: shot, fullPage: true });
+      expect(statSync(shot).size).toBeGreaterThan(10_000);
+      if (process.env.MMCHECK_TRACE_SCREENSHOT) copyFileSync(shot, process.env.MMCHECK_TRACE_SCREENSHOT);
+    } finally {
+      await context.close();
+    }
+  });
+});
