@@ -5,6 +5,14 @@ import { registerCheck } from './commands/check.ts';
 import { registerList } from './commands/list.ts';
 import { registerReplay } from './commands/replay.ts';
 
+// `mmcheck check … | head` closes stdout early: stop quietly instead of crashing on EPIPE.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 let exitCode: number = EXIT.HOLDS;
 const setExit = (code: number) => {
   exitCode = code;
