@@ -9,4 +9,5 @@ export interface CatalogEntry {
 export const catalog: readonly CatalogEntry[] = [
   { name: 'range-start-only', file: 'drivers/range-start-only.ts' },
   { name: 'kvm', file: 'drivers/kvm.ts' },
+  { name: 'interval-notifier', file: 'drivers/interval-notifier.ts' },
 ];
