@@ -80,7 +80,7 @@ export function rangeStartCall<S extends AnyMm>(ops: NotifierOps<S>, start: numb
 export function rangeEndCall<S extends AnyMm>(ops: NotifierOps<S>, start: number, end: number, options: { onlyEnd?: boolean; label?: string } = {}): Step<S, any>[] {
   const label = options.label ?? 'range_end';
   const inner = [
-    ...(!options.onlyEnd && ops.invalidateRange ? ops.invalidateRange(start, end) : []),
+    ...(!options.onlyEnd && ops.invalidateRange ? relabel(ops.invalidateRange(start, end), 'end.') : []),
     ...(ops.invalidateRangeEnd ? ops.invalidateRangeEnd(start, end) : []),
   ];
   const steps = callbackSteps<S>(label, 'mmu_notifier_invalidate_range_end', inner);
@@ -88,9 +88,14 @@ export function rangeEndCall<S extends AnyMm>(ops: NotifierOps<S>, start: number
   return steps;
 }
 
-/** mmu_notifier_invalidate_range(mm, start, end) under the PTL: the driver's callback, or nothing. */
-export function invalidateRangeCall<S extends AnyMm>(ops: NotifierOps<S>, start: number, end: number): Step<S, any>[] {
-  return ops.invalidateRange ? [...ops.invalidateRange(start, end)] : [];
+/** Prefixes step labels (a callback called twice in one thread needs distinct labels). */
+function relabel<S>(steps: readonly Step<S, any>[], prefix: string): Step<S, any>[] {
+  return prefix === '' ? [...steps] : steps.map((s) => ({ ...s, label: prefix + s.label }));
+}
+
+/** mmu_notifier_invalidate_range(mm, start, end): the driver's callback (labels prefixed by `prefix`), or nothing. */
+export function invalidateRangeCall<S extends AnyMm>(ops: NotifierOps<S>, start: number, end: number, prefix = ''): Step<S, any>[] {
+  return ops.invalidateRange ? relabel(ops.invalidateRange(start, end), prefix) : [];
 }
 
 /**

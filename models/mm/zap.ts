@@ -79,7 +79,7 @@ export function zapPageRange<D extends object>(start: number, end: number, ops: 
     ...rangeEndCall<S>(ops, start, end),
     ...(forceFlush && end - start === 1
       ? []
-      : [...invalidateRangeCall<S>(ops, start, end), freeBatch('tlb_finish_mmu', 'tlb_finish_mmu', 'tlb_flush_mmu: TLB flush (+ ->invalidate_range above), then free the rest of the batch')]),
+      : [...invalidateRangeCall<S>(ops, start, end, 'tlb.'), freeBatch('tlb_finish_mmu', 'tlb_finish_mmu', 'tlb_flush_mmu: TLB flush (+ ->invalidate_range above), then free the rest of the batch')]),
     ...(options.mmapLock ? [{ label: 'mmap_unlock', kernel: 'up_write(mmap_sem)', release: options.mmapLock } as Step<S, L>] : []),
   ];
 }
