@@ -7,6 +7,10 @@
 //     mmu_notifier_invalidate_page(vma->vm_mm, address)  — one subpage, under the lock.
 //   op=unmap: try_to_unmap_one on a PageHuge page (one huge entry), v4.11: huge_ptep_clear_flush;
 //     page_remove_rmap; put_page; invalidate_page(address) under the lock; the page is freed.
+//   op=split-unmap: what try_to_unmap does for a THP (TTU_SPLIT_HUGE_PMD): split_huge_pmd
+//     first (range_start/end over the whole PMD), then unmap subpage 1 through its own PTE
+//     with the v4.11 invalidate_page(address of that PTE) -- the single-address call is right
+//     for a PTE, so this holds even unfixed.
 //   fixed=true: 369ea8242c0f — range_start/range_end over [start, start + (PAGE_SIZE <<
 //     compound_order(page))) (and, for mkclean in v4.13/4.14, invalidate_range over the PMD).
 // Driver: Xen gntdev's pre-2017 mn_invl_page (drivers/xen/gntdev.c), which did exactly
@@ -14,7 +18,7 @@
 //   spin_lock(&priv->lock) (so no sleeping under the PMD lock here); its fixed ops keep only
 //   invalidate_range_start. The device has both subpages mapped writable at the start.
 import { defineModel, bool, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { clearSptes, initialMm, mmInvariants, pageMkcleanOne, PMD_LOCK, tryToUnmapHuge, type MmState, type NotifierOps } from '../mm/index.ts';
+import { clearSptes, initialMm, mmInvariants, pageMkcleanOne, PMD_LOCK, ptl, splitHugePmd, tryToUnmapHuge, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
 
 type S = MmState;
 const PRIV_LOCK = 'priv_lock';
@@ -44,14 +48,15 @@ A THP of two subpages is mapped by one PMD; the device maps both subpages writab
 op=mkclean: page_mkclean_one write-protects the whole PMD but calls invalidate_page for the
 first subpage only, so the device keeps writing the second subpage behind dirty tracking.
 op=unmap: unmapping a huge page the same way leaves the second subpage mapped in the device
-after the page is freed. fixed=true: the notifier range covers the whole compound page.`,
+after the page is freed. op=split-unmap: splitting the PMD first makes the per-PTE
+invalidate_page correct. fixed=true: the notifier range covers the whole compound page.`,
   kernel: {
     functions: ['page_mkclean_one', 'try_to_unmap_one', 'pmdp_huge_clear_flush', 'mmu_notifier_invalidate_page', 'mn_invl_page'],
     files: ['mm/rmap.c', 'drivers/xen/gntdev.c'],
     commits: ['369ea8242c0f mm/rmap: update to new mmu_notifier semantic v2 (compute end with PAGE_SIZE << compound_order(page))'],
   },
   params: {
-    op: oneOf(['mkclean', 'unmap'], 'mkclean', 'write-protect the THP, or unmap and free a huge page'),
+    op: oneOf(['mkclean', 'unmap', 'split-unmap'], 'mkclean', 'write-protect the THP; unmap and free a huge page; or split the PMD, then unmap one subpage'),
     fixed: bool(false, 'notify the whole compound page range (369ea8242c0f)'),
   },
   expect: {
@@ -65,11 +70,13 @@ after the page is freed. fixed=true: the notifier range covers the whole compoun
     threadModel<S>({
       name: 'thp-invalidate-page',
       shared: initialMm(SUBPAGES, 0, {}, { deviceMapped: true, huge: true }),
-      locks: { [PMD_LOCK]: 'spinlock', [PRIV_LOCK]: 'spinlock' },
+      locks: { [PMD_LOCK]: 'spinlock', [PRIV_LOCK]: 'spinlock', [ptl(1)]: 'spinlock' },
       threads: [
         op === 'mkclean'
           ? { name: 'writeback', locals: null, steps: pageMkcleanOne(0, gntdevOps, { era: fixed ? 'v4.15' : 'v4.11', huge: SUBPAGES }) }
-          : { name: 'reclaim', locals: null, steps: tryToUnmapHuge(SUBPAGES, gntdevOps, fixed) },
+          : op === 'unmap'
+            ? { name: 'reclaim', locals: null, steps: tryToUnmapHuge(SUBPAGES, gntdevOps, fixed) }
+            : { name: 'reclaim', locals: null as number | null, steps: [...splitHugePmd(SUBPAGES, gntdevOps), ...tryToUnmapOne(1, gntdevOps, { era: fixed ? 'v4.13' : 'v4.11' })] },
       ],
       invariants: mmInvariants(),
     }),

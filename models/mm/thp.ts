@@ -7,10 +7,14 @@
 //     mmu_notifier_invalidate_page(mm, address) under the PTL — one 4 KiB page of the whole
 //     mapping. 369ea8242c0f ("fix PageHuge() case in try_to_unmap_one()", "compute end with
 //     PAGE_SIZE << compound_order(page)"): range_start/end over the whole compound page.
-// mm/huge_memory.c __split_huge_pmd() (v4.15+): mmu_notifier_invalidate_range_start(mm,
-//   haddr, haddr + HPAGE_PMD_SIZE); ptl = pmd_lock(); __split_huge_pmd_locked() (the PMD
-//   becomes a table of PTEs mapping the same subpages with the same permissions);
-//   spin_unlock(ptl); mmu_notifier_invalidate_range_only_end(...).
+// mm/huge_memory.c __split_huge_pmd() (v5.x text read via the code index; the start/end
+//   bracket over the whole PMD is older): mmu_notifier_range_init(..., address &
+//   HPAGE_PMD_MASK, (address & HPAGE_PMD_MASK) + HPAGE_PMD_SIZE);
+//   mmu_notifier_invalidate_range_start(&range); ptl = pmd_lock(); __split_huge_pmd_locked()
+//   (the PMD becomes a table of PTEs mapping the same subpages with the same permissions);
+//   spin_unlock(ptl); mmu_notifier_invalidate_range_only_end(&range) -- "Split a huge pmd
+//   into pte pointing to the same page. No need to invalidate secondary tlb entry they are
+//   all still valid."
 import type { Step } from '../../src/model/dsl.ts';
 import type { NotifierOps } from './notifier.ts';
 import { invalidatePageCall, openInvalidation, rangeEndCall, rangeStartCall } from './notifier.ts';
@@ -58,7 +62,7 @@ export function tryToUnmapHuge<D extends object>(n: number, ops: NotifierOps<MmS
 export function splitHugePmd<D extends object>(n: number, ops: NotifierOps<MmState<D>>): Step<MmState<D>, null>[] {
   type S = MmState<D>;
   return [
-    ...rangeStartCall<S>(ops, 0, n, 'split.range_start'),
+    ...rangeStartCall<S>(ops, 0, n).map((s) => ({ ...s, label: `split.${s.label}` })),
     {
       label: 'split',
       kernel: '__split_huge_pmd_locked',
@@ -67,6 +71,6 @@ export function splitHugePmd<D extends object>(n: number, ops: NotifierOps<MmSta
       release: PMD_LOCK,
       do: ({ shared }) => ({ shared: setMm(shared, 'huge', false) }),
     },
-    ...rangeEndCall<S>(ops, 0, n, { onlyEnd: true, label: 'split.range_end' }),
+    ...rangeEndCall<S>(ops, 0, n, { onlyEnd: true }).map((s) => ({ ...s, label: `split.${s.label}` })),
   ];
 }
