@@ -1,0 +1,23 @@
+// A10: the HMM mirror loop over hmm_range_fault.
+import { describe, expect, it } from 'vitest';
+import hmm from '../../models/drivers/hmm-mirror.ts';
+import { checkMutants } from '../../src/cli/commands/mutants.ts';
+import { COHERENCE, DEADLOCK, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+
+const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds' };
+
+describe('hmm-mirror (A10)', () => {
+  it('holds with one and two mirrors, against munmap freeing the page before range_end', async () => {
+    // hmm_range_fault keeps no page reference, so only read_retry under driver->update
+    // stands between a stale pfn and the device: invalidate() sets the sequence under that
+    // lock before the batch is freed. mmap_lock (rwsem) is held by munmap for write and by
+    // the walk for read, never under a spinlock.
+    expect(await verdicts(hmm)).toEqual(ALL_HOLD);
+    expect(await verdicts(hmm, { mirrors: 2 })).toEqual(ALL_HOLD);
+  });
+
+  it('catches no-set-seq: the stale pfn is programmed after the page was freed (14 steps)', async () => {
+    const [r] = await checkMutants(hmm);
+    expect([r.mutant.name, r.caught, r.traceLength]).toEqual(['no-set-seq', true, 14]);
+  });
+});
