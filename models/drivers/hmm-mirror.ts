@@ -15,8 +15,9 @@
 //   walk reads PTEs under the PTL and takes NO page reference; a missing page is faulted in
 //   (handle_mm_fault) and the walk restarts.
 // Invalidation: the interval-notifier core and driver invalidate() of interval-notifier.ts
-// (driver->update is its user_lock), on the munmap path (zap_page_range under mmap_lock for
-// write, mmu_gather batch full → the page is freed before range_end).
+// (driver->update is its user_lock), on the MADV_DONTNEED path (zap_page_range with mmap_lock
+// held for read, so it runs alongside the mirror's walk; mmu_gather batch full → the page is
+// freed before range_end; the VMA stays, so a later walk faults a fresh page in).
 import { List, Record, type RecordOf } from 'immutable';
 import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
 import { allocPage, initialMm, mmInvariants, ptl, setPte, setSpte, zapPageRange } from '../mm/index.ts';
@@ -86,7 +87,7 @@ export default defineModel({
   summary: 'HMM mirror loop: read_begin, hmm_range_fault (no page reference), read_retry under the update lock (A10): holds',
   description: `
 A device mirror thread runs the hmm.rst loop on address 0; hmm_range_fault snapshots the pfn
-without a page reference. A munmap thread (mmap_lock for write; mmu_gather batch full, so the
+without a page reference. A MADV_DONTNEED thread (zap_page_range; mmu_gather batch full, so the
 page is freed before range_end) invalidates through the interval notifier, whose invalidate()
 calls mmu_interval_set_seq under driver->update. Only read_retry under driver->update stands
 between a stale pfn and the device. Expected: every property holds.`,
@@ -116,7 +117,7 @@ between a stale pfn and the device. Expected: every property holds.`,
       shared: initialMm<IntervalFields>(1, 1, INTERVAL_FIELDS, { refs: 1 }),
       locks: { [MMN_LOCK]: 'spinlock', [USER_LOCK]: 'mutex', [MMAP_LOCK]: 'rwsem', [ptl(0)]: 'spinlock' },
       threads: [
-        { name: 'munmap', locals: List<number>(), steps: zapPageRange<IntervalFields>(0, 1, intervalNotifierOps(mutant === 'no-set-seq' ? 'no-set-seq' : 'none'), { mmapLock: MMAP_LOCK }) },
+        { name: 'madvise', locals: List<number>(), steps: zapPageRange<IntervalFields>(0, 1, intervalNotifierOps(mutant === 'no-set-seq' ? 'no-set-seq' : 'none')) },
         ...Array.from({ length: mirrors }, (_, i) => ({ name: `mirror${i}`, locals: MirrorLocal({ left: attempts }), steps: mirrorSteps(), group: 'mirror' })),
       ],
       invariants: mmInvariants<IntervalFields>(),

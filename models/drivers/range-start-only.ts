@@ -1,7 +1,10 @@
 // A driver that tears down its secondary mapping in invalidate_range_start() only, with no
 // sequence check on its fault path (KERNEL.md pattern A4).
 //
-// Kernel side (param `path`): by default munmap/zap_page_range() of addresses [0, 2) whose
+// Kernel side (param `path`): by default MADV_DONTNEED on addresses [0, 2)
+// (madvise_dontneed_single_vma → zap_page_range, with mmap_sem held only for READ, so the
+// driver's get_user_pages can run concurrently — munmap holds it for write and would exclude
+// the slow gup path; the VMA stays, so a later fault maps a fresh page), whose
 // mmu_gather batch fills up at address 0 (models/mm/zap.ts: zap_pte_range() sets
 // force_flush, calls tlb_flush_mmu_tlbonly() before pte_unmap_unlock() and
 // tlb_flush_mmu_free() right after it — page 0 is freed BEFORE the walk zaps address 1 and
@@ -82,7 +85,7 @@ export default defineModel({
 A driver mirrors address 0 in its secondary page table. Its invalidate_range_start()
 callback clears the secondary PTE under the driver's mutex; it has no invalidate_range_end()
 work and its fault path does not check whether an invalidation ran meanwhile. The kernel
-side munmaps addresses 0 and 1 (zap_page_range; the mmu_gather batch is full after page 0,
+side runs MADV_DONTNEED on addresses 0 and 1 (zap_page_range; the mmu_gather batch is full after page 0,
 which is freed before address 1 is zapped and before range_end) — or, with path=reclaim, runs try_to_unmap_one() and frees the page after
 range_end. A fault between range_start and the PTE clear re-installs the mapping of the page
 about to be freed: 'no use-after-free' and coherence are violated.`,
@@ -93,7 +96,7 @@ about to be freed: 'no use-after-free' and coherence are violated.`,
   },
   params: {
     faults: int(1, 'driver fault threads on address 0', { min: 1, max: 4 }),
-    path: oneOf(['munmap', 'reclaim'], 'munmap', 'the invalidating path: munmap (zap_page_range, batch freed before range_end) or reclaim (try_to_unmap_one, freed after)'),
+    path: oneOf(['dontneed', 'reclaim'], 'dontneed', 'the invalidating path: MADV_DONTNEED (zap_page_range, batch freed before range_end) or reclaim (try_to_unmap_one, freed after)'),
   },
   expect: {
     'no use-after-free': 'violated',
@@ -105,12 +108,12 @@ about to be freed: 'no use-after-free' and coherence are violated.`,
   build: ({ faults, path }) =>
     threadModel<S>({
       name: 'range-start-only',
-      // munmap: the mapping holds the page's only reference; reclaim: plus the isolation reference.
-      shared: path === 'munmap' ? initialMm(2, 1, {}, { refs: 1 }) : initialMm(1, 1, {}),
-      locks: { [ptl(0)]: 'spinlock', ...(path === 'munmap' ? { [ptl(1)]: 'spinlock' } : {}), driver_lock: 'mutex' },
+      // dontneed: the mapping holds the page's only reference; reclaim: plus the isolation reference.
+      shared: path === 'dontneed' ? initialMm(2, 1, {}, { refs: 1 }) : initialMm(1, 1, {}),
+      locks: { [ptl(0)]: 'spinlock', ...(path === 'dontneed' ? { [ptl(1)]: 'spinlock' } : {}), driver_lock: 'mutex' },
       threads: [
-        path === 'munmap'
-          ? { name: 'munmap', locals: List<number>(), steps: zapPageRange<object>(0, 2, startOnly) }
+        path === 'dontneed'
+          ? { name: 'madvise', locals: List<number>(), steps: zapPageRange<object>(0, 2, startOnly) }
           : { name: 'reclaim', locals: null, steps: tryToUnmapOne<object>(0, startOnly) },
         ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: null as FaultLocal, steps: faultSteps(), group: 'fault' })),
       ],

@@ -1,4 +1,4 @@
-// zap_page_range() / munmap: clear the PTE, gather the page in an mmu_gather batch, and free
+// zap_page_range() (MADV_DONTNEED; munmap's unmap_region has the same zap_pte_range): clear the PTE, gather the page in an mmu_gather batch, and free
 // the batch — before range_end when the batch is full (force_flush), else after it.
 //
 // mm/memory.c, v4.13–v4.19 (verbatim in /work/notes/kernel-sources.md, "zap path"):

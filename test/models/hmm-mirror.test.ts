@@ -7,11 +7,11 @@ import { COHERENCE, DEADLOCK, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts
 const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds' };
 
 describe('hmm-mirror (A10)', () => {
-  it('holds with one and two mirrors, against munmap freeing the page before range_end', async () => {
+  it('holds with one and two mirrors, against MADV_DONTNEED freeing the page before range_end', async () => {
     // hmm_range_fault keeps no page reference, so only read_retry under driver->update
     // stands between a stale pfn and the device: invalidate() sets the sequence under that
-    // lock before the batch is freed. mmap_lock (rwsem) is held by munmap for write and by
-    // the walk for read, never under a spinlock.
+    // lock before the batch is freed. mmap_lock (rwsem) is taken for read by the walk, never
+    // under a spinlock.
     expect(await verdicts(hmm)).toEqual(ALL_HOLD);
     expect(await verdicts(hmm, { mirrors: 2 })).toEqual(ALL_HOLD);
   });

@@ -5,7 +5,7 @@ import rangeStartOnly from '../../models/drivers/range-start-only.ts';
 import { COHERENCE, DEADLOCK, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
 
 describe('range-start-only (A4)', () => {
-  it('munmap path: the page is freed before range_end, so the first violation is the use-after-free, in 8 steps', async () => {
+  it('MADV_DONTNEED path: the page is freed before range_end, so the first violation is the use-after-free, in 8 steps', async () => {
     // zap_pte_range() fills the mmu_gather batch at address 0 (force_flush), flushes under the
     // PTL and calls tlb_flush_mmu_free() right after pte_unmap_unlock(): page 0 is freed while
     // the walk still has address 1 to zap and range_end is far away. The fault that ran
@@ -19,7 +19,7 @@ describe('range-start-only (A4)', () => {
     expect(r.violation.trace.steps.at(-1)!.changes.some((c) => c.path === 'pages[0].state' && c.after === 'freed')).toBe(true);
   });
 
-  it('munmap path, every property: the stale SPTE also outlives range_end (11 steps); locks and sleeps are fine', async () => {
+  it('MADV_DONTNEED path, every property: the stale SPTE also outlives range_end (11 steps); locks and sleeps are fine', async () => {
     // The same fault, seen at range_end: nothing in the driver's (absent) range_end removes
     // the SPTE, so once range_end returns the device maps a page the CPU no longer maps.
     // The driver sleeps only in range_start (mutex), where no spinlock is held.
