@@ -16,8 +16,8 @@ describe('hmm-mirror (A10)', () => {
     expect(await verdicts(hmm, { mirrors: 2 })).toEqual(ALL_HOLD);
   });
 
-  it('catches no-set-seq: the stale pfn is programmed after the page was freed (14 steps)', async () => {
+  it('catches no-set-seq: the stale pfn is programmed after the page was freed (13 steps)', async () => {
     const [r] = await checkMutants(hmm);
-    expect([r.mutant.name, r.caught, r.traceLength]).toEqual(['no-set-seq', true, 14]);
+    expect([r.mutant.name, r.caught, r.traceLength]).toEqual(['no-set-seq', true, 13]);
   });
 });
