@@ -1,9 +1,11 @@
-// Prints the model table for docs/models.md: every built-in model (and its main variants)
-// with its verdict per property, states, transitions, depth and shortest counterexample.
+// Prints the model tables for docs/models.md: every built-in model (and its main variants)
+// with its verdict per property, states, transitions, depth and shortest counterexample; then
+// every mutant with the property it must break, whether it is caught, and its shortest trace.
 //   node bin/run-ts.js bench/models-table.ts            the table in docs/models.md
 //   node bin/run-ts.js bench/models-table.ts --large    adds larger configurations (minutes)
 import { check, type ModelDefinition } from '../src/index.ts';
 import { catalog } from '../models/catalog.ts';
+import { checkMutants } from '../src/cli/commands/mutants.ts';
 
 const SHORT: Record<string, string> = {
   'no use-after-free': 'uaf',
@@ -53,3 +55,12 @@ for (const c of catalog) {
   }
 }
 process.stdout.write(rows.join('\n') + '\n\n✓ holds, ✗n violated with a shortest counterexample of n steps (uaf = no use-after-free, coh = no secondary mapping outlives its CPU PTE, wp = no writable secondary mapping of a write-protected page, sleep = no sleeping under a spinlock, dl = deadlock freedom). Every property is searched to the end (--all-properties), so states/transitions/depth are those of the whole reachable space.\n');
+
+const mrows: string[] = ['| model | mutant | must break | caught | shortest trace | states |', '|---|---|---|---|---:|---:|'];
+for (const c of catalog) {
+  const def = (await import(new URL(`../models/${c.file}`, import.meta.url).href)).default as ModelDefinition;
+  for (const r of await checkMutants(def)) {
+    mrows.push(`| ${c.name} | ${r.mutant.name}: ${r.mutant.description} | ${SHORT[r.mutant.breaks] ?? r.mutant.breaks} | ${r.caught ? 'yes' : 'NO'} | ${r.traceLength ?? '–'} | ${fmt(r.distinctStates)} |`);
+  }
+}
+process.stdout.write('\n' + mrows.join('\n') + '\n');
