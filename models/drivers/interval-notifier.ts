@@ -40,14 +40,20 @@ export interface IntervalFields {
   /** mni->invalidate_seq: set by the driver's invalidate() under user_lock. */
   readonly mniSeq: number;
 }
+/** The composed state of an interval-notifier model. */
 export type IntervalState = MmState<IntervalFields>;
 type S = IntervalState;
 
+/** Initial values: invalidate_seq = 2 (__mmu_notifier_register), mni->invalidate_seq = 1. */
 export const INTERVAL_FIELDS: IntervalFields = { mmnSeq: 2, active: 0, mniSeq: 1 };
+/** mmn_mm->lock, a spinlock. */
 export const MMN_LOCK = 'mmn_lock';
+/** The driver's lock shared by invalidate() and the reader's read_retry (a mutex). */
 export const USER_LOCK = 'user_lock';
 
+/** The interval-notifier variants: the correct code and its near misses. */
 export const INTERVAL_MUTANTS = ['none', 'no-set-seq', 'set-seq-after-unlock', 'retry-outside-lock', 'read-begin-under-lock'] as const;
+/** An interval-notifier variant name. */
 export type IntervalMutant = (typeof INTERVAL_MUTANTS)[number];
 
 /** The notifier core's interval-tree steps plus the driver's invalidate(), run by the invalidating thread. */
@@ -106,7 +112,9 @@ interface ReaderFields {
   /** Attempts left after this one. */
   readonly left: number;
 }
+/** A reader thread's locals. */
 export type ReaderLocal = RecordOf<ReaderFields>;
+/** Makes a reader thread's locals. */
 export const ReaderLocal = Record<ReaderFields>({ v: 0, s: 0, page: null, left: 0 }, 'Reader');
 
 /**

@@ -38,6 +38,7 @@ interface KvmFields {
   /** kvm->mmu_notifier_count: invalidations between range_start and range_end. Under mmu_lock. */
   readonly count: number;
 }
+/** The composed state of a KVM model. */
 export type KvmState = MmState<KvmFields>;
 type S = KvmState;
 
@@ -54,13 +55,17 @@ interface FaultFields {
   /** Attempts still to make after this one. */
   readonly left: number;
 }
+/** A vCPU fault thread's locals. */
 export type FaultLocal = RecordOf<FaultFields>;
+/** Makes a vCPU fault thread's locals: `FaultLocal({ left: attempts })`. */
 export const FaultLocal = Record<FaultFields>({ v: 0, s: 0, pfn: null, left: 0 }, 'Fault');
 
+/** kvm->mmu_lock, a spinlock on x86 until v5.12. */
 export const MMU_LOCK = 'mmu_lock';
 
 /** The KVM variants: the correct code and its near misses. */
 export const KVM_MUTANTS = ['none', 'seq-in-start', 'no-seq', 'count-after-zap'] as const;
+/** A KVM variant name. */
 export type KvmMutant = (typeof KVM_MUTANTS)[number];
 
 const bumpSeq = (s: S): S => s.set('seq', s.seq + 1);

@@ -12,7 +12,7 @@
 // after 369ea8242c0f (v4.13, models/mm/try-to-unmap.ts), where the page is freed after
 // range_end, so the first thing to break is coherence (the stale SPTE outlives range_end).
 // Driver side, as amdgpu's userptr notifier of v4.13
-// (drivers/gpu/drm/amd/amdgpu/amdgpu_mn.c, amdgpu_mn_invalidate_range_start_gfx) and the
+// (drivers/gpu/drm/amd/amdgpu/amdgpu_mn.c, amdgpu_mn_invalidate_range_start) and the
 // KVM APIC-access page before commit e649b3f0188f ("KVM: x86: Fix APIC page invalidation
 // race"): the start callback clears the SPTE under the driver's lock, the end callback does
 // nothing, and the fault path is get_user_pages(); lock; program SPTE; unlock; put_page().

@@ -3,8 +3,11 @@
 import type { InvariantSpec } from '../../src/model/dsl.ts';
 import type { MmState } from './state.ts';
 
+/** The property names (as reported by the checker). */
 export const NO_USE_AFTER_FREE = 'no use-after-free';
+/** See `coherence()`. */
 export const COHERENCE = 'no secondary mapping outlives its CPU PTE';
+/** See `noWritableAfterWrprotect()`. */
 export const NO_WRITABLE_AFTER_WRPROTECT = 'no writable secondary mapping of a write-protected page';
 
 /** Every property name a composed model can report, in the order `mmcheck list` shows them. */

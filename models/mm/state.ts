@@ -13,12 +13,15 @@ import { List, Record, type RecordOf } from 'immutable';
 /** A page frame's life: never handed out, in use, or returned to the allocator. */
 export type PageState = 'unused' | 'live' | 'freed';
 
+/** A page frame's fields. */
 export interface PageFields {
   /** page_count(): references held (mappings, gup pins, the reclaim path's isolation ref). */
   readonly ref: number;
   readonly state: PageState;
 }
+/** A page frame. */
 export type Page = RecordOf<PageFields>;
+/** Makes a page frame (default: unused, no references). */
 export const Page = Record<PageFields>({ ref: 0, state: 'unused' }, 'Page');
 
 /** The fields every composed model has. Page ids index `pages`; null is "no page". */
@@ -40,6 +43,7 @@ export interface MmFields {
   readonly pages: List<Page>;
 }
 
+/** The kernel side's state extended with a driver's fields `D`. */
 export type MmState<D extends object = object> = RecordOf<MmFields & D>;
 
 /** Any composed state, whatever the driver's own fields (for the kernel-side helpers). */

@@ -4,6 +4,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { catalog } from '../../models/catalog.ts';
 import { checkMutants } from '../../src/cli/commands/mutants.ts';
+import { fileHeader } from '../../src/cli/commands/list.ts';
 import { verdicts } from './verdicts.ts';
 
 const run = promisify(execFile);
@@ -27,6 +28,12 @@ describe('catalog', () => {
     const v = await verdicts(def);
     const seen = Object.fromEntries(Object.entries(v).map(([p, x]) => [p, x === 'holds' ? 'holds' : 'violated']));
     expect(seen).toEqual(def.expect);
+  });
+
+  it.each(catalog.map((c) => [c.name, c.file]))('%s: the file opens with a header naming kernel functions (what explain prints)', (_name, file) => {
+    const header = fileHeader(new URL(`../../models/${file}`, import.meta.url).pathname);
+    expect(header.split('\n').length).toBeGreaterThan(5);
+    expect(header).toMatch(/\w+\(\)|mm\/\w+\.c|drivers\//);
   });
 
   it('every mutant of every model is caught', async () => {
