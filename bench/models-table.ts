@@ -26,7 +26,7 @@ const VARIANTS: Record<string, Record<string, unknown>[]> = {
   'page-pinning': [{ faults: 1 }],
   'iommu-invalidate-range': [{ accesses: 4 }],
   'interval-notifier': [{ addresses: 2, attempts: 1 }, { faults: 2 }],
-  'hmm-mirror': [{ mirrors: 2 }],
+  'hmm-mirror': [{ mirrors: 2 }, { path: 'migrate' }],
   'mkclean-writable': [{ driver: 'keeps-writable' }, { driver: 'kvm' }],
   migration: [{ driver: 'interval' }, { faults: 2 }],
 };

@@ -17,10 +17,12 @@
 // Invalidation: the interval-notifier core and driver invalidate() of interval-notifier.ts
 // (driver->update is its user_lock), on the MADV_DONTNEED path (zap_page_range with mmap_lock
 // held for read, so it runs alongside the mirror's walk; mmu_gather batch full → the page is
-// freed before range_end; the VMA stays, so a later walk faults a fresh page in).
+// freed before range_end; the VMA stays, so a later walk faults a fresh page in), or with
+// `path=migrate` page migration (models/mm/migrate.ts), where the walk meets the migration
+// entry and sleeps in migration_entry_wait (mmap_lock held for read) before walking again.
 import { List, Record, type RecordOf } from 'immutable';
 import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { allocPage, initialMm, mmInvariants, ptl, setPte, setSpte, zapPageRange } from '../mm/index.ts';
+import { allocPage, getPage, initialMm, migratePage, mmInvariants, pageLock, ptl, putPage, setPte, setSpte, zapPageRange } from '../mm/index.ts';
 import { INTERVAL_FIELDS, MMN_LOCK, USER_LOCK, intervalNotifierOps, readBeginSteps, type IntervalFields, type IntervalState } from './interval-notifier.ts';
 
 type S = IntervalState;
@@ -57,9 +59,20 @@ function mirrorSteps(): Step<S, MirrorLocal>[] {
         if (shared.mniSeq !== local.s) return { goto: 'ebusy' };
         const page = shared.pte.get(local.v) ?? null;
         if (page !== null) return { local: local.set('page', page), goto: 'mmap_unlock' };
+        const migrating = shared.migration.get(local.v) ?? null;
+        if (migrating !== null) return { shared: getPage(shared, migrating), local: local.set('page', migrating), goto: 'migration_wait' };
         const fresh = allocPage(shared, 1);
         return { shared: setPte(fresh.state, local.v, fresh.page, true), goto: 'hmm_range_fault' };
       },
+    },
+    {
+      label: 'migration_wait',
+      kernel: 'migration_entry_wait',
+      note: 'holds mmap_lock for read: get_page_unless_zero; wait_on_page_locked (sleeps); put_page; the walk starts again',
+      maySleep: true,
+      when: (c) => !c.isLocked(pageLock(c.local.page!)),
+      do: ({ shared, local }) => ({ shared: putPage(shared, local.page!), local: local.set('page', null) }),
+      goto: 'hmm_range_fault',
     },
     { label: 'mmap_unlock', kernel: 'mmap_read_unlock', note: 'up_read(mmap_lock)', release: MMAP_LOCK },
     {
@@ -99,6 +112,7 @@ between a stale pfn and the device. Expected: every property holds.`,
   params: {
     mirrors: int(1, 'device mirror threads', { min: 1, max: 2 }),
     attempts: int(2, 'read_begin attempts per mirror thread', { min: 1, max: 3 }),
+    path: oneOf(['dontneed', 'migrate'], 'dontneed', 'the invalidating path: MADV_DONTNEED (zap_page_range) or page migration'),
     mutant: oneOf(['none', 'no-set-seq'], 'none', 'a near-miss variant (see mmcheck mutants hmm-mirror)'),
   },
   expect: {
@@ -111,13 +125,16 @@ between a stale pfn and the device. Expected: every property holds.`,
   mutants: [
     { name: 'no-set-seq', description: 'invalidate() never calls mmu_interval_set_seq: the stale pfn passes read_retry', params: { mutant: 'no-set-seq' }, breaks: 'no use-after-free' },
   ],
-  build: ({ mirrors, attempts, mutant }) =>
+  build: ({ mirrors, attempts, path, mutant }) =>
     threadModel<S>({
       name: 'hmm-mirror',
-      shared: initialMm<IntervalFields>(1, 1, INTERVAL_FIELDS, { refs: 1 }),
-      locks: { [MMN_LOCK]: 'spinlock', [USER_LOCK]: 'mutex', [MMAP_LOCK]: 'rwsem', [ptl(0)]: 'spinlock' },
+      // MADV_DONTNEED: the mapping holds the only reference; migration: plus the isolation reference.
+      shared: initialMm<IntervalFields>(1, 1, INTERVAL_FIELDS, { refs: path === 'dontneed' ? 1 : 2 }),
+      locks: { [MMN_LOCK]: 'spinlock', [USER_LOCK]: 'mutex', [MMAP_LOCK]: 'rwsem', [ptl(0)]: 'spinlock', [pageLock(0)]: 'mutex' },
       threads: [
-        { name: 'madvise', locals: List<number>(), steps: zapPageRange<IntervalFields>(0, 1, intervalNotifierOps(mutant === 'no-set-seq' ? 'no-set-seq' : 'none')) },
+        path === 'dontneed'
+          ? { name: 'madvise', locals: List<number>(), steps: zapPageRange<IntervalFields>(0, 1, intervalNotifierOps(mutant === 'no-set-seq' ? 'no-set-seq' : 'none')) }
+          : { name: 'migrate', locals: null, steps: migratePage<IntervalFields>(0, 1, intervalNotifierOps(mutant === 'no-set-seq' ? 'no-set-seq' : 'none')) },
         ...Array.from({ length: mirrors }, (_, i) => ({ name: `mirror${i}`, locals: MirrorLocal({ left: attempts }), steps: mirrorSteps(), group: 'mirror' })),
       ],
       invariants: mmInvariants<IntervalFields>(),

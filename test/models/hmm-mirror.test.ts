@@ -16,6 +16,13 @@ describe('hmm-mirror (A10)', () => {
     expect(await verdicts(hmm, { mirrors: 2 })).toEqual(ALL_HOLD);
   });
 
+  it('holds against page migration: the walk sleeps on the migration entry, then finds the new page', async () => {
+    // The migration's range_start makes the sequence odd and zaps under driver->update; the
+    // walk that meets the migration entry waits for unlock_page (mmap_lock held for read, no
+    // spinlock) and walks again; read_retry then rejects anything read before the migration.
+    expect(await verdicts(hmm, { path: 'migrate' })).toEqual(ALL_HOLD);
+  });
+
   it('catches no-set-seq: the stale pfn is programmed after the page was freed (13 steps)', async () => {
     const [r] = await checkMutants(hmm);
     expect([r.mutant.name, r.caught, r.traceLength]).toEqual(['no-set-seq', true, 13]);
