@@ -1,5 +1,6 @@
 // The built-in models, by name: what `mmcheck list` shows and `mmcheck check NAME` loads.
 // Paths are relative to this file; each file's default export is a ModelDefinition.
+// Driver patterns follow KERNEL.md's numbering (A1–A12).
 
 import { classicCatalog } from './classic/catalog.ts';
 
@@ -9,7 +10,17 @@ export interface CatalogEntry {
 }
 
 export const catalog: readonly CatalogEntry[] = [
+  { name: 'invalidate-page-after-ptl', file: 'drivers/invalidate-page-after-ptl.ts' },
+  { name: 'invalidate-page-under-ptl', file: 'drivers/invalidate-page-under-ptl.ts' },
+  { name: 'thp-invalidate-page', file: 'drivers/thp-invalidate-page.ts' },
   { name: 'range-start-only', file: 'drivers/range-start-only.ts' },
   { name: 'kvm', file: 'drivers/kvm.ts' },
+  { name: 'umem-odp', file: 'drivers/umem-odp.ts' },
+  { name: 'page-pinning', file: 'drivers/page-pinning.ts' },
+  { name: 'iommu-invalidate-range', file: 'drivers/iommu-invalidate-range.ts' },
+  { name: 'interval-notifier', file: 'drivers/interval-notifier.ts' },
+  { name: 'hmm-mirror', file: 'drivers/hmm-mirror.ts' },
+  { name: 'mkclean-writable', file: 'drivers/mkclean-writable.ts' },
+  { name: 'migration', file: 'drivers/migration.ts' },
   ...classicCatalog,
 ];

@@ -17,15 +17,20 @@
 //   spin_unlock(&kvm->mmu_lock);
 //   out_unlock: spin_unlock(&kvm->mmu_lock); kvm_release_pfn_clean(pfn);  (the vCPU faults again)
 // Kernel side: try_to_unmap_one() after 369ea8242c0f (models/mm/try-to-unmap.ts).
+// Lock held at each step: the `note` of every step names it (mmu_lock, the PTL, none).
 //
 // Why it holds: a fault maps only if, under mmu_lock, no invalidation is active (count 0)
 // and none completed since it read the sequence (seq unchanged). An invalidation whose
 // range_start ran before the fault's check makes count ≠ 0 until its range_end, and
 // range_end bumps seq before dropping count, so a page found by get_user_pages() before the
 // PTE clear can never be mapped after it.
+// Mutants (KERNEL.md "Mutations"), each must break 'no use-after-free':
+//   seq-in-start     mmu_notifier_seq++ moved from range_end to range_start
+//   no-seq           no mmu_notifier_seq at all (count only)
+//   count-after-zap  range_start zaps under mmu_lock, drops it, and only then raises the count
 import { Record, type RecordOf } from 'immutable';
-import { DONE, defineModel, int, threadModel, type Step } from '../../src/index.ts';
-import { gupPage, initialMm, noUseAfterFree, putPage, ptl, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
+import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
+import { clearSptes, gupPage, initialMm, mmInvariants, pageLock, putPage, ptl, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
 
 interface KvmFields {
   /** kvm->mmu_notifier_seq: bumped by every range_end. Under mmu_lock. */
@@ -33,7 +38,12 @@ interface KvmFields {
   /** kvm->mmu_notifier_count: invalidations between range_start and range_end. Under mmu_lock. */
   readonly count: number;
 }
-type S = MmState<KvmFields>;
+/** The composed state of a KVM model. */
+export type KvmState = MmState<KvmFields>;
+type S = KvmState;
+
+/** The initial KVM fields. */
+export const KVM_FIELDS: KvmFields = { seq: 0, count: 0 };
 
 interface FaultFields {
   /** The address this attempt faults on. */
@@ -45,31 +55,63 @@ interface FaultFields {
   /** Attempts still to make after this one. */
   readonly left: number;
 }
-type FaultLocal = RecordOf<FaultFields>;
-const FaultLocal = Record<FaultFields>({ v: 0, s: 0, pfn: null, left: 0 }, 'Fault');
+/** A vCPU fault thread's locals. */
+export type FaultLocal = RecordOf<FaultFields>;
+/** Makes a vCPU fault thread's locals: `FaultLocal({ left: attempts })`. */
+export const FaultLocal = Record<FaultFields>({ v: 0, s: 0, pfn: null, left: 0 }, 'Fault');
 
-const MMU_LOCK = 'mmu_lock';
+/** kvm->mmu_lock, a spinlock on x86 until v5.12. */
+export const MMU_LOCK = 'mmu_lock';
+
+/** The KVM variants: the correct code and its near misses. */
+export const KVM_MUTANTS = ['none', 'seq-in-start', 'no-seq', 'count-after-zap'] as const;
+/** A KVM variant name. */
+export type KvmMutant = (typeof KVM_MUTANTS)[number];
+
+const bumpSeq = (s: S): S => s.set('seq', s.seq + 1);
 
 /** kvm_mmu_notifier_invalidate_range_start / _end as steps run by the invalidating thread. */
-export function kvmNotifier(): NotifierOps<S> {
+export function kvmNotifier(mutant: KvmMutant = 'none'): NotifierOps<S> {
+  const countUp: Step<S, any> = {
+    label: 'start.count',
+    kernel: 'kvm_mmu_notifier_invalidate_range_start',
+    note: mutant === 'seq-in-start' ? 'holds mmu_lock: mmu_notifier_count++; MUTANT: mmu_notifier_seq++ here' : 'holds mmu_lock: mmu_notifier_count++',
+    do: ({ shared }) => ({ shared: mutant === 'seq-in-start' ? bumpSeq(shared.set('count', shared.count + 1)) : shared.set('count', shared.count + 1) }),
+  };
   return {
-    invalidateRangeStart: (v) => [
-      { label: 'start.lock', kernel: 'kvm_mmu_notifier_invalidate_range_start', note: 'spin_lock(&kvm->mmu_lock)', acquire: MMU_LOCK },
-      { label: 'start.count', kernel: 'kvm_mmu_notifier_invalidate_range_start', note: 'holds mmu_lock: mmu_notifier_count++', do: ({ shared }) => ({ shared: shared.set('count', shared.count + 1) }) },
-      { label: 'start.zap', kernel: 'kvm_unmap_hva_range', note: 'holds mmu_lock: zap the SPTE', do: ({ shared }) => ({ shared: shared.set('spte', shared.spte.set(v, null)) }) },
-      { label: 'start.unlock', kernel: 'kvm_flush_remote_tlbs', note: 'holds mmu_lock: flush, then spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK },
-    ],
+    invalidateRangeStart: (start, end) => {
+      const lock: Step<S, any> = { label: 'start.lock', kernel: 'kvm_mmu_notifier_invalidate_range_start', note: 'srcu_read_lock; spin_lock(&kvm->mmu_lock)', acquire: MMU_LOCK };
+      const zap: Step<S, any> = { label: 'start.zap', kernel: 'kvm_unmap_hva_range', note: 'holds mmu_lock: zap the SPTEs of the range', do: ({ shared }) => ({ shared: clearSptes(shared, start, end) }) };
+      const unlock: Step<S, any> = { label: 'start.unlock', kernel: 'kvm_flush_remote_tlbs', note: 'holds mmu_lock: flush, then spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK };
+      if (mutant === 'count-after-zap') {
+        return [
+          lock,
+          zap,
+          { label: 'start.unlock', kernel: 'kvm_flush_remote_tlbs', note: 'MUTANT: spin_unlock(&kvm->mmu_lock) before the count is raised', release: MMU_LOCK },
+          { label: 'start.lock2', kernel: 'kvm_mmu_notifier_invalidate_range_start', note: 'MUTANT: spin_lock(&kvm->mmu_lock) again', acquire: MMU_LOCK },
+          countUp,
+          { label: 'start.unlock2', kernel: 'kvm_mmu_notifier_invalidate_range_start', note: 'spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK },
+        ];
+      }
+      return [lock, countUp, zap, unlock];
+    },
     invalidateRangeEnd: () => [
       { label: 'end.lock', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'spin_lock(&kvm->mmu_lock)', acquire: MMU_LOCK },
-      { label: 'end.seq', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'holds mmu_lock: mmu_notifier_seq++; smp_wmb()', do: ({ shared }) => ({ shared: shared.set('seq', shared.seq + 1) }) },
+      mutant === 'none'
+        ? { label: 'end.seq', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'holds mmu_lock: mmu_notifier_seq++; smp_wmb()', do: ({ shared }) => ({ shared: bumpSeq(shared) }) }
+        : { label: 'end.seq', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: `holds mmu_lock: MUTANT: no mmu_notifier_seq++ here (${mutant})` },
       { label: 'end.count', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'holds mmu_lock: mmu_notifier_count--', do: ({ shared }) => ({ shared: shared.set('count', shared.count - 1) }) },
       { label: 'end.unlock', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK },
     ],
   };
 }
 
-/** One vCPU's faults: `attempts` times, read seq, gup, lock, retry check, map or back off. */
-export function kvmFaultSteps(addresses: number): Step<S, FaultLocal, number>[] {
+/**
+ * One vCPU's faults: `attempts` times, read seq, gup, lock, retry check, map or back off.
+ * A get_user_pages() that meets a migration entry waits for the page lock and tries again
+ * (only reachable in models with migration).
+ */
+export function kvmFaultSteps(addresses: number, mutant: KvmMutant = 'none'): Step<S, FaultLocal, number>[] {
   const again = (c: { local: FaultLocal }) => (c.local.left > 0 ? 'read_seq' : DONE);
   return [
     {
@@ -82,26 +124,26 @@ export function kvmFaultSteps(addresses: number): Step<S, FaultLocal, number>[] 
     {
       label: 'gup',
       kernel: 'gfn_to_pfn',
-      note: 'try_async_pf → get_user_pages: takes a page reference (follow_page_pte holds the PTL)',
+      note: 'try_async_pf → get_user_pages(FOLL_WRITE): takes a page reference (follow_page_pte holds the PTL)',
       acquire: (c) => ptl(c.local.v),
       release: (c) => ptl(c.local.v),
       do: ({ shared, local }) => {
-        const r = gupPage(shared, local.v);
-        return { shared: r.state, local: local.set('pfn', r.page) };
+        const r = gupPage(shared, local.v, true);
+        return { shared: r.state, local: local.set('pfn', r.page), goto: r.migrating ? 'gup_wait' : undefined };
       },
     },
     { label: 'lock', kernel: 'tdp_page_fault', note: 'spin_lock(&kvm->mmu_lock)', acquire: MMU_LOCK },
     {
       label: 'check',
       kernel: 'mmu_notifier_retry',
-      note: 'holds mmu_lock: retry if mmu_notifier_count != 0 or mmu_notifier_seq != mmu_seq',
-      goto: ({ shared, local }) => (shared.count !== 0 || shared.seq !== local.s ? 'retry' : 'map'),
+      note: mutant === 'no-seq' ? 'holds mmu_lock: MUTANT: retry only if mmu_notifier_count != 0' : 'holds mmu_lock: retry if mmu_notifier_count != 0 or mmu_notifier_seq != mmu_seq',
+      goto: ({ shared, local }) => (shared.count !== 0 || (mutant !== 'no-seq' && shared.seq !== local.s) ? 'retry' : 'map'),
     },
     {
       label: 'map',
       kernel: 'mmu_set_spte',
-      note: 'holds mmu_lock: install the SPTE, then kvm_release_pfn_clean(pfn)',
-      do: ({ shared, local }) => ({ shared: putPage(shared.set('spte', shared.spte.set(local.v, local.pfn)), local.pfn!), local: local.set('pfn', null) }),
+      note: 'holds mmu_lock: install the SPTE (writable), then kvm_release_pfn_clean(pfn)',
+      do: ({ shared, local }) => ({ shared: putPage(setSpte(shared, local.v, local.pfn, true), local.pfn!), local: local.set('pfn', null) }),
     },
     { label: 'unlock', kernel: 'tdp_page_fault', note: 'spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK, goto: again },
     {
@@ -112,8 +154,19 @@ export function kvmFaultSteps(addresses: number): Step<S, FaultLocal, number>[] 
       do: ({ shared, local }) => ({ shared: putPage(shared, local.pfn!), local: local.set('pfn', null) }),
       goto: again,
     },
+    {
+      label: 'gup_wait',
+      kernel: '__migration_entry_wait',
+      note: 'no lock held: migration entry — wait_on_page_locked(page); put_page; get_user_pages again',
+      maySleep: true,
+      when: (c) => !c.isLocked(pageLock(c.local.pfn!)),
+      do: ({ shared, local }) => ({ shared: putPage(shared, local.pfn!), local: local.set('pfn', null) }),
+      goto: 'gup',
+    },
   ];
 }
+
+const UAF = 'no use-after-free';
 
 export default defineModel({
   name: 'kvm',
@@ -124,7 +177,7 @@ around the PTE clear) and frees the page; KVM's range_start zaps the SPTE and ra
 mmu_notifier_count under mmu_lock, range_end bumps mmu_notifier_seq then drops the count.
 Each vCPU fault thread reads the sequence, calls get_user_pages(), takes mmu_lock and maps
 only if mmu_notifier_retry() says no invalidation is active or completed meanwhile.
-Expected: every property holds.`,
+Expected: every property holds; each mutant breaks 'no use-after-free'.`,
   kernel: {
     functions: ['kvm_mmu_notifier_invalidate_range_start', 'kvm_mmu_notifier_invalidate_range_end', 'mmu_notifier_retry', 'tdp_page_fault', 'try_to_unmap_one'],
     files: ['virt/kvm/kvm_main.c', 'include/linux/kvm_host.h', 'arch/x86/kvm/mmu.c', 'mm/rmap.c'],
@@ -134,17 +187,29 @@ Expected: every property holds.`,
     addresses: int(1, 'addresses, one reclaim (unmap) thread each', { min: 1, max: 4 }),
     faults: int(1, 'vCPU fault threads', { min: 1, max: 6 }),
     attempts: int(1, 'faults per vCPU thread (a retry counts as one)', { min: 1, max: 4 }),
+    mutant: oneOf(KVM_MUTANTS, 'none', 'a near-miss variant (see mmcheck mutants kvm)'),
   },
-  expect: { 'no use-after-free': 'holds', 'no sleeping under a spinlock': 'holds', 'deadlock freedom': 'holds' },
-  build: ({ addresses, faults, attempts }) =>
+  expect: {
+    'no use-after-free': 'holds',
+    'no secondary mapping outlives its CPU PTE': 'holds',
+    'no writable secondary mapping of a write-protected page': 'holds',
+    'no sleeping under a spinlock': 'holds',
+    'deadlock freedom': 'holds',
+  },
+  mutants: [
+    { name: 'seq-in-start', description: 'mmu_notifier_seq++ in range_start instead of range_end', params: { mutant: 'seq-in-start' }, breaks: UAF },
+    { name: 'no-seq', description: 'no mmu_notifier_seq: the fault checks the count only', params: { mutant: 'no-seq' }, breaks: UAF },
+    { name: 'count-after-zap', description: 'range_start zaps, drops mmu_lock, then raises mmu_notifier_count', params: { mutant: 'count-after-zap' }, breaks: UAF },
+  ],
+  build: ({ addresses, faults, attempts, mutant }) =>
     threadModel<S>({
       name: 'kvm',
-      shared: initialMm<KvmFields>(addresses, addresses, { seq: 0, count: 0 }),
+      shared: initialMm<KvmFields>(addresses, addresses, KVM_FIELDS),
       locks: { [MMU_LOCK]: 'spinlock', ...Object.fromEntries(Array.from({ length: addresses }, (_, v) => [ptl(v), 'spinlock' as const])) },
       threads: [
-        ...Array.from({ length: addresses }, (_, v) => ({ name: `unmap${v}`, locals: null, steps: tryToUnmapOne<KvmFields>(v, kvmNotifier()) })),
-        ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: attempts }), steps: kvmFaultSteps(addresses), group: 'vcpu' })),
+        ...Array.from({ length: addresses }, (_, v) => ({ name: `unmap${v}`, locals: null, steps: tryToUnmapOne<KvmFields>(v, kvmNotifier(mutant as KvmMutant)) })),
+        ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: attempts }), steps: kvmFaultSteps(addresses, mutant as KvmMutant), group: 'vcpu' })),
       ],
-      invariants: [noUseAfterFree()],
+      invariants: mmInvariants<KvmFields>(),
     }),
 });

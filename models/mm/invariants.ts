@@ -1,8 +1,17 @@
-// Named invariants shared by every composed model (KERNEL.md, "Invariants").
+// Named invariants shared by every composed model (KERNEL.md, "Invariants"). The engine adds
+// its own 'no sleeping under a spinlock' and 'deadlock freedom'.
 import type { InvariantSpec } from '../../src/model/dsl.ts';
 import type { MmState } from './state.ts';
 
+/** The property names (as reported by the checker). */
 export const NO_USE_AFTER_FREE = 'no use-after-free';
+/** See `coherence()`. */
+export const COHERENCE = 'no secondary mapping outlives its CPU PTE';
+/** See `noWritableAfterWrprotect()`. */
+export const NO_WRITABLE_AFTER_WRPROTECT = 'no writable secondary mapping of a write-protected page';
+
+/** Every property name a composed model can report, in the order `mmcheck list` shows them. */
+export const MM_PROPERTIES = [NO_USE_AFTER_FREE, COHERENCE, NO_WRITABLE_AFTER_WRPROTECT, 'no sleeping under a spinlock', 'deadlock freedom'] as const;
 
 /**
  * no use-after-free: no secondary PTE maps a page that was returned to the allocator (the
@@ -21,4 +30,62 @@ export function noUseAfterFree<D extends object>(): InvariantSpec<MmState<D>> {
       return null;
     },
   };
+}
+
+/**
+ * no secondary mapping outlives its CPU PTE (coherence): if spte[v] maps page P then pte[v]
+ * maps P, writable if the SPTE is — unless v is inside an invalidation for the subscriber
+ * (between range_start and the return of range_end, or between the PTE change and the return
+ * of invalidate_page); and, always, the CPU and the device never map two different pages at
+ * one address.
+ */
+export function coherence<D extends object>(): InvariantSpec<MmState<D>> {
+  return {
+    name: COHERENCE,
+    check: ({ shared }) => {
+      for (let v = 0; v < shared.spte.size; v++) {
+        const p = shared.spte.get(v);
+        if (p === null || p === undefined) continue;
+        const cpu = shared.pte.get(v);
+        if (cpu !== null && cpu !== undefined && cpu !== p) {
+          return `spte[${v}] maps page ${p} while the CPU PTE maps page ${cpu}: device and CPU see different memory at one address`;
+        }
+        if (shared.inval.get(v)! > 0) continue;
+        if (cpu !== p) {
+          const what = shared.migration.get(v) !== null ? `a migration entry for page ${shared.migration.get(v)}` : 'nothing';
+          return `spte[${v}] maps page ${p} but the CPU PTE maps ${what}, and no invalidation of address ${v} is in progress`;
+        }
+        if (shared.spteWrite.get(v) && !shared.pteWrite.get(v)) {
+          return `spte[${v}] maps page ${p} writable but the CPU PTE is read-only, and no invalidation of address ${v} is in progress`;
+        }
+      }
+      return null;
+    },
+  };
+}
+
+/**
+ * no writable secondary mapping of a write-protected page: once the CPU PTE of v maps page P
+ * read-only (page_mkclean, KSM, COW), no writable SPTE of P at v survives past the end of
+ * the invalidation — a device write there would never be seen by dirty tracking.
+ */
+export function noWritableAfterWrprotect<D extends object>(): InvariantSpec<MmState<D>> {
+  return {
+    name: NO_WRITABLE_AFTER_WRPROTECT,
+    check: ({ shared }) => {
+      for (let v = 0; v < shared.spte.size; v++) {
+        const p = shared.spte.get(v);
+        if (p === null || p === undefined || !shared.spteWrite.get(v)) continue;
+        if (shared.pte.get(v) === p && !shared.pteWrite.get(v) && shared.inval.get(v) === 0) {
+          return `spte[${v}] maps page ${p} writable after the CPU write-protected it: device writes escape dirty tracking`;
+        }
+      }
+      return null;
+    },
+  };
+}
+
+/** The three kernel-side invariants, for a model's `invariants`. */
+export function mmInvariants<D extends object>(): InvariantSpec<MmState<D>>[] {
+  return [noUseAfterFree<D>(), coherence<D>(), noWritableAfterWrprotect<D>()];
 }

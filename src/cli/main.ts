@@ -12,6 +12,7 @@ for (const stream of [process.stdout, process.stderr]) {
     throw e;
   });
 }
+import { registerMutants } from './commands/mutants.ts';
 
 let exitCode: number = EXIT.HOLDS;
 const setExit = (code: number) => {
@@ -28,6 +29,7 @@ const program = new Command('mmcheck')
 registerCheck(program, setExit);
 registerList(program, setExit);
 registerReplay(program, setExit);
+registerMutants(program, setExit);
 program.addHelpText(
   'after',
   '\nExit codes: 0 every property holds · 1 a property is violated · 2 bad usage or bad model · 3 incomplete (a limit was hit) · 130 second Ctrl-C',

@@ -14,6 +14,21 @@ export interface KernelReference {
   readonly files?: readonly string[];
 }
 
+/**
+ * A named near-miss variant of a correct model: the parameters that select it and the
+ * property it must break. `mmcheck mutants <model>` checks that each is caught, so a user
+ * sees the model's invariants have teeth.
+ */
+export interface Mutant {
+  readonly name: string;
+  /** What the variant changes, in the code's words. */
+  readonly description: string;
+  /** Parameter values selecting the variant (merged over the defaults). */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** The property the variant must violate. */
+  readonly breaks: string;
+}
+
 /** A model file's default export. */
 export interface ModelDefinition<P extends ParamSpecs = ParamSpecs> {
   readonly name: string;
@@ -25,6 +40,8 @@ export interface ModelDefinition<P extends ParamSpecs = ParamSpecs> {
   readonly params: P;
   /** Expected verdict per property name with default parameters. */
   readonly expect?: Readonly<Record<string, Expectation>>;
+  /** Near-miss variants that must each violate a named property. */
+  readonly mutants?: readonly Mutant[];
   build(params: ParamValues<P>): Model<any, any>;
 }
 

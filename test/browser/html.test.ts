@@ -54,7 +54,7 @@ describe.skipIf(missing.length > 0)('HTML trace page in headless Chromium', () =
     const v = minimizePreemptions(model, r.violation).violation;
     const dir = mkdtempSync(join(tmpdir(), 'mmcheck-html-'));
     const file = join(dir, 'trace.html');
-    writeFileSync(file, renderHtml(v, { model, modelName: 'range-start-only', params: { faults: 1 }, note: 'fewest preemptions among 10-step schedules' }));
+    writeFileSync(file, renderHtml(v, { model, modelName: 'range-start-only', params: { faults: 1 }, note: 'fewest preemptions among 8-step schedules' }));
 
     const context = await playwright!.chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'mmcheck-chromium-')), {
       executablePath: CHROMIUM,
@@ -72,7 +72,7 @@ describe.skipIf(missing.length > 0)('HTML trace page in headless Chromium', () =
 
       // Lanes: one per thread, left to right in order of first step.
       const lanes: string[] = await page.locator('th.lane-header').allTextContents();
-      expect(lanes).toEqual(['reclaim', 'fault0']);
+      expect(lanes).toEqual(['madvise', 'fault0']);
       const boxes = await Promise.all(lanes.map((_, i) => page.locator('th.lane-header').nth(i).boundingBox()));
       expect(boxes[0].width).toBeGreaterThan(100);
       expect(boxes[1].x).toBeGreaterThan(boxes[0].x);
@@ -86,19 +86,19 @@ describe.skipIf(missing.length > 0)('HTML trace page in headless Chromium', () =
         expect(await acting.getAttribute('data-lane')).toBe(v.trace.steps[i].actor);
         expect(await acting.locator('.label').textContent()).toBe(v.trace.steps[i].label);
       }
-      // reclaim holds ptl[0] from lock_ptl to unlock_ptl: those cells are shaded.
-      const lockedSteps = await page.locator('td.locked[data-lane="reclaim"]').evaluateAll((tds: Element[]) => tds.map((td) => td.closest('tr')!.getAttribute('data-step')));
-      expect(lockedSteps).toEqual(v.trace.steps.filter((s) => s.actor === 'reclaim' && s.locksHeld?.includes('ptl[0]')).map((s) => String(s.index)));
+      // madvise holds ptl[0] from lock_ptl[0] until flush_unlock[0]: those cells are shaded.
+      const lockedSteps = await page.locator('td.locked[data-lane="madvise"]').evaluateAll((tds: Element[]) => tds.map((td) => td.closest('tr')!.getAttribute('data-step')));
+      expect(lockedSteps).toEqual(v.trace.steps.filter((s) => s.actor === 'madvise' && s.locksHeld?.includes('ptl[0]')).map((s) => String(s.index)));
       const shade = await page.locator('td.locked').first().evaluate((td: Element) => getComputedStyle(td).backgroundColor);
       expect(shade).not.toBe('rgba(0, 0, 0, 0)');
       // The preemption is marked, the diff is beside the step, the property is at the bottom.
-      expect(await page.locator('.badge').allTextContents()).toEqual(['preempts reclaim']);
-      expect(await rows.nth(1).locator('td.changes').textContent()).toContain('pages[0].ref: 2 → 3');
+      expect(await page.locator('.badge').allTextContents()).toEqual(['preempts madvise']);
+      expect(await rows.nth(1).locator('td.changes').textContent()).toContain('pages[0].ref: 1 → 2');
       expect(await page.locator('#violated').textContent()).toContain('no use-after-free: spte[0] still maps page 0');
       const bottom = await page.locator('#violated').boundingBox();
       const lastRow = await rows.nth(v.trace.steps.length - 1).boundingBox();
       expect(bottom.y).toBeGreaterThan(lastRow.y);
-      expect(await page.locator('#size').textContent()).toBe('10 steps, 1 preemption');
+      expect(await page.locator('#size').textContent()).toBe('8 steps, 1 preemption');
 
       // The inline script runs (opens every state), and nothing was fetched but the page.
       await page.locator('#toggle-states').click();

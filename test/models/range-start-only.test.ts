@@ -1,22 +1,41 @@
+// A4: a driver that only zaps in invalidate_range_start and never checks a sequence.
 import { describe, expect, it } from 'vitest';
 import { check } from '../../src/index.ts';
 import rangeStartOnly from '../../models/drivers/range-start-only.ts';
+import { COHERENCE, DEADLOCK, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
 
 describe('range-start-only (A4)', () => {
-  it('violates no use-after-free in 10 steps', async () => {
-    // The driver clears its SPTE in invalidate_range_start() only. try_to_unmap_one() clears
-    // the CPU PTE after range_start returned, so a fault in between still finds the page
-    // with get_user_pages() and maps it again; nothing removes that mapping before the last
-    // reference is dropped and the page is freed. Shortest schedule: range_start, gup, the
-    // PTL section of try_to_unmap_one (lock, clear, put_page, unlock), range_end, free_page
-    // (the page survives on the fault's gup reference), map, and the fault's put_page frees it.
+  it('MADV_DONTNEED path: the page is freed before range_end, so the first violation is the use-after-free, in 8 steps', async () => {
+    // zap_pte_range() fills the mmu_gather batch at address 0 (force_flush), flushes under the
+    // PTL and calls tlb_flush_mmu_free() right after pte_unmap_unlock(): page 0 is freed while
+    // the walk still has address 1 to zap and range_end is far away. The fault that ran
+    // get_user_pages() between range_start and the PTE clear maps page 0 again and drops its
+    // reference: range_start, gup, lock, clear, flush+unlock, free_batch, map, put_page.
     const r = await check(rangeStartOnly);
     expect(r.status).toBe('violated');
     if (r.status !== 'violated') return;
-    expect(r.violation.property).toBe('no use-after-free');
-    expect(r.violation.trace.steps).toHaveLength(10);
-    const last = r.violation.trace.steps.at(-1)!;
-    expect(last.actor).toBe('fault0');
-    expect(r.violation.message).toMatch(/spte\[0\] still maps page 0, which was freed/);
+    expect(r.violation.property).toBe(UAF);
+    expect(r.violation.trace.steps).toHaveLength(8);
+    expect(r.violation.trace.steps.at(-1)!.changes.some((c) => c.path === 'pages[0].state' && c.after === 'freed')).toBe(true);
+  });
+
+  it('MADV_DONTNEED path, every property: the stale SPTE also outlives range_end (11 steps); locks and sleeps are fine', async () => {
+    // The same fault, seen at range_end: nothing in the driver's (absent) range_end removes
+    // the SPTE, so once range_end returns the device maps a page the CPU no longer maps.
+    // The driver sleeps only in range_start (mutex), where no spinlock is held.
+    expect(await verdicts(rangeStartOnly)).toEqual({ [UAF]: 8, [COHERENCE]: 11, [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds' });
+  });
+
+  it('reclaim path (try_to_unmap_one): the page is freed after range_end, so coherence breaks first (8) and the use-after-free follows (10)', async () => {
+    // shrink_page_list drops its isolation reference only after try_to_unmap_one returned,
+    // i.e. after range_end: the stale SPTE is visible as incoherence two steps before the free.
+    expect(await verdicts(rangeStartOnly, { path: 'reclaim' })).toEqual({ [UAF]: 10, [COHERENCE]: 8, [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds' });
+  });
+
+  it('two faults: one maps the old page while the other faulted a new one in: different pages at one address (7 steps)', async () => {
+    // fault1's get_user_pages after the PTE clear installs a fresh page (do_anonymous_page);
+    // fault0 still maps the old one it got before: CPU and device disagree even inside the
+    // invalidation, which the coherence invariant never excuses.
+    expect(await verdicts(rangeStartOnly, { faults: 2 })).toMatchObject({ [UAF]: 8, [COHERENCE]: 7 });
   });
 });

@@ -55,10 +55,10 @@ describe('minimizePreemptions', () => {
     expect(m.violation.message).toMatch(/counter is 1/);
   });
 
-  it('range-start-only: the fault slips in whole between range_start and the PTE clear (1 preemption, BFS had 2)', async () => {
-    // The A4 race: try_to_unmap_one() calls invalidate_range_start (driver clears its SPTE),
-    // then a full fault (gup; map; put_page) runs before the PTE is cleared, so the driver
-    // maps a page that reclaim then frees. One switch (reclaim -> fault) explains it.
+  it('range-start-only: the fault slips in whole between range_start and the PTE clear (1 preemption, BFS had more)', async () => {
+    // The A4 race: zap_page_range() (MADV_DONTNEED) calls invalidate_range_start (driver
+    // clears its SPTE), then a full fault (gup; map; put_page) runs before the PTE is cleared,
+    // so the driver maps a page that the zap then frees. One switch (madvise -> fault) explains it.
     for (const faults of [1, 2]) {
       const model = buildModel(rangeStartOnly, { faults });
       const v = await firstViolation(model);
@@ -69,7 +69,11 @@ describe('minimizePreemptions', () => {
       expect(m.violation.trace.steps.length).toBe(v.trace.steps.length);
       expect(m.after).toBe(bruteForceMinPreemptions(model, v.property, v.trace.steps.length));
       expect(m.after).toBeLessThan(m.before);
-      expect(m.violation.trace.steps.map((s) => s.action).slice(0, 4)).toEqual(['reclaim: range_start', 'fault0: gup', 'fault0: map', 'fault0: put_page']);
+      // With one fault the whole fault path sits between range_start and the zap; with two,
+      // other equally short one-preemption schedules exist, so only the count is compared.
+      if (faults === 1) {
+        expect(m.violation.trace.steps.map((s) => s.action).slice(0, 4)).toEqual(['madvise: range_start', 'fault0: gup', 'fault0: map', 'fault0: put_page']);
+      }
     }
   });
 

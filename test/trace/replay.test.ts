@@ -102,21 +102,21 @@ describe('mmcheck check --json/--html and mmcheck replay (CLI)', () => {
     const h = join(dir, 't.html');
     const check = await mmcheck('check', 'range-start-only', '--min-preemptions', '--json', t, '--html', h);
     expect(check.code).toBe(1); // violated: range-start-only is the A4 use-after-free
-    expect(check.stdout).toMatch(/10 steps, 1 preemption/);
+    expect(check.stdout).toMatch(/8 steps, 1 preemption/);
     expect(readFileSync(h, 'utf8')).toMatch(/^<!DOCTYPE html>/);
     const json = JSON.parse(readFileSync(t, 'utf8'));
-    expect(json.violations[0]).toMatchObject({ steps: 10, preemptions: 1, minimized: { method: 'fewest-preemptions', bfsPreemptions: 2 } });
+    expect(json.violations[0]).toMatchObject({ steps: 8, preemptions: 1, minimized: { method: 'fewest-preemptions', bfsPreemptions: 3 } });
 
     const ok = await mmcheck('replay', t);
     expect(ok.code).toBe(0);
-    expect(ok.stdout).toMatch(/confirmed: range-start-only: all 10 steps replay and 'no use-after-free' is violated \(10 steps, 1 preemption\)/);
+    expect(ok.stdout).toMatch(/confirmed: range-start-only: all 8 steps replay and 'no use-after-free' is violated \(8 steps, 1 preemption\)/);
 
     json.violations[0].trace.steps[5].state.locks['ptl[0]'] = 'fault0';
     const bad = join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify(json));
     const diverged = await mmcheck('replay', bad);
     expect(diverged.code).toBe(1);
-    expect(diverged.stdout).toMatch(/diverged: range-start-only: at step 6 of 10: .reclaim: clear_pte. leads to a different state: locks\.ptl\[0\]: expected "fault0", got "reclaim"/);
+    expect(diverged.stdout).toMatch(/diverged: range-start-only: at step 6 of 8: .madvise: clear_pte\[0\]. leads to a different state: locks\.ptl\[0\]: expected "fault0", got "madvise"/);
 
     const notTrace = join(dir, 'x.json');
     writeFileSync(notTrace, '{"hello": 1}');

@@ -1,8 +1,11 @@
 // `mmcheck list` and `mmcheck explain <model>`: what the built-in models are and stand for.
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { builtinCatalog, importDefinition, loadModel, MODELS_DIR } from '../load.ts';
 import { reportError } from '../output.ts';
-import type { ModelDefinition } from '../../model/definition.ts';
+import type { Expectation, ModelDefinition } from '../../model/definition.ts';
+
+const MARK: Record<Expectation, string> = { holds: 'holds', violated: 'VIOLATED' };
 
 function expectations(def: ModelDefinition): string {
   const e = def.expect ?? {};
@@ -10,22 +13,52 @@ function expectations(def: ModelDefinition): string {
   return parts.length ? parts.join('; ') : '(no expectation declared)';
 }
 
-/** Text of `mmcheck list`. */
+/** Text of `mmcheck list`: one row per model, one column per property (expected verdict with default parameters). */
 export async function listText(): Promise<string> {
   const catalog = await builtinCatalog();
+  const defs: { name: string; def: ModelDefinition }[] = [];
+  for (const c of catalog) defs.push({ name: c.name, def: await importDefinition(new URL(c.file, MODELS_DIR).pathname, `'${c.name}'`) });
+  const properties: string[] = [];
+  for (const { def } of defs) for (const p of Object.keys(def.expect ?? {})) if (!properties.includes(p)) properties.push(p);
+  const cols = properties.map((_, i) => `P${i + 1}`);
+  const w = Math.max('model'.length, ...defs.map((d) => d.name.length));
+  const cw = Math.max(...Object.values(MARK).map((m) => m.length), ...cols.map((c) => c.length));
   const rows: string[] = [];
-  const w = Math.max(...catalog.map((c) => c.name.length));
-  for (const c of catalog) {
-    const def = await importDefinition(new URL(c.file, MODELS_DIR).pathname, `'${c.name}'`);
-    rows.push(`${c.name.padEnd(w)}  ${def.summary}`);
-    rows.push(`${' '.repeat(w)}  expected: ${expectations(def)}`);
+  rows.push(`${'model'.padEnd(w)}  ${cols.map((c) => c.padEnd(cw)).join('  ')}  mutants`);
+  for (const { name, def } of defs) {
+    const cells = properties.map((p) => {
+      const e = def.expect?.[p];
+      return (e ? MARK[e] : '-').padEnd(cw);
+    });
+    rows.push(`${name.padEnd(w)}  ${cells.join('  ')}  ${String(def.mutants?.length ?? 0).padStart(7)}`);
+    rows.push(`${' '.repeat(w)}  ${def.summary}`);
   }
+  rows.push('');
+  properties.forEach((p, i) => rows.push(`${cols[i]} = ${p}`));
+  rows.push("Expected verdicts with default parameters; '-' = not declared. 'mmcheck explain <model>' tells more, 'mmcheck mutants <model>' checks its near misses.");
   return rows.join('\n');
 }
 
-/** Text of `mmcheck explain <model>`. */
-export function explainText(def: ModelDefinition): string {
+/** The leading comment block of a model file (its header: the kernel functions and commits it models). */
+export function fileHeader(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+  const out: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('//')) break;
+    out.push(line.replace(/^\/\/ ?/, ''));
+  }
+  return out.join('\n').trim();
+}
+
+/** Text of `mmcheck explain <model>`; `header` is the model file's leading comment, if known. */
+export function explainText(def: ModelDefinition, header?: string): string {
   const lines = [`${def.name}: ${def.summary}`];
+  if (header) lines.push('', header);
   if (def.description) lines.push('', def.description.trim());
   if (def.kernel) {
     lines.push('', `kernel functions: ${def.kernel.functions.join(', ')}`);
@@ -35,9 +68,18 @@ export function explainText(def: ModelDefinition): string {
   const params = Object.entries(def.params);
   if (params.length) {
     lines.push('', 'parameters:');
-    for (const [k, p] of params) lines.push(`  ${k} (${p.type}, default ${String(p.default)}): ${p.doc}`);
+    for (const [k, p] of params) {
+      const values = p.type === 'enum' ? ` one of ${p.values.join('|')};` : '';
+      lines.push(`  ${k} (${p.type},${values} default ${String(p.default)}): ${p.doc}`);
+    }
   }
-  lines.push('', `expected: ${expectations(def)}`);
+  const e = Object.entries(def.expect ?? {});
+  lines.push('', e.length ? 'expected with default parameters:' : `expected: ${expectations(def)}`);
+  for (const [p, v] of e) lines.push(`  ${v.padEnd(8)}  ${p}`);
+  if (def.mutants?.length) {
+    lines.push('', 'mutants (each must break the named property; mmcheck mutants checks them):');
+    for (const m of def.mutants) lines.push(`  ${m.name}: ${m.description} → breaks '${m.breaks}'`);
+  }
   return lines.join('\n');
 }
 
@@ -45,7 +87,7 @@ export function explainText(def: ModelDefinition): string {
 export function registerList(program: Command, setExit: (code: number) => void): void {
   program
     .command('list')
-    .description('list the built-in models with their expected verdicts')
+    .description('list the built-in models with their expected verdict per property')
     .action(async () => {
       try {
         process.stdout.write((await listText()) + '\n');
@@ -55,11 +97,12 @@ export function registerList(program: Command, setExit: (code: number) => void):
     });
   program
     .command('explain')
-    .description('print what a model stands for in the kernel, its parameters and expected verdicts')
+    .description('print what a model stands for in the kernel (its file header), its parameters, expected verdicts and mutants')
     .argument('<model>', 'a built-in model name or a path to a .ts model file')
     .action(async (spec: string) => {
       try {
-        process.stdout.write(explainText((await loadModel(spec)).def) + '\n');
+        const loaded = await loadModel(spec);
+        process.stdout.write(explainText(loaded.def, fileHeader(loaded.file)) + '\n');
       } catch (e) {
         setExit(reportError(e, false));
       }

@@ -1,0 +1,100 @@
+// ->invalidate_range under the PTL, for an IOMMU that walks the CPU page tables itself
+// (amd_iommu_v2, intel-svm; KERNEL.md A8): expected to hold.
+//
+// Driver: drivers/iommu/amd_iommu_v2.c mn_invalidate_range() → amd_iommu_flush_page (an IOTLB
+// flush command, waited for by spinning — no sleep); intel-svm intel_invalidate_range() →
+// intel_flush_svm_range under rcu_read_lock. Ops after the 2017 series: only .invalidate_range
+// (+ release, clear_flush_young): no range_start/range_end.
+// Device: the IOMMU walks the CPU page table (PASID/ATS) with no lock and caches the
+// translation in its IOTLB (our SPTE).
+// Kernel side: a PTE pointed at a new page (mmu_notifier.rst case B) — kernel/events/
+// uprobes.c __replace_page (models/mm/replace-page.ts): PTL; ptep_clear_flush_notify
+// (clear + flush + ->invalidate_range, under the PTL); set_pte_at_notify(new page); unlock;
+// put_page(old); range_end; the caller's put_page frees the old page.
+// Mutants: sleeping-invalidate-range (the callback takes a mutex, as the 2021 VFIO IOPF RFC's
+// mn_invalidate_range did) → 'no sleeping under a spinlock'; no-invalidate-range (a driver
+// that registers nothing) → 'no use-after-free'.
+import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
+import { clearSptes, initialMm, mmInvariants, pageLock, ptl, replacePage, setSpte, type MmState, type NotifierOps } from '../mm/index.ts';
+
+type S = MmState;
+const IOMMU_MUTEX = 'iommu_lock';
+const MUTANTS = ['none', 'sleeping-invalidate-range', 'no-invalidate-range'] as const;
+type Mutant = (typeof MUTANTS)[number];
+
+function iommuOps(mutant: Mutant): NotifierOps<S> {
+  if (mutant === 'no-invalidate-range') return {};
+  return {
+    invalidateRange: (start, end) => [
+      {
+        label: 'invalidate_range',
+        kernel: 'mn_invalidate_range',
+        note: mutant === 'sleeping-invalidate-range'
+          ? 'MUTANT: mutex_lock(&iommu->lock) (sleeps); IOTLB flush; mutex_unlock'
+          : 'amd_iommu_flush_page: queue an IOTLB flush for the PASID and spin until it completes (no sleep)',
+        acquire: mutant === 'sleeping-invalidate-range' ? IOMMU_MUTEX : [],
+        release: mutant === 'sleeping-invalidate-range' ? IOMMU_MUTEX : [],
+        do: ({ shared }) => ({ shared: clearSptes(shared, start, end) }),
+      },
+    ],
+  };
+}
+
+/** The IOMMU translating device accesses: walk the CPU page table, fill the IOTLB. */
+function deviceSteps(): Step<S, number>[] {
+  return [
+    {
+      label: 'iotlb_fill',
+      kernel: 'IOMMU page walk',
+      note: 'hardware walk of the CPU page table (no lock): IOTLB := PTE (page, write bit)',
+      do: ({ shared, local }) => {
+        const page = shared.pte.get(0) ?? null;
+        return { shared: page === null ? shared : setSpte(shared, 0, page, shared.pteWrite.get(0)!), local: local - 1 };
+      },
+      goto: ({ local }) => (local > 0 ? 'iotlb_fill' : DONE),
+    },
+  ];
+}
+
+export default defineModel({
+  name: 'iommu-invalidate-range',
+  summary: 'IOMMU flushes its IOTLB from ->invalidate_range under the PTL (A8): holds',
+  description: `
+An IOMMU shares the CPU page table and caches translations in its IOTLB. A thread replaces
+the page behind address 0 (uprobes __replace_page, the mmu_notifier.rst "case B"): the PTE is
+cleared and ->invalidate_range flushes the IOTLB under the PTL before the new PTE is set; the
+old page is freed after range_end. Expected: every property holds; a sleeping callback is a
+sleep under the PTL; a driver without the callback keeps the freed page in its IOTLB.`,
+  kernel: {
+    functions: ['mn_invalidate_range', 'intel_invalidate_range', 'ptep_clear_flush_notify', '__replace_page', 'set_pte_at_notify'],
+    files: ['drivers/iommu/amd_iommu_v2.c', 'drivers/iommu/intel-svm.c', 'include/linux/mmu_notifier.h', 'kernel/events/uprobes.c', 'Documentation/vm/mmu_notifier.rst'],
+    commits: ['369ea8242c0f mm/rmap: update to new mmu_notifier semantic v2', '0f10851ea475 mm/mmu_notifier: avoid double notification when it is useless'],
+  },
+  params: {
+    accesses: int(2, 'IOTLB fills the device makes', { min: 1, max: 4 }),
+    mutant: oneOf(MUTANTS, 'none', 'a near-miss variant (see mmcheck mutants iommu-invalidate-range)'),
+  },
+  expect: {
+    'no use-after-free': 'holds',
+    'no secondary mapping outlives its CPU PTE': 'holds',
+    'no writable secondary mapping of a write-protected page': 'holds',
+    'no sleeping under a spinlock': 'holds',
+    'deadlock freedom': 'holds',
+  },
+  mutants: [
+    { name: 'sleeping-invalidate-range', description: '->invalidate_range takes a mutex (runs under the PTL)', params: { mutant: 'sleeping-invalidate-range' }, breaks: 'no sleeping under a spinlock' },
+    { name: 'no-invalidate-range', description: 'the driver registers no ->invalidate_range', params: { mutant: 'no-invalidate-range' }, breaks: 'no use-after-free' },
+  ],
+  build: ({ accesses, mutant }) =>
+    threadModel<S>({
+      name: 'iommu-invalidate-range',
+      // Page 0: the mapping's reference and the caller's get_user_pages reference.
+      shared: initialMm(1, 1, {}),
+      locks: { [ptl(0)]: 'spinlock', [pageLock(0)]: 'mutex', [IOMMU_MUTEX]: 'mutex' },
+      threads: [
+        { name: 'replace', locals: null, steps: replacePage(0, 1, iommuOps(mutant as Mutant)) },
+        { name: 'iommu', locals: accesses, steps: deviceSteps(), daemon: true },
+      ],
+      invariants: mmInvariants(),
+    }),
+});

@@ -1,0 +1,92 @@
+// page_mkclean_one after 2017 (dirty tracking) against drivers that keep or drop a writable
+// secondary mapping (KERNEL.md A11).
+//
+// Kernel side: mm/rmap.c page_mkclean_one() v4.15+ (models/mm/mkclean.ts): range_start; PTL;
+// ptep_clear_flush; pte_wrprotect; pte_mkclean; set_pte_at; unlock; range_end — no
+// invalidate_range (0f10851ea475: "we are downgrading page table protection not changing it
+// to point to a new page"). Writeback then assumes no one can write the page without a
+// write fault that dirties it again.
+// Drivers (param `driver`), each with a device fault path that maps writable
+// (get_user_pages(FOLL_WRITE): a read-only PTE is made writable by the write fault first):
+//   kvm            KVM's range callbacks + mmu_notifier_retry (models/drivers/kvm.ts): holds
+//   start-only     zaps in invalidate_range_start, no sequence check (the A4 driver): a fault
+//                  that got the page before the write-protect maps it writable afterwards
+//   keeps-writable its range_start ignores protection-only invalidations (acts on unmap
+//                  only), so the writable mapping made before writeback survives it
+// The device starts with address 0 mapped writable.
+import { defineModel, oneOf, threadModel, type Step } from '../../src/index.ts';
+import { clearSptes, gupPage, initialMm, mmInvariants, pageMkcleanOne, ptl, putPage, setSpte, type NotifierOps } from '../mm/index.ts';
+import { FaultLocal, KVM_FIELDS, MMU_LOCK, kvmFaultSteps, kvmNotifier, type KvmState } from './kvm.ts';
+
+type S = KvmState;
+const DRIVER_LOCK = 'driver_lock';
+const DRIVERS = ['start-only', 'keeps-writable', 'kvm'] as const;
+
+const startOnly: NotifierOps<S> = {
+  invalidateRangeStart: (start, end) => [
+    { label: 'range_start', kernel: 'invalidate_range_start', note: 'mutex_lock(driver_lock); SPTE := none; mutex_unlock', acquire: DRIVER_LOCK, release: DRIVER_LOCK, maySleep: true, do: ({ shared }) => ({ shared: clearSptes(shared, start, end) }) },
+  ],
+};
+const keepsWritable: NotifierOps<S> = {
+  invalidateRangeStart: () => [
+    { label: 'range_start', kernel: 'invalidate_range_start', note: 'mutex_lock(driver_lock); a protection change, not an unmap: nothing to do; mutex_unlock', acquire: DRIVER_LOCK, release: DRIVER_LOCK },
+  ],
+};
+
+/** The start-only / keeps-writable drivers' fault: gup(FOLL_WRITE); map writable; put_page. */
+function simpleFault(): Step<S, number | null>[] {
+  return [
+    {
+      label: 'gup',
+      kernel: 'get_user_pages',
+      note: 'FOLL_WRITE, follow_page_pte under the PTL: a read-only PTE takes a write fault first; reference the page',
+      acquire: ptl(0),
+      release: ptl(0),
+      do: ({ shared }) => {
+        const r = gupPage(shared, 0, true);
+        return { shared: r.state, local: r.page };
+      },
+    },
+    { label: 'map', kernel: 'driver fault', note: 'mutex_lock(driver_lock); SPTE := page, writable; mutex_unlock', acquire: DRIVER_LOCK, release: DRIVER_LOCK, do: ({ shared, local }) => ({ shared: setSpte(shared, 0, local, true) }) },
+    { label: 'put_page', kernel: 'put_page', note: 'drop the get_user_pages reference', do: ({ shared, local }) => ({ shared: putPage(shared, local!) }) },
+  ];
+}
+
+export default defineModel({
+  name: 'mkclean-writable',
+  summary: 'page_mkclean_one (v4.15+, no invalidate_range) vs a driver that keeps a writable SPTE (A11): violated; with kvm: holds',
+  description: `
+Writeback write-protects and cleans address 0 with the post-2017 page_mkclean_one while a
+device fault thread maps it writable. driver=start-only: the fault got the page before the
+write-protect and maps it writable after range_end — a device write the dirty bit never
+sees. driver=keeps-writable: the callback ignores protection changes. driver=kvm: the
+sequence check makes the fault retry; everything holds.`,
+  kernel: {
+    functions: ['page_mkclean_one', 'pte_wrprotect', 'pte_mkclean', 'mmu_notifier_invalidate_range_start', 'get_user_pages'],
+    files: ['mm/rmap.c', 'Documentation/vm/mmu_notifier.rst'],
+    commits: ['0f10851ea475 mm/mmu_notifier: avoid double notification when it is useless'],
+  },
+  params: {
+    driver: oneOf(DRIVERS, 'start-only', 'the secondary-MMU driver'),
+  },
+  expect: {
+    'no use-after-free': 'holds',
+    'no secondary mapping outlives its CPU PTE': 'violated',
+    'no writable secondary mapping of a write-protected page': 'violated',
+    'no sleeping under a spinlock': 'holds',
+    'deadlock freedom': 'holds',
+  },
+  build: ({ driver }) =>
+    threadModel<S>({
+      name: 'mkclean-writable',
+      shared: initialMm(1, 0, KVM_FIELDS, { deviceMapped: true }),
+      locks: { [ptl(0)]: 'spinlock', [DRIVER_LOCK]: 'mutex', [MMU_LOCK]: 'spinlock' },
+      threads: [
+        { name: 'writeback', locals: null, steps: pageMkcleanOne(0, driver === 'kvm' ? kvmNotifier() : driver === 'start-only' ? startOnly : keepsWritable, { era: 'v4.15' }) },
+        driver === 'kvm'
+          ? { name: 'vcpu', locals: FaultLocal({ left: 2 }), steps: kvmFaultSteps(1) }
+          : { name: 'fault', locals: null as number | null, steps: simpleFault() },
+      ],
+      invariants: mmInvariants(),
+    }),
+});

@@ -1,0 +1,92 @@
+// Page migration: lock the old page, unmap it leaving a migration entry (try_to_unmap_one
+// with TTU_MIGRATION, bracketed by range_start/range_end), check nobody else holds a
+// reference, copy, point the PTE at the new page, unlock, free the old page.
+//
+// mm/migrate.c, v4.19 (verbatim excerpts in /work/notes/kernel-sources.md, A12):
+//   lock_page(page);                                     sleeping page lock, held throughout
+//   try_to_unmap(page, TTU_MIGRATION|...);               range_start; PTL; ptep_clear_flush;
+//                                                        set_pte_at(migration entry);
+//                                                        page_remove_rmap; put_page; unlock;
+//                                                        range_end (no invalidate_range)
+//   move_to_new_page() → migrate_page_move_mapping():   if (page_count(page) != expected_count)
+//                                                            return -EAGAIN;
+//                        migrate_page_copy(newpage, page);
+//   remove_migration_ptes(page, rc == MIGRATEPAGE_SUCCESS ? newpage : page, false);
+//                                                        under the PTL: set_pte_at(new page);
+//                                                        "No need to invalidate - it was
+//                                                        non-present before"
+//   unlock_page(page);                                   wakes __migration_entry_wait
+//   put_page(page);                                      "A page that has been migrated has all
+//                                                        references removed and will be freed"
+// The expected count of an isolated anonymous page is 1 (the isolation reference): a gup
+// reference held by a driver (or a fault waiting on the entry) makes migration back off.
+import type { Step } from '../../src/model/dsl.ts';
+import type { NotifierOps } from './notifier.ts';
+import { getPage, putPage } from './pages.ts';
+import { mm, setMm, setPte, type AnyMm, type MmState } from './state.ts';
+import { ptl, tryToUnmapOne } from './try-to-unmap.ts';
+import { pageLock } from './fault.ts';
+
+function clearMigration<T extends AnyMm>(s: T, v: number): T {
+  return setMm(s, 'migration', mm(s).migration.set(v, null));
+}
+
+/**
+ * The steps of a thread migrating the page mapped at v (page v) to the spare page `newPage`.
+ * Its local is the old page once unmapped.
+ */
+export function migratePage<D extends object>(v: number, newPage: number, ops: NotifierOps<MmState<D>>): Step<MmState<D>, number | null>[] {
+  type S = MmState<D>;
+  const old = v;
+  return [
+    {
+      label: 'lock_page',
+      kernel: 'unmap_and_move',
+      note: 'get_new_page() allocates the target; lock_page(page) (sleeps; held for the whole migration)',
+      acquire: pageLock(old),
+      do: ({ shared }) => {
+        const m = mm(shared);
+        return { shared: m.set('pages', m.pages.set(newPage, m.pages.get(newPage)!.merge({ ref: 1, state: 'live' }))) as unknown as S };
+      },
+    },
+    ...tryToUnmapOne<D>(v, ops, { migration: true }),
+    {
+      label: 'refcount_check',
+      kernel: 'migrate_page_move_mapping',
+      note: 'holds the page lock: page_count(page) != expected_count (1, the isolation reference) → -EAGAIN',
+      goto: ({ shared }) => (shared.pages.get(old)!.ref !== 1 ? 'undo' : 'copy'),
+    },
+    { label: 'copy', kernel: 'migrate_page_copy', note: 'holds the page lock: copy the old page into the new one' },
+    {
+      label: 'remove_migration_ptes',
+      kernel: 'remove_migration_pte',
+      note: "PTL taken and released: set_pte_at(new page); page_add_anon_rmap — the new page's reference is the mapping's",
+      acquire: ptl(v),
+      release: ptl(v),
+      do: ({ shared }) => ({ shared: clearMigration(setPte(shared, v, newPage, true), v) }),
+    },
+    { label: 'unlock_page', kernel: 'unlock_page', note: 'wakes the faults waiting in __migration_entry_wait', release: pageLock(old) },
+    {
+      label: 'free_old',
+      kernel: 'unmap_and_move',
+      note: 'put_page(page): the isolation reference, the last one — the old page is freed',
+      do: ({ shared }) => ({ shared: putPage(shared, old) }),
+      goto: 'done',
+    },
+    {
+      label: 'undo',
+      kernel: 'remove_migration_ptes',
+      note: '-EAGAIN: remove_migration_ptes(page, page): under the PTL the PTE maps the old page again',
+      acquire: ptl(v),
+      release: ptl(v),
+      do: ({ shared }) => ({ shared: clearMigration(getPage(setPte(shared, v, old, true), old), v) }),
+    },
+    {
+      label: 'undo_unlock',
+      kernel: 'unmap_and_move',
+      note: 'unlock_page(page); putback_lru_page drops the isolation reference; the unused target page is freed',
+      release: pageLock(old),
+      do: ({ shared }) => ({ shared: putPage(putPage(shared, old), newPage) }),
+    },
+  ];
+}

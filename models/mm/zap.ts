@@ -1,0 +1,85 @@
+// zap_page_range() (MADV_DONTNEED; munmap's unmap_region has the same zap_pte_range): clear the PTE, gather the page in an mmu_gather batch, and free
+// the batch — before range_end when the batch is full (force_flush), else after it.
+//
+// mm/memory.c, v4.13–v4.19 (verbatim in /work/notes/kernel-sources.md, "zap path"):
+//   zap_page_range(): tlb_gather_mmu(); mmu_notifier_invalidate_range_start(mm, start, end);
+//       unmap_single_vma() → zap_pte_range(); mmu_notifier_invalidate_range_end(mm, start,
+//       end); tlb_finish_mmu();
+//   zap_pte_range(): under the PTL: ptent = ptep_get_and_clear_full(); tlb_remove_tlb_entry();
+//       page_remove_rmap(); if (__tlb_remove_page(tlb, page)) { force_flush = 1; ... }
+//       /* Do the actual TLB flush before dropping ptl */
+//       if (force_flush) tlb_flush_mmu_tlbonly(tlb);    TLB flush + ->invalidate_range, PTL held
+//       pte_unmap_unlock(start_pte, ptl);
+//       if (force_flush) { force_flush = 0; tlb_flush_mmu_free(tlb); ... }   FREES the pages,
+//                                                                           before range_end
+//   tlb_finish_mmu() → tlb_flush_mmu(): ->invalidate_range, then free what is left in the batch.
+// The mapping's page reference moves into the batch; freeing the batch drops it
+// (free_pages_and_swap_cache), so with no other reference the page is freed there. So the
+// mmu_notifier.h contract "invalidate_range_end() is called when all pages in the range have
+// been unmapped and the pages have been freed by the VM" is literal: a driver that waits for
+// range_end to stop using a page is too late.
+import { List } from 'immutable';
+import type { Step } from '../../src/model/dsl.ts';
+import type { NotifierOps } from './notifier.ts';
+import { invalidateRangeCall, rangeEndCall, rangeStartCall } from './notifier.ts';
+import { putPage } from './pages.ts';
+import { setPte, type MmState } from './state.ts';
+import { ptl } from './try-to-unmap.ts';
+
+export interface ZapOptions {
+  /** The mmu_gather batch fills up at the first page (force_flush): that page is freed before range_end. Default true. */
+  readonly forceFlush?: boolean;
+  /** An rwsem standing for mmap_sem, taken for write around the whole munmap. */
+  readonly mmapLock?: string;
+}
+
+/**
+ * The steps of a thread unmapping [start, end) (munmap / MADV_DONTNEED). Each address has its
+ * own page table and PTL. With `forceFlush` the batch is full after the first page: it is
+ * flushed under the PTL and freed right after the PTL is dropped, and the walk goes on
+ * (`goto again`); the rest of the batch is freed by tlb_finish_mmu after range_end. The
+ * thread's local is the list of pages gathered and not yet freed.
+ */
+export function zapPageRange<D extends object>(start: number, end: number, ops: NotifierOps<MmState<D>>, options: ZapOptions = {}): Step<MmState<D>, List<number>>[] {
+  type S = MmState<D>;
+  type L = List<number>;
+  const forceFlush = options.forceFlush ?? true;
+  const freeBatch = (label: string, kernel: string, note: string): Step<S, L> => ({
+    label,
+    kernel,
+    note,
+    do: ({ shared, local }) => ({ shared: local.reduce((s: S, p: number) => putPage(s, p), shared), local: List<number>() }),
+  });
+  const zapOne = (v: number, full: boolean): Step<S, L>[] => [
+    { label: `lock_ptl[${v}]`, kernel: 'zap_pte_range', note: 'pte_offset_map_lock', acquire: ptl(v) },
+    {
+      label: `clear_pte[${v}]`,
+      kernel: 'zap_pte_range',
+      note: full
+        ? "holds the PTL: ptep_get_and_clear_full; page_remove_rmap; __tlb_remove_page: the mapping's reference moves to the batch, which is now full (force_flush)"
+        : "holds the PTL: ptep_get_and_clear_full; page_remove_rmap; __tlb_remove_page: the mapping's reference moves to the batch",
+      do: ({ shared, local }) => {
+        const page = shared.pte.get(v) ?? null;
+        return { shared: setPte(shared, v, null, false), local: page === null ? local : local.push(page) };
+      },
+    },
+    ...(full
+      ? ops.invalidateRange
+        ? [...invalidateRangeCall<S>(ops, start, end), { label: `unlock_ptl[${v}]`, kernel: 'pte_unmap_unlock', release: ptl(v) } as Step<S, L>]
+        : [{ label: `flush_unlock[${v}]`, kernel: 'tlb_flush_mmu_tlbonly', note: 'holds the PTL: CPU TLB flush (no ->invalidate_range registered); then pte_unmap_unlock', release: ptl(v) } as Step<S, L>]
+      : [{ label: `unlock_ptl[${v}]`, kernel: 'pte_unmap_unlock', release: ptl(v) } as Step<S, L>]),
+    ...(full ? [freeBatch('free_batch', 'tlb_flush_mmu_free', 'force_flush, PTL dropped: free_pages_and_swap_cache → put_page; the last reference frees the page — before range_end')] : []),
+  ];
+  const walk: Step<S, L>[] = [];
+  for (let v = start; v < end; v++) walk.push(...zapOne(v, forceFlush && v === start));
+  return [
+    ...(options.mmapLock ? [{ label: 'mmap_lock', kernel: 'down_write(mmap_sem)', note: 'munmap holds mmap_sem for write', acquire: options.mmapLock } as Step<S, L>] : []),
+    ...rangeStartCall<S>(ops, start, end),
+    ...walk,
+    ...rangeEndCall<S>(ops, start, end),
+    ...(forceFlush && end - start === 1
+      ? []
+      : [...invalidateRangeCall<S>(ops, start, end, 'tlb.'), freeBatch('tlb_finish_mmu', 'tlb_finish_mmu', 'tlb_flush_mmu: TLB flush (+ ->invalidate_range above), then free the rest of the batch')]),
+    ...(options.mmapLock ? [{ label: 'mmap_unlock', kernel: 'up_write(mmap_sem)', release: options.mmapLock } as Step<S, L>] : []),
+  ];
+}

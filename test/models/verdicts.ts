@@ -1,0 +1,23 @@
+// Test support: a model's verdict on every property, as 'holds' or the length of the
+// shortest counterexample, from one all-properties search.
+import { check, type ModelDefinition } from '../../src/index.ts';
+
+/** Property name → 'holds' or the shortest counterexample's number of steps. */
+export type Verdicts = Record<string, 'holds' | number>;
+
+/** Checks every property of `def` with `params` and returns the verdict of each. */
+export async function verdicts(def: ModelDefinition, params: Record<string, unknown> = {}): Promise<Verdicts> {
+  const r = await check(def, { params, allProperties: true });
+  if (r.status === 'error') throw new Error(`${def.name}: ${r.error.message}`);
+  if (r.status === 'incomplete') throw new Error(`${def.name}: incomplete (${r.reason})`);
+  const out: Verdicts = {};
+  for (const p of r.properties) out[p] = 'holds';
+  if (r.status === 'violated') for (const v of r.violations) out[v.property] = v.trace.steps.length;
+  return out;
+}
+
+export const UAF = 'no use-after-free';
+export const COHERENCE = 'no secondary mapping outlives its CPU PTE';
+export const WRPROTECT = 'no writable secondary mapping of a write-protected page';
+export const SLEEP = 'no sleeping under a spinlock';
+export const DEADLOCK = 'deadlock freedom';
