@@ -55,14 +55,14 @@ export function kvmNotifier(): NotifierOps<S> {
   return {
     invalidateRangeStart: (v) => [
       { label: 'start.lock', kernel: 'kvm_mmu_notifier_invalidate_range_start', note: 'spin_lock(&kvm->mmu_lock)', acquire: MMU_LOCK },
-      { label: 'start.count', kernel: 'kvm_mmu_notifier_invalidate_range_start', note: 'holds mmu_lock: mmu_notifier_count++', do: ({ shared }) => ({ shared: shared.set('count', shared.count + 1) }) },
-      { label: 'start.zap', kernel: 'kvm_unmap_hva_range', note: 'holds mmu_lock: zap the SPTE', do: ({ shared }) => ({ shared: shared.set('spte', shared.spte.set(v, null)) }) },
+      { label: 'start.count', kernel: 'kvm_mmu_notifier_invalidate_range_start', note: 'holds mmu_lock: mmu_notifier_count++', reads: ['count'], writes: ['count'], do: ({ shared }) => ({ shared: shared.set('count', shared.count + 1) }) },
+      { label: 'start.zap', kernel: 'kvm_unmap_hva_range', note: 'holds mmu_lock: zap the SPTE', reads: [], writes: [`spte[${v}]`], do: ({ shared }) => ({ shared: shared.set('spte', shared.spte.set(v, null)) }) },
       { label: 'start.unlock', kernel: 'kvm_flush_remote_tlbs', note: 'holds mmu_lock: flush, then spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK },
     ],
     invalidateRangeEnd: () => [
       { label: 'end.lock', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'spin_lock(&kvm->mmu_lock)', acquire: MMU_LOCK },
-      { label: 'end.seq', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'holds mmu_lock: mmu_notifier_seq++; smp_wmb()', do: ({ shared }) => ({ shared: shared.set('seq', shared.seq + 1) }) },
-      { label: 'end.count', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'holds mmu_lock: mmu_notifier_count--', do: ({ shared }) => ({ shared: shared.set('count', shared.count - 1) }) },
+      { label: 'end.seq', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'holds mmu_lock: mmu_notifier_seq++; smp_wmb()', reads: ['seq'], writes: ['seq'], do: ({ shared }) => ({ shared: shared.set('seq', shared.seq + 1) }) },
+      { label: 'end.count', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'holds mmu_lock: mmu_notifier_count--', reads: ['count'], writes: ['count'], do: ({ shared }) => ({ shared: shared.set('count', shared.count - 1) }) },
       { label: 'end.unlock', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK },
     ],
   };
@@ -76,6 +76,8 @@ export function kvmFaultSteps(addresses: number): Step<S, FaultLocal, number>[] 
       label: 'read_seq',
       kernel: 'tdp_page_fault',
       note: 'mmu_seq = kvm->mmu_notifier_seq; smp_rmb() — no lock held',
+      reads: ['seq'],
+      writes: [],
       choose: () => Array.from({ length: addresses }, (_, v) => v),
       do: ({ shared, local }, v) => ({ local: local.merge({ v, s: shared.seq, pfn: null, left: local.left - 1 }) }),
     },
@@ -83,6 +85,8 @@ export function kvmFaultSteps(addresses: number): Step<S, FaultLocal, number>[] 
       label: 'gup',
       kernel: 'gfn_to_pfn',
       note: 'try_async_pf → get_user_pages: takes a page reference (follow_page_pte holds the PTL)',
+      reads: ['pte[*]', 'pages'],
+      writes: ['pte[*]', 'pages', 'lock:ptl[*]'],
       acquire: (c) => ptl(c.local.v),
       release: (c) => ptl(c.local.v),
       do: ({ shared, local }) => {
@@ -95,20 +99,28 @@ export function kvmFaultSteps(addresses: number): Step<S, FaultLocal, number>[] 
       label: 'check',
       kernel: 'mmu_notifier_retry',
       note: 'holds mmu_lock: retry if mmu_notifier_count != 0 or mmu_notifier_seq != mmu_seq',
+      reads: ['count', 'seq'],
+      writes: [],
+      targets: ['retry', 'map'],
       goto: ({ shared, local }) => (shared.count !== 0 || shared.seq !== local.s ? 'retry' : 'map'),
     },
     {
       label: 'map',
       kernel: 'mmu_set_spte',
       note: 'holds mmu_lock: install the SPTE, then kvm_release_pfn_clean(pfn)',
+      reads: ['pages'],
+      writes: ['spte[*]', 'pages'],
       do: ({ shared, local }) => ({ shared: putPage(shared.set('spte', shared.spte.set(local.v, local.pfn)), local.pfn!), local: local.set('pfn', null) }),
     },
-    { label: 'unlock', kernel: 'tdp_page_fault', note: 'spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK, goto: again },
+    { label: 'unlock', kernel: 'tdp_page_fault', note: 'spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK, reads: [], writes: [], targets: ['read_seq', DONE], goto: again },
     {
       label: 'retry',
       kernel: 'tdp_page_fault',
       note: 'out_unlock: spin_unlock(&kvm->mmu_lock); kvm_release_pfn_clean(pfn); the vCPU faults again',
       release: MMU_LOCK,
+      reads: ['pages'],
+      writes: ['pages'],
+      targets: ['read_seq', DONE],
       do: ({ shared, local }) => ({ shared: putPage(shared, local.pfn!), local: local.set('pfn', null) }),
       goto: again,
     },
@@ -136,15 +148,18 @@ Expected: every property holds.`,
     attempts: int(1, 'faults per vCPU thread (a retry counts as one)', { min: 1, max: 4 }),
   },
   expect: { 'no use-after-free': 'holds', 'no sleeping under a spinlock': 'holds', 'deadlock freedom': 'holds' },
-  build: ({ addresses, faults, attempts }) =>
-    threadModel<S>({
+  build: ({ addresses, faults, attempts }) => {
+    // One program shared by every vCPU: symmetry reduction needs the very same steps.
+    const vcpuSteps = kvmFaultSteps(addresses);
+    return threadModel<S>({
       name: 'kvm',
       shared: initialMm<KvmFields>(addresses, addresses, { seq: 0, count: 0 }),
       locks: { [MMU_LOCK]: 'spinlock', ...Object.fromEntries(Array.from({ length: addresses }, (_, v) => [ptl(v), 'spinlock' as const])) },
       threads: [
         ...Array.from({ length: addresses }, (_, v) => ({ name: `unmap${v}`, locals: null, steps: tryToUnmapOne<KvmFields>(v, kvmNotifier()) })),
-        ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: attempts }), steps: kvmFaultSteps(addresses), group: 'vcpu' })),
+        ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: attempts }), steps: vcpuSteps, group: 'vcpu' })),
       ],
       invariants: [noUseAfterFree()],
-    }),
+    });
+  },
 });

@@ -30,6 +30,8 @@ function faultSteps(): Step<S, FaultLocal>[] {
       acquire: ptl(v),
       release: ptl(v),
       maySleep: false,
+      reads: [`pte[${v}]`, 'pages'],
+      writes: [`pte[${v}]`, 'pages'],
       do: ({ shared }) => {
         const r = gupPage(shared, v);
         return { shared: r.state, local: r.page };
@@ -41,12 +43,16 @@ function faultSteps(): Step<S, FaultLocal>[] {
       note: 'mutex_lock(driver_lock); spte := page; mutex_unlock — no check that an invalidation ran meanwhile',
       acquire: 'driver_lock',
       release: 'driver_lock',
+      reads: [],
+      writes: [`spte[${v}]`],
       do: ({ shared, local }) => ({ shared: shared.set('spte', shared.spte.set(v, local)) as S }),
     },
     {
       label: 'put_page',
       kernel: 'put_page',
       note: 'drop the get_user_pages reference: the device mapping holds none',
+      reads: ['pages'],
+      writes: ['pages'],
       do: ({ shared, local }) => ({ shared: putPage(shared, local as number) }),
     },
   ];
@@ -71,8 +77,10 @@ of the page about to be freed: expected 'no use-after-free' violated.`,
     faults: int(1, 'driver fault threads on address 0', { min: 1, max: 4 }),
   },
   expect: { 'no use-after-free': 'violated', 'no sleeping under a spinlock': 'holds', 'deadlock freedom': 'holds' },
-  build: ({ faults }) =>
-    threadModel<S>({
+  build: ({ faults }) => {
+    // One program shared by every fault thread: symmetry reduction needs the very same steps.
+    const fault = faultSteps();
+    return threadModel<S>({
       name: 'range-start-only',
       shared: initialMm(1, 1, {}),
       locks: { [ptl(0)]: 'spinlock', driver_lock: 'mutex' },
@@ -89,13 +97,16 @@ of the page about to be freed: expected 'no use-after-free' violated.`,
                 acquire: 'driver_lock',
                 release: 'driver_lock',
                 maySleep: true,
+                reads: [],
+                writes: [`spte[${v}]`],
                 do: ({ shared }) => ({ shared: shared.set('spte', shared.spte.set(v, null)) as S }),
               },
             ],
           }),
         },
-        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: null as FaultLocal, steps: faultSteps(), group: 'fault' })),
+        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: null as FaultLocal, steps: fault, group: 'fault' })),
       ],
       invariants: [noUseAfterFree()],
-    }),
+    });
+  },
 });

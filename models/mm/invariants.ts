@@ -11,6 +11,7 @@ export const NO_USE_AFTER_FREE = 'no use-after-free';
 export function noUseAfterFree<D extends object>(): InvariantSpec<MmState<D>> {
   return {
     name: NO_USE_AFTER_FREE,
+    reads: ['spte', 'pages'],
     check: ({ shared }) => {
       for (let v = 0; v < shared.spte.size; v++) {
         const p = shared.spte.get(v);

@@ -7,6 +7,7 @@ import type { CheckResult } from '../../explore/result.ts';
 import { parseParamArgs } from '../../model/params.ts';
 import { resultToJSON } from '../../trace/json.ts';
 import { count, renderSummary, renderViolation, seconds } from '../../trace/text.ts';
+import { reductionFor } from '../../reduce/reduction.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadModel, UsageError } from '../load.ts';
 import { reportError, styleFor } from '../output.ts';
@@ -22,6 +23,8 @@ interface CheckFlags {
   progress?: string;
   color?: boolean;
   debug?: boolean;
+  por?: boolean;
+  symmetry?: boolean;
 }
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -60,6 +63,11 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   } catch (e) {
     return reportError(e, debug);
   }
+  const reduced = reductionFor(model, { por: flags.por, symmetry: flags.symmetry });
+  if (!reduced.ok) {
+    process.stderr.write(`mmcheck: error: ${reduced.reason}\n`);
+    return EXIT.USAGE;
+  }
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -78,6 +86,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
       timeLimitMs: (positiveInt('--time-limit', flags.timeLimit) ?? Infinity) * 1000,
       memoryBytes: flags.memory === undefined ? undefined : positiveInt('--memory', flags.memory)! * 2 ** 20,
       allProperties: flags.allProperties ?? false,
+      reduction: reduced.reduction,
       signal: controller.signal,
       progressIntervalMs: (positiveInt('--progress', flags.progress) ?? 5) * 1000,
       onProgress: (p) =>
@@ -125,6 +134,8 @@ export function registerCheck(program: Command, setExit: (code: number) => void)
     .option('--time-limit <seconds>', 'stop (incomplete) after this many seconds')
     .option('--memory <MiB>', 'memory budget for the seen set and heap')
     .option('--all-properties', 'report every violated property (each with its shortest trace), not only the first')
+    .option('--por', 'partial-order reduction: expand only a persistent set of independent steps (same verdicts)')
+    .option('--symmetry', "symmetry reduction: store one state per permutation of the model's interchangeable threads")
     .option('--json <file>', 'also write the result, with traces, as JSON')
     .option('--progress <seconds>', 'seconds between progress lines on stderr', '5')
     .option('--no-color', 'no ANSI colour even on a terminal')
