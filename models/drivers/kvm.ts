@@ -69,8 +69,10 @@ export function kvmNotifier(): NotifierOps<S> {
 }
 
 /** One vCPU's faults: `attempts` times, read seq, gup, lock, retry check, map or back off. */
-export function kvmFaultSteps(addresses: number): Step<S, FaultLocal, number>[] {
+export function kvmFaultSteps(addresses: number, attempts = 2): Step<S, FaultLocal, number>[] {
   const again = (c: { local: FaultLocal }) => (c.local.left > 0 ? 'read_seq' : DONE);
+  // Where `again` may go: with one attempt the vCPU never loops (declared for --por).
+  const afterAttempt = attempts > 1 ? ['read_seq', DONE] : [DONE];
   return [
     {
       label: 'read_seq',
@@ -112,7 +114,7 @@ export function kvmFaultSteps(addresses: number): Step<S, FaultLocal, number>[] 
       writes: ['spte[*]', 'pages'],
       do: ({ shared, local }) => ({ shared: putPage(shared.set('spte', shared.spte.set(local.v, local.pfn)), local.pfn!), local: local.set('pfn', null) }),
     },
-    { label: 'unlock', kernel: 'tdp_page_fault', note: 'spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK, reads: [], writes: [], targets: ['read_seq', DONE], goto: again },
+    { label: 'unlock', kernel: 'tdp_page_fault', note: 'spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK, reads: [], writes: [], targets: afterAttempt, goto: again },
     {
       label: 'retry',
       kernel: 'tdp_page_fault',
@@ -120,7 +122,7 @@ export function kvmFaultSteps(addresses: number): Step<S, FaultLocal, number>[] 
       release: MMU_LOCK,
       reads: ['pages'],
       writes: ['pages'],
-      targets: ['read_seq', DONE],
+      targets: afterAttempt,
       do: ({ shared, local }) => ({ shared: putPage(shared, local.pfn!), local: local.set('pfn', null) }),
       goto: again,
     },
@@ -150,7 +152,7 @@ Expected: every property holds.`,
   expect: { 'no use-after-free': 'holds', 'no sleeping under a spinlock': 'holds', 'deadlock freedom': 'holds' },
   build: ({ addresses, faults, attempts }) => {
     // One program shared by every vCPU: symmetry reduction needs the very same steps.
-    const vcpuSteps = kvmFaultSteps(addresses);
+    const vcpuSteps = kvmFaultSteps(addresses, attempts);
     return threadModel<S>({
       name: 'kvm',
       shared: initialMm<KvmFields>(addresses, addresses, { seq: 0, count: 0 }),
