@@ -94,6 +94,19 @@ export function randomModel(seed: number): Model<any, number> {
     const size = 2 + int(2);
     for (let k = 0; k < size; k++) threads.push({ name: `g${k}`, locals: 0, steps: shared, group: 'g' });
   } else threads.push({ name: `t${plain}`, locals: 0, steps: program() });
+  if (rnd() < 0.2) {
+    // A daemon spinning on thread-local work forever: independent and invisible, the case
+    // where a reduction without the cycle proviso would ignore every other thread.
+    threads.push({
+      name: 'spinner',
+      locals: 0,
+      daemon: true,
+      steps: [
+        { label: 'spin', reads: [], writes: [], do: ({ local }) => ({ local: (local + 1) % 2 }) },
+        { label: 'again', goto: 'spin' },
+      ],
+    });
+  }
 
   const invariants: InvariantSpec<Shared>[] = [];
   const nInv = 1 + int(2);
