@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT } from './exit-codes.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerList } from './commands/list.ts';
+import { registerBench } from './commands/bench.ts';
 
 let exitCode: number = EXIT.HOLDS;
 const setExit = (code: number) => {
@@ -18,6 +19,7 @@ const program = new Command('mmcheck')
 
 registerCheck(program, setExit);
 registerList(program, setExit);
+registerBench(program, setExit);
 program.addHelpText(
   'after',
   '\nExit codes: 0 every property holds · 1 a property is violated · 2 bad usage or bad model · 3 incomplete (a limit was hit) · 130 second Ctrl-C',
