@@ -110,6 +110,10 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   const shown = result.status === 'violated' || result.status === 'incomplete' ? result.violations : [];
   for (const v of shown) process.stdout.write(renderViolation(v, out) + '\n\n');
   process.stdout.write(renderSummary(result, out) + '\n');
+  if (flags.por || flags.symmetry) {
+    const what = [flags.por ? 'partial-order reduction' : '', flags.symmetry ? `symmetry reduction (${model.symmetry?.description || 'no groups'})` : ''].filter(Boolean).join(' + ');
+    process.stdout.write(out.dim(`with ${what}${flags.por ? '; a trace is shortest in the reduced graph' : ''}`) + '\n');
+  }
   if (flags.json) {
     try {
       writeFileSync(flags.json, JSON.stringify(resultToJSON(result, model, params), null, 2) + '\n');
