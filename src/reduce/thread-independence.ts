@@ -17,6 +17,7 @@
 // (`strict`) and stops with a ModelError otherwise, since an undeclared jump would make the
 // future-conflict table wrong.
 import type { DslState, Step, ThreadModelSpec } from '../model/dsl.ts';
+import { ModelError } from '../model/errors.ts';
 import { EVERYTHING, footprintsOverlap, parseKey, type Footprint } from './footprint.ts';
 import type { Independence } from './support.ts';
 
@@ -103,7 +104,7 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
       } else if (typeof s.goto === 'function' && s.targets === undefined) out.fill(1);
       for (const label of s.targets ?? []) {
         const j = idx(label);
-        if (j < 0) throw new Error(`${spec.name}: ${t.name} '${s.label}': target '${label}' names no step of this thread`);
+        if (j < 0) throw new ModelError({ model: spec.name, thread: t.name, step: s.label }, `target '${label}' names no step of this thread`);
         out[j] = 1;
       }
       return out;
