@@ -110,8 +110,9 @@ export function kvmFaultSteps(addresses: number, attempts = 2): Step<S, FaultLoc
       label: 'map',
       kernel: 'mmu_set_spte',
       note: 'holds mmu_lock: install the SPTE, then kvm_release_pfn_clean(pfn)',
-      reads: ['pages'],
-      writes: ['spte[*]', 'pages'],
+      reads: [],
+      writes: ['spte[*]'],
+      updates: ['pages'], // kvm_release_pfn_clean: put_page
       do: ({ shared, local }) => ({ shared: putPage(shared.set('spte', shared.spte.set(local.v, local.pfn)), local.pfn!), local: local.set('pfn', null) }),
     },
     { label: 'unlock', kernel: 'tdp_page_fault', note: 'spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK, reads: [], writes: [], targets: afterAttempt, goto: again },
@@ -120,8 +121,9 @@ export function kvmFaultSteps(addresses: number, attempts = 2): Step<S, FaultLoc
       kernel: 'tdp_page_fault',
       note: 'out_unlock: spin_unlock(&kvm->mmu_lock); kvm_release_pfn_clean(pfn); the vCPU faults again',
       release: MMU_LOCK,
-      reads: ['pages'],
-      writes: ['pages'],
+      reads: [],
+      writes: [],
+      updates: ['pages'], // kvm_release_pfn_clean: put_page
       targets: afterAttempt,
       do: ({ shared, local }) => ({ shared: putPage(shared, local.pfn!), local: local.set('pfn', null) }),
       goto: again,

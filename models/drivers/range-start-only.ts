@@ -51,8 +51,9 @@ function faultSteps(): Step<S, FaultLocal>[] {
       label: 'put_page',
       kernel: 'put_page',
       note: 'drop the get_user_pages reference: the device mapping holds none',
-      reads: ['pages'],
-      writes: ['pages'],
+      reads: [],
+      writes: [],
+      updates: ['pages'], // put_page: a refcount decrement, commutes with other gets/puts
       do: ({ shared, local }) => ({ shared: putPage(shared, local as number) }),
     },
   ];

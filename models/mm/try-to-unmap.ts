@@ -46,8 +46,9 @@ export function tryToUnmapOne<D extends object>(v: number, ops: NotifierOps<MmSt
       label: 'put_page',
       kernel: 'page_remove_rmap',
       note: 'holds the PTL: page_remove_rmap(); put_page() drops the mapping\'s reference',
-      reads: ['pages'],
-      writes: ['pages'],
+      reads: [],
+      writes: [],
+      updates: ['pages'], // put_page: a refcount decrement, commutes with other gets/puts
       do: ({ shared, local }) => ({ shared: putPage(shared, local as number) }),
     },
     { label: 'unlock_ptl', kernel: 'page_vma_mapped_walk_done', release: ptl(v) },
@@ -56,8 +57,9 @@ export function tryToUnmapOne<D extends object>(v: number, ops: NotifierOps<MmSt
       label: 'free_page',
       kernel: 'shrink_page_list',
       note: 'the reclaim path drops its isolation reference; the last put_page frees the page',
-      reads: ['pages'],
-      writes: ['pages'],
+      reads: [],
+      writes: [],
+      updates: ['pages'], // put_page: a refcount decrement, commutes with other gets/puts
       do: ({ shared, local }) => ({ shared: putPage(shared, local as number) }),
     },
   ];

@@ -82,6 +82,13 @@ export interface Step<S, L, C = unknown> {
    */
   readonly writes?: readonly string[];
   /**
+   * Shared fields the effect changes by a commutative read-modify-write that nothing else in
+   * the step depends on (get_page/put_page on a refcount, an atomic add): two such updates of
+   * one key by different threads commute, so they are independent of each other, though not
+   * of reads or writes of that key. Declaring a write that does not commute here is unsound.
+   */
+  readonly updates?: readonly string[];
+  /**
    * Every label (or DONE) a goto function or an effect's `goto` may return, for partial-order
    * reduction. Without it a goto function may go anywhere; an effect may return only a label
    * its step could reach anyway (checked during a --por search).
@@ -115,6 +122,13 @@ export interface InvariantSpec<S> {
    * anything, thread locals and program counters included (no step is then invisible).
    */
   readonly reads?: readonly string[];
+  /**
+   * The keys whose writes can make a violated check pass again (default: `reads`). For
+   * partial-order reduction only steps that can *repair* a violation must never be deferred;
+   * e.g. a use-after-free stays one until the secondary PTE changes, because a freed page is
+   * never handed out again, so `noUseAfterFree` declares `repairs: ['spte']`.
+   */
+  readonly repairs?: readonly string[];
 }
 
 /** Read access to a DSL state, for invariants. */

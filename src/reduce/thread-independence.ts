@@ -3,13 +3,17 @@
 // the "future conflict" table the persistent-set computation queries per state.
 //
 // Footprint of a step (see footprint.ts for keys):
-// - `reads` / `writes` as declared; a step with user code (guard, effect, choice, goto
-//   function, lock-name function) that declares nothing reads and writes everything;
+// - `reads` / `writes` / `updates` as declared; a step with user code (guard, effect,
+//   choice, goto function, lock-name function) that declares nothing reads and writes
+//   everything;
 //   a step with no user code (a bare lock operation or a no-op) touches no shared field;
 // - each lock it acquires or releases is written (`lock:NAME`); a lock named by a function
 //   counts as `lock:*` unless the step declares which (`writes: ['lock:ptl[*]']`).
-// Two steps of different threads are dependent when one writes what the other reads or
-// writes. Steps of one thread are always dependent (the thread runs them in order).
+// Two steps of different threads are dependent when one writes what the other reads, writes
+// or updates, or one updates what the other reads. Two *updates* of the same key commute
+// (`updates` declares commutative read-modify-writes such as get_page/put_page on a
+// refcount: either order gives the same state and neither disables the other). Steps of
+// one thread are always dependent (the thread runs them in order).
 //
 // Control flow: a step goes to the next step, to its static `goto`, to any of its declared
 // `targets`, or — with a goto function and no `targets` — anywhere in its thread. An effect
@@ -28,7 +32,7 @@ export interface ThreadIndependence<S> extends Independence<S, number> {
   /** Whether thread `tid`'s step `pc` may continue at `nextPc` (its length means done). */
   allowsJump(tid: number, pc: number, nextPc: number): boolean;
   /** Per thread, per step: the footprint used (for tests and `explain`). */
-  readonly footprints: readonly (readonly { reads: Footprint; writes: Footprint }[])[];
+  readonly footprints: readonly (readonly StepFootprint[])[];
 }
 
 const CHOICE = 256; // the DSL's action encoding: tid + CHOICE * choice
@@ -60,15 +64,36 @@ function lockKeys(s: Step<any, any, any>): { names: string[]; dynamic: boolean }
   return { names, dynamic };
 }
 
+/** What one step reads, writes, and updates commutatively (parsed keys). */
+export interface StepFootprint {
+  readonly reads: Footprint;
+  readonly writes: Footprint;
+  readonly updates: Footprint;
+}
+
 /** The footprint of one step (exported for tests). */
-export function stepFootprint(s: Step<any, any, any>): { reads: Footprint; writes: Footprint } {
+export function stepFootprint(s: Step<any, any, any>): StepFootprint {
   const user = hasUserCode(s);
   const reads: Footprint = s.reads ? s.reads.map(parseKey) : user ? EVERYTHING : [];
   const writes: (readonly string[])[] = s.writes ? s.writes.map(parseKey) : user ? [...EVERYTHING] : [];
   const { names, dynamic } = lockKeys(s);
   for (const n of names) writes.push(parseKey(`lock:${n}`));
   if (dynamic && !writes.some((k) => k[0] === '#lock' || k[0] === '*')) writes.push(parseKey('lock:*'));
-  return { reads, writes };
+  const updates: Footprint = (s.updates ?? []).map(parseKey);
+  return { reads, writes, updates };
+}
+
+/** Whether steps `a` and `b` of different threads may fail to commute. */
+export function dependent(a: StepFootprint, b: StepFootprint): boolean {
+  return (
+    footprintsOverlap(a.writes, b.reads) ||
+    footprintsOverlap(a.writes, b.writes) ||
+    footprintsOverlap(a.writes, b.updates) ||
+    footprintsOverlap(b.writes, a.reads) ||
+    footprintsOverlap(b.writes, a.updates) ||
+    footprintsOverlap(a.updates, b.reads) ||
+    footprintsOverlap(b.updates, a.reads)
+  );
 }
 
 /**
@@ -117,7 +142,7 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
     for (let h = 0; h < total; h++) {
       if (threadOf[h] === threadOf[g]) continue;
       const b = flat[h];
-      if (footprintsOverlap(a.writes, b.reads) || footprintsOverlap(a.writes, b.writes) || footprintsOverlap(b.writes, a.reads)) row[h >>> 5] |= 1 << (h & 31);
+      if (dependent(a, b)) row[h >>> 5] |= 1 << (h & 31);
     }
     return row;
   });
@@ -144,12 +169,13 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
     }),
   );
 
-  // Visibility: a step is visible when it writes what some invariant reads; an invariant
-  // that does not declare `reads` may read anything (locals, program counters too).
+  // Visibility: a step is visible when it writes a key through which some invariant's
+  // violation can be repaired (`repairs`, default `reads`); an invariant that declares
+  // neither may read anything (locals, program counters too), so every step is visible.
   const invariants = spec.invariants ?? [];
-  const allVisible = invariants.some((i) => i.reads === undefined);
-  const invReads: Footprint = invariants.flatMap((i) => (i.reads ?? []).map(parseKey));
-  const visible = flat.map((f) => allVisible || footprintsOverlap(f.writes, invReads));
+  const allVisible = invariants.some((i) => (i.repairs ?? i.reads) === undefined);
+  const repairKeys: Footprint = invariants.flatMap((i) => (i.repairs ?? i.reads ?? []).map(parseKey));
+  const visible = flat.map((f) => allVisible || footprintsOverlap(f.writes, repairKeys) || footprintsOverlap(f.updates, repairKeys));
 
   let strict = false;
   return {

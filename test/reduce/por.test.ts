@@ -23,7 +23,7 @@ describe('footprint keys', () => {
     expect(overlap('*', 'seq')).toBe(true);
   });
   it('derive a step footprint: nothing for a bare lock step, everything for undeclared code', () => {
-    expect(stepFootprint({ label: 'lock', acquire: 'l' })).toEqual({ reads: [], writes: [['#lock', 'l']] });
+    expect(stepFootprint({ label: 'lock', acquire: 'l' })).toEqual({ reads: [], writes: [['#lock', 'l']], updates: [] });
     expect(stepFootprint({ label: 'x', do: () => undefined }).writes).toContainEqual(['*']);
     expect(stepFootprint({ label: 'x', reads: [], writes: ['seq'], acquire: () => 'l' }).writes).toContainEqual(['#lock', '*']);
   });

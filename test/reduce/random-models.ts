@@ -1,7 +1,7 @@
 // Random small thread-DSL models for the reduction soundness test: shared variables, locks,
-// guards, choices, loops, sleeping steps, invariants and groups of identical threads. Every
-// step's `reads`/`writes` is correct by construction: its code touches exactly the variables
-// it declares.
+// guards, choices, loops, sleeping steps, commutative updates, a sticky flag, invariants and
+// groups of identical threads. Every step's `reads`/`writes`/`updates` and every invariant's
+// `reads`/`repairs` is correct by construction: code touches exactly what it declares.
 import { List } from 'immutable';
 import { DONE, threadModel, type InvariantSpec, type LockKind, type Step, type ThreadSpec } from '../../src/model/dsl.ts';
 import type { Model } from '../../src/model/model.ts';
@@ -31,6 +31,8 @@ export function randomModel(seed: number): Model<any, number> {
   const subset = (n: number, p: number) => Array.from({ length: n }, (_, i) => i).filter(() => rnd() < p);
 
   const vars = 2 + int(3);
+  // One more variable, the sticky flag x[F]: steps only ever set it to 1.
+  const F = vars;
   const lockNames = Array.from({ length: int(3) }, (_, i) => `l${i}`);
   const locks: Record<string, LockKind> = Object.fromEntries(lockNames.map((l) => [l, pick(['spinlock', 'mutex'] as const)]));
 
@@ -60,7 +62,10 @@ export function randomModel(seed: number): Model<any, number> {
         steps.push({ ...base, reads: [], writes: [], do: ({ local }) => ({ local: (local + 1) % 2 }), ...loopGoto });
       } else {
         const R = subset(vars, 0.4);
-        const W = subset(vars, 0.35);
+        const W = subset(vars, 0.35).filter((x) => !R.includes(x) || rnd() < 0.5);
+        // Commutative updates x += k (mod 3) on variables the step neither reads nor writes.
+        const U = kind === 5 ? subset(vars, 0.5).filter((x) => !R.includes(x) && !W.includes(x)) : [];
+        const setsFlag = rnd() < 0.15;
         const c = int(MOD);
         const guardVar = R.length && rnd() < 0.35 ? pick(R) : -1;
         const guardVal = int(MOD);
@@ -69,7 +74,8 @@ export function randomModel(seed: number): Model<any, number> {
         steps.push({
           ...base,
           reads: R.map(key),
-          writes: W.map(key),
+          writes: [...W.map(key), ...(setsFlag ? [key(F)] : [])],
+          ...(U.length ? { updates: U.map(key) } : {}),
           ...(guardVar >= 0 ? { when: ({ shared }: { shared: Shared }) => shared.get(guardVar) !== guardVal } : {}),
           ...(chooses ? { choose: ({ shared }: { shared: Shared }) => (R.length && shared.get(R[0])! > 0 ? [0, 1] : [0]) } : {}),
           do: ({ shared, local }, choice) => {
@@ -77,6 +83,8 @@ export function randomModel(seed: number): Model<any, number> {
             for (const r of R) sum += shared.get(r)!;
             let s = shared;
             for (const w of W) s = s.set(w, sum % MOD);
+            for (const u of U) s = s.set(u, (s.get(u)! + c + 1) % MOD);
+            if (setsFlag && sum % 2 === 0) s = s.set(F, 1);
             return { shared: s, local: toLocal ? sum % 2 : local };
           },
           ...loopGoto,
@@ -121,6 +129,21 @@ export function randomModel(seed: number): Model<any, number> {
       check: ({ shared }) => (shared.get(x) === vx && shared.get(y) === vy ? `x${x}=${vx} and x${y}=${vy}` : null),
     });
   }
+  if (rnd() < 0.5) {
+    // Once set the flag stays set: no step can repair this violation.
+    invariants.push({ name: 'flag clear', reads: [key(F)], repairs: [], check: ({ shared }) => (shared.get(F) === 1 ? 'flag set' : null) });
+  }
+  if (rnd() < 0.4) {
+    const x = int(vars);
+    const vx = int(MOD);
+    // Only a change of x[x] can repair this one (the flag never clears).
+    invariants.push({
+      name: 'flag and x',
+      reads: [key(F), key(x)],
+      repairs: [key(x)],
+      check: ({ shared }) => (shared.get(F) === 1 && shared.get(x) === vx ? `flag set and x${x}=${vx}` : null),
+    });
+  }
   if (rnd() < 0.15) {
     // An invariant over program counters, declaring no reads: every step is visible to it.
     invariants.push({ name: 'not all at s1', check: (v) => (v.threadNames.every((n) => v.at(n) === 's1') ? 'all at s1' : null) });
@@ -128,7 +151,7 @@ export function randomModel(seed: number): Model<any, number> {
 
   return threadModel<Shared>({
     name: `random-${seed}`,
-    shared: List(Array.from({ length: vars }, () => int(MOD))),
+    shared: List([...Array.from({ length: vars }, () => int(MOD)), 0]),
     locks,
     threads,
     invariants,
