@@ -1,10 +1,13 @@
 // Partial-order reduction: footprint keys, persistent sets on hand-checkable models, the
-// invisibility proviso and the check that effects jump only to declared targets.
+// invisibility proviso (with commutative updates and repair keys) and the check that
+// effects jump only to declared targets.
 import { describe, expect, it } from 'vitest';
 import { check } from '../../src/check.ts';
-import { DONE, threadModel, type Step } from '../../src/model/dsl.ts';
+import { List } from 'immutable';
+import { DONE, threadModel, type InvariantSpec, type Step } from '../../src/model/dsl.ts';
 import { keysOverlap, parseKey, stepFootprint } from '../../src/reduce/index.ts';
 import { independentThreads, lockedCounter } from '../helpers.ts';
+import { expectSameVerdicts } from './compare.ts';
 
 describe('footprint keys', () => {
   const overlap = (a: string, b: string) => keysOverlap(parseKey(a), parseKey(b));
@@ -80,5 +83,45 @@ describe('persistent sets', () => {
     const r = await check(model, { por: true });
     expect(r.status).toBe('error');
     if (r.status === 'error') expect(r.error.message).toMatch(/jumps to 'c', which is not among its declared 'targets'/);
+  });
+});
+
+describe('commutative updates and repair keys', () => {
+  /** Two single-step threads on shared variables x and y (a List [x, y]). */
+  const twoSteps = (a: Step<List<number>, null>, b: Step<List<number>, null>, invariants: InvariantSpec<List<number>>[] = []) => () =>
+    threadModel<List<number>>({ name: 'two-steps', shared: List([0, 0]), threads: [{ name: 't0', steps: [a] }, { name: 't1', steps: [b] }], invariants });
+  const update = (k: number): Step<List<number>, null> => ({ label: 'update', reads: [], writes: [], updates: ['x'], do: ({ shared }) => ({ shared: shared.set(0, (shared.get(0)! + k) % 3) }) });
+  const write = (i: number, v: number): Step<List<number>, null> => ({ label: 'write', reads: [], writes: [i === 0 ? 'x' : 'y'], do: ({ shared }) => ({ shared: shared.set(i, v) }) });
+
+  it('two updates of one variable commute: one order suffices', async () => {
+    const counts = await expectSameVerdicts(twoSteps(update(1), update(2)), 'update+update');
+    expect(counts).toMatchObject({ none: 4, por: 3 });
+  });
+
+  it('an update and a write of one variable do not commute: both orders, both end states', async () => {
+    // x := 2 then x += 1 ends at 0; x += 1 then x := 2 ends at 2. expectSameVerdicts compares
+    // the terminal states of the reduced and the full search.
+    const counts = await expectSameVerdicts(twoSteps(write(0, 2), update(1)), 'write+update');
+    expect(counts!.por).toBe(counts!.none);
+  });
+
+  it('an update of a variable an invariant reads is visible', async () => {
+    // Only the order y := 1 before x += 1 passes through x = 0, y = 1.
+    const bad: InvariantSpec<List<number>> = { name: 'not x=0,y=1', reads: ['x', 'y'], check: ({ shared }) => (shared.get(0) === 0 && shared.get(1) === 1 ? 'x=0, y=1' : null) };
+    await expectSameVerdicts(twoSteps(update(1), write(1, 1), [bad]), 'update visible');
+    await expectSameVerdicts(twoSteps(write(0, 1), write(1, 1), [bad]), 'write visible');
+  });
+
+  it('a step that cannot repair a violation may be deferred: a sticky flag', async () => {
+    // flag := 1 can only start a violation of "not (flag and x = 0)", never end one; x := 1
+    // can end it. So the flag step is invisible and explored alone first.
+    const inv: InvariantSpec<List<number>> = {
+      name: 'not (flag and x=0)',
+      reads: ['x', 'y'],
+      repairs: ['x'],
+      check: ({ shared }) => (shared.get(1) === 1 && shared.get(0) === 0 ? 'flag set while x = 0' : null),
+    };
+    const counts = await expectSameVerdicts(twoSteps(write(1, 1), write(0, 1), [inv]), 'sticky flag');
+    expect(counts!.por).toBeLessThan(counts!.none);
   });
 });
