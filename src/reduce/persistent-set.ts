@@ -12,7 +12,10 @@
 // wins; ties go to the lowest process index, so the choice is deterministic.
 //
 // Invisibility proviso: a set smaller than all enabled actions may contain only invisible
-// transitions (ones that change no invariant's value). Deadlocks need no proviso (a
+// transitions — for safety checking, ones that cannot *repair* a violated invariant (a path
+// to a bad state that avoids the set, followed by a deferred transition, still ends in a bad
+// state; the model says which transitions may repair via Independence.isVisible, the DSL
+// from InvariantSpec.repairs, default reads). Deadlocks need no proviso (a
 // persistent set of a state with enabled actions is never empty, and a transition
 // independent of a whole path stays enabled along it); the DSL's transition property (no
 // sleeping under a spinlock) depends only on the acting thread's step and held locks, which

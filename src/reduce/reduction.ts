@@ -38,7 +38,8 @@ export function reductionFor<S, A>(model: Model<S, A>, choice: ReductionChoice):
     if (!sym) return { ok: false, reason: `model '${model.name}' declares no symmetry (thread groups), so --symmetry cannot be used` };
     if (sym.refusal !== null) return { ok: false, reason: `model '${model.name}': --symmetry refused: ${sym.refusal}` };
     const canonical = sym.canonical;
-    key = (s, out) => fingerprintInto(canonical(s), out);
+    // No group of two or more threads: every state is its own representative.
+    if (sym.description !== '') key = (s, out) => fingerprintInto(canonical(s), out);
   }
   if (choice.por) {
     const ind = model.independence;

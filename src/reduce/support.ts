@@ -16,7 +16,8 @@
  * - `conflictsWithFuture(s, p, t)` over-approximates: it is true whenever some transition
  *   process `p` may take from `s` on (its next one or any later one, before or after other
  *   processes move) is dependent on transition `t`.
- * - A transition for which `isVisible` is false changes the value of no invariant.
+ * - A transition for which `isVisible` is false cannot turn a state violating an invariant
+ *   into one satisfying it (it may start a violation, never end one).
  * - Every transition property depends only on the acting process's own state and on what
  *   its transition reads (the DSL's "no sleeping under a spinlock" does: the thread's step
  *   and the locks it holds, which no other thread can change).
@@ -30,7 +31,7 @@ export interface Independence<S, A> {
   nextTransition(state: S, p: number): number;
   /** True when some transition `p` may still take from `state` on is dependent on `t`. */
   conflictsWithFuture(state: S, p: number, t: number): boolean;
-  /** True when transition `t` may change the value of an invariant. */
+  /** True when transition `t` may make a violated invariant hold again. */
   isVisible(t: number): boolean;
   /** Called once before a reduced search (the DSL starts checking declared jump targets). */
   prepare?(): void;
@@ -50,6 +51,6 @@ export interface Symmetry<S> {
   canonical(state: S): S;
   /** Null when the model's symmetry declarations are sound; else why symmetry cannot be used. */
   readonly refusal: string | null;
-  /** A readable summary, e.g. "vcpu: vcpu0, vcpu1, vcpu2". */
+  /** A readable summary, e.g. "vcpu: vcpu0, vcpu1, vcpu2"; empty when nothing is interchangeable. */
   readonly description: string;
 }
