@@ -27,67 +27,90 @@
 import type { Independence } from './support.ts';
 
 /**
- * Indices into `actions` (the enabled actions of `state`, in order) of a persistent set
- * satisfying the invisibility proviso, or null when only the full set qualifies.
+ * Finds persistent sets for one model; holds scratch buffers so that a search allocates
+ * nothing per state but the returned index list.
  *
  * @example
- *   const subset = persistentSet(model.independence!, s, model.actions(s));
+ *   const sets = new PersistentSets(model.independence!);
+ *   const subset = sets.find(s, model.actions(s)); // indices into the actions, or null
  */
-export function persistentSet<S, A>(ind: Independence<S, A>, state: S, actions: readonly A[]): number[] | null {
-  const P = ind.processCount;
-  const enabled = new Int32Array(P);
-  let active = 0;
-  for (let i = 0; i < actions.length; i++) {
-    const p = ind.processOf(state, actions[i]);
-    if (enabled[p]++ === 0) active++;
-  }
-  if (active <= 1) return null;
-  const next = new Int32Array(P);
-  for (let p = 0; p < P; p++) next[p] = ind.nextTransition(state, p);
-  // conflict[x * P + q]: 0 unknown, 1 no, 2 yes — computed on demand, shared by all seeds.
-  const conflict = new Uint8Array(P * P);
-  const inSet = new Uint8Array(P);
-  const stack = new Int32Array(P);
-  let best: Uint8Array | null = null;
-  let bestCount = actions.length;
+export class PersistentSets<S, A> {
+  private readonly P: number;
+  private readonly enabled: Int32Array;
+  private readonly next: Int32Array;
+  /** conflict[x * P + q]: 0 unknown, 1 no, 2 yes — computed on demand, shared by all seeds. */
+  private readonly conflict: Uint8Array;
+  private readonly inSet: Uint8Array;
+  private readonly best: Uint8Array;
+  private readonly stack: Int32Array;
 
-  for (let seed = 0; seed < P; seed++) {
-    if (enabled[seed] === 0 || ind.isVisible(next[seed]) || enabled[seed] >= bestCount) continue;
-    inSet.fill(0);
-    inSet[seed] = 1;
-    let top = 0;
-    stack[top++] = seed;
-    let count = enabled[seed];
-    let ok = true;
-    while (top > 0 && ok) {
-      const x = stack[--top];
-      const t = next[x];
-      for (let q = 0; q < P; q++) {
-        if (inSet[q] || next[q] < 0) continue;
-        let c = conflict[x * P + q];
-        if (c === 0) {
-          c = ind.conflictsWithFuture(state, q, t) ? 2 : 1;
-          conflict[x * P + q] = c;
-        }
-        if (c === 1) continue;
-        inSet[q] = 1;
-        stack[top++] = q;
-        if (enabled[q] > 0) {
-          count += enabled[q];
-          if (count >= bestCount || ind.isVisible(next[q])) {
-            ok = false;
-            break;
+  constructor(private readonly ind: Independence<S, A>) {
+    const P = (this.P = ind.processCount);
+    this.enabled = new Int32Array(P);
+    this.next = new Int32Array(P);
+    this.conflict = new Uint8Array(P * P);
+    this.inSet = new Uint8Array(P);
+    this.best = new Uint8Array(P);
+    this.stack = new Int32Array(P);
+  }
+
+  /**
+   * Indices into `actions` (the enabled actions of `state`, in order) of a persistent set
+   * satisfying the invisibility proviso, or null when only the full set qualifies.
+   */
+  find(state: S, actions: readonly A[]): number[] | null {
+    const { ind, P, enabled, next, conflict, inSet, best, stack } = this;
+    enabled.fill(0);
+    let active = 0;
+    for (let i = 0; i < actions.length; i++) {
+      const p = ind.processOf(state, actions[i]);
+      if (enabled[p]++ === 0) active++;
+    }
+    if (active <= 1) return null;
+    for (let p = 0; p < P; p++) next[p] = ind.nextTransition(state, p);
+    conflict.fill(0);
+    let found = false;
+    let bestCount = actions.length;
+
+    for (let seed = 0; seed < P; seed++) {
+      if (enabled[seed] === 0 || enabled[seed] >= bestCount || ind.isVisible(next[seed])) continue;
+      inSet.fill(0);
+      inSet[seed] = 1;
+      let top = 0;
+      stack[top++] = seed;
+      let count = enabled[seed];
+      let ok = true;
+      while (top > 0 && ok) {
+        const x = stack[--top];
+        const t = next[x];
+        for (let q = 0; q < P; q++) {
+          if (inSet[q] || next[q] < 0) continue;
+          let c = conflict[x * P + q];
+          if (c === 0) {
+            c = ind.conflictsWithFuture(state, q, t) ? 2 : 1;
+            conflict[x * P + q] = c;
+          }
+          if (c === 1) continue;
+          inSet[q] = 1;
+          stack[top++] = q;
+          if (enabled[q] > 0) {
+            count += enabled[q];
+            if (count >= bestCount || ind.isVisible(next[q])) {
+              ok = false;
+              break;
+            }
           }
         }
       }
+      if (ok && count < bestCount) {
+        best.set(inSet);
+        found = true;
+        bestCount = count;
+      }
     }
-    if (ok && count < bestCount) {
-      best = inSet.slice();
-      bestCount = count;
-    }
+    if (!found) return null;
+    const out: number[] = [];
+    for (let i = 0; i < actions.length; i++) if (best[ind.processOf(state, actions[i])]) out.push(i);
+    return out;
   }
-  if (best === null) return null;
-  const out: number[] = [];
-  for (let i = 0; i < actions.length; i++) if (best[ind.processOf(state, actions[i])]) out.push(i);
-  return out;
 }

@@ -2,7 +2,7 @@
 // cannot be reduced that way.
 import type { Model } from '../model/model.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
-import { persistentSet } from './persistent-set.ts';
+import { PersistentSets } from './persistent-set.ts';
 import type { SearchReduction } from './search-hooks.ts';
 
 /** Which reductions to apply. */
@@ -45,7 +45,8 @@ export function reductionFor<S, A>(model: Model<S, A>, choice: ReductionChoice):
     const ind = model.independence;
     if (!ind) return { ok: false, reason: `model '${model.name}' gives no independence information, so --por cannot be used` };
     ind.prepare?.();
-    select = (s, actions) => persistentSet(ind, s, actions);
+    const sets = new PersistentSets(ind);
+    select = (s, actions) => sets.find(s, actions);
   }
   if (!key && !select) return { ok: true, reduction: undefined };
   return { ok: true, reduction: { key, select } };
