@@ -15,7 +15,8 @@ import { traceTo } from '../trace/reconstruct.ts';
 import type { CheckResult, CheckStats, Limit, Violation } from './result.ts';
 import { collisionProbability } from './result.ts';
 import { ROOT, SeenSet, SeenSetFullError } from './seen-set.ts';
-import { CycleProviso, type SearchReduction } from '../reduce/search-hooks.ts';
+import { CycleProviso } from '../reduce/cycle-proviso.ts';
+import type { SearchReduction } from '../reduce/search-hooks.ts';
 import { getHeapStatistics } from 'node:v8';
 
 /** Limits and switches of a search. */
