@@ -19,6 +19,10 @@
 // their locals, the locks they hold); lock owners and rwsem reader masks are renamed to
 // match. Two threads equal in all three are identical, so ties do not matter and the form is
 // the same for every member of a symmetry class.
+//
+// FIXME: only threads are permuted. Interchangeable values (pages, addresses) would need a
+// model-supplied permutation of the shared state moving threads, locks (ptl[v]) and list
+// indices together; not built.
 import { List } from 'immutable';
 import type { DslState, ThreadModelSpec } from '../model/dsl.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
