@@ -7,11 +7,16 @@ import { errorText } from './model/errors.ts';
 import { resolveParams } from './model/params.ts';
 import { bfs, type SearchOptions } from './explore/bfs.ts';
 import type { CheckResult, CheckStats } from './explore/result.ts';
+import { reductionFor } from './reduce/reduction.ts';
 
 /** Options of `check`: search limits plus the model's parameters. */
 export interface CheckOptions extends SearchOptions {
   /** Parameter values (numbers, booleans, strings, or strings to parse as from the CLI). */
   readonly params?: Readonly<Record<string, unknown>>;
+  /** Partial-order reduction (the model must give independence information, as DSL models do). */
+  readonly por?: boolean;
+  /** Symmetry reduction over the model's thread groups (refused when a group's programs differ). */
+  readonly symmetry?: boolean;
 }
 
 const EMPTY_STATS: CheckStats = {
@@ -53,5 +58,7 @@ export async function check(model: Model<any, any> | ModelDefinition, options: C
   } catch (e) {
     return { status: 'error', model: name, stats: EMPTY_STATS, error: { message: errorText(e), stack: (e as Error)?.stack } };
   }
-  return bfs(built, options);
+  const reduced = reductionFor(built, { por: options.por, symmetry: options.symmetry });
+  if (!reduced.ok) return { status: 'error', model: name, stats: EMPTY_STATS, error: { message: reduced.reason } };
+  return bfs(built, reduced.reduction ? { ...options, reduction: reduced.reduction } : options);
 }

@@ -17,3 +17,4 @@ export { confirmTrace, type ConfirmOutcome } from './trace/confirm.ts';
 export { renderHtml } from './trace/html.ts';
 export { stateGraphDot, DOT_STATE_LIMIT } from './trace/dot.ts';
 export { CoverageCounter, renderCoverage, type CoverageReport } from './trace/coverage.ts';
+export { reductionFor, type ReductionChoice, type Independence, type Symmetry, type SearchReduction } from './reduce/index.ts';

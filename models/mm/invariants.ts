@@ -20,6 +20,11 @@ export const MM_PROPERTIES = [NO_USE_AFTER_FREE, COHERENCE, NO_WRITABLE_AFTER_WR
 export function noUseAfterFree<D extends object>(): InvariantSpec<MmState<D>> {
   return {
     name: NO_USE_AFTER_FREE,
+    reads: ['spte', 'pages'],
+    // A freed page is never handed out again (gupPage faults in only 'unused' pages, and
+    // putPage refuses a page with no reference), so once a secondary PTE maps a freed page
+    // only a change of that secondary PTE can end the violation.
+    repairs: ['spte'],
     check: ({ shared }) => {
       for (let v = 0; v < shared.spte.size; v++) {
         const p = shared.spte.get(v);

@@ -16,6 +16,8 @@ import type { CheckResult, CheckStats, Limit, Violation } from './result.ts';
 import { collisionProbability } from './result.ts';
 import { ROOT, SeenSet, SeenSetFullError } from './seen-set.ts';
 import { checkDeterminism, DETERMINISM_SAMPLE } from './determinism.ts';
+import { CycleProviso } from '../reduce/cycle-proviso.ts';
+import type { SearchReduction } from '../reduce/search-hooks.ts';
 import { getHeapStatistics } from 'node:v8';
 
 /** Limits and switches of a search. */
@@ -37,6 +39,8 @@ export interface SearchOptions {
   readonly progressIntervalMs?: number;
   /** Called on every transition taken (for coverage: how often each step fired). */
   readonly onTransition?: (state: unknown, action: unknown) => void;
+  /** Partial-order and/or symmetry reduction (src/reduce: `reductionFor`). */
+  readonly reduction?: SearchReduction<any, any>;
 }
 
 /** A progress line's figures. */
@@ -91,6 +95,10 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
   const violations: Violation[] = [];
   const violated = new Set<string>();
   const fp = new Uint32Array(2);
+  // Reductions: the seen-set key (symmetry) and the subset of actions expanded (POR).
+  const keyOf: (s: S, out: Uint32Array) => void = options.reduction?.key ?? fingerprintInto;
+  const select = options.reduction?.select;
+  const proviso = select ? new CycleProviso(seen.capacity) : undefined;
   let transitions = 0;
   let expanded = 0;
   let depth = 0;
@@ -132,6 +140,7 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
 
   const growSeen = () => {
     const map = seen.grow();
+    proviso?.remap(map, seen);
     for (let i = 0; i < frontierSlots.length; i++) frontierSlots[i] = map[frontierSlots[i]];
     for (let i = 0; i < nextSlots.length; i++) nextSlots[i] = map[nextSlots[i]];
     return map;
@@ -171,13 +180,14 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
       const s = inits[i];
       current = s;
       validateState(s);
-      fingerprintInto(s, fp);
+      keyOf(s, fp);
       const slot = seen.insert(fp[0], fp[1], ROOT, i);
       if (slot < 0) continue;
+      proviso?.stored(slot, 0);
       for (const inv of invariants) {
         if (violated.has(inv.name)) continue;
         const msg = inv.check(s);
-        if (msg !== null) record({ property: inv.name, kind: 'invariant', message: msg, trace: traceTo(model, seen, slot) });
+        if (msg !== null) record({ property: inv.name, kind: 'invariant', message: msg, trace: traceTo(model, seen, slot, undefined, keyOf) });
       }
       frontier.push(s);
       frontierSlots.push(slot);
@@ -195,7 +205,7 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
         if (expanded++ < DETERMINISM_SAMPLE) checkDeterminism(model, s, acts);
         if (acts.length === 0) {
           if (deadlock && !violated.has(deadlock.name) && !deadlock.isEnd(s)) {
-            record({ property: deadlock.name, kind: 'deadlock', message: `no thread can move: ${deadlock.explain(s)}`, trace: traceTo(model, seen, slot) });
+            record({ property: deadlock.name, kind: 'deadlock', message: `no thread can move: ${deadlock.explain(s)}`, trace: traceTo(model, seen, slot, undefined, keyOf) });
           }
           continue;
         }
@@ -205,28 +215,50 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
           limitReason = `max depth ${options.maxDepth} reached`;
           continue;
         }
-        for (let i = 0; i < acts.length; i++) {
+        // POR: a persistent subset, kept only if the cycle proviso allows (successors
+        // computed for the check are reused below).
+        let chosen: readonly number[] | null = select ? select(s, acts) : null;
+        let presampled: S[] | null = null;
+        if (chosen !== null && chosen.length < acts.length) {
+          presampled = [];
+          for (let j = 0; j < chosen.length; j++) {
+            currentAction = acts[chosen[j]];
+            const s2 = model.next(s, acts[chosen[j]]);
+            keyOf(s2, fp);
+            const found = seen.find(fp[0], fp[1]);
+            if (found >= 0 && proviso!.storedBefore(found, depth)) {
+              chosen = null;
+              presampled = null;
+              break;
+            }
+            presampled.push(s2);
+          }
+        } else chosen = null;
+        const expand = chosen === null ? acts.length : chosen.length;
+        for (let j = 0; j < expand; j++) {
+          const i = chosen === null ? j : chosen[j];
           const a = acts[i];
           currentAction = a;
-          const s2 = model.next(s, a);
+          const s2 = presampled !== null ? presampled[j] : model.next(s, a);
           transitions++;
           if (onTransition !== undefined) onTransition(s, a);
           for (const tp of transitionProps) {
             if (violated.has(tp.name)) continue;
             const msg = tp.check(s, a, s2);
-            if (msg !== null) record({ property: tp.name, kind: 'transition', message: msg, trace: traceTo(model, seen, frontierSlots[k], i) });
+            if (msg !== null) record({ property: tp.name, kind: 'transition', message: msg, trace: traceTo(model, seen, frontierSlots[k], i, keyOf) });
           }
           validateState(s2);
-          fingerprintInto(s2, fp);
+          keyOf(s2, fp);
           const ns = seen.insert(fp[0], fp[1], frontierSlots[k], i);
           if (ns < 0) continue;
+          proviso?.stored(ns, depth + 1);
           nextStates.push(s2);
           nextSlots.push(ns);
           if (seen.needsGrow) growSeen();
           for (const inv of invariants) {
             if (violated.has(inv.name)) continue;
             const msg = inv.check(s2);
-            if (msg !== null) record({ property: inv.name, kind: 'invariant', message: msg, trace: traceTo(model, seen, nextSlots[nextSlots.length - 1]) });
+            if (msg !== null) record({ property: inv.name, kind: 'invariant', message: msg, trace: traceTo(model, seen, nextSlots[nextSlots.length - 1], undefined, keyOf) });
           }
           if (options.maxStates !== undefined && seen.size >= options.maxStates && limit === undefined) {
             limit = 'max-states';

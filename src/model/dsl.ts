@@ -11,6 +11,8 @@ import { List, Record as IRecord, is } from 'immutable';
 import type { Change, Model, Property, StepInfo } from './model.ts';
 import { ModelError, errorText } from './errors.ts';
 import { diffValues, formatValue } from '../trace/diff.ts';
+import { threadIndependence } from '../reduce/thread-independence.ts';
+import { threadSymmetry } from '../reduce/thread-symmetry.ts';
 
 /** A spinlock (holding one makes the thread atomic), a sleeping mutex, or a reader/writer semaphore. */
 export type LockKind = 'spinlock' | 'mutex' | 'rwsem';
@@ -66,10 +68,32 @@ export interface Step<S, L, C = unknown> {
   readonly do?: (c: StepContext<S, L>, choice: C) => StepEffect<S, L> | void;
   /** Next step's label, or DONE; default the next step in the list (DONE after the last). */
   readonly goto?: string | ((c: StepContext<S, L>) => string);
-  /** Shared fields read, for partial-order reduction (default: everything). */
+  /**
+   * Shared fields the guard, choice, effect, goto function and lock-name functions read, for
+   * partial-order reduction: keys such as `seq`, `pte[0]`, `pte[*]`, `pages`, `lock:l` (for
+   * `isLocked`). Default: everything, unless the step has no code at all (see
+   * src/reduce/thread-independence.ts). Must be complete, or --por is unsound.
+   */
   readonly reads?: readonly string[];
-  /** Shared fields written, for partial-order reduction (default: everything). */
+  /**
+   * Shared fields the effect writes (same keys; default as for `reads`). Locks the step
+   * acquires or releases by name are added automatically; locks named by a function must be
+   * listed (`lock:ptl[*]`), else the step counts as touching every lock.
+   */
   readonly writes?: readonly string[];
+  /**
+   * Shared fields the effect changes by a commutative read-modify-write that nothing else in
+   * the step depends on (get_page/put_page on a refcount, an atomic add): two such updates of
+   * one key by different threads commute, so they are independent of each other, though not
+   * of reads or writes of that key. Declaring a write that does not commute here is unsound.
+   */
+  readonly updates?: readonly string[];
+  /**
+   * Every label (or DONE) a goto function or an effect's `goto` may return, for partial-order
+   * reduction. Without it a goto function may go anywhere; an effect may return only a label
+   * its step could reach anyway (checked during a --por search).
+   */
+  readonly targets?: readonly string[];
 }
 
 /** One thread: a name, initial locals and a program. */
@@ -79,7 +103,11 @@ export interface ThreadSpec<S, L = unknown> {
   readonly steps: readonly Step<S, L, any>[];
   /** A daemon thread need not finish (a device that keeps accessing memory). */
   readonly daemon?: boolean;
-  /** Threads in the same group with the same program are interchangeable (symmetry). */
+  /**
+   * Threads in the same group are interchangeable (symmetry reduction): they must share the
+   * very same step objects, and no step may depend on the thread's index or name. See
+   * src/reduce/thread-symmetry.ts for the conditions.
+   */
   readonly group?: string;
 }
 
@@ -88,6 +116,19 @@ export interface InvariantSpec<S> {
   readonly name: string;
   /** Returns null, or a message naming the values that broke the invariant. */
   readonly check: (v: StateView<S>) => string | null;
+  /**
+   * The shared fields (and `lock:NAME` for `holder`) the check reads, for partial-order
+   * reduction: steps writing none of them are invisible to it. Default: it may read
+   * anything, thread locals and program counters included (no step is then invisible).
+   */
+  readonly reads?: readonly string[];
+  /**
+   * The keys whose writes can make a violated check pass again (default: `reads`). For
+   * partial-order reduction only steps that can *repair* a violation must never be deferred;
+   * e.g. a use-after-free stays one until the secondary PTE changes, because a freed page is
+   * never handed out again, so `noUseAfterFree` declares `repairs: ['spte']`.
+   */
+  readonly repairs?: readonly string[];
 }
 
 /** Read access to a DSL state, for invariants. */
@@ -234,6 +275,8 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       }),
     };
   });
+
+  const independence = threadIndependence(spec);
 
   const where = (tid: number, pc?: number) => ({
     model: spec.name,
@@ -412,6 +455,9 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
         nextPc = j;
       }
     }
+    if (independence.strict && !independence.allowsJump(tid, pc, nextPc)) {
+      throw new ModelError(where(tid, pc), `jumps to '${t.steps[nextPc].spec.label}', which is not among its declared 'targets' (partial-order reduction needs every jump declared)`);
+    }
     if (nextPc >= t.steps.length) {
       const still = locksHeldBy(locks, tid);
       if (still.length) throw new ModelError(where(tid, pc), `thread ends holding ${still.join(', ')}`);
@@ -551,6 +597,8 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     toJSON,
     actorOf: (_s, a) => a % CHOICE,
     allActions: () => threads.flatMap((t) => t.steps.map((st) => `${t.name}: ${st.spec.label}`)),
+    independence,
+    symmetry: threadSymmetry(spec, lockNames.length),
   };
 }
 

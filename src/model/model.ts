@@ -4,6 +4,7 @@
 // deterministic: `next` returns a new Immutable value, and `actions` lists the enabled
 // actions of a state in a fixed order that never depends on hash iteration order, because a
 // counterexample is stored as action indices and rebuilt by replaying them.
+import type { Independence, Symmetry } from '../reduce/support.ts';
 
 /** A named property checked on every reachable state (or transition). */
 export type Property<S, A = unknown> =
@@ -79,4 +80,8 @@ export interface Model<S = unknown, A = unknown> {
   actorOf?(state: S, action: A): string | number;
   /** Every step label `formatAction` can produce, so coverage can list steps that never fired. */
   allActions?(): readonly string[];
+  /** Which transitions commute, for partial-order reduction (--por). */
+  readonly independence?: Independence<S, A>;
+  /** Interchangeable parts (thread groups), for symmetry reduction (--symmetry). */
+  readonly symmetry?: Symmetry<S>;
 }

@@ -25,14 +25,15 @@ export function pathTo(seen: SeenSet, slot: number): { initIndex: number; action
 
 /**
  * Replays `actions` (indices into each state's enabled actions) from initial state
- * `initIndex`. When `expected` is given (one fingerprint pair per state, initial state
- * first), each replayed state must match it.
+ * `initIndex`. When `expected` is given (one key per state, initial state first, as
+ * computed by `key`), each replayed state must match it.
  */
 export function replay<S, A>(
   model: Model<S, A>,
   initIndex: number,
   actions: readonly number[],
   expected?: (i: number, out: Uint32Array) => boolean,
+  key: (state: S, out: Uint32Array) => void = fingerprintInto,
 ): Trace {
   const inits = model.initStates();
   const initial = inits[initIndex];
@@ -41,7 +42,7 @@ export function replay<S, A>(
   const want = new Uint32Array(2);
   const check = (i: number, state: S, what: string) => {
     if (!expected || !expected(i, want)) return;
-    fingerprintInto(state, fp);
+    key(state, fp);
     if (fp[0] !== want[0] || fp[1] !== want[1]) {
       throw new ModelError(
         { model: model.name },
@@ -87,9 +88,16 @@ export function replay<S, A>(
 
 /**
  * The trace to the state in `slot`, plus one more action when a transition property failed
- * on the way out of it.
+ * on the way out of it. `key` is how the search keyed states in the seen set (a symmetry
+ * reduction stores the fingerprint of a canonical representative).
  */
-export function traceTo<S, A>(model: Model<S, A>, seen: SeenSet, slot: number, extraAction?: number): Trace {
+export function traceTo<S, A>(
+  model: Model<S, A>,
+  seen: SeenSet,
+  slot: number,
+  extraAction?: number,
+  key: (state: S, out: Uint32Array) => void = fingerprintInto,
+): Trace {
   const path = pathTo(seen, slot);
   const actions = extraAction === undefined ? path.actions : [...path.actions, extraAction];
   return replay(model, path.initIndex, actions, (i, out) => {
@@ -98,5 +106,5 @@ export function traceTo<S, A>(model: Model<S, A>, seen: SeenSet, slot: number, e
     out[0] = seen.hiOf(path.slots[i]);
     out[1] = seen.loOf(path.slots[i]);
     return true;
-  });
+  }, key);
 }

@@ -13,6 +13,7 @@ import { renderHtml } from '../../trace/html.ts';
 import { resultToJSON, type MinimizeNote, type ModelSource } from '../../trace/json.ts';
 import { minimizePreemptions } from '../../trace/minimize.ts';
 import { count, renderSummary, renderViolation, seconds } from '../../trace/text.ts';
+import { reductionFor } from '../../reduce/reduction.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadModel, UsageError } from '../load.ts';
 import { reportError, styleFor } from '../output.ts';
@@ -33,6 +34,8 @@ interface CheckFlags {
   progress?: string;
   color?: boolean;
   debug?: boolean;
+  por?: boolean;
+  symmetry?: boolean;
 }
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -110,6 +113,11 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     return reportError(e, debug);
   }
   const coverage = flags.coverage ? new CoverageCounter(model) : undefined;
+  const reduced = reductionFor(model, { por: flags.por, symmetry: flags.symmetry });
+  if (!reduced.ok) {
+    process.stderr.write(`mmcheck: error: ${reduced.reason}\n`);
+    return EXIT.USAGE;
+  }
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
@@ -128,6 +136,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
       timeLimitMs: (positiveInt('--time-limit', flags.timeLimit) ?? Infinity) * 1000,
       memoryBytes: flags.memory === undefined ? undefined : positiveInt('--memory', flags.memory)! * 2 ** 20,
       allProperties: flags.allProperties ?? false,
+      reduction: reduced.reduction,
       signal: controller.signal,
       onTransition: coverage?.onTransition,
       progressIntervalMs: (positiveInt('--progress', flags.progress) ?? 5) * 1000,
@@ -168,6 +177,10 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     process.stdout.write(renderCoverage(coverageReport, partial) + '\n\n');
   }
   process.stdout.write(renderSummary(result, out) + '\n');
+  if (flags.por || flags.symmetry) {
+    const what = [flags.por ? 'partial-order reduction' : '', flags.symmetry ? `symmetry reduction (${model.symmetry?.description || 'no groups'})` : ''].filter(Boolean).join(' + ');
+    process.stdout.write(out.dim(`with ${what}${flags.por ? '; a trace is shortest in the reduced graph' : ''}`) + '\n');
+  }
   try {
     if (flags.json) {
       const json = { ...resultToJSON(result, { model, params, source, minimized }), ...(coverageReport ? { coverage: coverageReport } : {}) };
@@ -203,6 +216,8 @@ export function registerCheck(program: Command, setExit: (code: number) => void)
     .option('--time-limit <seconds>', 'stop (incomplete) after this many seconds')
     .option('--memory <MiB>', 'memory budget for the seen set and heap')
     .option('--all-properties', 'report every violated property (each with its shortest trace), not only the first')
+    .option('--por', 'partial-order reduction: expand only a persistent set of independent steps (same verdicts)')
+    .option('--symmetry', "symmetry reduction: store one state per permutation of the model's interchangeable threads")
     .option('--json <file>', "also write the result, with traces (and an ITF view), as JSON; 'mmcheck replay FILE' re-runs it")
     .option('--min-preemptions', 'among the shortest counterexamples, show the one with the fewest preemptions')
     .option('--html <file>', 'also write the counterexample as a self-contained HTML page (one swimlane per thread)')

@@ -1,0 +1,53 @@
+// Turns the user's switches (--por, --symmetry) into the search hooks, or says why a model
+// cannot be reduced that way.
+import type { Model } from '../model/model.ts';
+import { fingerprintInto } from '../state/fingerprint.ts';
+import { PersistentSets } from './persistent-set.ts';
+import type { SearchReduction } from './search-hooks.ts';
+
+/** Which reductions to apply. */
+export interface ReductionChoice {
+  /** Partial-order reduction (persistent sets, invisibility and cycle provisos). */
+  readonly por?: boolean;
+  /** Symmetry reduction (canonical representatives of interchangeable threads). */
+  readonly symmetry?: boolean;
+}
+
+/** The hooks for a search, or the reason the model does not support what was asked. */
+export type ReductionResult<S, A> =
+  | { readonly ok: true; readonly reduction: SearchReduction<S, A> | undefined }
+  | { readonly ok: false; readonly reason: string };
+
+/** The name of a reduction choice, as in the bench table: none / por / symmetry / both. */
+export function reductionName(c: ReductionChoice): string {
+  return c.por && c.symmetry ? 'both' : c.por ? 'por' : c.symmetry ? 'symmetry' : 'none';
+}
+
+/**
+ * The search hooks for `choice` on `model`.
+ *
+ * @example
+ *   const r = reductionFor(model, { por: true });
+ *   if (r.ok) await bfs(model, { reduction: r.reduction });
+ */
+export function reductionFor<S, A>(model: Model<S, A>, choice: ReductionChoice): ReductionResult<S, A> {
+  let key: ((s: S, out: Uint32Array) => void) | undefined;
+  let select: ((s: S, actions: readonly A[]) => readonly number[] | null) | undefined;
+  if (choice.symmetry) {
+    const sym = model.symmetry;
+    if (!sym) return { ok: false, reason: `model '${model.name}' declares no symmetry (thread groups), so --symmetry cannot be used` };
+    if (sym.refusal !== null) return { ok: false, reason: `model '${model.name}': --symmetry refused: ${sym.refusal}` };
+    const canonical = sym.canonical;
+    // No group of two or more threads: every state is its own representative.
+    if (sym.description !== '') key = (s, out) => fingerprintInto(canonical(s), out);
+  }
+  if (choice.por) {
+    const ind = model.independence;
+    if (!ind) return { ok: false, reason: `model '${model.name}' gives no independence information, so --por cannot be used` };
+    ind.prepare?.();
+    const sets = new PersistentSets(ind);
+    select = (s, actions) => sets.find(s, actions);
+  }
+  if (!key && !select) return { ok: true, reduction: undefined };
+  return { ok: true, reduction: { key, select } };
+}

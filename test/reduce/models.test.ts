@@ -1,0 +1,49 @@
+// The reductions on every built-in kernel model: the same violated properties as the full
+// search, counterexamples that replay unreduced, and the reductions the issue asks for
+// (symmetry ≥3× on KVM with three vCPUs; POR fewer states on KVM with two addresses).
+import { describe, expect, it } from 'vitest';
+import { catalog } from '../../models/catalog.ts';
+import type { ModelDefinition } from '../../src/model/definition.ts';
+import { buildModel, check } from '../../src/check.ts';
+import { expectSameVerdicts } from './compare.ts';
+
+async function load(name: string): Promise<ModelDefinition> {
+  const entry = catalog.find((c) => c.name === name)!;
+  return ((await import(new URL(`../../models/${entry.file}`, import.meta.url).href)) as { default: ModelDefinition }).default;
+}
+
+/** Small parameters per model (defaults, plus a second address or thread where it matters). */
+const SMALL: Record<string, Record<string, unknown>[]> = {
+  kvm: [{}, { addresses: 2 }, { faults: 3 }, { faults: 2, attempts: 2 }],
+  'range-start-only': [{}, { faults: 2 }],
+};
+
+describe('reductions on the built-in models', () => {
+  for (const { name } of catalog) {
+    for (const params of SMALL[name] ?? [{}]) {
+      it(`${name} ${JSON.stringify(params)}: same violated properties with por, symmetry and both`, async () => {
+        const def = await load(name);
+        await expectSameVerdicts(() => buildModel(def, params), `${name} ${JSON.stringify(params)}`);
+      });
+    }
+  }
+
+  it('kvm with 3 identical vCPU threads: symmetry stores at least 3× fewer states, same verdict', async () => {
+    // Three vCPUs run one program (group 'vcpu'); the 3! orderings of them collapse.
+    const kvm = await load('kvm');
+    const full = await check(kvm, { params: { faults: 3 } });
+    const sym = await check(kvm, { params: { faults: 3 }, symmetry: true });
+    // KVM's sequence+count protocol holds (models/drivers/kvm.ts explains why from the code).
+    expect(full.status).toBe('holds');
+    expect(sym.status).toBe('holds');
+    expect(full.stats.distinctStates / sym.stats.distinctStates).toBeGreaterThanOrEqual(3);
+  });
+
+  it('kvm with 2 addresses: partial-order reduction stores fewer states, same verdict', async () => {
+    const kvm = await load('kvm');
+    const full = await check(kvm, { params: { addresses: 2 } });
+    const por = await check(kvm, { params: { addresses: 2 }, por: true });
+    expect(por.status).toBe(full.status);
+    expect(por.stats.distinctStates).toBeLessThan(full.stats.distinctStates);
+  });
+});

@@ -1,0 +1,159 @@
+// Random small thread-DSL models for the reduction soundness test: shared variables, locks,
+// guards, choices, loops, sleeping steps, commutative updates, a sticky flag, invariants and
+// groups of identical threads. Every step's `reads`/`writes`/`updates` and every invariant's
+// `reads`/`repairs` is correct by construction: code touches exactly what it declares.
+import { List } from 'immutable';
+import { DONE, threadModel, type InvariantSpec, type LockKind, type Step, type ThreadSpec } from '../../src/model/dsl.ts';
+import type { Model } from '../../src/model/model.ts';
+
+type Shared = List<number>;
+const MOD = 3;
+
+/** A small deterministic PRNG (mulberry32). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const key = (x: number) => `x[${x}]`;
+
+/** One random model, the same for the same seed. */
+export function randomModel(seed: number): Model<any, number> {
+  const rnd = prng(seed);
+  const int = (n: number) => Math.floor(rnd() * n);
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
+  const subset = (n: number, p: number) => Array.from({ length: n }, (_, i) => i).filter(() => rnd() < p);
+
+  const vars = 2 + int(3);
+  // One more variable, the sticky flag x[F]: steps only ever set it to 1.
+  const F = vars;
+  const lockNames = Array.from({ length: int(3) }, (_, i) => `l${i}`);
+  const locks: Record<string, LockKind> = Object.fromEntries(lockNames.map((l) => [l, pick(['spinlock', 'mutex'] as const)]));
+
+  const program = (): Step<Shared, number, number>[] => {
+    const n = 2 + int(3);
+    const steps: Step<Shared, number, number>[] = [];
+    // At most one critical section per program: acquire at step a, release at step b >= a.
+    const lock = lockNames.length && rnd() < 0.7 ? pick(lockNames) : undefined;
+    const a = int(n);
+    const b = a + int(n - a);
+    for (let i = 0; i < n; i++) {
+      const label = `s${i}`;
+      const base: { label: string; acquire?: string; release?: string; maySleep?: boolean } = { label };
+      if (lock && i === a) base.acquire = lock;
+      if (lock && i === b) base.release = lock;
+      if (rnd() < 0.15) base.maySleep = true;
+      const kind = int(6);
+      const last = i === n - 1;
+      // The last step may loop back to s0, by a goto reading only the thread's local.
+      const loop = last && rnd() < 0.3;
+      const loopGoto = loop ? { goto: (c: { local: number }) => (c.local % 2 === 0 ? DONE : 's0'), targets: [DONE, 's0'] } : {};
+      if (kind === 0) {
+        // No code at all: a bare lock operation or a no-op (footprint derived: nothing shared).
+        steps.push({ ...base, ...(loop ? { ...loopGoto, reads: [], writes: [] } : {}) });
+      } else if (kind === 1) {
+        // Thread-local work only.
+        steps.push({ ...base, reads: [], writes: [], do: ({ local }) => ({ local: (local + 1) % 2 }), ...loopGoto });
+      } else {
+        const R = subset(vars, 0.4);
+        const W = subset(vars, 0.35).filter((x) => !R.includes(x) || rnd() < 0.5);
+        // Commutative updates x += k (mod 3) on variables the step neither reads nor writes.
+        const U = kind === 5 ? subset(vars, 0.5).filter((x) => !R.includes(x) && !W.includes(x)) : [];
+        const setsFlag = rnd() < 0.15;
+        const c = int(MOD);
+        const guardVar = R.length && rnd() < 0.35 ? pick(R) : -1;
+        const guardVal = int(MOD);
+        const chooses = rnd() < 0.25;
+        const toLocal = rnd() < 0.3;
+        steps.push({
+          ...base,
+          reads: R.map(key),
+          writes: [...W.map(key), ...(setsFlag ? [key(F)] : [])],
+          ...(U.length ? { updates: U.map(key) } : {}),
+          ...(guardVar >= 0 ? { when: ({ shared }: { shared: Shared }) => shared.get(guardVar) !== guardVal } : {}),
+          ...(chooses ? { choose: ({ shared }: { shared: Shared }) => (R.length && shared.get(R[0])! > 0 ? [0, 1] : [0]) } : {}),
+          do: ({ shared, local }, choice) => {
+            let sum = c + (choice ?? 0);
+            for (const r of R) sum += shared.get(r)!;
+            let s = shared;
+            for (const w of W) s = s.set(w, sum % MOD);
+            for (const u of U) s = s.set(u, (s.get(u)! + c + 1) % MOD);
+            if (setsFlag && sum % 2 === 0) s = s.set(F, 1);
+            return { shared: s, local: toLocal ? sum % 2 : local };
+          },
+          ...loopGoto,
+        });
+      }
+    }
+    return steps;
+  };
+
+  const threads: ThreadSpec<Shared, number>[] = [];
+  const plain = 1 + int(2);
+  for (let t = 0; t < plain; t++) threads.push({ name: `t${t}`, locals: 0, steps: program(), daemon: rnd() < 0.1 });
+  if (rnd() < 0.6) {
+    const shared = program();
+    const size = 2 + int(2);
+    for (let k = 0; k < size; k++) threads.push({ name: `g${k}`, locals: 0, steps: shared, group: 'g' });
+  } else threads.push({ name: `t${plain}`, locals: 0, steps: program() });
+  if (rnd() < 0.2) {
+    // A daemon spinning on thread-local work forever: independent and invisible, the case
+    // where a reduction without the cycle proviso would ignore every other thread.
+    threads.push({
+      name: 'spinner',
+      locals: 0,
+      daemon: true,
+      steps: [
+        { label: 'spin', reads: [], writes: [], do: ({ local }) => ({ local: (local + 1) % 2 }) },
+        { label: 'again', goto: 'spin' },
+      ],
+    });
+  }
+
+  const invariants: InvariantSpec<Shared>[] = [];
+  const nInv = 1 + int(2);
+  for (let i = 0; i < nInv; i++) {
+    const x = int(vars);
+    const y = int(vars);
+    const vx = int(MOD);
+    const vy = int(MOD);
+    invariants.push({
+      name: `inv${i}`,
+      reads: [key(x), key(y)],
+      check: ({ shared }) => (shared.get(x) === vx && shared.get(y) === vy ? `x${x}=${vx} and x${y}=${vy}` : null),
+    });
+  }
+  if (rnd() < 0.5) {
+    // Once set the flag stays set: no step can repair this violation.
+    invariants.push({ name: 'flag clear', reads: [key(F)], repairs: [], check: ({ shared }) => (shared.get(F) === 1 ? 'flag set' : null) });
+  }
+  if (rnd() < 0.4) {
+    const x = int(vars);
+    const vx = int(MOD);
+    // Only a change of x[x] can repair this one (the flag never clears).
+    invariants.push({
+      name: 'flag and x',
+      reads: [key(F), key(x)],
+      repairs: [key(x)],
+      check: ({ shared }) => (shared.get(F) === 1 && shared.get(x) === vx ? `flag set and x${x}=${vx}` : null),
+    });
+  }
+  if (rnd() < 0.15) {
+    // An invariant over program counters, declaring no reads: every step is visible to it.
+    invariants.push({ name: 'not all at s1', check: (v) => (v.threadNames.every((n) => v.at(n) === 's1') ? 'all at s1' : null) });
+  }
+
+  return threadModel<Shared>({
+    name: `random-${seed}`,
+    shared: List([...Array.from({ length: vars }, () => int(MOD)), 0]),
+    locks,
+    threads,
+    invariants,
+  });
+}
