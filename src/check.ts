@@ -7,11 +7,21 @@ import { errorText } from './model/errors.ts';
 import { resolveParams } from './model/params.ts';
 import { bfs, type SearchOptions } from './explore/bfs.ts';
 import type { CheckResult, CheckStats } from './explore/result.ts';
+import { parallelBfs } from './parallel/parallel-bfs.ts';
 
 /** Options of `check`: search limits plus the model's parameters. */
 export interface CheckOptions extends SearchOptions {
   /** Parameter values (numbers, booleans, strings, or strings to parse as from the CLI). */
   readonly params?: Readonly<Record<string, unknown>>;
+  /**
+   * Worker threads (default 1: the sequential search in this thread). With more than one,
+   * the parallel search runs on worker threads, which import the model by file path: give
+   * `modelFile` (the absolute path of the module whose default export is the definition).
+   * The answer (states, transitions, verdict, counterexample) is the same for any count.
+   */
+  readonly workers?: number;
+  /** Absolute path of the model module, needed by `workers > 1`. */
+  readonly modelFile?: string;
 }
 
 const EMPTY_STATS: CheckStats = {
@@ -40,10 +50,18 @@ export function buildModel(def: ModelDefinition, params: Readonly<Record<string,
 /**
  * Checks every reachable state of a model.
  *
+ * With `workers > 1` and a definition plus `modelFile`, the search runs on worker threads
+ * (src/parallel/). A built Model object (or a definition without `modelFile`) cannot be sent
+ * to a worker — its closures do not cross threads — so it is checked sequentially, and
+ * `stats.workers` says 1.
+ *
  * @example
  *   import kvm from 'mmcheck/models/drivers/kvm.ts';
  *   const r = await check(kvm, { params: { faults: 2 } });
  *   expect(r.status).toBe('holds');
+ *   // on two worker threads (the same answer):
+ *   const modelFile = fileURLToPath(new URL('../models/drivers/kvm.ts', import.meta.url));
+ *   const r2 = await check(kvm, { params: { faults: 2 }, workers: 2, modelFile });
  */
 export async function check(model: Model<any, any> | ModelDefinition, options: CheckOptions = {}): Promise<CheckResult> {
   let built: Model<any, any>;
@@ -52,6 +70,10 @@ export async function check(model: Model<any, any> | ModelDefinition, options: C
     built = isModelDefinition(model) ? buildModel(model, options.params ?? {}) : model;
   } catch (e) {
     return { status: 'error', model: name, stats: EMPTY_STATS, error: { message: errorText(e), stack: (e as Error)?.stack } };
+  }
+  const workers = Math.max(1, Math.floor(options.workers ?? 1));
+  if (workers > 1 && isModelDefinition(model) && options.modelFile !== undefined) {
+    return parallelBfs(built, { file: options.modelFile, params: options.params ?? {} }, { ...options, workers });
   }
   return bfs(built, options);
 }
