@@ -23,6 +23,8 @@ export interface CheckStats {
   readonly collisionProbability: number;
   /** Worker threads used. */
   readonly workers: number;
+  /** Parallel search only: bytes of shared memory per state of the largest frontier (encoded state and bookkeeping). */
+  readonly frontierBytesPerState?: number;
 }
 
 /** One step of a counterexample, ready to print. */

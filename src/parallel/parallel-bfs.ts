@@ -41,17 +41,26 @@ import { ROOT, TraceStore } from './trace-store.ts';
 export interface ParallelOptions extends SearchOptions {
   /** Worker threads (default: the number of cores). */
   readonly workers?: number;
+  /**
+   * A pool made by `createWorkerPool` to reuse across searches (tests run many small
+   * searches); it is left open. Default: a pool of `workers` threads for this search.
+   */
+  readonly pool?: Piscina;
 }
 
-/** Statistics the parallel search adds to CheckStats. */
-export interface ParallelStats extends CheckStats {
-  /** Bytes of shared memory per state of the largest frontier (encoded state and its bookkeeping). */
-  readonly frontierBytesPerState: number;
+/** A pool of `workers` search threads (each imports the tsx loader, then the worker tasks). */
+export function createWorkerPool(workers: number): Piscina {
+  return new Piscina({
+    filename: new URL('./worker-entry.mjs', import.meta.url).href,
+    minThreads: workers,
+    maxThreads: workers,
+    idleTimeout: 60_000,
+    // One task at a time per thread: the phases of a level are barriers anyway.
+    concurrentTasksPerWorker: 1,
+  });
 }
 
 const MAX_LOAD = 0.75;
-/** Levels smaller than this are expanded by one task. */
-const SMALL_LEVEL = 64;
 
 function nextPow2(n: number): number {
   let c = 1024;
@@ -77,7 +86,7 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
   const violated = new Set<string>();
   const traces = new TraceStore();
   const codec = new StateCodec();
-  let table = new SharedSeenSet(1 << 16);
+  let table = new SharedSeenSet(1024);
   let distinct = 0;
   let transitions = 0;
   let depth = 0;
@@ -90,7 +99,7 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
   const control = new SharedArrayBuffer(8);
   const controlWords = new Int32Array(control);
 
-  const stats = (): ParallelStats => {
+  const stats = (): CheckStats => {
     const elapsedMs = performance.now() - t0;
     return {
       distinctStates: distinct,
@@ -158,14 +167,7 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
     return errorResult(`the initial state: ${errorText(e)}`, (e as Error)?.stack);
   }
 
-  const pool = new Piscina({
-    filename: new URL('./worker-entry.mjs', import.meta.url).href,
-    minThreads: workers,
-    maxThreads: workers,
-    idleTimeout: 60_000,
-    // One task at a time per thread: phases are barriers anyway.
-    concurrentTasksPerWorker: 1,
-  });
+  const pool = options.pool ?? createWorkerPool(workers);
   const descriptors: string[] = codec.takeNewDescriptors();
   const onAbort = () => Atomics.store(controlWords, CONTROL_STOP, 1);
   options.signal?.addEventListener('abort', onAbort);
@@ -191,7 +193,7 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
       }
       const expandLevel = !(options.maxDepth !== undefined && depth >= options.maxDepth);
       // Phase 1: expand.
-      const tasks = levelSize < SMALL_LEVEL ? 1 : workers;
+      const tasks = Math.min(workers, levelSize);
       const expandTasks: Promise<ExpandResult>[] = [];
       for (let t = 0; t < tasks; t++) {
         const task: ExpandTask = {
@@ -236,7 +238,7 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
       }
 
       // Phase 2: merge, partitioned by fingerprint.
-      const parts = candidates < 4096 ? 1 : workers;
+      const parts = workers;
       const merges: Promise<MergeResult>[] = [];
       for (let p = 0; p < parts; p++) merges.push(pool.run({ kind: 'merge', table: table.buffer, part: p, parts, blocks }) as Promise<MergeResult>);
       const merged = await Promise.all(merges);
@@ -295,7 +297,8 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
       }
       transitions += levelTransitions;
       distinct += levelNew;
-      if (!expandLevel && results.some((r) => r.actionCounts.some((c) => c > 0))) {
+      // At the depth bound, a state with successors before the stopping point means unexplored states.
+      if (!expandLevel && results.some((r, t) => r.actionCounts.some((c, k) => c > 0 && (stopPos < 0 || Math.floor((levelSize * t) / results.length) + k < stopPos)))) {
         limit = 'max-depth';
         limitReason = `max depth ${options.maxDepth} reached`;
         break;
@@ -320,7 +323,7 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
     options.signal?.removeEventListener('abort', onAbort);
     if (timer !== undefined) clearTimeout(timer);
     if (progress !== undefined) clearInterval(progress);
-    await pool.destroy();
+    if (options.pool === undefined) await pool.destroy();
   }
 
   // Shortest first; among equal lengths, discovery order (stable sort), as bfs.ts.

@@ -2,7 +2,9 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { buildModel } from '../../check.ts';
-import { bfs } from '../../explore/bfs.ts';
+import { availableParallelism } from 'node:os';
+import { bfs, type SearchOptions } from '../../explore/bfs.ts';
+import { parallelBfs } from '../../parallel/parallel-bfs.ts';
 import type { CheckResult } from '../../explore/result.ts';
 import { parseParamArgs } from '../../model/params.ts';
 import { resultToJSON } from '../../trace/json.ts';
@@ -22,6 +24,7 @@ interface CheckFlags {
   progress?: string;
   color?: boolean;
   debug?: boolean;
+  workers?: string;
 }
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -72,7 +75,8 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   process.on('SIGTERM', onSignal);
   let result: CheckResult;
   try {
-    result = await bfs(model, {
+    const workers = flags.workers === undefined ? availableParallelism() : Math.floor(positiveInt('--workers', flags.workers)!);
+    const search: SearchOptions = {
       maxStates: positiveInt('--max-states', flags.maxStates),
       maxDepth: flags.maxDepth === undefined ? undefined : Math.floor(Number(flags.maxDepth)),
       timeLimitMs: (positiveInt('--time-limit', flags.timeLimit) ?? Infinity) * 1000,
@@ -86,7 +90,10 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
             `progress: ${seconds(p.elapsedMs)} s, ${count(p.distinctStates)} distinct states (${count(p.statesPerSecond)}/s), ${count(p.transitions)} transitions, depth ${p.depth}, frontier ${count(p.frontier)}\n`,
           ),
         ),
-    });
+    };
+    // One worker: the sequential search in this thread; more: worker threads that import the
+    // model file by path (same answer for any count, see docs/parallel.md).
+    result = workers > 1 ? await parallelBfs(model, { file: loaded.file, params }, { ...search, workers }) : await bfs(model, search);
   } catch (e) {
     return reportError(e, debug);
   } finally {
@@ -128,6 +135,7 @@ export function registerCheck(program: Command, setExit: (code: number) => void)
     .option('--json <file>', 'also write the result, with traces, as JSON')
     .option('--progress <seconds>', 'seconds between progress lines on stderr', '5')
     .option('--no-color', 'no ANSI colour even on a terminal')
+    .option('--workers <n>', 'worker threads (default: the number of cores; 1 = sequential search in the main thread)')
     .option('--debug', 'print stack traces of errors')
     .action(async (spec: string, flags: CheckFlags) => setExit(await runCheck(spec, flags)));
 }
