@@ -204,10 +204,18 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
             const msg = tp.check(s, a, s2);
             if (msg !== null) record({ property: tp.name, kind: 'transition', message: msg, trace: traceTo(model, seen, frontierSlots[k], i) });
           }
-          validateState(s2);
-          fingerprintInto(s2, fp);
+          // Only new states are validated: a duplicate has the fingerprint, hence the
+          // content, of a state validated when it was inserted. A value fingerprinting
+          // cannot handle is reported by validation, with its path.
+          try {
+            fingerprintInto(s2, fp);
+          } catch (e) {
+            validateState(s2);
+            throw e;
+          }
           const ns = seen.insert(fp[0], fp[1], frontierSlots[k], i);
           if (ns < 0) continue;
+          validateState(s2);
           nextStates.push(s2);
           nextSlots.push(ns);
           if (seen.needsGrow) growSeen();

@@ -130,6 +130,7 @@ export interface DslState<S = unknown> {
   readonly locks: List<number>;
   get<K extends keyof DslState<S>>(k: K): DslState<S>[K];
   set<K extends keyof DslState<S>>(k: K, v: DslState<S>[K]): DslState<S>;
+  withMutations(fn: (mutable: DslState<S>) => unknown): DslState<S>;
 }
 
 const DslStateRecord = IRecord({ shared: null as unknown, pcs: List<number>(), locals: List<unknown>(), locks: List<number>() }, 'DslState');
@@ -416,12 +417,15 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       const still = locksHeldBy(locks, tid);
       if (still.length) throw new ModelError(where(tid, pc), `thread ends holding ${still.join(', ')}`);
     }
-    let out = s as DslState<S>;
-    if (shared !== s.shared) out = out.set('shared', shared);
-    if (local !== c0.local) out = out.set('locals', s.locals.set(tid, local));
-    out = out.set('pcs', s.pcs.set(tid, nextPc));
-    if (locks !== s.locks) out = out.set('locks', locks);
-    return out;
+    // One new Record (withMutations), not one per changed field.
+    const locals = local !== c0.local ? s.locals.set(tid, local) : s.locals;
+    const pcs = s.pcs.set(tid, nextPc);
+    return s.withMutations((m) => {
+      if (shared !== s.shared) m.set('shared', shared);
+      if (locals !== s.locals) m.set('locals', locals);
+      m.set('pcs', pcs);
+      if (locks !== s.locks) m.set('locks', locks);
+    });
   };
 
   const labelAt = (s: DslState<S>, tid: number): string => {
@@ -436,18 +440,29 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     return i;
   };
 
-  const view = (s: DslState<S>): StateView<S> => ({
-    shared: s.shared,
-    local: (x) => s.locals.get(tidOf(x)) as any,
-    at: (x) => labelAt(s, tidOf(x)),
-    holder: (lock) => {
+  /** What invariants see (a class, so no closures are made per state checked). */
+  class View implements StateView<S> {
+    constructor(private readonly s: DslState<S>) {}
+    get shared(): S {
+      return this.s.shared;
+    }
+    get threadNames(): readonly string[] {
+      return threadNames;
+    }
+    local(x: number | string): any {
+      return this.s.locals.get(tidOf(x));
+    }
+    at(x: number | string): string {
+      return labelAt(this.s, tidOf(x));
+    }
+    holder(lock: string): string | null {
       const i = lockIndex.get(lock);
       if (i === undefined) throw new Error(`lock '${lock}' is not declared`);
-      const v = s.locks.get(i)!;
+      const v = this.s.locks.get(i)!;
       return v === FREE ? null : holderText(v);
-    },
-    threadNames,
-  });
+    }
+  }
+  const view = (s: DslState<S>): StateView<S> => new View(s);
 
   const properties: Property<DslState<S>, number>[] = [];
   for (const inv of spec.invariants ?? []) {
