@@ -55,7 +55,7 @@ async function compare(modelFile: string, params: Record<string, unknown>, optio
 
 describe('parallel search: same answer for 1, 2 and 4 workers', () => {
   it('kvm with 2 addresses (holds: every fault re-checks seq and count under mmu_lock)', async () => {
-    const a = await compare(KVM, { addresses: 2, faults: 1, attempts: 2 });
+    const a = await compare(KVM, { addresses: 2, faults: 1, attempts: 1 });
     expect(a.distinctStates).toBeGreaterThan(1000);
   });
 
@@ -84,5 +84,18 @@ describe('parallel search: same answer for 1, 2 and 4 workers', () => {
     expect(first.violations.length).toBe(1);
     const all = await compare(TINY, { kind: 'many-bugs' }, { allProperties: true });
     expect(all.violations.length).toBe(3);
+  });
+});
+
+describe('parallel search: limits', () => {
+  it('ends incomplete (memory) with the figures so far when the seen set cannot grow', async () => {
+    const def = await importDefinition(KVM, KVM);
+    const params = { addresses: 2, faults: 1, attempts: 2 };
+    const r = await parallelBfs(buildModel(def, params), { file: KVM, params }, { workers: 2, pool: pools.get(2), memoryBytes: 256 * 1024 });
+    expect(r.status).toBe('incomplete');
+    if (r.status !== 'incomplete') return;
+    expect(r.limit).toBe('memory');
+    expect(r.stats.distinctStates).toBeGreaterThan(0);
+    expect(r.stats.distinctStates).toBeLessThan(7350);
   });
 });
