@@ -1,7 +1,8 @@
 // Sequential breadth-first search: the first violation found is at the smallest depth, so
 // its trace is a shortest counterexample.
 //
-// Level by level: the frontier holds the states of depth d (with their seen-set slots);
+// Level by level: the frontier holds the states of depth d, encoded (frontier.ts), with
+// their seen-set slots;
 // expanding it yields depth d+1. Invariants are checked when a state is first inserted,
 // transition properties on every step, deadlock freedom when a state is expanded. When a
 // violation of depth d+1 is found, the rest of level d is still scanned for deadlocks (which
@@ -15,6 +16,8 @@ import { traceTo } from '../trace/reconstruct.ts';
 import type { CheckResult, CheckStats, Limit, Violation } from './result.ts';
 import { collisionProbability } from './result.ts';
 import { ROOT, SeenSet, SeenSetFullError } from './seen-set.ts';
+import { Frontier } from './frontier.ts';
+import { StateCodec } from '../state/codec.ts';
 import { getHeapStatistics } from 'node:v8';
 
 /** Limits and switches of a search. */
@@ -118,9 +121,11 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
     if (!options.allProperties || violated.size === model.properties.length) stopAfterLevel = true;
   };
 
-  let frontier: S[] = [];
+  // Levels are held encoded (a few dozen bytes a state) and decoded when expanded.
+  const codec = new StateCodec();
+  let frontier = new Frontier<S>(codec);
   let frontierSlots: number[] = [];
-  let nextStates: S[] = [];
+  let nextStates = new Frontier<S>(codec);
   let nextSlots: number[] = [];
 
   const growSeen = () => {
@@ -177,7 +182,7 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
     while (frontier.length > 0 && !stopAfterLevel && limit === undefined) {
       peakFrontier = Math.max(peakFrontier, frontier.length);
       for (let k = 0; k < frontier.length; k++) {
-        const s = frontier[k];
+        const s = frontier.get(k);
         const slot = frontierSlots[k];
         current = s;
         currentAction = undefined;
@@ -244,9 +249,11 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
         break;
       }
       if (nextStates.length > 0) depth++;
+      const done = frontier;
       frontier = nextStates;
       frontierSlots = nextSlots;
-      nextStates = [];
+      done.clear();
+      nextStates = done;
       nextSlots = [];
       if (limit === undefined) checkLimits();
     }
