@@ -232,8 +232,12 @@ export class StateCodec {
           s.bytes[s.length + 2] = (t.id >>> 16) & 0xff;
           s.bytes[s.length + 3] = t.id >>> 24;
           s.length += 4;
-          const rec = v as unknown as { get(k: string): unknown };
-          for (let i = 0; i < t.keys.length; i++) this.put(rec.get(t.keys[i]));
+          // Immutable's field storage: a List by key index, undefined for a default.
+          const values = (v as unknown as { _values: { get(i: number): unknown } })._values;
+          for (let i = 0; i < t.keys.length; i++) {
+            const x = values.get(i);
+            this.put(x === undefined ? t.defaults[t.keys[i]] : x);
+          }
           return;
         }
         const coll = v as unknown as { size: number; forEach(fn: (val: unknown, key: unknown) => void): void };

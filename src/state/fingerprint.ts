@@ -153,12 +153,16 @@ function hashCollection(v: object): void {
   // do not touch them; collections save and restore them), so no array of parts is needed.
   if (isRecord(v)) {
     const { keys, keyHash } = keysOfRecord(v);
-    const rec = v as unknown as { get(k: string): unknown };
+    // Read Immutable's field storage directly (a List by key index, undefined for a field
+    // at its default): Record.get would check and look up the key for every field.
+    const rec = v as unknown as { _values: { get(i: number): unknown }; _defaultValues: Record<string, unknown> };
+    const values = rec._values;
     accA = 0x3c6ef372;
     accB = 0xa54ff53a;
     for (let i = 0; i < keys.length; i++) {
       absorb(keyHash[2 * i], keyHash[2 * i + 1]);
-      hashValue(rec.get(keys[i]));
+      const x = values.get(i);
+      hashValue(x === undefined ? rec._defaultValues[keys[i]] : x);
       absorb(outHi, outLo);
     }
     finish(TAG_RECORD, keys.length);
