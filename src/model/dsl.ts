@@ -303,15 +303,15 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
   };
 
   /** True when thread `tid` can take its next step (fast path of blockedBy). */
-  const canRun = (s: DslState<S>, tid: number): boolean => {
-    const pc = s.pcs.get(tid)!;
+  const canRun = (s: DslState<S>, tid: number, pcs: List<number>, locks: List<number>): boolean => {
+    const pc = pcs.get(tid)!;
     const t = threads[tid];
     if (pc >= t.steps.length) return false;
     const cs = t.steps[pc];
     const step = cs.spec;
     if (!cs.dynamic && step.when === undefined) {
-      if (cs.acquire !== null) for (const li of cs.acquire) if (s.locks.get(li) !== FREE) return false;
-      if (cs.acquireRead !== null) for (const li of cs.acquireRead) if (s.locks.get(li)! >= 0) return false;
+      if (cs.acquire !== null) for (const li of cs.acquire) if (locks.get(li) !== FREE) return false;
+      if (cs.acquireRead !== null) for (const li of cs.acquireRead) if (locks.get(li)! >= 0) return false;
       return true;
     }
     return blockedBy(s, tid) === null;
@@ -353,9 +353,11 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
 
   const actions = (s: DslState<S>): number[] => {
     const out: number[] = [];
+    const pcs = s.pcs;
+    const locks = s.locks;
     for (let tid = 0; tid < threads.length; tid++) {
-      if (!canRun(s, tid)) continue;
-      const pc = s.pcs.get(tid)!;
+      if (!canRun(s, tid, pcs, locks)) continue;
+      const pc = pcs.get(tid)!;
       const step = threads[tid].steps[pc].spec;
       if (step.choose) {
         const n = runUser(tid, pc, 'choose', step.choose, ctxOf(s, tid)).length;
