@@ -10,3 +10,4 @@ export * from './explore/result.ts';
 export { bfs, type SearchOptions, type Progress } from './explore/bfs.ts';
 export { check, buildModel, type CheckOptions } from './check.ts';
 export { renderTrace, renderViolation, renderSummary } from './trace/text.ts';
+export { parallelBfs, createWorkerPool, type ParallelOptions } from './parallel/parallel-bfs.ts';
