@@ -60,13 +60,9 @@ export function createWorkerPool(workers: number): Piscina {
   });
 }
 
-const MAX_LOAD = 0.75;
+/** Highest load of the seen set; it then grows by at least 1.5× (linear probing copes with 0.85). */
+const MAX_LOAD = 0.85;
 
-function nextPow2(n: number): number {
-  let c = 1024;
-  while (c < n) c *= 2;
-  return c;
-}
 
 /**
  * Explores every reachable state of the model in `source` breadth-first on worker threads.
@@ -227,7 +223,7 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
       // Room for every candidate before the merge (the table does not grow under the workers).
       const need = distinct + candidates;
       if (need > table.capacity * MAX_LOAD) {
-        const cap = nextPow2(Math.ceil(need / MAX_LOAD));
+        const cap = Math.max(Math.ceil(need / MAX_LOAD), Math.ceil(table.capacity * 1.5));
         const frontierBytes = levelBytes + blocks.reduce((b, x) => b + blockBytes(x), 0);
         if (cap * 8 + table.bytes + traces.bytes + frontierBytes > memoryBytes) {
           limit = 'memory';

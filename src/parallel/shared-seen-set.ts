@@ -12,26 +12,29 @@
 //
 // The table never grows while workers use it: the coordinator grows it between phases of a
 // level, sized for the candidates about to be inserted (level-synchronous search makes that
-// possible without a concurrent resize).
+// possible without a concurrent resize). Any capacity works (not only powers of two): a
+// fingerprint's home slot is `lo * capacity / 2^32`, so the table can grow by 1.5× and run
+// at a high load, keeping bytes per state low.
 
 /** A fingerprint table shared between threads. */
 export class SharedSeenSet {
   readonly words: Int32Array;
-  readonly mask: number;
+  readonly capacity: number;
 
-  /** Maps a table created elsewhere (another thread) or a new one of `capacity` slots (a power of two). */
+  /** Maps a table created elsewhere (another thread) or a new one of `capacity` slots. */
   constructor(bufferOrCapacity: SharedArrayBuffer | number) {
     const buffer = typeof bufferOrCapacity === 'number' ? new SharedArrayBuffer(bufferOrCapacity * 8) : bufferOrCapacity;
     this.words = new Int32Array(buffer);
-    this.mask = this.words.length / 2 - 1;
+    this.capacity = this.words.length / 2;
+  }
+
+  /** Home slot of a fingerprint whose (non-zero) low half is `l`. */
+  private home(l: number): number {
+    return Math.floor(((l >>> 0) * this.capacity) / 4294967296);
   }
 
   get buffer(): SharedArrayBuffer {
     return this.words.buffer as SharedArrayBuffer;
-  }
-
-  get capacity(): number {
-    return this.mask + 1;
   }
 
   get bytes(): number {
@@ -43,7 +46,7 @@ export class SharedSeenSet {
     const w = this.words;
     const h = hi | 0 || 1;
     const l = lo | 0 || 1;
-    let i = l & this.mask;
+    let i = this.home(l);
     for (;;) {
       const b = i << 1;
       let sh = w[b];
@@ -56,7 +59,7 @@ export class SharedSeenSet {
         while (sl === 0) sl = Atomics.load(w, b + 1);
         if (sl === l) return true;
       }
-      i = (i + 1) & this.mask;
+      i = i + 1 === this.capacity ? 0 : i + 1;
     }
   }
 
@@ -68,7 +71,7 @@ export class SharedSeenSet {
     const w = this.words;
     const h = hi | 0 || 1;
     const l = lo | 0 || 1;
-    let i = l & this.mask;
+    let i = this.home(l);
     for (;;) {
       const b = i << 1;
       let sh = Atomics.load(w, b);
@@ -84,7 +87,7 @@ export class SharedSeenSet {
         while (sl === 0) sl = Atomics.load(w, b + 1);
         if (sl === l) return false;
       }
-      i = (i + 1) & this.mask;
+      i = i + 1 === this.capacity ? 0 : i + 1;
     }
   }
 
@@ -93,13 +96,13 @@ export class SharedSeenSet {
     const t = new SharedSeenSet(capacity);
     const src = this.words;
     const dst = t.words;
-    const mask = t.mask;
+    const cap = t.capacity;
     for (let b = 0; b < src.length; b += 2) {
       const h = src[b];
       if (h === 0) continue;
       const l = src[b + 1];
-      let i = l & mask;
-      while (dst[i << 1] !== 0) i = (i + 1) & mask;
+      let i = t.home(l);
+      while (dst[i << 1] !== 0) i = i + 1 === cap ? 0 : i + 1;
       dst[i << 1] = h;
       dst[(i << 1) + 1] = l;
     }

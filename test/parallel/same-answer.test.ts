@@ -91,7 +91,7 @@ describe('parallel search: limits', () => {
   it('ends incomplete (memory) with the figures so far when the seen set cannot grow', async () => {
     const def = await importDefinition(KVM, KVM);
     const params = { addresses: 2, faults: 1, attempts: 2 };
-    const r = await parallelBfs(buildModel(def, params), { file: KVM, params }, { workers: 2, pool: pools.get(2), memoryBytes: 256 * 1024 });
+    const r = await parallelBfs(buildModel(def, params), { file: KVM, params }, { workers: 2, pool: pools.get(2), memoryBytes: 64 * 1024 });
     expect(r.status).toBe('incomplete');
     if (r.status !== 'incomplete') return;
     expect(r.limit).toBe('memory');
