@@ -33,8 +33,9 @@ import { collisionProbability } from '../explore/result.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
 import { ByteSink, StateCodec } from '../state/codec.ts';
 import { validateState } from '../state/validate.ts';
-import { CONTROL_STOP, type CandidateBlock, type ExpandResult, type ExpandTask, type MergeResult, type ModelSource, type WorkerEvent } from './protocol.ts';
+import { CONTROL_STOP, type CandidateBlock, type ExpandResult, type ExpandTask, type MergeResult, type ModelSource, type Task, type WorkerEvent } from './protocol.ts';
 import { SharedSeenSet } from './shared-seen-set.ts';
+import { runTask } from './worker.ts';
 import { ROOT, TraceStore } from './trace-store.ts';
 
 /** Options of the parallel search. */
@@ -43,7 +44,9 @@ export interface ParallelOptions extends SearchOptions {
   readonly workers?: number;
   /**
    * A pool made by `createWorkerPool` to reuse across searches (tests run many small
-   * searches); it is left open. Default: a pool of `workers` threads for this search.
+   * searches); it is left open, and every level runs on it. Default: a pool of `workers`
+   * threads for this search, started only when a level grows large (small levels are
+   * expanded in this thread).
    */
   readonly pool?: Piscina;
 }
@@ -59,6 +62,13 @@ export function createWorkerPool(workers: number): Piscina {
     concurrentTasksPerWorker: 1,
   });
 }
+
+/**
+ * Levels smaller than this are expanded in this thread (same tasks, same answer), so a small
+ * model never pays for starting worker threads; the pool is started, in the background, once
+ * a level reaches an eighth of it.
+ */
+const INLINE_LEVEL = 4096;
 
 /** Highest load of the seen set; it then grows by at least 1.5× (linear probing copes with 0.85). */
 const MAX_LOAD = 0.85;
@@ -120,7 +130,6 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
   };
 
   // Level 0: the initial states, checked and encoded here.
-  codec.learnFrom(null);
   let level: CandidateBlock[];
   try {
     const inits = model.initStates();
@@ -163,7 +172,11 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
     return errorResult(`the initial state: ${errorText(e)}`, (e as Error)?.stack);
   }
 
-  const pool = options.pool ?? createWorkerPool(workers);
+  let pool = options.pool;
+  const ownPool = options.pool === undefined;
+  const ensurePool = (): Piscina => (pool ??= createWorkerPool(workers));
+  let inline = false;
+  const run = <R>(task: Task): Promise<R> => (inline ? (runTask(task) as Promise<R>) : (ensurePool().run(task) as Promise<R>));
   const descriptors: string[] = codec.takeNewDescriptors();
   const onAbort = () => Atomics.store(controlWords, CONTROL_STOP, 1);
   options.signal?.addEventListener('abort', onAbort);
@@ -188,6 +201,8 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
         frontierBytesPerState = levelBytes / level.reduce((c, x) => c + x.count, 0);
       }
       const expandLevel = !(options.maxDepth !== undefined && depth >= options.maxDepth);
+      inline = ownPool && levelSize < INLINE_LEVEL;
+      if (ownPool && levelSize >= INLINE_LEVEL / 8) ensurePool();
       // Phase 1: expand.
       const tasks = Math.min(workers, levelSize);
       const expandTasks: Promise<ExpandResult>[] = [];
@@ -205,7 +220,7 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
           skip: [...violated],
           control,
         };
-        expandTasks.push(pool.run(task) as Promise<ExpandResult>);
+        expandTasks.push(run<ExpandResult>(task));
       }
       const results = await Promise.all(expandTasks);
       const failed = results.filter((r) => r.error !== undefined).sort((a, b) => a.error!.pos - b.error!.pos)[0];
@@ -236,7 +251,7 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
       // Phase 2: merge, partitioned by fingerprint.
       const parts = workers;
       const merges: Promise<MergeResult>[] = [];
-      for (let p = 0; p < parts; p++) merges.push(pool.run({ kind: 'merge', table: table.buffer, part: p, parts, blocks }) as Promise<MergeResult>);
+      for (let p = 0; p < parts; p++) merges.push(run<MergeResult>({ kind: 'merge', table: table.buffer, part: p, parts, blocks }));
       const merged = await Promise.all(merges);
       const perBlock = blocks.map((_, b) => merged.reduce((n, m) => n + m.inserted[b], 0));
       const newStates = perBlock.reduce((a, b) => a + b, 0);
@@ -319,7 +334,7 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
     options.signal?.removeEventListener('abort', onAbort);
     if (timer !== undefined) clearTimeout(timer);
     if (progress !== undefined) clearInterval(progress);
-    if (options.pool === undefined) await pool.destroy();
+    if (ownPool && pool !== undefined) await pool.destroy();
   }
 
   // Shortest first; among equal lengths, discovery order (stable sort), as bfs.ts.

@@ -82,7 +82,6 @@ class U32s {
 }
 
 function locateMessage(model: Model<unknown, unknown>, state: unknown, action: unknown, e: unknown): string {
-  if (e instanceof ModelError && action === undefined) return e.message;
   let where = 'a state';
   try {
     where = action === undefined ? 'a state' : `the state after step '${model.formatAction(state, action)}'`;

@@ -87,6 +87,15 @@ describe('parallel search: same answer for 1, 2 and 4 workers', () => {
   });
 });
 
+describe('parallel search: small levels in the calling thread', () => {
+  it('gives the same answer when levels are too small to send to workers (no pool started)', async () => {
+    const def = await importDefinition(RANGE_START_ONLY, RANGE_START_ONLY);
+    const sequential = answer(await bfs(buildModel(def, {}), {}));
+    const r = await parallelBfs(buildModel(def, {}), { file: RANGE_START_ONLY, params: {} }, { workers: 3 });
+    expect(answer(r)).toEqual(sequential);
+  });
+});
+
 describe('parallel search: limits', () => {
   it('ends incomplete (memory) with the figures so far when the seen set cannot grow', async () => {
     const def = await importDefinition(KVM, KVM);
