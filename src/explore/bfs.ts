@@ -167,8 +167,10 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
       current = s;
       validateState(s);
       fingerprintInto(s, fp);
-      const slot = seen.insert(fp[0], fp[1], ROOT, i);
+      let slot = seen.insert(fp[0], fp[1], ROOT, i);
       if (slot < 0) continue;
+      // Many initial states: grow here too (an insert into a full table would never end).
+      if (seen.needsGrow) slot = growSeen()[slot];
       for (const inv of invariants) {
         if (violated.has(inv.name)) continue;
         const msg = inv.check(s);

@@ -144,6 +144,7 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
       validateState(s);
       codec.learnFrom(s);
       fingerprintInto(s, fp);
+      if (parents.length + 1 > table.capacity * MAX_LOAD) table = table.rehash(Math.ceil(table.capacity * 1.5));
       if (!table.insert(fp[0], fp[1])) continue;
       offsets.push(codec.encode(s, sink));
       fpWords.push(fp[0], fp[1]);
