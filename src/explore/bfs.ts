@@ -92,6 +92,7 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
   let transitions = 0;
   let depth = 0;
   let peakFrontier = 0;
+  let frontierBytesPerState = 0;
   let limit: Limit | undefined;
   let limitReason = '';
   let stopAfterLevel = false;
@@ -110,6 +111,7 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
       peakMemoryBytes: peakRss(),
       seenSetBytesPerState: seen.size > 0 ? seen.bytes / seen.size : 0,
       peakFrontier,
+      frontierBytesPerState,
       collisionProbability: collisionProbability(seen.size),
       workers: 1,
     };
@@ -182,7 +184,10 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
     current = undefined;
 
     while (frontier.length > 0 && !stopAfterLevel && limit === undefined) {
-      peakFrontier = Math.max(peakFrontier, frontier.length);
+      if (frontier.length > peakFrontier) {
+        peakFrontier = frontier.length;
+        frontierBytesPerState = frontier.bytes / frontier.length;
+      }
       for (let k = 0; k < frontier.length; k++) {
         const s = frontier.get(k);
         const slot = frontierSlots[k];

@@ -23,7 +23,7 @@ export interface CheckStats {
   readonly collisionProbability: number;
   /** Worker threads used. */
   readonly workers: number;
-  /** Parallel search only: bytes of shared memory per state of the largest frontier (encoded state and bookkeeping). */
+  /** Bytes per state of the largest BFS level held (encoded states and their bookkeeping). */
   readonly frontierBytesPerState?: number;
 }
 
