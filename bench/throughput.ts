@@ -13,6 +13,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { runSpin, spinVersion, type SpinRun } from './peers/spin.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -97,8 +98,31 @@ function row(cells: readonly string[]): void {
   console.log(cells.map((c, i) => (i === 0 ? pad(c, widths[i]) : lpad(c, widths[i]))).join(' '));
 }
 
+/**
+ * How much faster 2 threads of pure arithmetic finish 2 loops than 1 thread does (2.0 on two
+ * idle cores): the ceiling for the 2-worker speedup on this machine right now, since other
+ * jobs may be using the cores.
+ */
+async function machineParallelism(): Promise<number> {
+  const code = `const { parentPort } = require('node:worker_threads'); let x = 0; for (let i = 0; i < 2e8; i++) x = (x * 31 + i) | 0; parentPort.postMessage(x);`;
+  const time = async (threads: number) => {
+    const t0 = performance.now();
+    await Promise.all(
+      Array.from({ length: threads }, () => new Promise<void>((done) => {
+        const w = new Worker(code, { eval: true });
+        w.once('message', () => void w.terminate().then(() => done()));
+      })),
+    );
+    return performance.now() - t0;
+  };
+  const one = await time(1);
+  const two = await time(2);
+  return (2 * one) / two;
+}
+
 console.log(`mmcheck throughput benchmark${quick ? ' (--quick)' : ''}`);
 console.log(`node ${process.version}, ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at start`);
+console.log(`machine check: 2 threads of pure arithmetic run ${(await machineParallelism()).toFixed(2)}x as fast as 1 (2.00 on two idle cores; the ceiling for the speedup column)`);
 const spinV = withSpin ? spinVersion() : null;
 console.log(withSpin ? (spinV ? `peer: ${spinV}` : 'peer: spin not installed (apt-get install -y spin); SPIN columns skipped') : 'peer: SPIN skipped (--no-spin)');
 console.log('');
