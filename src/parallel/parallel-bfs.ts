@@ -70,6 +70,9 @@ export function createWorkerPool(workers: number): Piscina {
  */
 const INLINE_LEVEL = 4096;
 
+/** Ranges per worker thread in a level (load balancing). */
+const TASKS_PER_WORKER = 3;
+
 /** Highest load of the seen set; it then grows by at least 1.5× (linear probing copes with 0.85). */
 const MAX_LOAD = 0.85;
 
@@ -205,7 +208,10 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
       inline = ownPool && levelSize < INLINE_LEVEL;
       if (ownPool && levelSize >= INLINE_LEVEL / 8) ensurePool();
       // Phase 1: expand.
-      const tasks = Math.min(workers, levelSize);
+      // Several ranges per worker on thread-run levels, so a thread that finishes early takes
+      // the next range instead of idling at the end of the phase (ranges stay in order, so
+      // the answer does not change).
+      const tasks = Math.min(levelSize, inline ? workers : workers * TASKS_PER_WORKER);
       const expandTasks: Promise<ExpandResult>[] = [];
       for (let t = 0; t < tasks; t++) {
         const task: ExpandTask = {
