@@ -8,6 +8,7 @@ import { resolveParams } from './model/params.ts';
 import { bfs, type SearchOptions } from './explore/bfs.ts';
 import type { CheckResult, CheckStats } from './explore/result.ts';
 import { reductionFor } from './reduce/reduction.ts';
+import { parallelBfs } from './parallel/parallel-bfs.ts';
 
 /** Options of `check`: search limits plus the model's parameters. */
 export interface CheckOptions extends SearchOptions {
@@ -17,6 +18,15 @@ export interface CheckOptions extends SearchOptions {
   readonly por?: boolean;
   /** Symmetry reduction over the model's thread groups (refused when a group's programs differ). */
   readonly symmetry?: boolean;
+  /**
+   * Worker threads (default 1: the sequential search in this thread). With more than one,
+   * the parallel search runs on worker threads, which import the model by file path: give
+   * `modelFile` (the absolute path of the module whose default export is the definition).
+   * The answer (states, transitions, verdict, counterexample) is the same for any count.
+   */
+  readonly workers?: number;
+  /** Absolute path of the model module, needed by `workers > 1`. */
+  readonly modelFile?: string;
 }
 
 const EMPTY_STATS: CheckStats = {
@@ -45,10 +55,18 @@ export function buildModel(def: ModelDefinition, params: Readonly<Record<string,
 /**
  * Checks every reachable state of a model.
  *
+ * With `workers > 1` and a definition plus `modelFile`, the search runs on worker threads
+ * (src/parallel/). A built Model object (or a definition without `modelFile`) cannot be sent
+ * to a worker — its closures do not cross threads — so it is checked sequentially, and
+ * `stats.workers` says 1.
+ *
  * @example
  *   import kvm from 'mmcheck/models/drivers/kvm.ts';
  *   const r = await check(kvm, { params: { faults: 2 } });
  *   expect(r.status).toBe('holds');
+ *   // on two worker threads (the same answer):
+ *   const modelFile = fileURLToPath(new URL('../models/drivers/kvm.ts', import.meta.url));
+ *   const r2 = await check(kvm, { params: { faults: 2 }, workers: 2, modelFile });
  */
 export async function check(model: Model<any, any> | ModelDefinition, options: CheckOptions = {}): Promise<CheckResult> {
   let built: Model<any, any>;
@@ -60,5 +78,12 @@ export async function check(model: Model<any, any> | ModelDefinition, options: C
   }
   const reduced = reductionFor(built, { por: options.por, symmetry: options.symmetry });
   if (!reduced.ok) return { status: 'error', model: name, stats: EMPTY_STATS, error: { message: reduced.reason } };
+  const workers = Math.max(1, Math.floor(options.workers ?? 1));
+  // FIXME: the parallel engine has no reduction or per-transition hooks yet; with --por,
+  // --symmetry or --coverage the search runs sequentially (stats.workers says 1).
+  const needsSequential = reduced.reduction !== undefined || options.onTransition !== undefined;
+  if (workers > 1 && !needsSequential && isModelDefinition(model) && options.modelFile !== undefined) {
+    return parallelBfs(built, { file: options.modelFile, params: options.params ?? {} }, { ...options, workers });
+  }
   return bfs(built, reduced.reduction ? { ...options, reduction: reduced.reduction } : options);
 }

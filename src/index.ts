@@ -18,3 +18,4 @@ export { renderHtml } from './trace/html.ts';
 export { stateGraphDot, DOT_STATE_LIMIT } from './trace/dot.ts';
 export { CoverageCounter, renderCoverage, type CoverageReport } from './trace/coverage.ts';
 export { reductionFor, type ReductionChoice, type Independence, type Symmetry, type SearchReduction } from './reduce/index.ts';
+export { parallelBfs, createWorkerPool, type ParallelOptions } from './parallel/parallel-bfs.ts';

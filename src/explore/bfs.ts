@@ -1,7 +1,8 @@
 // Sequential breadth-first search: the first violation found is at the smallest depth, so
 // its trace is a shortest counterexample.
 //
-// Level by level: the frontier holds the states of depth d (with their seen-set slots);
+// Level by level: the frontier holds the states of depth d, encoded (frontier.ts), with
+// their seen-set slots;
 // expanding it yields depth d+1. Invariants are checked when a state is first inserted,
 // transition properties on every step, deadlock freedom when a state is expanded. When a
 // violation of depth d+1 is found, the rest of level d is still scanned for deadlocks (which
@@ -18,6 +19,8 @@ import { ROOT, SeenSet, SeenSetFullError } from './seen-set.ts';
 import { checkDeterminism, DETERMINISM_SAMPLE } from './determinism.ts';
 import { CycleProviso } from '../reduce/cycle-proviso.ts';
 import type { SearchReduction } from '../reduce/search-hooks.ts';
+import { Frontier } from './frontier.ts';
+import { StateCodec } from '../state/codec.ts';
 import { getHeapStatistics } from 'node:v8';
 
 /** Limits and switches of a search. */
@@ -103,6 +106,7 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
   let expanded = 0;
   let depth = 0;
   let peakFrontier = 0;
+  let frontierBytesPerState = 0;
   let limit: Limit | undefined;
   let limitReason = '';
   let stopAfterLevel = false;
@@ -122,6 +126,7 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
       peakMemoryBytes: peakRss(),
       seenSetBytesPerState: seen.size > 0 ? seen.bytes / seen.size : 0,
       peakFrontier,
+      frontierBytesPerState,
       collisionProbability: collisionProbability(seen.size),
       workers: 1,
     };
@@ -133,9 +138,11 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
     if (!options.allProperties || violated.size === model.properties.length) stopAfterLevel = true;
   };
 
-  let frontier: S[] = [];
+  // Levels are held encoded (a few dozen bytes a state) and decoded when expanded.
+  const codec = new StateCodec();
+  let frontier = new Frontier<S>(codec);
   let frontierSlots: number[] = [];
-  let nextStates: S[] = [];
+  let nextStates = new Frontier<S>(codec);
   let nextSlots: number[] = [];
 
   const growSeen = () => {
@@ -181,8 +188,10 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
       current = s;
       validateState(s);
       keyOf(s, fp);
-      const slot = seen.insert(fp[0], fp[1], ROOT, i);
+      let slot = seen.insert(fp[0], fp[1], ROOT, i);
       if (slot < 0) continue;
+      // Many initial states: grow here too (an insert into a full table would never end).
+      if (seen.needsGrow) slot = growSeen()[slot];
       proviso?.stored(slot, 0);
       for (const inv of invariants) {
         if (violated.has(inv.name)) continue;
@@ -195,9 +204,12 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
     current = undefined;
 
     while (frontier.length > 0 && !stopAfterLevel && limit === undefined) {
-      peakFrontier = Math.max(peakFrontier, frontier.length);
+      if (frontier.length > peakFrontier) {
+        peakFrontier = frontier.length;
+        frontierBytesPerState = frontier.bytes / frontier.length;
+      }
       for (let k = 0; k < frontier.length; k++) {
-        const s = frontier[k];
+        const s = frontier.get(k);
         const slot = frontierSlots[k];
         current = s;
         currentAction = undefined;
@@ -247,10 +259,18 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
             const msg = tp.check(s, a, s2);
             if (msg !== null) record({ property: tp.name, kind: 'transition', message: msg, trace: traceTo(model, seen, frontierSlots[k], i, keyOf) });
           }
-          validateState(s2);
-          keyOf(s2, fp);
+          // Only new states are validated: a duplicate has the fingerprint, hence the
+          // content, of a state validated when it was inserted. A value fingerprinting
+          // cannot handle is reported by validation, with its path.
+          try {
+            keyOf(s2, fp);
+          } catch (e) {
+            validateState(s2);
+            throw e;
+          }
           const ns = seen.insert(fp[0], fp[1], frontierSlots[k], i);
           if (ns < 0) continue;
+          validateState(s2);
           proviso?.stored(ns, depth + 1);
           nextStates.push(s2);
           nextSlots.push(ns);
@@ -280,9 +300,11 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
         break;
       }
       if (nextStates.length > 0) depth++;
+      const done = frontier;
       frontier = nextStates;
       frontierSlots = nextSlots;
-      nextStates = [];
+      done.clear();
+      nextStates = done;
       nextSlots = [];
       if (limit === undefined) checkLimits();
     }

@@ -23,6 +23,8 @@ export interface CheckStats {
   readonly collisionProbability: number;
   /** Worker threads used. */
   readonly workers: number;
+  /** Bytes per state of the largest BFS level held (encoded states and their bookkeeping). */
+  readonly frontierBytesPerState?: number;
 }
 
 /** One step of a counterexample, ready to print. */

@@ -171,6 +171,7 @@ export interface DslState<S = unknown> {
   readonly locks: List<number>;
   get<K extends keyof DslState<S>>(k: K): DslState<S>[K];
   set<K extends keyof DslState<S>>(k: K, v: DslState<S>[K]): DslState<S>;
+  withMutations(fn: (mutable: DslState<S>) => unknown): DslState<S>;
 }
 
 const DslStateRecord = IRecord({ shared: null as unknown, pcs: List<number>(), locals: List<unknown>(), locks: List<number>() }, 'DslState');
@@ -345,15 +346,15 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
   };
 
   /** True when thread `tid` can take its next step (fast path of blockedBy). */
-  const canRun = (s: DslState<S>, tid: number): boolean => {
-    const pc = s.pcs.get(tid)!;
+  const canRun = (s: DslState<S>, tid: number, pcs: List<number>, locks: List<number>): boolean => {
+    const pc = pcs.get(tid)!;
     const t = threads[tid];
     if (pc >= t.steps.length) return false;
     const cs = t.steps[pc];
     const step = cs.spec;
     if (!cs.dynamic && step.when === undefined) {
-      if (cs.acquire !== null) for (const li of cs.acquire) if (s.locks.get(li) !== FREE) return false;
-      if (cs.acquireRead !== null) for (const li of cs.acquireRead) if (s.locks.get(li)! >= 0) return false;
+      if (cs.acquire !== null) for (const li of cs.acquire) if (locks.get(li) !== FREE) return false;
+      if (cs.acquireRead !== null) for (const li of cs.acquireRead) if (locks.get(li)! >= 0) return false;
       return true;
     }
     return blockedBy(s, tid) === null;
@@ -395,9 +396,11 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
 
   const actions = (s: DslState<S>): number[] => {
     const out: number[] = [];
+    const pcs = s.pcs;
+    const locks = s.locks;
     for (let tid = 0; tid < threads.length; tid++) {
-      if (!canRun(s, tid)) continue;
-      const pc = s.pcs.get(tid)!;
+      if (!canRun(s, tid, pcs, locks)) continue;
+      const pc = pcs.get(tid)!;
       const step = threads[tid].steps[pc].spec;
       if (step.choose) {
         const n = runUser(tid, pc, 'choose', step.choose, ctxOf(s, tid)).length;
@@ -462,12 +465,15 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       const still = locksHeldBy(locks, tid);
       if (still.length) throw new ModelError(where(tid, pc), `thread ends holding ${still.join(', ')}`);
     }
-    let out = s as DslState<S>;
-    if (shared !== s.shared) out = out.set('shared', shared);
-    if (local !== c0.local) out = out.set('locals', s.locals.set(tid, local));
-    out = out.set('pcs', s.pcs.set(tid, nextPc));
-    if (locks !== s.locks) out = out.set('locks', locks);
-    return out;
+    // One new Record (withMutations), not one per changed field.
+    const locals = local !== c0.local ? s.locals.set(tid, local) : s.locals;
+    const pcs = s.pcs.set(tid, nextPc);
+    return s.withMutations((m) => {
+      if (shared !== s.shared) m.set('shared', shared);
+      if (locals !== s.locals) m.set('locals', locals);
+      m.set('pcs', pcs);
+      if (locks !== s.locks) m.set('locks', locks);
+    });
   };
 
   const labelAt = (s: DslState<S>, tid: number): string => {
@@ -482,18 +488,29 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     return i;
   };
 
-  const view = (s: DslState<S>): StateView<S> => ({
-    shared: s.shared,
-    local: (x) => s.locals.get(tidOf(x)) as any,
-    at: (x) => labelAt(s, tidOf(x)),
-    holder: (lock) => {
+  /** What invariants see (a class, so no closures are made per state checked). */
+  class View implements StateView<S> {
+    constructor(private readonly s: DslState<S>) {}
+    get shared(): S {
+      return this.s.shared;
+    }
+    get threadNames(): readonly string[] {
+      return threadNames;
+    }
+    local(x: number | string): any {
+      return this.s.locals.get(tidOf(x));
+    }
+    at(x: number | string): string {
+      return labelAt(this.s, tidOf(x));
+    }
+    holder(lock: string): string | null {
       const i = lockIndex.get(lock);
       if (i === undefined) throw new Error(`lock '${lock}' is not declared`);
-      const v = s.locks.get(i)!;
+      const v = this.s.locks.get(i)!;
       return v === FREE ? null : holderText(v);
-    },
-    threadNames,
-  });
+    }
+  }
+  const view = (s: DslState<S>): StateView<S> => new View(s);
 
   const properties: Property<DslState<S>, number>[] = [];
   for (const inv of spec.invariants ?? []) {

@@ -149,54 +149,59 @@ function keysOfRecord(rec: object): { keys: string[]; keyHash: number[] } {
 type Keyed = { forEach(fn: (v: unknown, k: unknown) => unknown): number; size: number };
 
 function hashCollection(v: object): void {
-  let tag: number;
-  let size: number;
+  // Children are hashed between absorptions: hashValue keeps accA/accB intact (primitives
+  // do not touch them; collections save and restore them), so no array of parts is needed.
   if (isRecord(v)) {
     const { keys, keyHash } = keysOfRecord(v);
-    const rec = v as unknown as { get(k: string): unknown };
-    const parts: number[] = new Array(keys.length * 2);
-    for (let i = 0; i < keys.length; i++) {
-      hashValue(rec.get(keys[i]));
-      parts[2 * i] = outHi;
-      parts[2 * i + 1] = outLo;
-    }
+    // Read Immutable's field storage directly (a List by key index, undefined for a field
+    // at its default): Record.get would check and look up the key for every field.
+    const rec = v as unknown as { _values: { get(i: number): unknown }; _defaultValues: Record<string, unknown> };
+    const values = rec._values;
     accA = 0x3c6ef372;
     accB = 0xa54ff53a;
     for (let i = 0; i < keys.length; i++) {
       absorb(keyHash[2 * i], keyHash[2 * i + 1]);
-      absorb(parts[2 * i], parts[2 * i + 1]);
+      const x = values.get(i);
+      hashValue(x === undefined ? rec._defaultValues[keys[i]] : x);
+      absorb(outHi, outLo);
     }
     finish(TAG_RECORD, keys.length);
     return;
   }
   const coll = v as Keyed;
-  size = coll.size;
+  const size = coll.size;
+  if (isList(v)) {
+    const list = v as unknown as { get(i: number): unknown };
+    accA = 0x6a09e667;
+    accB = 0xbb67ae85;
+    for (let i = 0; i < size; i++) {
+      hashValue(list.get(i));
+      absorb(outHi, outLo);
+    }
+    finish(TAG_LIST, size);
+    return;
+  }
   if (isOrdered(v) || isStack(v)) {
-    // Lists, Stacks, OrderedMaps, OrderedSets: order is part of the value.
-    tag = isList(v) ? TAG_LIST : isStack(v) ? TAG_STACK : isMap(v) ? TAG_ORDERED_MAP : TAG_ORDERED_SET;
+    // Stacks, OrderedMaps, OrderedSets: order is part of the value.
+    const tag = isStack(v) ? TAG_STACK : isMap(v) ? TAG_ORDERED_MAP : TAG_ORDERED_SET;
     const keyed = isMap(v);
-    const parts: number[] = new Array(size * (keyed ? 4 : 2));
-    let j = 0;
+    accA = 0x6a09e667;
+    accB = 0xbb67ae85;
     coll.forEach((val, key) => {
       if (keyed) {
         hashValue(key);
-        parts[j++] = outHi;
-        parts[j++] = outLo;
+        absorb(outHi, outLo);
       }
       hashValue(val);
-      parts[j++] = outHi;
-      parts[j++] = outLo;
+      absorb(outHi, outLo);
     });
-    accA = 0x6a09e667;
-    accB = 0xbb67ae85;
-    for (let i = 0; i < j; i += 2) absorb(parts[i], parts[i + 1]);
     finish(tag, size);
     return;
   }
   if (isMap(v) || isSet(v)) {
     // Unordered: a commutative sum of independently mixed entries.
     const keyed = isMap(v);
-    tag = keyed ? TAG_MAP : TAG_SET;
+    const tag = keyed ? TAG_MAP : TAG_SET;
     let sumA = 0;
     let sumB = 0;
     let xorB = 0;

@@ -2,7 +2,9 @@
 import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { buildModel } from '../../check.ts';
-import { bfs } from '../../explore/bfs.ts';
+import { availableParallelism } from 'node:os';
+import { bfs, type SearchOptions } from '../../explore/bfs.ts';
+import { parallelBfs } from '../../parallel/parallel-bfs.ts';
 import type { CheckResult } from '../../explore/result.ts';
 import type { Violation } from '../../explore/result.ts';
 import type { Model } from '../../model/model.ts';
@@ -36,6 +38,7 @@ interface CheckFlags {
   debug?: boolean;
   por?: boolean;
   symmetry?: boolean;
+  workers?: string;
 }
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -130,7 +133,8 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   process.on('SIGTERM', onSignal);
   let result: CheckResult;
   try {
-    result = await bfs(model, {
+    const workers = flags.workers === undefined ? availableParallelism() : Math.floor(positiveInt('--workers', flags.workers)!);
+    const search: SearchOptions = {
       maxStates: positiveInt('--max-states', flags.maxStates),
       maxDepth: flags.maxDepth === undefined ? undefined : Math.floor(Number(flags.maxDepth)),
       timeLimitMs: (positiveInt('--time-limit', flags.timeLimit) ?? Infinity) * 1000,
@@ -146,7 +150,14 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
             `progress: ${seconds(p.elapsedMs)} s, ${count(p.distinctStates)} distinct states (${count(p.statesPerSecond)}/s), ${count(p.transitions)} transitions, depth ${p.depth}, frontier ${count(p.frontier)}\n`,
           ),
         ),
-    });
+    };
+    // One worker: the sequential search in this thread; more: worker threads that import the
+    // model file by path (same answer for any count, see docs/parallel.md).
+    // FIXME: the parallel engine has no reduction or per-transition (coverage) hooks yet, so
+    // --por, --symmetry and --coverage run the sequential search (the summary says 1 worker).
+    const sequentialOnly = reduced.reduction !== undefined || coverage !== undefined;
+    result =
+      workers > 1 && !sequentialOnly ? await parallelBfs(model, { file: loaded.file, params }, { ...search, workers }) : await bfs(model, search);
   } catch (e) {
     return reportError(e, debug);
   } finally {
@@ -226,6 +237,7 @@ export function registerCheck(program: Command, setExit: (code: number) => void)
     .option('--dot-limit <n>', `largest state graph --dot writes (default ${DOT_STATE_LIMIT})`)
     .option('--progress <seconds>', 'seconds between progress lines on stderr', '5')
     .option('--no-color', 'no ANSI colour even on a terminal')
+    .option('--workers <n>', 'worker threads (default: the number of cores; 1 = sequential search in the main thread)')
     .option('--debug', 'print stack traces of errors')
     .action(async (spec: string, flags: CheckFlags) => setExit(await runCheck(spec, flags)));
 }
