@@ -55,6 +55,7 @@ function mirrorSteps(): Step<S, MirrorLocal>[] {
       note: 'holds mmap_lock for read: if mmu_interval_check_retry → -EBUSY; walk: PTL; pfn := PTE (no reference); pte_none → handle_mm_fault and walk again',
       acquire: (c) => ptl(c.local.v),
       release: (c) => ptl(c.local.v),
+      targets: ['ebusy', 'mmap_unlock', 'migration_wait', 'hmm_range_fault'],
       do: ({ shared, local }) => {
         if (shared.mniSeq !== local.s) return { goto: 'ebusy' };
         const page = shared.pte.get(local.v) ?? null;
@@ -125,8 +126,10 @@ between a stale pfn and the device. Expected: every property holds.`,
   mutants: [
     { name: 'no-set-seq', description: 'invalidate() never calls mmu_interval_set_seq: the stale pfn passes read_retry', params: { mutant: 'no-set-seq' }, breaks: 'no use-after-free' },
   ],
-  build: ({ mirrors, attempts, path, mutant }) =>
-    threadModel<S>({
+  build: ({ mirrors, attempts, path, mutant }) => {
+    // One program shared by the whole group: symmetry reduction needs the very same step objects.
+    const groupSteps = mirrorSteps();
+    return threadModel<S>({
       name: 'hmm-mirror',
       // MADV_DONTNEED: the mapping holds the only reference; migration: plus the isolation reference.
       shared: initialMm<IntervalFields>(1, 1, INTERVAL_FIELDS, { refs: path === 'dontneed' ? 1 : 2 }),
@@ -135,8 +138,9 @@ between a stale pfn and the device. Expected: every property holds.`,
         path === 'dontneed'
           ? { name: 'madvise', locals: List<number>(), steps: zapPageRange<IntervalFields>(0, 1, intervalNotifierOps(mutant === 'no-set-seq' ? 'no-set-seq' : 'none')) }
           : { name: 'migrate', locals: null, steps: migratePage<IntervalFields>(0, 1, intervalNotifierOps(mutant === 'no-set-seq' ? 'no-set-seq' : 'none')) },
-        ...Array.from({ length: mirrors }, (_, i) => ({ name: `mirror${i}`, locals: MirrorLocal({ left: attempts }), steps: mirrorSteps(), group: 'mirror' })),
+        ...Array.from({ length: mirrors }, (_, i) => ({ name: `mirror${i}`, locals: MirrorLocal({ left: attempts }), steps: groupSteps, group: 'mirror' })),
       ],
       invariants: mmInvariants<IntervalFields>(),
-    }),
+    });
+  },
 });

@@ -129,6 +129,7 @@ export function readBeginSteps<L extends ReaderLocal>(next: string): Step<S, L>[
       note: 'spin_lock(&mmn_mm->lock); seq = mni->invalidate_seq; is_invalidating = seq == invalidate_seq; spin_unlock',
       acquire: MMN_LOCK,
       release: MMN_LOCK,
+      targets: ['read_wait', next],
       do: ({ shared, local }) => ({ local: local.set('s', shared.mniSeq) as L, goto: shared.mniSeq === shared.mmnSeq ? 'read_wait' : next }),
     },
     {
@@ -156,6 +157,7 @@ export function readerSteps(mutant: IntervalMutant = 'none'): Step<S, ReaderLoca
       note: 'follow_page_pte under the PTL: take a page reference (faults one in if none)',
       acquire: (c) => ptl(c.local.v),
       release: (c) => ptl(c.local.v),
+      targets: ['gup_wait'],
       do: ({ shared, local }) => {
         const r = gupPage(shared, local.v, true);
         return { shared: r.state, local: local.merge({ page: r.page, left: local.left - 1 }), goto: r.migrating ? 'gup_wait' : undefined };
@@ -246,15 +248,18 @@ SPTE. Expected: every property holds; each mutant is caught.`,
     { name: 'retry-outside-lock', description: 'mmu_interval_read_retry checked before taking user_lock', params: { mutant: 'retry-outside-lock' }, breaks: UAF },
     { name: 'read-begin-under-lock', description: 'mmu_interval_read_begin called holding user_lock (two invalidations)', params: { mutant: 'read-begin-under-lock', addresses: 2, attempts: 1 }, breaks: 'deadlock freedom' },
   ],
-  build: ({ addresses, faults, attempts, mutant }) =>
-    threadModel<S>({
+  build: ({ addresses, faults, attempts, mutant }) => {
+    // One program shared by the whole group: symmetry reduction needs the very same step objects.
+    const groupSteps = readerSteps(mutant as IntervalMutant);
+    return threadModel<S>({
       name: 'interval-notifier',
       shared: initialMm<IntervalFields>(addresses, addresses, INTERVAL_FIELDS),
       locks: { [MMN_LOCK]: 'spinlock', [USER_LOCK]: 'mutex', ...Object.fromEntries(Array.from({ length: addresses }, (_, v) => [ptl(v), 'spinlock' as const])) },
       threads: [
         ...Array.from({ length: addresses }, (_, v) => ({ name: `unmap${v}`, locals: null, steps: tryToUnmapOne<IntervalFields>(v, intervalNotifierOps(mutant as IntervalMutant)) })),
-        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: ReaderLocal({ v: i % addresses, left: attempts }), steps: readerSteps(mutant as IntervalMutant), group: 'fault' })),
+        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: ReaderLocal({ v: i % addresses, left: attempts }), steps: groupSteps, group: 'fault' })),
       ],
       invariants: mmInvariants<IntervalFields>(),
-    }),
+    });
+  },
 });

@@ -61,16 +61,19 @@ the window.`,
     'no sleeping under a spinlock': 'holds',
     'deadlock freedom': 'holds',
   },
-  build: ({ semantic, faults }) =>
-    threadModel<S>({
+  build: ({ semantic, faults }) => {
+    // One program shared by the whole group: symmetry reduction needs the very same step objects.
+    const groupSteps = kvmFaultSteps(1);
+    return threadModel<S>({
       name: 'invalidate-page-after-ptl',
       shared: initialMm(1, 1 + faults, KVM_FIELDS, { deviceMapped: true }),
       locks: { [MMU_LOCK]: 'spinlock', [ptl(0)]: 'spinlock' },
       threads: [
         { name: 'reclaim', locals: null, steps: tryToUnmapOne(0, semantic === 'v4.10' ? kvmInvalidatePage() : kvmNotifier(), { era: semantic === 'v4.10' ? 'v4.10' : 'v4.13' }) },
         { name: 'cpu', locals: null, steps: cpuFault(0) },
-        ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: 1 }), steps: kvmFaultSteps(1), group: 'vcpu' })),
+        ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: 1 }), steps: groupSteps, group: 'vcpu' })),
       ],
       invariants: mmInvariants(),
-    }),
+    });
+  },
 });

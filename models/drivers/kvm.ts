@@ -127,6 +127,7 @@ export function kvmFaultSteps(addresses: number, mutant: KvmMutant = 'none'): St
       note: 'try_async_pf → get_user_pages(FOLL_WRITE): takes a page reference (follow_page_pte holds the PTL)',
       acquire: (c) => ptl(c.local.v),
       release: (c) => ptl(c.local.v),
+      targets: ['gup_wait'],
       do: ({ shared, local }) => {
         const r = gupPage(shared, local.v, true);
         return { shared: r.state, local: local.set('pfn', r.page), goto: r.migrating ? 'gup_wait' : undefined };
@@ -201,15 +202,18 @@ Expected: every property holds; each mutant breaks 'no use-after-free'.`,
     { name: 'no-seq', description: 'no mmu_notifier_seq: the fault checks the count only', params: { mutant: 'no-seq' }, breaks: UAF },
     { name: 'count-after-zap', description: 'range_start zaps, drops mmu_lock, then raises mmu_notifier_count', params: { mutant: 'count-after-zap' }, breaks: UAF },
   ],
-  build: ({ addresses, faults, attempts, mutant }) =>
-    threadModel<S>({
+  build: ({ addresses, faults, attempts, mutant }) => {
+    // One program shared by every vCPU: symmetry reduction needs the very same step objects.
+    const vcpuSteps = kvmFaultSteps(addresses, mutant as KvmMutant);
+    return threadModel<S>({
       name: 'kvm',
       shared: initialMm<KvmFields>(addresses, addresses, KVM_FIELDS),
       locks: { [MMU_LOCK]: 'spinlock', ...Object.fromEntries(Array.from({ length: addresses }, (_, v) => [ptl(v), 'spinlock' as const])) },
       threads: [
         ...Array.from({ length: addresses }, (_, v) => ({ name: `unmap${v}`, locals: null, steps: tryToUnmapOne<KvmFields>(v, kvmNotifier(mutant as KvmMutant)) })),
-        ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: attempts }), steps: kvmFaultSteps(addresses, mutant as KvmMutant), group: 'vcpu' })),
+        ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: attempts }), steps: vcpuSteps, group: 'vcpu' })),
       ],
       invariants: mmInvariants<KvmFields>(),
-    }),
+    });
+  },
 });

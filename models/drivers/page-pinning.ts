@@ -80,8 +80,10 @@ the address while the device still maps the old one: coherence is violated by de
     'no sleeping under a spinlock': 'holds',
     'deadlock freedom': 'holds',
   },
-  build: ({ faults }) =>
-    threadModel<S>({
+  build: ({ faults }) => {
+    // One program shared by the whole group: symmetry reduction needs the very same step objects.
+    const groupSteps = faultSteps();
+    return threadModel<S>({
       name: 'page-pinning',
       // The device maps page 0 and pins it: mapping + reclaim isolation + driver pin.
       shared: initialMm(1, 1 + faults, {}, { deviceMapped: true, refs: 3 }),
@@ -89,8 +91,9 @@ the address while the device still maps the old one: coherence is violated by de
       threads: [
         { name: 'reclaim', locals: null, steps: tryToUnmapOne(0, pinningOps) },
         { name: 'cpu', locals: null as number | null, steps: cpuFault(0) },
-        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: null as number | null, steps: faultSteps(), group: 'fault' })),
+        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: null as number | null, steps: groupSteps, group: 'fault' })),
       ],
       invariants: mmInvariants(),
-    }),
+    });
+  },
 });

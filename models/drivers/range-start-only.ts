@@ -105,8 +105,10 @@ about to be freed: 'no use-after-free' and coherence are violated.`,
     'no sleeping under a spinlock': 'holds',
     'deadlock freedom': 'holds',
   },
-  build: ({ faults, path }) =>
-    threadModel<S>({
+  build: ({ faults, path }) => {
+    // One program shared by the whole group: symmetry reduction needs the very same step objects.
+    const groupSteps = faultSteps();
+    return threadModel<S>({
       name: 'range-start-only',
       // dontneed: the mapping holds the page's only reference; reclaim: plus the isolation reference.
       shared: path === 'dontneed' ? initialMm(2, 1, {}, { refs: 1 }) : initialMm(1, 1, {}),
@@ -115,8 +117,9 @@ about to be freed: 'no use-after-free' and coherence are violated.`,
         path === 'dontneed'
           ? { name: 'madvise', locals: List<number>(), steps: zapPageRange<object>(0, 2, startOnly) }
           : { name: 'reclaim', locals: null, steps: tryToUnmapOne<object>(0, startOnly) },
-        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: null as FaultLocal, steps: faultSteps(), group: 'fault' })),
+        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: null as FaultLocal, steps: groupSteps, group: 'fault' })),
       ],
       invariants: mmInvariants(),
-    }),
+    });
+  },
 });

@@ -163,15 +163,18 @@ notifier completion and retries. Expected: every property holds; each mutant is 
     { name: 'count-after-zap', description: 'notifiers_count++ after the zap, in a later umem_mutex section', params: { mutant: 'count-after-zap' }, breaks: UAF },
     { name: 'seq-in-start', description: '++notifiers_seq in range_start instead of range_end', params: { mutant: 'seq-in-start' }, breaks: UAF },
   ],
-  build: ({ faults, attempts, mutant }) =>
-    threadModel<S>({
+  build: ({ faults, attempts, mutant }) => {
+    // One program shared by the whole group: symmetry reduction needs the very same step objects.
+    const groupSteps = faultSteps();
+    return threadModel<S>({
       name: 'umem-odp',
       shared: initialMm<OdpFields>(1, 1, { seq: 0, count: 0, completed: true }),
       locks: { [ptl(0)]: 'spinlock', [UMEM_MUTEX]: 'mutex', [UMEM_RWSEM]: 'rwsem' },
       threads: [
         { name: 'reclaim', locals: null, steps: tryToUnmapOne<OdpFields>(0, odpOps(mutant as Mutant)) },
-        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: FaultLocal({ left: attempts }), steps: faultSteps(), group: 'fault' })),
+        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: FaultLocal({ left: attempts }), steps: groupSteps, group: 'fault' })),
       ],
       invariants: mmInvariants<OdpFields>(),
-    }),
+    });
+  },
 });

@@ -43,6 +43,7 @@ export function cpuFault<D extends object>(v: number): Step<MmState<D>, number |
       note: 'no lock held: wait_on_page_locked(page) until the migration unlocks it; put_page; retry the fault',
       maySleep: true,
       when: (c) => !c.isLocked(pageLock(c.local as number)),
+      targets: ['cpu_fault'],
       do: ({ shared, local }) => ({ shared: putPage(shared, local as number), local: null, goto: 'cpu_fault' }),
     },
   ];
