@@ -47,6 +47,9 @@ export function noUseAfterFree<D extends object>(): InvariantSpec<MmState<D>> {
 export function coherence<D extends object>(): InvariantSpec<MmState<D>> {
   return {
     name: COHERENCE,
+    // Every field it reads may repair it (default `repairs`): a range_start raising inval,
+    // a write fault making the PTE writable, a zap or remap of either PTE.
+    reads: ['spte', 'spteWrite', 'pte', 'pteWrite', 'inval', 'migration'],
     check: ({ shared }) => {
       for (let v = 0; v < shared.spte.size; v++) {
         const p = shared.spte.get(v);
@@ -77,6 +80,7 @@ export function coherence<D extends object>(): InvariantSpec<MmState<D>> {
 export function noWritableAfterWrprotect<D extends object>(): InvariantSpec<MmState<D>> {
   return {
     name: NO_WRITABLE_AFTER_WRPROTECT,
+    reads: ['spte', 'spteWrite', 'pte', 'pteWrite', 'inval'],
     check: ({ shared }) => {
       for (let v = 0; v < shared.spte.size; v++) {
         const p = shared.spte.get(v);
