@@ -17,6 +17,9 @@ const SMALL: Record<string, Record<string, unknown>[]> = {
   kvm: [{}, { addresses: 2 }, { faults: 3 }, { faults: 2, attempts: 2 }],
   'range-start-only': [{}, { faults: 2 }],
   'umem-odp': [{}, { addresses: 2 }],
+  'interval-notifier': [{}, { addresses: 2 }, { faults: 2 }],
+  'hmm-mirror': [{}, { mirrors: 2 }, { path: 'migrate' }],
+  migration: [{}, { driver: 'interval' }],
 };
 
 describe('reductions on the built-in models', () => {
