@@ -24,7 +24,9 @@ const PARAMS: Record<string, Record<string, unknown>[]> = {
   'interval-notifier': [{}, { addresses: 2 }],
   'hmm-mirror': [{}, { path: 'migrate' }],
   migration: [{}, { driver: 'interval' }],
-  'range-start-only': [{}, { path: 'reclaim' }],
+  'range-start-only': [{}, { path: 'reclaim' }, { faults: 2 }],
+  'page-pinning': [{}, { faults: 1 }],
+  'mkclean-writable': [{}, { driver: 'keeps-writable' }, { driver: 'kvm' }],
 };
 
 const CHOICE = 256;

@@ -20,6 +20,8 @@ const SMALL: Record<string, Record<string, unknown>[]> = {
   'interval-notifier': [{}, { addresses: 2 }, { faults: 2 }],
   'hmm-mirror': [{}, { mirrors: 2 }, { path: 'migrate' }],
   migration: [{}, { driver: 'interval' }],
+  'page-pinning': [{}, { faults: 1 }],
+  'mkclean-writable': [{}, { driver: 'keeps-writable' }, { driver: 'kvm' }],
 };
 
 describe('reductions on the built-in models', () => {
