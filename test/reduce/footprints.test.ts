@@ -27,6 +27,9 @@ const PARAMS: Record<string, Record<string, unknown>[]> = {
   'range-start-only': [{}, { path: 'reclaim' }, { faults: 2 }],
   'page-pinning': [{}, { faults: 1 }],
   'mkclean-writable': [{}, { driver: 'keeps-writable' }, { driver: 'kvm' }],
+  'thp-invalidate-page': [{}, { op: 'unmap' }, { op: 'split-unmap' }, { fixed: true }, { op: 'unmap', fixed: true }],
+  'invalidate-page-under-ptl': [{}, { semantic: 'v4.10' }],
+  'invalidate-page-after-ptl': [{}, { faults: 1 }, { semantic: 'v4.13', faults: 1 }],
 };
 
 const CHOICE = 256;
