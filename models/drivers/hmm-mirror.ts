@@ -47,6 +47,8 @@ function mirrorSteps(): Step<S, MirrorLocal>[] {
       kernel: 'mmap_read_lock',
       note: 'down_read(mmap_lock)',
       acquireRead: MMAP_LOCK,
+      reads: [],
+      writes: [],
       do: ({ local }) => ({ local: local.set('left', local.left - 1) }),
     },
     {
@@ -55,6 +57,9 @@ function mirrorSteps(): Step<S, MirrorLocal>[] {
       note: 'holds mmap_lock for read: if mmu_interval_check_retry → -EBUSY; walk: PTL; pfn := PTE (no reference); pte_none → handle_mm_fault and walk again',
       acquire: (c) => ptl(c.local.v),
       release: (c) => ptl(c.local.v),
+      reads: ['mniSeq', 'pte[*]', 'migration[*]', 'pages'],
+      writes: ['pte[*]', 'pteWrite[*]', 'pages', 'lock:ptl[*]'],
+      targets: ['ebusy', 'mmap_unlock', 'migration_wait', 'hmm_range_fault'],
       do: ({ shared, local }) => {
         if (shared.mniSeq !== local.s) return { goto: 'ebusy' };
         const page = shared.pte.get(local.v) ?? null;
@@ -70,6 +75,9 @@ function mirrorSteps(): Step<S, MirrorLocal>[] {
       kernel: 'migration_entry_wait',
       note: 'holds mmap_lock for read: get_page_unless_zero; wait_on_page_locked (sleeps); put_page; the walk starts again',
       maySleep: true,
+      reads: ['lock:page_lock[*]'], // the guard
+      writes: [],
+      updates: ['pages'], // put_page
       when: (c) => !c.isLocked(pageLock(c.local.page!)),
       do: ({ shared, local }) => ({ shared: putPage(shared, local.page!), local: local.set('page', null) }),
       goto: 'hmm_range_fault',
@@ -80,6 +88,9 @@ function mirrorSteps(): Step<S, MirrorLocal>[] {
       kernel: 'mmu_interval_read_retry',
       note: 'take_lock(driver->update); if (mmu_interval_read_retry(&ni, notifier_seq)) retry',
       acquire: USER_LOCK,
+      reads: ['mniSeq'],
+      writes: [],
+      targets: ['retry', 'program'],
       goto: ({ shared, local }) => (shared.mniSeq !== local.s ? 'retry' : 'program'),
     },
     {
@@ -87,11 +98,13 @@ function mirrorSteps(): Step<S, MirrorLocal>[] {
       kernel: 'driver_populate_range',
       note: 'holds driver->update: device page table := pfn (writable); release_lock',
       release: USER_LOCK,
+      reads: [],
+      writes: ['spte[*]', 'spteWrite[*]'],
       do: ({ shared, local }) => ({ shared: setSpte(shared, local.v, local.page, true) }),
       goto: DONE,
     },
-    { label: 'retry', kernel: 'driver_populate_range', note: 'release_lock(driver->update); goto again', release: USER_LOCK, do: ({ local }) => ({ local: local.set('page', null) }), goto: again },
-    { label: 'ebusy', kernel: 'hmm_range_fault', note: '-EBUSY: mmap_read_unlock; goto again', release: MMAP_LOCK, goto: again },
+    { label: 'retry', kernel: 'driver_populate_range', note: 'release_lock(driver->update); goto again', release: USER_LOCK, reads: [], writes: [], targets: ['read_begin'], do: ({ local }) => ({ local: local.set('page', null) }), goto: again },
+    { label: 'ebusy', kernel: 'hmm_range_fault', note: '-EBUSY: mmap_read_unlock; goto again', release: MMAP_LOCK, reads: [], writes: [], targets: ['read_begin'], goto: again },
   ];
 }
 
@@ -125,8 +138,10 @@ between a stale pfn and the device. Expected: every property holds.`,
   mutants: [
     { name: 'no-set-seq', description: 'invalidate() never calls mmu_interval_set_seq: the stale pfn passes read_retry', params: { mutant: 'no-set-seq' }, breaks: 'no use-after-free' },
   ],
-  build: ({ mirrors, attempts, path, mutant }) =>
-    threadModel<S>({
+  build: ({ mirrors, attempts, path, mutant }) => {
+    // One program shared by the whole group: symmetry reduction needs the very same step objects.
+    const groupSteps = mirrorSteps();
+    return threadModel<S>({
       name: 'hmm-mirror',
       // MADV_DONTNEED: the mapping holds the only reference; migration: plus the isolation reference.
       shared: initialMm<IntervalFields>(1, 1, INTERVAL_FIELDS, { refs: path === 'dontneed' ? 1 : 2 }),
@@ -135,8 +150,9 @@ between a stale pfn and the device. Expected: every property holds.`,
         path === 'dontneed'
           ? { name: 'madvise', locals: List<number>(), steps: zapPageRange<IntervalFields>(0, 1, intervalNotifierOps(mutant === 'no-set-seq' ? 'no-set-seq' : 'none')) }
           : { name: 'migrate', locals: null, steps: migratePage<IntervalFields>(0, 1, intervalNotifierOps(mutant === 'no-set-seq' ? 'no-set-seq' : 'none')) },
-        ...Array.from({ length: mirrors }, (_, i) => ({ name: `mirror${i}`, locals: MirrorLocal({ left: attempts }), steps: mirrorSteps(), group: 'mirror' })),
+        ...Array.from({ length: mirrors }, (_, i) => ({ name: `mirror${i}`, locals: MirrorLocal({ left: attempts }), steps: groupSteps, group: 'mirror' })),
       ],
       invariants: mmInvariants<IntervalFields>(),
-    }),
+    });
+  },
 });

@@ -30,7 +30,7 @@
 //                          __mmu_notifier_invalidate_range_start_map catches this in the kernel)
 import { Record, type RecordOf } from 'immutable';
 import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { clearSptes, gupPage, initialMm, mmInvariants, pageLock, putPage, ptl, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
+import { GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, pageLock, putPage, ptl, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
 
 export interface IntervalFields {
   /** mmn_mm->invalidate_seq: odd while an overlapping invalidation is active. Under mmn_lock. */
@@ -67,6 +67,8 @@ export function intervalNotifierOps(mutant: IntervalMutant = 'none'): NotifierOp
         note: 'spin_lock(&mmn_mm->lock); active_invalidate_ranges++; invalidate_seq |= 1; cur_seq = invalidate_seq; spin_unlock',
         acquire: MMN_LOCK,
         release: MMN_LOCK,
+        reads: ['active', 'mmnSeq'],
+        writes: ['active', 'mmnSeq'],
         do: ({ shared }) => ({ shared: shared.merge({ active: shared.active + 1, mmnSeq: shared.mmnSeq | 1 }) as S }),
       },
       {
@@ -74,6 +76,8 @@ export function intervalNotifierOps(mutant: IntervalMutant = 'none'): NotifierOp
         kernel: 'ops->invalidate',
         note: mutant === 'none' ? 'mutex_lock(user_lock); mmu_interval_set_seq(mni, cur_seq)' : mutant === 'no-set-seq' ? 'mutex_lock(user_lock); MUTANT: no mmu_interval_set_seq' : 'mutex_lock(user_lock)',
         acquire: USER_LOCK,
+        reads: ['mmnSeq'],
+        writes: ['mniSeq'],
         do: ({ shared }) => (mutant === 'none' || mutant === 'retry-outside-lock' || mutant === 'read-begin-under-lock' ? { shared: setSeq(shared) } : undefined),
       },
       {
@@ -81,10 +85,12 @@ export function intervalNotifierOps(mutant: IntervalMutant = 'none'): NotifierOp
         kernel: 'ops->invalidate',
         note: 'holds user_lock: zap the SPTEs of the range, wait for the device; mutex_unlock(user_lock)',
         release: USER_LOCK,
+        reads: keysOf('spte', start, end),
+        writes: spteKeys(start, end),
         do: ({ shared }) => ({ shared: clearSptes(shared, start, end) }),
       },
       ...(mutant === 'set-seq-after-unlock'
-        ? [{ label: 'invalidate.set_seq', kernel: 'mmu_interval_set_seq', note: 'MUTANT: mmu_interval_set_seq after user_lock is dropped', do: ({ shared }: { shared: S }) => ({ shared: setSeq(shared) }) } as Step<S, any>]
+        ? [{ label: 'invalidate.set_seq', kernel: 'mmu_interval_set_seq', note: 'MUTANT: mmu_interval_set_seq after user_lock is dropped', reads: ['mmnSeq'], writes: ['mniSeq'], do: ({ shared }: { shared: S }) => ({ shared: setSeq(shared) }) } as Step<S, any>]
         : []),
     ],
     invalidateRangeEnd: () => [
@@ -94,6 +100,8 @@ export function intervalNotifierOps(mutant: IntervalMutant = 'none'): NotifierOp
         note: 'spin_lock(&mmn_mm->lock); if (--active_invalidate_ranges == 0 && invalidate_seq odd) invalidate_seq++; spin_unlock; wake_up_all',
         acquire: MMN_LOCK,
         release: MMN_LOCK,
+        reads: ['active', 'mmnSeq'],
+        writes: ['active', 'mmnSeq'],
         do: ({ shared }) => {
           const active = shared.active - 1;
           return { shared: shared.merge({ active, mmnSeq: active === 0 && shared.mmnSeq % 2 === 1 ? shared.mmnSeq + 1 : shared.mmnSeq }) as S };
@@ -129,6 +137,9 @@ export function readBeginSteps<L extends ReaderLocal>(next: string): Step<S, L>[
       note: 'spin_lock(&mmn_mm->lock); seq = mni->invalidate_seq; is_invalidating = seq == invalidate_seq; spin_unlock',
       acquire: MMN_LOCK,
       release: MMN_LOCK,
+      reads: ['mniSeq', 'mmnSeq'],
+      writes: [],
+      targets: ['read_wait', next],
       do: ({ shared, local }) => ({ local: local.set('s', shared.mniSeq) as L, goto: shared.mniSeq === shared.mmnSeq ? 'read_wait' : next }),
     },
     {
@@ -136,6 +147,8 @@ export function readBeginSteps<L extends ReaderLocal>(next: string): Step<S, L>[
       kernel: 'mmu_interval_read_begin',
       note: 'wait_event(mmn_mm->wq, invalidate_seq != seq) — sleeps',
       maySleep: true,
+      reads: ['mmnSeq'],
+      writes: [],
       when: (c) => c.shared.mmnSeq !== c.local.s,
       goto: next,
     },
@@ -156,6 +169,9 @@ export function readerSteps(mutant: IntervalMutant = 'none'): Step<S, ReaderLoca
       note: 'follow_page_pte under the PTL: take a page reference (faults one in if none)',
       acquire: (c) => ptl(c.local.v),
       release: (c) => ptl(c.local.v),
+      reads: GUP_READS,
+      writes: [...GUP_WRITES, 'lock:ptl[*]'],
+      targets: ['gup_wait'],
       do: ({ shared, local }) => {
         const r = gupPage(shared, local.v, true);
         return { shared: r.state, local: local.merge({ page: r.page, left: local.left - 1 }), goto: r.migrating ? 'gup_wait' : undefined };
@@ -166,6 +182,9 @@ export function readerSteps(mutant: IntervalMutant = 'none'): Step<S, ReaderLoca
           label: 'lock_check',
           kernel: 'mmu_interval_read_retry',
           note: 'MUTANT: read_retry checked with no lock held',
+          reads: ['mniSeq'],
+          writes: [],
+          targets: ['retry', 'lock'],
           goto: ({ shared, local }) => (shared.mniSeq !== local.s ? 'retry' : 'lock'),
         }
       : {
@@ -173,6 +192,9 @@ export function readerSteps(mutant: IntervalMutant = 'none'): Step<S, ReaderLoca
           kernel: 'mmu_interval_read_retry',
           note: mutant === 'read-begin-under-lock' ? 'holds user_lock (since lock_first): if (mmu_interval_read_retry(mni, seq)) retry' : 'mutex_lock(user_lock); if (mmu_interval_read_retry(mni, seq)) retry',
           acquire: mutant === 'read-begin-under-lock' ? [] : USER_LOCK,
+          reads: ['mniSeq'],
+          writes: [],
+          targets: ['retry', 'program'],
           goto: ({ shared, local }) => (shared.mniSeq !== local.s ? 'retry' : 'program'),
         },
     ...(mutant === 'retry-outside-lock' ? [{ label: 'lock', kernel: 'driver fault', note: 'mutex_lock(user_lock)', acquire: USER_LOCK } as Step<S, ReaderLocal>] : []),
@@ -181,12 +203,17 @@ export function readerSteps(mutant: IntervalMutant = 'none'): Step<S, ReaderLoca
       kernel: 'driver fault',
       note: 'holds user_lock: program the SPTE (writable); mutex_unlock(user_lock)',
       release: USER_LOCK,
+      reads: [],
+      writes: ['spte[*]', 'spteWrite[*]'],
       do: ({ shared, local }) => ({ shared: setSpte(shared, local.v, local.page, true) }),
     },
     {
       label: 'put_page',
       kernel: 'put_page',
       note: 'drop the get_user_pages reference: the SPTE holds none',
+      reads: [],
+      writes: [],
+      updates: ['pages'], // put_page
       do: ({ shared, local }) => ({ shared: putPage(shared, local.page!), local: local.set('page', null) }),
       goto: DONE,
     },
@@ -195,6 +222,10 @@ export function readerSteps(mutant: IntervalMutant = 'none'): Step<S, ReaderLoca
       kernel: 'driver fault',
       note: mutant === 'retry-outside-lock' ? 'collision: put_page; goto again' : 'collision: mutex_unlock(user_lock); put_page; goto again',
       release: mutant === 'retry-outside-lock' ? [] : USER_LOCK,
+      reads: [],
+      writes: [],
+      updates: ['pages'], // put_page
+      targets: [mutant === 'read-begin-under-lock' ? 'lock_first' : 'read_begin'],
       do: ({ shared, local }) => ({ shared: putPage(shared, local.page!), local: local.set('page', null) }),
       goto: again,
     },
@@ -203,6 +234,9 @@ export function readerSteps(mutant: IntervalMutant = 'none'): Step<S, ReaderLoca
       kernel: '__migration_entry_wait',
       note: 'migration entry: wait_on_page_locked; put_page; get_user_pages again',
       maySleep: true,
+      reads: ['lock:page_lock[*]'], // the guard
+      writes: [],
+      updates: ['pages'], // put_page
       when: (c) => !c.isLocked(pageLock(c.local.page!)),
       do: ({ shared, local }) => ({ shared: putPage(shared, local.page!), local: local.merge({ page: null, left: local.left + 1 }) }),
       goto: 'gup',
@@ -246,15 +280,18 @@ SPTE. Expected: every property holds; each mutant is caught.`,
     { name: 'retry-outside-lock', description: 'mmu_interval_read_retry checked before taking user_lock', params: { mutant: 'retry-outside-lock' }, breaks: UAF },
     { name: 'read-begin-under-lock', description: 'mmu_interval_read_begin called holding user_lock (two invalidations)', params: { mutant: 'read-begin-under-lock', addresses: 2, attempts: 1 }, breaks: 'deadlock freedom' },
   ],
-  build: ({ addresses, faults, attempts, mutant }) =>
-    threadModel<S>({
+  build: ({ addresses, faults, attempts, mutant }) => {
+    // One program shared by the whole group: symmetry reduction needs the very same step objects.
+    const groupSteps = readerSteps(mutant as IntervalMutant);
+    return threadModel<S>({
       name: 'interval-notifier',
       shared: initialMm<IntervalFields>(addresses, addresses, INTERVAL_FIELDS),
       locks: { [MMN_LOCK]: 'spinlock', [USER_LOCK]: 'mutex', ...Object.fromEntries(Array.from({ length: addresses }, (_, v) => [ptl(v), 'spinlock' as const])) },
       threads: [
         ...Array.from({ length: addresses }, (_, v) => ({ name: `unmap${v}`, locals: null, steps: tryToUnmapOne<IntervalFields>(v, intervalNotifierOps(mutant as IntervalMutant)) })),
-        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: ReaderLocal({ v: i % addresses, left: attempts }), steps: readerSteps(mutant as IntervalMutant), group: 'fault' })),
+        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: ReaderLocal({ v: i % addresses, left: attempts }), steps: groupSteps, group: 'fault' })),
       ],
       invariants: mmInvariants<IntervalFields>(),
-    }),
+    });
+  },
 });

@@ -15,7 +15,7 @@
 // `semantic=v4.13` is the fix: try_to_unmap_one with range_start/range_end (369ea8242c0f) and
 // KVM's range callbacks; the SPTE is gone before the PTE changes.
 import { defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { clearSptes, cpuFault, initialMm, mmInvariants, ptl, tryToUnmapOne, type NotifierOps } from '../mm/index.ts';
+import { spteKeys, clearSptes, cpuFault, initialMm, mmInvariants, ptl, tryToUnmapOne, type NotifierOps } from '../mm/index.ts';
 import { FaultLocal, KVM_FIELDS, MMU_LOCK, kvmFaultSteps, kvmNotifier, type KvmState } from './kvm.ts';
 
 type S = KvmState;
@@ -30,6 +30,8 @@ export function kvmInvalidatePage(): NotifierOps<S> {
         kernel: 'kvm_unmap_hva',
         note: 'holds mmu_lock: mmu_notifier_seq++; zap the SPTE; flush; spin_unlock(&kvm->mmu_lock)',
         release: MMU_LOCK,
+        reads: ['seq', `spte[${v}]`],
+        writes: ['seq', ...spteKeys(v, v + 1)],
         do: ({ shared }) => ({ shared: clearSptes(shared.set('seq', shared.seq + 1), v, v + 1) }),
       } as Step<S, any>,
     ],
@@ -61,16 +63,19 @@ the window.`,
     'no sleeping under a spinlock': 'holds',
     'deadlock freedom': 'holds',
   },
-  build: ({ semantic, faults }) =>
-    threadModel<S>({
+  build: ({ semantic, faults }) => {
+    // One program shared by the whole group: symmetry reduction needs the very same step objects.
+    const groupSteps = kvmFaultSteps(1);
+    return threadModel<S>({
       name: 'invalidate-page-after-ptl',
       shared: initialMm(1, 1 + faults, KVM_FIELDS, { deviceMapped: true }),
       locks: { [MMU_LOCK]: 'spinlock', [ptl(0)]: 'spinlock' },
       threads: [
         { name: 'reclaim', locals: null, steps: tryToUnmapOne(0, semantic === 'v4.10' ? kvmInvalidatePage() : kvmNotifier(), { era: semantic === 'v4.10' ? 'v4.10' : 'v4.13' }) },
         { name: 'cpu', locals: null, steps: cpuFault(0) },
-        ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: 1 }), steps: kvmFaultSteps(1), group: 'vcpu' })),
+        ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: 1 }), steps: groupSteps, group: 'vcpu' })),
       ],
       invariants: mmInvariants(),
-    }),
+    });
+  },
 });

@@ -15,7 +15,7 @@
 // while get_user_pages takes the PTL; the unmapper holds the PTL and waits for the mutex.
 // `semantic=v4.10` runs the same driver with invalidate_page after the PTL (legal there).
 import { defineModel, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { clearSptes, gupPage, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
+import { GUP_READS, GUP_WRITES, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
 
 type S = MmState;
 const DRIVER_LOCK = 'rmn_lock';
@@ -28,6 +28,8 @@ const sleepingInvalidatePage: NotifierOps<S> = {
       kernel: 'amdgpu_mn_invalidate_node',
       note: 'holds rmn->lock: unbind the userptr pages (SPTE := none); mutex_unlock(&rmn->lock)',
       release: DRIVER_LOCK,
+      reads: [`spte[${v}]`],
+      writes: spteKeys(v, v + 1),
       do: ({ shared }) => ({ shared: clearSptes(shared, v, v + 1) }),
     },
   ],
@@ -43,6 +45,8 @@ function faultSteps(): Step<S, number | null>[] {
       note: 'holds rmn->lock; follow_page_pte takes the PTL: reference the mapped page',
       acquire: ptl(0),
       release: ptl(0),
+      reads: GUP_READS,
+      writes: GUP_WRITES,
       do: ({ shared }) => {
         const r = gupPage(shared, 0, true);
         return { shared: r.state, local: r.page };
@@ -53,6 +57,9 @@ function faultSteps(): Step<S, number | null>[] {
       kernel: 'driver fault',
       note: 'holds rmn->lock: SPTE := page; mutex_unlock(&rmn->lock); put_page',
       release: DRIVER_LOCK,
+      reads: [],
+      writes: spteKeys(0, 1),
+      updates: ['pages'], // put_page
       do: ({ shared, local }) => ({ shared: putPage(setSpte(shared, 0, local, true), local!) }),
     },
   ];

@@ -15,7 +15,7 @@
 // mn_invalidate_range did) → 'no sleeping under a spinlock'; no-invalidate-range (a driver
 // that registers nothing) → 'no use-after-free'.
 import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { clearSptes, initialMm, mmInvariants, pageLock, ptl, replacePage, setSpte, type MmState, type NotifierOps } from '../mm/index.ts';
+import { keysOf, spteKeys, clearSptes, initialMm, mmInvariants, pageLock, ptl, replacePage, setSpte, type MmState, type NotifierOps } from '../mm/index.ts';
 
 type S = MmState;
 const IOMMU_MUTEX = 'iommu_lock';
@@ -34,6 +34,8 @@ function iommuOps(mutant: Mutant): NotifierOps<S> {
           : 'amd_iommu_flush_page: queue an IOTLB flush for the PASID and spin until it completes (no sleep)',
         acquire: mutant === 'sleeping-invalidate-range' ? IOMMU_MUTEX : [],
         release: mutant === 'sleeping-invalidate-range' ? IOMMU_MUTEX : [],
+        reads: keysOf('spte', start, end),
+        writes: spteKeys(start, end),
         do: ({ shared }) => ({ shared: clearSptes(shared, start, end) }),
       },
     ],
@@ -47,6 +49,9 @@ function deviceSteps(): Step<S, number>[] {
       label: 'iotlb_fill',
       kernel: 'IOMMU page walk',
       note: 'hardware walk of the CPU page table (no lock): IOTLB := PTE (page, write bit)',
+      reads: ['pte[0]', 'pteWrite[0]'],
+      writes: spteKeys(0, 1),
+      targets: ['iotlb_fill'],
       do: ({ shared, local }) => {
         const page = shared.pte.get(0) ?? null;
         return { shared: page === null ? shared : setSpte(shared, 0, page, shared.pteWrite.get(0)!), local: local - 1 };

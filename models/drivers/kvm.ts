@@ -30,7 +30,7 @@
 //   count-after-zap  range_start zaps under mmu_lock, drops it, and only then raises the count
 import { Record, type RecordOf } from 'immutable';
 import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { clearSptes, gupPage, initialMm, mmInvariants, pageLock, putPage, ptl, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
+import { GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, pageLock, putPage, ptl, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
 
 interface KvmFields {
   /** kvm->mmu_notifier_seq: bumped by every range_end. Under mmu_lock. */
@@ -76,12 +76,14 @@ export function kvmNotifier(mutant: KvmMutant = 'none'): NotifierOps<S> {
     label: 'start.count',
     kernel: 'kvm_mmu_notifier_invalidate_range_start',
     note: mutant === 'seq-in-start' ? 'holds mmu_lock: mmu_notifier_count++; MUTANT: mmu_notifier_seq++ here' : 'holds mmu_lock: mmu_notifier_count++',
+    reads: mutant === 'seq-in-start' ? ['count', 'seq'] : ['count'],
+    writes: mutant === 'seq-in-start' ? ['count', 'seq'] : ['count'],
     do: ({ shared }) => ({ shared: mutant === 'seq-in-start' ? bumpSeq(shared.set('count', shared.count + 1)) : shared.set('count', shared.count + 1) }),
   };
   return {
     invalidateRangeStart: (start, end) => {
       const lock: Step<S, any> = { label: 'start.lock', kernel: 'kvm_mmu_notifier_invalidate_range_start', note: 'srcu_read_lock; spin_lock(&kvm->mmu_lock)', acquire: MMU_LOCK };
-      const zap: Step<S, any> = { label: 'start.zap', kernel: 'kvm_unmap_hva_range', note: 'holds mmu_lock: zap the SPTEs of the range', do: ({ shared }) => ({ shared: clearSptes(shared, start, end) }) };
+      const zap: Step<S, any> = { label: 'start.zap', kernel: 'kvm_unmap_hva_range', note: 'holds mmu_lock: zap the SPTEs of the range', reads: keysOf('spte', start, end), writes: spteKeys(start, end), do: ({ shared }) => ({ shared: clearSptes(shared, start, end) }) };
       const unlock: Step<S, any> = { label: 'start.unlock', kernel: 'kvm_flush_remote_tlbs', note: 'holds mmu_lock: flush, then spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK };
       if (mutant === 'count-after-zap') {
         return [
@@ -98,9 +100,9 @@ export function kvmNotifier(mutant: KvmMutant = 'none'): NotifierOps<S> {
     invalidateRangeEnd: () => [
       { label: 'end.lock', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'spin_lock(&kvm->mmu_lock)', acquire: MMU_LOCK },
       mutant === 'none'
-        ? { label: 'end.seq', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'holds mmu_lock: mmu_notifier_seq++; smp_wmb()', do: ({ shared }) => ({ shared: bumpSeq(shared) }) }
+        ? { label: 'end.seq', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'holds mmu_lock: mmu_notifier_seq++; smp_wmb()', reads: ['seq'], writes: ['seq'], do: ({ shared }) => ({ shared: bumpSeq(shared) }) }
         : { label: 'end.seq', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: `holds mmu_lock: MUTANT: no mmu_notifier_seq++ here (${mutant})` },
-      { label: 'end.count', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'holds mmu_lock: mmu_notifier_count--', do: ({ shared }) => ({ shared: shared.set('count', shared.count - 1) }) },
+      { label: 'end.count', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'holds mmu_lock: mmu_notifier_count--', reads: ['count'], writes: ['count'], do: ({ shared }) => ({ shared: shared.set('count', shared.count - 1) }) },
       { label: 'end.unlock', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK },
     ],
   };
@@ -118,6 +120,8 @@ export function kvmFaultSteps(addresses: number, mutant: KvmMutant = 'none'): St
       label: 'read_seq',
       kernel: 'tdp_page_fault',
       note: 'mmu_seq = kvm->mmu_notifier_seq; smp_rmb() — no lock held',
+      reads: ['seq'],
+      writes: [],
       choose: () => Array.from({ length: addresses }, (_, v) => v),
       do: ({ shared, local }, v) => ({ local: local.merge({ v, s: shared.seq, pfn: null, left: local.left - 1 }) }),
     },
@@ -127,6 +131,9 @@ export function kvmFaultSteps(addresses: number, mutant: KvmMutant = 'none'): St
       note: 'try_async_pf → get_user_pages(FOLL_WRITE): takes a page reference (follow_page_pte holds the PTL)',
       acquire: (c) => ptl(c.local.v),
       release: (c) => ptl(c.local.v),
+      reads: GUP_READS,
+      writes: [...GUP_WRITES, 'lock:ptl[*]'],
+      targets: ['gup_wait'],
       do: ({ shared, local }) => {
         const r = gupPage(shared, local.v, true);
         return { shared: r.state, local: local.set('pfn', r.page), goto: r.migrating ? 'gup_wait' : undefined };
@@ -137,20 +144,30 @@ export function kvmFaultSteps(addresses: number, mutant: KvmMutant = 'none'): St
       label: 'check',
       kernel: 'mmu_notifier_retry',
       note: mutant === 'no-seq' ? 'holds mmu_lock: MUTANT: retry only if mmu_notifier_count != 0' : 'holds mmu_lock: retry if mmu_notifier_count != 0 or mmu_notifier_seq != mmu_seq',
+      reads: ['count', 'seq'],
+      writes: [],
+      targets: ['retry', 'map'],
       goto: ({ shared, local }) => (shared.count !== 0 || (mutant !== 'no-seq' && shared.seq !== local.s) ? 'retry' : 'map'),
     },
     {
       label: 'map',
       kernel: 'mmu_set_spte',
       note: 'holds mmu_lock: install the SPTE (writable), then kvm_release_pfn_clean(pfn)',
+      reads: [],
+      writes: ['spte[*]', 'spteWrite[*]'],
+      updates: ['pages'], // kvm_release_pfn_clean: put_page
       do: ({ shared, local }) => ({ shared: putPage(setSpte(shared, local.v, local.pfn, true), local.pfn!), local: local.set('pfn', null) }),
     },
-    { label: 'unlock', kernel: 'tdp_page_fault', note: 'spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK, goto: again },
+    { label: 'unlock', kernel: 'tdp_page_fault', note: 'spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK, reads: [], writes: [], targets: ['read_seq'], goto: again },
     {
       label: 'retry',
       kernel: 'tdp_page_fault',
       note: 'out_unlock: spin_unlock(&kvm->mmu_lock); kvm_release_pfn_clean(pfn); the vCPU faults again',
       release: MMU_LOCK,
+      reads: [],
+      writes: [],
+      updates: ['pages'], // kvm_release_pfn_clean: put_page
+      targets: ['read_seq'],
       do: ({ shared, local }) => ({ shared: putPage(shared, local.pfn!), local: local.set('pfn', null) }),
       goto: again,
     },
@@ -159,6 +176,9 @@ export function kvmFaultSteps(addresses: number, mutant: KvmMutant = 'none'): St
       kernel: '__migration_entry_wait',
       note: 'no lock held: migration entry — wait_on_page_locked(page); put_page; get_user_pages again',
       maySleep: true,
+      reads: ['lock:page_lock[*]'], // the guard: isLocked(page lock)
+      writes: [],
+      updates: ['pages'], // put_page
       when: (c) => !c.isLocked(pageLock(c.local.pfn!)),
       do: ({ shared, local }) => ({ shared: putPage(shared, local.pfn!), local: local.set('pfn', null) }),
       goto: 'gup',
@@ -201,15 +221,18 @@ Expected: every property holds; each mutant breaks 'no use-after-free'.`,
     { name: 'no-seq', description: 'no mmu_notifier_seq: the fault checks the count only', params: { mutant: 'no-seq' }, breaks: UAF },
     { name: 'count-after-zap', description: 'range_start zaps, drops mmu_lock, then raises mmu_notifier_count', params: { mutant: 'count-after-zap' }, breaks: UAF },
   ],
-  build: ({ addresses, faults, attempts, mutant }) =>
-    threadModel<S>({
+  build: ({ addresses, faults, attempts, mutant }) => {
+    // One program shared by every vCPU: symmetry reduction needs the very same step objects.
+    const vcpuSteps = kvmFaultSteps(addresses, mutant as KvmMutant);
+    return threadModel<S>({
       name: 'kvm',
       shared: initialMm<KvmFields>(addresses, addresses, KVM_FIELDS),
       locks: { [MMU_LOCK]: 'spinlock', ...Object.fromEntries(Array.from({ length: addresses }, (_, v) => [ptl(v), 'spinlock' as const])) },
       threads: [
         ...Array.from({ length: addresses }, (_, v) => ({ name: `unmap${v}`, locals: null, steps: tryToUnmapOne<KvmFields>(v, kvmNotifier(mutant as KvmMutant)) })),
-        ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: attempts }), steps: kvmFaultSteps(addresses, mutant as KvmMutant), group: 'vcpu' })),
+        ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: attempts }), steps: vcpuSteps, group: 'vcpu' })),
       ],
       invariants: mmInvariants<KvmFields>(),
-    }),
+    });
+  },
 });

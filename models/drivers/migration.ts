@@ -51,25 +51,27 @@ the migration entry wait for the page lock. Expected: every property holds.`,
     const locks = { [ptl(0)]: 'spinlock', [pageLock(0)]: 'mutex' } as const;
     const cpuThreads = <D extends object>() => Array.from({ length: cpu }, () => ({ name: 'cpu', locals: null as number | null, steps: cpuFault<D>(0) }));
     if (driver === 'kvm') {
+      const vcpuSteps = kvmFaultSteps(1); // one program for the group (symmetry)
       return threadModel<MmState<typeof KVM_FIELDS>>({
         name: 'migration',
         shared: initialMm(1, 1, KVM_FIELDS),
         locks: { ...locks, [MMU_LOCK]: 'spinlock' },
         threads: [
           { name: 'migrate', locals: null, steps: migratePage(0, 1, kvmNotifier(mutant === 'kvm-seq-in-start' ? 'seq-in-start' : 'none')) },
-          ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: 2 }), steps: kvmFaultSteps(1), group: 'vcpu' })),
+          ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: 2 }), steps: vcpuSteps, group: 'vcpu' })),
           ...cpuThreads<typeof KVM_FIELDS>(),
         ],
         invariants: mmInvariants(),
       });
     }
+    const faultSteps = readerSteps(); // one program for the group (symmetry)
     return threadModel<MmState<typeof INTERVAL_FIELDS>>({
       name: 'migration',
       shared: initialMm(1, 1, INTERVAL_FIELDS),
       locks: { ...locks, [MMN_LOCK]: 'spinlock', [USER_LOCK]: 'mutex' },
       threads: [
         { name: 'migrate', locals: null, steps: migratePage(0, 1, intervalNotifierOps(mutant === 'interval-no-set-seq' ? 'no-set-seq' : 'none')) },
-        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: ReaderLocal({ left: 2 }), steps: readerSteps(), group: 'fault' })),
+        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: ReaderLocal({ left: 2 }), steps: faultSteps, group: 'fault' })),
         ...cpuThreads<typeof INTERVAL_FIELDS>(),
       ],
       invariants: mmInvariants(),

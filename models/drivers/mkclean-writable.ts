@@ -15,7 +15,7 @@
 //                  only), so the writable mapping made before writeback survives it
 // The device starts with address 0 mapped writable.
 import { defineModel, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { clearSptes, gupPage, initialMm, mmInvariants, pageMkcleanOne, ptl, putPage, setSpte, type NotifierOps } from '../mm/index.ts';
+import { GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, pageMkcleanOne, ptl, putPage, setSpte, type NotifierOps } from '../mm/index.ts';
 import { FaultLocal, KVM_FIELDS, MMU_LOCK, kvmFaultSteps, kvmNotifier, type KvmState } from './kvm.ts';
 
 type S = KvmState;
@@ -24,7 +24,7 @@ const DRIVERS = ['start-only', 'keeps-writable', 'kvm'] as const;
 
 const startOnly: NotifierOps<S> = {
   invalidateRangeStart: (start, end) => [
-    { label: 'range_start', kernel: 'invalidate_range_start', note: 'mutex_lock(driver_lock); SPTE := none; mutex_unlock', acquire: DRIVER_LOCK, release: DRIVER_LOCK, maySleep: true, do: ({ shared }) => ({ shared: clearSptes(shared, start, end) }) },
+    { label: 'range_start', kernel: 'invalidate_range_start', note: 'mutex_lock(driver_lock); SPTE := none; mutex_unlock', acquire: DRIVER_LOCK, release: DRIVER_LOCK, maySleep: true, reads: keysOf('spte', start, end), writes: spteKeys(start, end), do: ({ shared }) => ({ shared: clearSptes(shared, start, end) }) },
   ],
 };
 const keepsWritable: NotifierOps<S> = {
@@ -42,13 +42,15 @@ function simpleFault(): Step<S, number | null>[] {
       note: 'FOLL_WRITE, follow_page_pte under the PTL: a read-only PTE takes a write fault first; reference the page',
       acquire: ptl(0),
       release: ptl(0),
+      reads: GUP_READS,
+      writes: GUP_WRITES,
       do: ({ shared }) => {
         const r = gupPage(shared, 0, true);
         return { shared: r.state, local: r.page };
       },
     },
-    { label: 'map', kernel: 'driver fault', note: 'mutex_lock(driver_lock); SPTE := page, writable; mutex_unlock', acquire: DRIVER_LOCK, release: DRIVER_LOCK, do: ({ shared, local }) => ({ shared: setSpte(shared, 0, local, true) }) },
-    { label: 'put_page', kernel: 'put_page', note: 'drop the get_user_pages reference', do: ({ shared, local }) => ({ shared: putPage(shared, local!) }) },
+    { label: 'map', kernel: 'driver fault', note: 'mutex_lock(driver_lock); SPTE := page, writable; mutex_unlock', acquire: DRIVER_LOCK, release: DRIVER_LOCK, reads: [], writes: spteKeys(0, 1), do: ({ shared, local }) => ({ shared: setSpte(shared, 0, local, true) }) },
+    { label: 'put_page', kernel: 'put_page', note: 'drop the get_user_pages reference', reads: [], writes: [], updates: ['pages'], do: ({ shared, local }) => ({ shared: putPage(shared, local!) }) },
   ];
 }
 

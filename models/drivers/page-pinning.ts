@@ -13,7 +13,7 @@
 // range_end = lock; flush; SPTE := none; unlock; put_page. Kernel side: try_to_unmap_one
 // (v4.13+) and a CPU thread faulting the address in again.
 import { defineModel, int, threadModel, type Step } from '../../src/index.ts';
-import { cpuFault, gupPage, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
+import { GUP_READS, GUP_WRITES, spteKeys, cpuFault, gupPage, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
 
 type S = MmState;
 const DRIVER_LOCK = 'driver_lock';
@@ -26,6 +26,9 @@ const pinningOps: NotifierOps<S> = {
       note: 'mutex_lock(driver_lock); flush the device TLB; SPTE := none; mutex_unlock; put_page (the pin)',
       acquire: DRIVER_LOCK,
       release: DRIVER_LOCK,
+      reads: [`spte[${v}]`],
+      writes: spteKeys(v, v + 1),
+      updates: ['pages'], // put_page (the pin)
       do: ({ shared }) => {
         const p = shared.spte.get(v);
         return { shared: p === null || p === undefined ? shared : putPage(setSpte(shared, v, null), p) };
@@ -42,6 +45,8 @@ function faultSteps(): Step<S, number | null>[] {
       note: 'follow_page_pte under the PTL: take a reference, kept as the pin',
       acquire: ptl(0),
       release: ptl(0),
+      reads: GUP_READS,
+      writes: GUP_WRITES,
       do: ({ shared }) => {
         const r = gupPage(shared, 0, true);
         return { shared: r.state, local: r.page };
@@ -53,6 +58,9 @@ function faultSteps(): Step<S, number | null>[] {
       note: 'mutex_lock(driver_lock); if the SPTE is free: SPTE := page (keeps the pin), else put_page; mutex_unlock',
       acquire: DRIVER_LOCK,
       release: DRIVER_LOCK,
+      reads: ['spte[0]'],
+      writes: spteKeys(0, 1),
+      updates: ['pages'], // put_page when the SPTE is taken
       do: ({ shared, local }) => ({ shared: shared.spte.get(0) === null ? setSpte(shared, 0, local, true) : putPage(shared, local!) }),
     },
   ];
@@ -80,8 +88,10 @@ the address while the device still maps the old one: coherence is violated by de
     'no sleeping under a spinlock': 'holds',
     'deadlock freedom': 'holds',
   },
-  build: ({ faults }) =>
-    threadModel<S>({
+  build: ({ faults }) => {
+    // One program shared by the whole group: symmetry reduction needs the very same step objects.
+    const groupSteps = faultSteps();
+    return threadModel<S>({
       name: 'page-pinning',
       // The device maps page 0 and pins it: mapping + reclaim isolation + driver pin.
       shared: initialMm(1, 1 + faults, {}, { deviceMapped: true, refs: 3 }),
@@ -89,8 +99,9 @@ the address while the device still maps the old one: coherence is violated by de
       threads: [
         { name: 'reclaim', locals: null, steps: tryToUnmapOne(0, pinningOps) },
         { name: 'cpu', locals: null as number | null, steps: cpuFault(0) },
-        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: null as number | null, steps: faultSteps(), group: 'fault' })),
+        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: null as number | null, steps: groupSteps, group: 'fault' })),
       ],
       invariants: mmInvariants(),
-    }),
+    });
+  },
 });

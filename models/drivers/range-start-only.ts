@@ -23,7 +23,7 @@
 // Locks: the fault's gup takes the PTL (follow_page_pte); the driver's mutex guards the SPTE.
 import { defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
 import { List } from 'immutable';
-import { clearSptes, gupPage, initialMm, mmInvariants, putPage, ptl, setSpte, tryToUnmapOne, zapPageRange, type MmState, type NotifierOps } from '../mm/index.ts';
+import { GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, putPage, ptl, setSpte, tryToUnmapOne, zapPageRange, type MmState, type NotifierOps } from '../mm/index.ts';
 
 type S = MmState;
 
@@ -41,6 +41,8 @@ function faultSteps(): Step<S, FaultLocal>[] {
       acquire: ptl(v),
       release: ptl(v),
       maySleep: false,
+      reads: GUP_READS,
+      writes: GUP_WRITES,
       do: ({ shared }) => {
         const r = gupPage(shared, v);
         return { shared: r.state, local: r.page };
@@ -52,12 +54,17 @@ function faultSteps(): Step<S, FaultLocal>[] {
       note: 'mutex_lock(driver_lock); spte := page; mutex_unlock — no check that an invalidation ran meanwhile',
       acquire: 'driver_lock',
       release: 'driver_lock',
+      reads: [],
+      writes: spteKeys(v, v + 1),
       do: ({ shared, local }) => ({ shared: setSpte(shared, v, local, true) }),
     },
     {
       label: 'put_page',
       kernel: 'put_page',
       note: 'drop the get_user_pages reference: the device mapping holds none',
+      reads: [],
+      writes: [],
+      updates: ['pages'], // put_page: a refcount decrement, commutes with other gets/puts
       do: ({ shared, local }) => ({ shared: putPage(shared, local as number) }),
     },
   ];
@@ -73,6 +80,8 @@ const startOnly: NotifierOps<S> = {
       acquire: 'driver_lock',
       release: 'driver_lock',
       maySleep: true,
+      reads: keysOf('spte', start, end),
+      writes: spteKeys(start, end),
       do: ({ shared }) => ({ shared: clearSptes(shared, start, end) }),
     },
   ],
@@ -105,8 +114,10 @@ about to be freed: 'no use-after-free' and coherence are violated.`,
     'no sleeping under a spinlock': 'holds',
     'deadlock freedom': 'holds',
   },
-  build: ({ faults, path }) =>
-    threadModel<S>({
+  build: ({ faults, path }) => {
+    // One program shared by the whole group: symmetry reduction needs the very same step objects.
+    const groupSteps = faultSteps();
+    return threadModel<S>({
       name: 'range-start-only',
       // dontneed: the mapping holds the page's only reference; reclaim: plus the isolation reference.
       shared: path === 'dontneed' ? initialMm(2, 1, {}, { refs: 1 }) : initialMm(1, 1, {}),
@@ -115,8 +126,9 @@ about to be freed: 'no use-after-free' and coherence are violated.`,
         path === 'dontneed'
           ? { name: 'madvise', locals: List<number>(), steps: zapPageRange<object>(0, 2, startOnly) }
           : { name: 'reclaim', locals: null, steps: tryToUnmapOne<object>(0, startOnly) },
-        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: null as FaultLocal, steps: faultSteps(), group: 'fault' })),
+        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: null as FaultLocal, steps: groupSteps, group: 'fault' })),
       ],
       invariants: mmInvariants(),
-    }),
+    });
+  },
 });

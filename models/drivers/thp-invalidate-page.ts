@@ -18,7 +18,7 @@
 //   spin_lock(&priv->lock) (so no sleeping under the PMD lock here); its fixed ops keep only
 //   invalidate_range_start. The device has both subpages mapped writable at the start.
 import { defineModel, bool, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { clearSptes, initialMm, mmInvariants, pageMkcleanOne, PMD_LOCK, ptl, splitHugePmd, tryToUnmapHuge, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
+import { keysOf, spteKeys, clearSptes, initialMm, mmInvariants, pageMkcleanOne, PMD_LOCK, ptl, splitHugePmd, tryToUnmapHuge, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
 
 type S = MmState;
 const PRIV_LOCK = 'priv_lock';
@@ -31,6 +31,8 @@ const unmapRange = (label: string, kernel: string, start: number, end: number): 
     note: `spin_lock(&priv->lock); unmap the grants of [${start}, ${end}) (SPTE := none); spin_unlock`,
     acquire: PRIV_LOCK,
     release: PRIV_LOCK,
+    reads: keysOf('spte', start, end),
+    writes: spteKeys(start, end),
     do: ({ shared }) => ({ shared: clearSptes(shared, start, end) }),
   },
 ];

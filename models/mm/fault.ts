@@ -12,6 +12,7 @@
 //     put_page(page); "When we return from this function the fault will be retried."
 import type { Step } from '../../src/model/dsl.ts';
 import { allocPage, getPage, putPage } from './pages.ts';
+import { pteKeys } from './keys.ts';
 import { setPte, type MmState } from './state.ts';
 import { ptl } from './try-to-unmap.ts';
 
@@ -29,6 +30,8 @@ export function cpuFault<D extends object>(v: number): Step<MmState<D>, number |
       note: 'pte_offset_map_lock; pte_none → do_anonymous_page: set_pte_at(new page, writable); migration entry → take a reference and wait; pte_unmap_unlock',
       acquire: ptl(v),
       release: ptl(v),
+      reads: [`pte[${v}]`, `migration[${v}]`, 'pages'],
+      writes: [...pteKeys(v), 'pages'],
       do: ({ shared }) => {
         if (shared.pte.get(v) !== null) return { goto: 'done' };
         const migrating = shared.migration.get(v) ?? null;
@@ -43,6 +46,10 @@ export function cpuFault<D extends object>(v: number): Step<MmState<D>, number |
       note: 'no lock held: wait_on_page_locked(page) until the migration unlocks it; put_page; retry the fault',
       maySleep: true,
       when: (c) => !c.isLocked(pageLock(c.local as number)),
+      reads: ['lock:page_lock[*]'], // the guard
+      writes: [],
+      updates: ['pages'], // put_page
+      targets: ['cpu_fault'],
       do: ({ shared, local }) => ({ shared: putPage(shared, local as number), local: null, goto: 'cpu_fault' }),
     },
   ];

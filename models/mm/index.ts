@@ -10,3 +10,4 @@ export * from './fault.ts';
 export * from './migrate.ts';
 export * from './replace-page.ts';
 export * from './invariants.ts';
+export * from './keys.ts';

@@ -47,6 +47,11 @@ export function noUseAfterFree<D extends object>(): InvariantSpec<MmState<D>> {
 export function coherence<D extends object>(): InvariantSpec<MmState<D>> {
   return {
     name: COHERENCE,
+    reads: ['spte', 'spteWrite', 'pte', 'pteWrite', 'inval', 'migration'],
+    // Every field the verdict depends on may repair it: a range_start raising inval, a write
+    // fault making the PTE writable, a zap or remap of either PTE. `migration` only names the
+    // entry in the message.
+    repairs: ['spte', 'spteWrite', 'pte', 'pteWrite', 'inval'],
     check: ({ shared }) => {
       for (let v = 0; v < shared.spte.size; v++) {
         const p = shared.spte.get(v);
@@ -77,6 +82,7 @@ export function coherence<D extends object>(): InvariantSpec<MmState<D>> {
 export function noWritableAfterWrprotect<D extends object>(): InvariantSpec<MmState<D>> {
   return {
     name: NO_WRITABLE_AFTER_WRPROTECT,
+    reads: ['spte', 'spteWrite', 'pte', 'pteWrite', 'inval'],
     check: ({ shared }) => {
       for (let v = 0; v < shared.spte.size; v++) {
         const p = shared.spte.get(v);

@@ -23,6 +23,7 @@
 import type { Step } from '../../src/model/dsl.ts';
 import type { NotifierOps } from './notifier.ts';
 import { getPage, putPage } from './pages.ts';
+import { pteKeys } from './keys.ts';
 import { mm, setMm, setPte, type AnyMm, type MmState } from './state.ts';
 import { ptl, tryToUnmapOne } from './try-to-unmap.ts';
 import { pageLock } from './fault.ts';
@@ -44,6 +45,8 @@ export function migratePage<D extends object>(v: number, newPage: number, ops: N
       kernel: 'unmap_and_move',
       note: 'get_new_page() allocates the target; lock_page(page) (sleeps; held for the whole migration)',
       acquire: pageLock(old),
+      reads: ['pages'],
+      writes: ['pages'], // the target page becomes live with one reference
       do: ({ shared }) => {
         const m = mm(shared);
         return { shared: m.set('pages', m.pages.set(newPage, m.pages.get(newPage)!.merge({ ref: 1, state: 'live' }))) as unknown as S };
@@ -54,6 +57,9 @@ export function migratePage<D extends object>(v: number, newPage: number, ops: N
       label: 'refcount_check',
       kernel: 'migrate_page_move_mapping',
       note: 'holds the page lock: page_count(page) != expected_count (1, the isolation reference) → -EAGAIN',
+      reads: ['pages'],
+      writes: [],
+      targets: ['undo', 'copy'],
       goto: ({ shared }) => (shared.pages.get(old)!.ref !== 1 ? 'undo' : 'copy'),
     },
     { label: 'copy', kernel: 'migrate_page_copy', note: 'holds the page lock: copy the old page into the new one' },
@@ -63,6 +69,8 @@ export function migratePage<D extends object>(v: number, newPage: number, ops: N
       note: "PTL taken and released: set_pte_at(new page); page_add_anon_rmap — the new page's reference is the mapping's",
       acquire: ptl(v),
       release: ptl(v),
+      reads: [],
+      writes: [...pteKeys(v), `migration[${v}]`],
       do: ({ shared }) => ({ shared: clearMigration(setPte(shared, v, newPage, true), v) }),
     },
     { label: 'unlock_page', kernel: 'unlock_page', note: 'wakes the faults waiting in __migration_entry_wait', release: pageLock(old) },
@@ -70,6 +78,9 @@ export function migratePage<D extends object>(v: number, newPage: number, ops: N
       label: 'free_old',
       kernel: 'unmap_and_move',
       note: 'put_page(page): the isolation reference, the last one — the old page is freed',
+      reads: [],
+      writes: [],
+      updates: ['pages'], // put_page
       do: ({ shared }) => ({ shared: putPage(shared, old) }),
       goto: 'done',
     },
@@ -79,6 +90,9 @@ export function migratePage<D extends object>(v: number, newPage: number, ops: N
       note: '-EAGAIN: remove_migration_ptes(page, page): under the PTL the PTE maps the old page again',
       acquire: ptl(v),
       release: ptl(v),
+      reads: [],
+      writes: [...pteKeys(v), `migration[${v}]`],
+      updates: ['pages'], // get_page for the restored mapping
       do: ({ shared }) => ({ shared: clearMigration(getPage(setPte(shared, v, old, true), old), v) }),
     },
     {
@@ -86,6 +100,9 @@ export function migratePage<D extends object>(v: number, newPage: number, ops: N
       kernel: 'unmap_and_move',
       note: 'unlock_page(page); putback_lru_page drops the isolation reference; the unused target page is freed',
       release: pageLock(old),
+      reads: [],
+      writes: [],
+      updates: ['pages'], // two put_page
       do: ({ shared }) => ({ shared: putPage(putPage(shared, old), newPage) }),
     },
   ];

@@ -20,6 +20,7 @@
 import type { Step } from '../../src/model/dsl.ts';
 import type { NotifierOps } from './notifier.ts';
 import { invalidatePageCall, invalidateRangeCall, openInvalidation, rangeEndCall, rangeStartCall } from './notifier.ts';
+import { keysOf } from './keys.ts';
 import { mm, setPte, type AnyMm, type MmState } from './state.ts';
 import { ptl } from './try-to-unmap.ts';
 
@@ -60,6 +61,8 @@ export function pageMkcleanOne<D extends object>(v: number, ops: NotifierOps<MmS
     note: huge > 0
       ? 'holds the PMD lock: pmdp_huge_clear_flush; pmd_wrprotect; pmd_mkclean; set_pmd_at — every subpage read-only'
       : 'holds the PTL: ptep_clear_flush; pte_wrprotect; pte_mkclean; set_pte_at — same page, read-only',
+    reads: [...keysOf('pte', start, end), ...keysOf('pteWrite', start, end), ...(modern ? [] : [`inval[${start}]`])],
+    writes: [...keysOf('pte', start, end), ...keysOf('pteWrite', start, end), ...(modern ? [] : [`inval[${start}]`])],
     do: ({ shared }) => ({ shared: modern ? wrprotect(shared, start, end) : openInvalidation(wrprotect(shared, start, end), start) }),
   };
   const unlock: Step<S, null> = { label: 'unlock_ptl', kernel: 'page_vma_mapped_walk_done', note: 'PTL released', release: lockName };

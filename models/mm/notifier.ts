@@ -21,6 +21,7 @@
 // CPU PTE. For invalidate_page there is no start: the window opens when the kernel changes
 // the PTE (`openInvalidation`) and closes when the callback returns.
 import type { Step, StepContext, StepEffect } from '../../src/model/dsl.ts';
+import { extendFootprint, keysOf } from './keys.ts';
 import { mm, setMm, type AnyMm } from './state.ts';
 
 /** A callback producing the steps it runs for the address range [start, end). */
@@ -45,11 +46,12 @@ export function shiftInval<T extends AnyMm>(s: T, start: number, end: number, de
   return setMm(s, 'inval', inval);
 }
 
-/** A step that also applies `f` to the shared state after its own effect. */
-function alsoDo<S>(step: Step<S, any>, f: (s: S) => S): Step<S, any> {
+/** A step that also applies `f` to the shared state after its own effect; `f` reads and writes `keys`. */
+function alsoDo<S>(step: Step<S, any>, keys: readonly string[], f: (s: S) => S): Step<S, any> {
   const own = step.do;
   return {
     ...step,
+    ...extendFootprint(step, keys, keys),
     do: (c: StepContext<S, any>, choice: unknown): StepEffect<S, any> => {
       const eff = own ? own(c, choice) : undefined;
       return { ...(eff ?? {}), shared: f(eff && eff.shared !== undefined ? eff.shared : c.shared) };
@@ -68,7 +70,7 @@ function callbackSteps<S>(label: string, kernel: string, steps: readonly Step<S,
  */
 export function rangeStartCall<S extends AnyMm>(ops: NotifierOps<S>, start: number, end: number, label = 'range_start'): Step<S, any>[] {
   const steps = callbackSteps<S>(label, 'mmu_notifier_invalidate_range_start', ops.invalidateRangeStart?.(start, end));
-  steps[0] = alsoDo(steps[0], (s) => shiftInval(s, start, end, +1));
+  steps[0] = alsoDo(steps[0], keysOf('inval', start, end), (s) => shiftInval(s, start, end, +1));
   return steps;
 }
 
@@ -84,7 +86,7 @@ export function rangeEndCall<S extends AnyMm>(ops: NotifierOps<S>, start: number
     ...(ops.invalidateRangeEnd ? ops.invalidateRangeEnd(start, end) : []),
   ];
   const steps = callbackSteps<S>(label, 'mmu_notifier_invalidate_range_end', inner);
-  steps[steps.length - 1] = alsoDo(steps[steps.length - 1], (s) => shiftInval(s, start, end, -1));
+  steps[steps.length - 1] = alsoDo(steps[steps.length - 1], keysOf('inval', start, end), (s) => shiftInval(s, start, end, -1));
   return steps;
 }
 
@@ -104,7 +106,7 @@ export function invalidateRangeCall<S extends AnyMm>(ops: NotifierOps<S>, start:
  */
 export function invalidatePageCall<S extends AnyMm>(ops: NotifierOps<S>, v: number, label = 'invalidate_page'): Step<S, any>[] {
   const steps = callbackSteps<S>(label, 'mmu_notifier_invalidate_page', ops.invalidatePage?.(v));
-  steps[steps.length - 1] = alsoDo(steps[steps.length - 1], (s) => shiftInval(s, v, v + 1, -1));
+  steps[steps.length - 1] = alsoDo(steps[steps.length - 1], keysOf('inval', v, v + 1), (s) => shiftInval(s, v, v + 1, -1));
   return steps;
 }
 

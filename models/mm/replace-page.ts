@@ -20,6 +20,7 @@ import type { Step } from '../../src/model/dsl.ts';
 import type { NotifierOps } from './notifier.ts';
 import { invalidateRangeCall, rangeEndCall, rangeStartCall } from './notifier.ts';
 import { putPage } from './pages.ts';
+import { pteKeys } from './keys.ts';
 import { mm, setPte, type MmState } from './state.ts';
 import { ptl } from './try-to-unmap.ts';
 import { pageLock } from './fault.ts';
@@ -36,6 +37,8 @@ export function replacePage<D extends object>(v: number, newPage: number, ops: N
       label: 'clear_flush',
       kernel: 'ptep_clear_flush_notify',
       note: 'holds the PTL: new page allocated and rmapped; PTE cleared, CPU TLB flushed; then ->invalidate_range',
+      reads: ['pages'],
+      writes: [...pteKeys(v), 'pages'],
       do: ({ shared }) => {
         const m = mm(shared);
         const s1 = m.set('pages', m.pages.set(newPage, m.pages.get(newPage)!.merge({ ref: 1, state: 'live' }))) as unknown as S;
@@ -47,12 +50,14 @@ export function replacePage<D extends object>(v: number, newPage: number, ops: N
       label: 'set_pte_new',
       kernel: 'set_pte_at_notify',
       note: 'holds the PTL: PTE := new page; page_remove_rmap(old_page); then page_vma_mapped_walk_done drops the PTL',
+      reads: [],
+      writes: pteKeys(v),
       do: ({ shared }) => ({ shared: setPte(shared, v, newPage, true) }),
       release: ptl(v),
     },
-    { label: 'put_old', kernel: 'put_page', note: "put_page(old_page): the mapping's reference", do: ({ shared }) => ({ shared: putPage(shared, old) }) },
+    { label: 'put_old', kernel: 'put_page', note: "put_page(old_page): the mapping's reference", reads: [], writes: [], updates: ['pages'], do: ({ shared }) => ({ shared: putPage(shared, old) }) },
     ...rangeEndCall<S>(ops, v, v + 1),
     { label: 'unlock_page', kernel: 'unlock_page', release: pageLock(old) },
-    { label: 'caller_put', kernel: 'uprobe_write_opcode', note: 'put_page(old_page): the last reference — the old page is freed', do: ({ shared }) => ({ shared: putPage(shared, old) }) },
+    { label: 'caller_put', kernel: 'uprobe_write_opcode', note: 'put_page(old_page): the last reference — the old page is freed', reads: [], writes: [], updates: ['pages'], do: ({ shared }) => ({ shared: putPage(shared, old) }) },
   ];
 }

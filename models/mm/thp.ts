@@ -19,6 +19,7 @@ import type { Step } from '../../src/model/dsl.ts';
 import type { NotifierOps } from './notifier.ts';
 import { invalidatePageCall, openInvalidation, rangeEndCall, rangeStartCall } from './notifier.ts';
 import { putPage } from './pages.ts';
+import { keysOf } from './keys.ts';
 import { setMm, setPte, type AnyMm, type MmState } from './state.ts';
 import { PMD_LOCK } from './mkclean.ts';
 
@@ -40,6 +41,9 @@ export function tryToUnmapHuge<D extends object>(n: number, ops: NotifierOps<MmS
     label: 'clear_pte',
     kernel: 'huge_ptep_clear_flush',
     note: 'holds the PTL: the huge entry (every subpage) cleared, TLB flushed; page_remove_rmap(page, true); put_page',
+    reads: fixed ? [] : ['inval[0]'],
+    writes: [...keysOf('pte', 0, n), ...keysOf('pteWrite', 0, n), 'huge', ...(fixed ? [] : ['inval[0]'])],
+    updates: ['pages'], // put_page on every subpage
     do: ({ shared }) => {
       let out = forEachSubpage(shared, n, (s, v) => putPage(setPte(s, v, null, false), v));
       out = setMm(out, 'huge', false);
@@ -51,6 +55,9 @@ export function tryToUnmapHuge<D extends object>(n: number, ops: NotifierOps<MmS
     label: 'free_page',
     kernel: 'shrink_page_list',
     note: 'the reclaim path drops its isolation reference: the compound page (every subpage) is freed',
+    reads: [],
+    writes: [],
+    updates: ['pages'], // put_page
     do: ({ shared }) => ({ shared: forEachSubpage(shared, n, (s, v) => putPage(s, v)) }),
   };
   return fixed
@@ -69,6 +76,8 @@ export function splitHugePmd<D extends object>(n: number, ops: NotifierOps<MmSta
       note: 'pmd_lock held: the PMD becomes a page table of PTEs for the subpages, same permissions',
       acquire: PMD_LOCK,
       release: PMD_LOCK,
+      reads: [],
+      writes: ['huge'],
       do: ({ shared }) => ({ shared: setMm(shared, 'huge', false) }),
     },
     ...rangeEndCall<S>(ops, 0, n, { onlyEnd: true }).map((s) => ({ ...s, label: `split.${s.label}` })),

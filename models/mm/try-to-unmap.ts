@@ -25,6 +25,7 @@ import type { Step } from '../../src/model/dsl.ts';
 import type { NotifierOps } from './notifier.ts';
 import { invalidatePageCall, invalidateRangeCall, openInvalidation, rangeEndCall, rangeStartCall } from './notifier.ts';
 import { putPage } from './pages.ts';
+import { pteKeys } from './keys.ts';
 import { mm, setMm, setPte, type MmState } from './state.ts';
 
 /** The page-table lock covering address v (pte_lockptr). */
@@ -56,6 +57,8 @@ export function tryToUnmapOne<D extends object>(v: number, ops: NotifierOps<MmSt
     note: migration
       ? 'holds the PTL: PTE cleared, CPU TLB flushed, migration entry set (set_pte_at)'
       : 'holds the PTL: PTE cleared, CPU TLB flushed, swap entry set',
+    reads: [`pte[${v}]`, ...(modern ? [] : [`inval[${v}]`])],
+    writes: [...pteKeys(v), ...(migration ? [`migration[${v}]`] : []), ...(modern ? [] : [`inval[${v}]`])],
     do: ({ shared }) => {
       const page = shared.pte.get(v) ?? null;
       let out = setPte(shared, v, null, false);
@@ -68,6 +71,9 @@ export function tryToUnmapOne<D extends object>(v: number, ops: NotifierOps<MmSt
     label: 'put_page',
     kernel: 'page_remove_rmap',
     note: "holds the PTL: page_remove_rmap(); put_page() drops the mapping's reference",
+    reads: [],
+    writes: [],
+    updates: ['pages'], // put_page: a refcount decrement, commutes with other gets/puts
     do: ({ shared, local }) => ({ shared: putPage(shared, local as number) }),
   };
   const lock: Step<S, number | null> = { label: 'lock_ptl', kernel: 'page_vma_mapped_walk', note: 'pte_offset_map_lock', acquire: ptl(v) };
@@ -79,6 +85,9 @@ export function tryToUnmapOne<D extends object>(v: number, ops: NotifierOps<MmSt
           label: 'free_page',
           kernel: 'shrink_page_list',
           note: 'the reclaim path drops its isolation reference; the last put_page frees the page',
+          reads: [],
+          writes: [],
+          updates: ['pages'], // put_page
           do: ({ shared, local }) => ({ shared: putPage(shared, local as number) }),
         },
       ];

@@ -23,6 +23,7 @@ import type { Step } from '../../src/model/dsl.ts';
 import type { NotifierOps } from './notifier.ts';
 import { invalidateRangeCall, rangeEndCall, rangeStartCall } from './notifier.ts';
 import { putPage } from './pages.ts';
+import { pteKeys } from './keys.ts';
 import { setPte, type MmState } from './state.ts';
 import { ptl } from './try-to-unmap.ts';
 
@@ -48,6 +49,9 @@ export function zapPageRange<D extends object>(start: number, end: number, ops: 
     label,
     kernel,
     note,
+    reads: [],
+    writes: [],
+    updates: ['pages'], // put_page on each page of the batch
     do: ({ shared, local }) => ({ shared: local.reduce((s: S, p: number) => putPage(s, p), shared), local: List<number>() }),
   });
   const zapOne = (v: number, full: boolean): Step<S, L>[] => [
@@ -58,6 +62,8 @@ export function zapPageRange<D extends object>(start: number, end: number, ops: 
       note: full
         ? "holds the PTL: ptep_get_and_clear_full; page_remove_rmap; __tlb_remove_page: the mapping's reference moves to the batch, which is now full (force_flush)"
         : "holds the PTL: ptep_get_and_clear_full; page_remove_rmap; __tlb_remove_page: the mapping's reference moves to the batch",
+      reads: [`pte[${v}]`],
+      writes: pteKeys(v),
       do: ({ shared, local }) => {
         const page = shared.pte.get(v) ?? null;
         return { shared: setPte(shared, v, null, false), local: page === null ? local : local.push(page) };

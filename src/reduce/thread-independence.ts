@@ -77,8 +77,11 @@ export function stepFootprint(s: Step<any, any, any>): StepFootprint {
   const reads: Footprint = s.reads ? s.reads.map(parseKey) : user ? EVERYTHING : [];
   const writes: (readonly string[])[] = s.writes ? s.writes.map(parseKey) : user ? [...EVERYTHING] : [];
   const { names, dynamic } = lockKeys(s);
+  // A lock named by a function is covered only by a lock key the step declares itself (or
+  // '*'), not by the keys of the locks it names statically, which are added next.
+  const declaresLocks = writes.some((k) => k[0] === '#lock' || k[0] === '*');
   for (const n of names) writes.push(parseKey(`lock:${n}`));
-  if (dynamic && !writes.some((k) => k[0] === '#lock' || k[0] === '*')) writes.push(parseKey('lock:*'));
+  if (dynamic && !declaresLocks) writes.push(parseKey('lock:*'));
   const updates: Footprint = (s.updates ?? []).map(parseKey);
   return { reads, writes, updates };
 }

@@ -29,6 +29,8 @@ describe('footprint keys', () => {
     expect(stepFootprint({ label: 'lock', acquire: 'l' })).toEqual({ reads: [], writes: [['#lock', 'l']], updates: [] });
     expect(stepFootprint({ label: 'x', do: () => undefined }).writes).toContainEqual(['*']);
     expect(stepFootprint({ label: 'x', reads: [], writes: ['seq'], acquire: () => 'l' }).writes).toContainEqual(['#lock', '*']);
+    // A static lock next to a lock named by a function does not cover the latter.
+    expect(stepFootprint({ label: 'x', reads: [], writes: ['seq'], acquire: ['m', () => 'l'] }).writes).toContainEqual(['#lock', '*']);
   });
 });
 

@@ -1,0 +1,44 @@
+// Footprint keys of the kernel-side state, for the `reads`/`writes`/`updates` declarations
+// partial-order reduction uses (docs/reduce.md): per-address fields are `pte[v]`,
+// `pteWrite[v]`, `migration[v]`, `spte[v]`, `spteWrite[v]`, `inval[v]`; page frames `pages`.
+import type { Step } from '../../src/model/dsl.ts';
+
+/** `field[v]` for every v in [start, end): the keys of one per-address field over a range. */
+export function keysOf(field: string, start: number, end: number): string[] {
+  const out: string[] = [];
+  for (let v = start; v < end; v++) out.push(`${field}[${v}]`);
+  return out;
+}
+
+/** The keys a secondary-PTE change at [start, end) writes (setSpte / clearSptes). */
+export function spteKeys(start: number, end: number): string[] {
+  return [...keysOf('spte', start, end), ...keysOf('spteWrite', start, end)];
+}
+
+/** The keys a CPU PTE change at v writes (setPte). */
+export function pteKeys(v: number): string[] {
+  return [`pte[${v}]`, `pteWrite[${v}]`];
+}
+
+/**
+ * What get_user_pages() (pages.ts gupPage) on any address may read: the PTE and its write
+ * bit, a migration entry, and the page frames (the first unused page when it faults one in).
+ */
+export const GUP_READS: readonly string[] = ['pte[*]', 'pteWrite[*]', 'migration[*]', 'pages'];
+/** What get_user_pages() on any address may write: the PTE (fault-in, write fault) and the page frames. */
+export const GUP_WRITES: readonly string[] = ['pte[*]', 'pteWrite[*]', 'pages'];
+
+function hasCode(s: Step<any, any, any>): boolean {
+  const fn = (r: unknown) => (Array.isArray(r) ? r.some((x) => typeof x === 'function') : typeof r === 'function');
+  return s.when !== undefined || s.do !== undefined || s.choose !== undefined || typeof s.goto === 'function' || fn(s.acquire) || fn(s.acquireRead) || fn(s.release);
+}
+
+/**
+ * The footprint of `step` extended by `reads`/`writes` (for an effect added to it). A step
+ * with code that declares nothing keeps declaring nothing (it already reads and writes
+ * everything); a step with no code had an empty footprint, so it gets exactly the extra keys.
+ */
+export function extendFootprint<S, L>(step: Step<S, L, any>, reads: readonly string[], writes: readonly string[]): Pick<Step<S, L, any>, 'reads' | 'writes'> {
+  if (hasCode(step) && (step.reads === undefined || step.writes === undefined)) return { reads: undefined, writes: undefined };
+  return { reads: [...(step.reads ?? []), ...reads], writes: [...(step.writes ?? []), ...writes] };
+}
