@@ -1,5 +1,6 @@
 // The mmcheck command: a commander program whose commands each return an exit code.
 import { Command, CommanderError } from 'commander';
+import { hardExit } from '../explore/exit-guard.ts';
 import { EXIT } from './exit-codes.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerList } from './commands/list.ts';
@@ -8,7 +9,7 @@ import { registerReplay } from './commands/replay.ts';
 // `mmcheck check … | head` closes stdout early: stop quietly instead of crashing on EPIPE.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    if (e.code === 'EPIPE') hardExit(Number(process.exitCode ?? 0));
     throw e;
   });
 }

@@ -17,6 +17,7 @@ import type { CheckResult, CheckStats, Limit, Violation } from './result.ts';
 import { collisionProbability } from './result.ts';
 import { ROOT, SeenSet, SeenSetFullError } from './seen-set.ts';
 import { checkDeterminism, DETERMINISM_SAMPLE } from './determinism.ts';
+import { withExitGuard } from './exit-guard.ts';
 import { CycleProviso } from '../reduce/cycle-proviso.ts';
 import type { SearchReduction } from '../reduce/search-hooks.ts';
 import { Frontier } from './frontier.ts';
@@ -84,6 +85,10 @@ function locate<S, A>(model: Model<S, A>, state: S, action: A | undefined, e: un
  *   if (r.status === 'violated') console.log(r.violation.trace.steps.length);
  */
 export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {}): Promise<CheckResult> {
+  return withExitGuard(() => bfsUnguarded(model, options));
+}
+
+async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): Promise<CheckResult> {
   const t0 = performance.now();
   const heapLimit = getHeapStatistics().heap_size_limit;
   const memoryBytes = options.memoryBytes ?? Math.floor(heapLimit * 0.8) + 8 * 2 ** 30;

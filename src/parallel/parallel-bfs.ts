@@ -22,6 +22,7 @@
 // stops at a level (or chunk) boundary, so its figures can differ from the sequential
 // search's; complete runs and runs ended by a violation or --max-depth do not.
 import { availableParallelism } from 'node:os';
+import { withExitGuard } from '../explore/exit-guard.ts';
 import { getHeapStatistics } from 'node:v8';
 import { Piscina } from 'piscina';
 import type { Model, Property } from '../model/model.ts';
@@ -85,6 +86,11 @@ const MAX_LOAD = 0.85;
  *   const r = await parallelBfs(model, { file: '/abs/models/drivers/kvm.ts', params: { faults: 2 } }, { workers: 2 });
  */
 export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource, options: ParallelOptions = {}): Promise<CheckResult> {
+  // Small levels are expanded in this thread: guard process.exit there as the sequential search does.
+  return withExitGuard(() => parallelBfsUnguarded(model, source, options));
+}
+
+async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSource, options: ParallelOptions): Promise<CheckResult> {
   const t0 = performance.now();
   const workers = Math.max(1, Math.floor(options.workers ?? availableParallelism()));
   const heapLimit = getHeapStatistics().heap_size_limit;
@@ -335,7 +341,13 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
       level = blocks;
     }
   } catch (e) {
-    const err = e instanceof ModelError ? e : new ModelError({ model: model.name }, errorText(e), { cause: e });
+    // piscina rejects with "worker exited with code: N" when a worker thread dies (a step
+    // called process.exit, or the worker ran out of memory): say what that means.
+    const text = errorText(e);
+    const died = /worker exited with code/i.test(text)
+      ? `a worker thread died (${text.replace(/^Error: /, '')}): a step may have called process.exit, or the worker ran out of memory; run with --workers 1 to see the step`
+      : text;
+    const err = e instanceof ModelError ? e : new ModelError({ model: model.name }, died, { cause: e });
     return errorResult(err.message, ((err.cause as Error | undefined) ?? err).stack);
   } finally {
     options.signal?.removeEventListener('abort', onAbort);

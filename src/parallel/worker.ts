@@ -7,6 +7,7 @@
 import { pathToFileURL } from 'node:url';
 import type { Model, Property } from '../model/model.ts';
 import { isModelDefinition } from '../model/definition.ts';
+import { checkDeterminism, DETERMINISM_SAMPLE } from '../explore/determinism.ts';
 import { ModelError, errorText } from '../model/errors.ts';
 import { resolveParams } from '../model/params.ts';
 import { SeenSet } from '../explore/seen-set.ts';
@@ -88,9 +89,10 @@ function locateMessage(model: Model<unknown, unknown>, state: unknown, action: u
   } catch {
     where = 'a successor state';
   }
+  // The same one-line form as the sequential search's errors (src/explore/bfs.ts locate()).
   if (e instanceof ModelError) return e.message;
-  if (e instanceof InvalidStateError) return `${where}: ${e.message}`;
-  return `${where}: ${errorText(e)}`;
+  if (e instanceof InvalidStateError) return new ModelError({ model: model.name }, `${where}: ${e.message}`).message;
+  return new ModelError({ model: model.name }, `${where}: ${errorText(e)}`).message;
 }
 
 async function expand(task: ExpandTask): Promise<ExpandResult> {
@@ -154,6 +156,9 @@ async function expand(task: ExpandTask): Promise<ExpandResult> {
       advance();
       const parent = task.levelStart + pos;
       const acts = model.actions(state);
+      // The same early determinism check as the sequential search, on the same states
+      // (the first expanded in BFS order), whichever worker holds them.
+      if (parent < DETERMINISM_SAMPLE) checkDeterminism(model, state, acts);
       actionCounts[pos - task.from] = acts.length;
       if (acts.length === 0) {
         if (dl !== undefined && !firstEvent.has(dl.name) && !dl.isEnd(state)) {

@@ -84,7 +84,9 @@ describe('limits end the run as incomplete (exit 3) with the figures so far', ()
   });
 
   it('an exploding model in a small heap stops before running out of memory', () => {
-    const r = mmcheck(['check', 'test/fixtures/unbounded.ts', '-p', 'shape=history', '--time-limit', '120'], ['--max-old-space-size=160']);
+    // The sequential engine keeps its levels on the JS heap; the parallel one keeps them in
+    // SharedArrayBuffers (off the heap) and is bounded by --memory instead (test/parallel).
+    const r = mmcheck(['check', 'test/fixtures/unbounded.ts', '-p', 'shape=history', '--workers', '1', '--time-limit', '120'], ['--max-old-space-size=160']);
     expect(r.code).toBe(3);
     expect(r.out).toMatch(/^incomplete: unbounded: memory budget reached/m);
     expect(r.err).not.toMatch(/heap out of memory/i);
@@ -133,6 +135,29 @@ describe('signals', () => {
   });
 });
 
+describe('dying workers', () => {
+  it('a step that calls process.exit inside a worker thread: exit 2, clear error, no hang', () => {
+    // Level 14 of the doubling model holds 16,384 states: expanded on the worker threads.
+    const r = mmcheck(['check', 'test/fixtures/worker-killer.ts', '-p', 'how=exit', '--workers', '2']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^mmcheck: error: model 'worker-killer': a worker thread died \(worker exited with code: 7\)/m);
+    expect(hasStack(r.err)).toBe(false);
+  });
+
+  it('the same step in the sequential search: reported as the step, not a silent exit 7', () => {
+    const r = mmcheck(['check', 'test/fixtures/worker-killer.ts', '-p', 'how=exit', '--workers', '1']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/model 'worker-killer', thread 'writer', step 'append': effect threw: ModelExitError: called process.exit\(7\)/);
+  });
+
+  it('a stack overflow inside a worker: exit 2, names the step', () => {
+    const r = mmcheck(['check', 'test/fixtures/worker-killer.ts', '-p', 'how=overflow', '--workers', '2']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/model 'worker-killer', thread 'writer', step 'append': effect threw: RangeError: Maximum call stack size exceeded/);
+    expect(hasStack(r.err)).toBe(false);
+  });
+});
+
 describe('fingerprint collision probability', () => {
   it('is the birthday bound 1 − exp(−n(n−1)/2^65)', () => {
     // n = 2^32 states: n(n−1)/2^65 ≈ 1/2, so the probability is 1 − e^(−1/2) ≈ 0.3935.
@@ -150,6 +175,17 @@ describe('fingerprint collision probability', () => {
 });
 
 describe('determinism of the output', () => {
+  it('1 and 2 workers print the same, apart from timings and the worker count', () => {
+    // 45,896 states: levels of thousands of states, expanded on the worker threads with 2.
+    const strip = (s: string) => s.replace(/^[\d.]+ s, .*$/m, '<timings>');
+    const one = mmcheck(['check', 'kvm', '-p', 'addresses=2', '-p', 'faults=2', '-p', 'mutant=seq-in-start', '--all-properties', '--workers', '1']);
+    const two = mmcheck(['check', 'kvm', '-p', 'addresses=2', '-p', 'faults=2', '-p', 'mutant=seq-in-start', '--all-properties', '--workers', '2']);
+    expect(one.code).toBe(1);
+    expect(two.code).toBe(1);
+    expect(strip(two.out)).toBe(strip(one.out));
+    expect(two.out).toMatch(/2 workers/);
+  });
+
   it('the same run twice prints the same, apart from timings', () => {
     const strip = (s: string) => s.replace(/^[\d.]+ s, .*$/m, '<timings>');
     const a = mmcheck(['check', 'range-start-only', '--all-properties']);

@@ -1,5 +1,6 @@
 // `mmcheck check <model>`: load, build with parameters, search, print the verdict and trace.
 import { writeFileSync } from 'node:fs';
+import { hardExit } from '../../explore/exit-guard.ts';
 import type { Command } from 'commander';
 import { buildModel } from '../../check.ts';
 import { availableParallelism } from 'node:os';
@@ -125,7 +126,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
-    if (interrupts > 1) process.exit(EXIT.INTERRUPTED_TWICE);
+    if (interrupts > 1) hardExit(EXIT.INTERRUPTED_TWICE);
     process.stderr.write(`\nmmcheck: ${sig}: stopping; figures so far follow (again to quit at once)\n`);
     controller.abort();
   };

@@ -1,0 +1,32 @@
+// Keeps a model's call to process.exit() from ending mmcheck silently with the model's exit
+// code: during a search, process.exit throws instead, and the step that called it is reported
+// like any step that throws. (In a worker thread process.exit ends only that worker, which
+// the parallel engine reports as a dead worker.) mmcheck's own code exits through hardExit.
+
+const realExit = process.exit.bind(process);
+
+/** process.exit as it was before any guard: for mmcheck's own exits (a second Ctrl-C, EPIPE). */
+export function hardExit(code?: number): never {
+  return realExit(code);
+}
+
+/** Thrown in place of exiting when model code calls process.exit during a search. */
+export class ModelExitError extends Error {
+  override name = 'ModelExitError';
+}
+
+let depth = 0;
+
+/** Runs `search` with process.exit turned into a throw (re-entrant; restored afterwards). */
+export async function withExitGuard<T>(search: () => Promise<T>): Promise<T> {
+  if (depth++ === 0) {
+    process.exit = ((code?: number | string | null) => {
+      throw new ModelExitError(`called process.exit(${code ?? ''}); a model must not exit the process`);
+    }) as typeof process.exit;
+  }
+  try {
+    return await search();
+  } finally {
+    if (--depth === 0) process.exit = realExit;
+  }
+}
