@@ -14,7 +14,7 @@ import { fingerprintInto } from '../state/fingerprint.ts';
 import { InvalidStateError, validateState } from '../state/validate.ts';
 import { traceTo } from '../trace/reconstruct.ts';
 import type { CheckResult, CheckStats, Limit, Violation } from './result.ts';
-import { collisionProbability } from './result.ts';
+import { collisionProbability, finalResult } from './result.ts';
 import { ROOT, SeenSet, SeenSetFullError } from './seen-set.ts';
 import { checkDeterminism, DETERMINISM_SAMPLE } from './determinism.ts';
 import { withExitGuard } from './exit-guard.ts';
@@ -324,24 +324,7 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
     }
   }
 
-  // Shortest first; among equal lengths, discovery order (stable sort).
-  violations.sort((a, b) => a.trace.steps.length - b.trace.steps.length);
-  const chosen = options.allProperties ? violations : violations.slice(0, 1);
-  if (chosen.length > 0 && (limit === undefined || !options.allProperties)) {
-    return {
-      status: 'violated',
-      model: model.name,
-      stats: stats(),
-      properties: propertyNames,
-      violation: chosen[0],
-      violations: chosen,
-      stoppedEarly: !options.allProperties || limit !== undefined,
-    };
-  }
-  if (limit !== undefined) {
-    return { status: 'incomplete', model: model.name, stats: stats(), properties: propertyNames, limit, reason: limitReason, violations: chosen };
-  }
-  return { status: 'holds', model: model.name, stats: stats(), properties: propertyNames };
+  return finalResult(model.name, stats(), propertyNames, violations, limit, limitReason, options.allProperties ?? false);
 }
 
 function mib(bytes: number): string {

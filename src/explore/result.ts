@@ -103,3 +103,26 @@ export type CheckResult =
 export function collisionProbability(n: number): number {
   return -Math.expm1(-(n * (n - 1)) / 2 ** 65);
 }
+
+/**
+ * The verdict of a finished search, shared by the sequential and the parallel engine:
+ * violations shortest first (ties in discovery order, a stable sort); 'violated' unless a
+ * limit cut an --all-properties search short, which is 'incomplete' with what was found.
+ */
+export function finalResult(
+  model: string,
+  stats: CheckStats,
+  properties: readonly string[],
+  violations: Violation[],
+  limit: Limit | undefined,
+  limitReason: string,
+  allProperties: boolean,
+): CheckResult {
+  violations.sort((a, b) => a.trace.steps.length - b.trace.steps.length);
+  const chosen = allProperties ? violations : violations.slice(0, 1);
+  if (chosen.length > 0 && (limit === undefined || !allProperties)) {
+    return { status: 'violated', model, stats, properties, violation: chosen[0], violations: chosen, stoppedEarly: !allProperties || limit !== undefined };
+  }
+  if (limit !== undefined) return { status: 'incomplete', model, stats, properties, limit, reason: limitReason, violations: chosen };
+  return { status: 'holds', model, stats, properties };
+}

@@ -30,7 +30,7 @@ import { ModelError, errorText } from '../model/errors.ts';
 import type { SearchOptions } from '../explore/bfs.ts';
 import { peakRss } from '../explore/bfs.ts';
 import type { CheckResult, CheckStats, Limit, Violation } from '../explore/result.ts';
-import { collisionProbability } from '../explore/result.ts';
+import { collisionProbability, finalResult } from '../explore/result.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
 import { ByteSink, StateCodec } from '../state/codec.ts';
 import { validateState } from '../state/validate.ts';
@@ -356,24 +356,7 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
     if (ownPool && pool !== undefined) await pool.destroy();
   }
 
-  // Shortest first; among equal lengths, discovery order (stable sort), as bfs.ts.
-  violations.sort((a, b) => a.trace.steps.length - b.trace.steps.length);
-  const chosen = options.allProperties ? violations : violations.slice(0, 1);
-  if (chosen.length > 0 && (limit === undefined || !options.allProperties)) {
-    return {
-      status: 'violated',
-      model: model.name,
-      stats: stats(),
-      properties: propertyNames,
-      violation: chosen[0],
-      violations: chosen,
-      stoppedEarly: !options.allProperties || limit !== undefined,
-    };
-  }
-  if (limit !== undefined) {
-    return { status: 'incomplete', model: model.name, stats: stats(), properties: propertyNames, limit, reason: limitReason, violations: chosen };
-  }
-  return { status: 'holds', model: model.name, stats: stats(), properties: propertyNames };
+  return finalResult(model.name, stats(), propertyNames, violations, limit, limitReason, options.allProperties ?? false);
 }
 
 function kindOrder(ev: WorkerEvent): number {
