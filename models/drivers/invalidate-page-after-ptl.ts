@@ -15,7 +15,7 @@
 // `semantic=v4.13` is the fix: try_to_unmap_one with range_start/range_end (369ea8242c0f) and
 // KVM's range callbacks; the SPTE is gone before the PTE changes.
 import { defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { spteKeys, clearSptes, cpuFault, initialMm, mmInvariants, ptl, tryToUnmapOne, type NotifierOps } from '../mm/index.ts';
+import { expectations, COHERENCE, spteKeys, clearSptes, cpuFault, initialMm, mmInvariants, ptl, tryToUnmapOne, type NotifierOps } from '../mm/index.ts';
 import { FaultLocal, KVM_FIELDS, MMU_LOCK, kvmFaultSteps, kvmNotifier, type KvmState } from './kvm.ts';
 
 type S = KvmState;
@@ -56,13 +56,7 @@ the window.`,
     semantic: oneOf(['v4.10', 'v4.13'], 'v4.10', 'v4.10: invalidate_page after the PTL; v4.13: range_start/range_end (the fix)'),
     faults: int(0, 'KVM vCPU fault threads (each faults once)', { min: 0, max: 2 }),
   },
-  expect: {
-    'no use-after-free': 'holds',
-    'no secondary mapping outlives its CPU PTE': 'violated',
-    'no writable secondary mapping of a write-protected page': 'holds',
-    'no sleeping under a spinlock': 'holds',
-    'deadlock freedom': 'holds',
-  },
+  expect: expectations([COHERENCE]),
   build: ({ semantic, faults }) => {
     // One program shared by the whole group: symmetry reduction needs the very same step objects.
     const groupSteps = kvmFaultSteps(1);

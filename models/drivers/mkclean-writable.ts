@@ -15,7 +15,7 @@
 //                  only), so the writable mapping made before writeback survives it
 // The device starts with address 0 mapped writable.
 import { defineModel, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, pageMkcleanOne, ptl, putPage, setSpte, type NotifierOps } from '../mm/index.ts';
+import { expectations, COHERENCE, NO_WRITABLE_AFTER_WRPROTECT, GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, pageMkcleanOne, ptl, putPage, setSpte, type NotifierOps } from '../mm/index.ts';
 import { FaultLocal, KVM_FIELDS, MMU_LOCK, kvmFaultSteps, kvmNotifier, type KvmState } from './kvm.ts';
 
 type S = KvmState;
@@ -71,13 +71,7 @@ sequence check makes the fault retry; everything holds.`,
   params: {
     driver: oneOf(DRIVERS, 'start-only', 'the secondary-MMU driver'),
   },
-  expect: {
-    'no use-after-free': 'holds',
-    'no secondary mapping outlives its CPU PTE': 'violated',
-    'no writable secondary mapping of a write-protected page': 'violated',
-    'no sleeping under a spinlock': 'holds',
-    'deadlock freedom': 'holds',
-  },
+  expect: expectations([COHERENCE, NO_WRITABLE_AFTER_WRPROTECT]),
   build: ({ driver }) =>
     threadModel<S>({
       name: 'mkclean-writable',

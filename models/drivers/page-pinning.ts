@@ -13,7 +13,7 @@
 // range_end = lock; flush; SPTE := none; unlock; put_page. Kernel side: try_to_unmap_one
 // (v4.13+) and a CPU thread faulting the address in again.
 import { defineModel, int, threadModel, type Step } from '../../src/index.ts';
-import { GUP_READS, GUP_WRITES, spteKeys, cpuFault, gupPage, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
+import { expectations, COHERENCE, GUP_READS, GUP_WRITES, spteKeys, cpuFault, gupPage, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
 
 type S = MmState;
 const DRIVER_LOCK = 'driver_lock';
@@ -81,13 +81,7 @@ the address while the device still maps the old one: coherence is violated by de
   params: {
     faults: int(0, 'driver fault threads (gup + map, no sequence check: adds the A4-style race)', { min: 0, max: 2 }),
   },
-  expect: {
-    'no use-after-free': 'holds',
-    'no secondary mapping outlives its CPU PTE': 'violated',
-    'no writable secondary mapping of a write-protected page': 'holds',
-    'no sleeping under a spinlock': 'holds',
-    'deadlock freedom': 'holds',
-  },
+  expect: expectations([COHERENCE]),
   build: ({ faults }) => {
     // One program shared by the whole group: symmetry reduction needs the very same step objects.
     const groupSteps = faultSteps();

@@ -18,7 +18,7 @@
 //   spin_lock(&priv->lock) (so no sleeping under the PMD lock here); its fixed ops keep only
 //   invalidate_range_start. The device has both subpages mapped writable at the start.
 import { defineModel, bool, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { keysOf, spteKeys, clearSptes, initialMm, mmInvariants, pageMkcleanOne, PMD_LOCK, ptl, splitHugePmd, tryToUnmapHuge, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
+import { expectations, COHERENCE, NO_WRITABLE_AFTER_WRPROTECT, keysOf, spteKeys, clearSptes, initialMm, mmInvariants, pageMkcleanOne, PMD_LOCK, ptl, splitHugePmd, tryToUnmapHuge, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
 
 type S = MmState;
 const PRIV_LOCK = 'priv_lock';
@@ -61,13 +61,7 @@ invalidate_page correct. fixed=true: the notifier range covers the whole compoun
     op: oneOf(['mkclean', 'unmap', 'split-unmap'], 'mkclean', 'write-protect the THP; unmap and free a huge page; or split the PMD, then unmap one subpage'),
     fixed: bool(false, 'notify the whole compound page range (369ea8242c0f)'),
   },
-  expect: {
-    'no use-after-free': 'holds',
-    'no secondary mapping outlives its CPU PTE': 'violated',
-    'no writable secondary mapping of a write-protected page': 'violated',
-    'no sleeping under a spinlock': 'holds',
-    'deadlock freedom': 'holds',
-  },
+  expect: expectations([COHERENCE, NO_WRITABLE_AFTER_WRPROTECT]),
   build: ({ op, fixed }) =>
     threadModel<S>({
       name: 'thp-invalidate-page',

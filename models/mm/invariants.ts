@@ -13,6 +13,19 @@ export const NO_WRITABLE_AFTER_WRPROTECT = 'no writable secondary mapping of a w
 /** Every property name a composed model can report, in the order `mmcheck list` shows them. */
 export const MM_PROPERTIES = [NO_USE_AFTER_FREE, COHERENCE, NO_WRITABLE_AFTER_WRPROTECT, 'no sleeping under a spinlock', 'deadlock freedom'] as const;
 
+/** One of the properties every composed model reports. */
+export type MmProperty = (typeof MM_PROPERTIES)[number];
+
+/**
+ * A model definition's `expect`: every property of MM_PROPERTIES holds, except those named.
+ *
+ * @example
+ *   expect: expectations([NO_USE_AFTER_FREE, COHERENCE]),
+ */
+export function expectations(violated: readonly MmProperty[] = []): Record<MmProperty, 'holds' | 'violated'> {
+  return Object.fromEntries(MM_PROPERTIES.map((p) => [p, violated.includes(p) ? 'violated' : 'holds'])) as Record<MmProperty, 'holds' | 'violated'>;
+}
+
 /**
  * no use-after-free: no secondary PTE maps a page that was returned to the allocator (the
  * device could still read or write it through its own page tables).
