@@ -15,7 +15,7 @@
 // while get_user_pages takes the PTL; the unmapper holds the PTL and waits for the mutex.
 // `semantic=v4.10` runs the same driver with invalidate_page after the PTL (legal there).
 import { defineModel, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { expectations, GUP_READS, GUP_WRITES, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
+import { gupStep, expectations, spteKeys, clearSptes, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
 
 type S = MmState;
 const DRIVER_LOCK = 'rmn_lock';
@@ -39,19 +39,7 @@ const sleepingInvalidatePage: NotifierOps<S> = {
 function faultSteps(): Step<S, number | null>[] {
   return [
     { label: 'lock', kernel: 'driver fault', note: 'mutex_lock(&rmn->lock)', acquire: DRIVER_LOCK },
-    {
-      label: 'gup',
-      kernel: 'get_user_pages',
-      note: 'holds rmn->lock; follow_page_pte takes the PTL: reference the mapped page',
-      acquire: ptl(0),
-      release: ptl(0),
-      reads: GUP_READS,
-      writes: GUP_WRITES,
-      do: ({ shared }) => {
-        const r = gupPage(shared, 0, true);
-        return { shared: r.state, local: r.page };
-      },
-    },
+    gupStep(0, 'holds rmn->lock; follow_page_pte takes the PTL: reference the mapped page', true),
     {
       label: 'map',
       kernel: 'driver fault',

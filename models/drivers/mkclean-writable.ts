@@ -15,7 +15,7 @@
 //                  only), so the writable mapping made before writeback survives it
 // The device starts with address 0 mapped writable.
 import { defineModel, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { expectations, COHERENCE, NO_WRITABLE_AFTER_WRPROTECT, GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, pageMkcleanOne, ptl, putPage, setSpte, type NotifierOps } from '../mm/index.ts';
+import { gupStep, expectations, COHERENCE, NO_WRITABLE_AFTER_WRPROTECT, keysOf, spteKeys, clearSptes, initialMm, mmInvariants, pageMkcleanOne, ptl, putPage, setSpte, type NotifierOps } from '../mm/index.ts';
 import { FaultLocal, KVM_FIELDS, MMU_LOCK, kvmFaultSteps, kvmNotifier, type KvmState } from './kvm.ts';
 
 type S = KvmState;
@@ -36,19 +36,7 @@ const keepsWritable: NotifierOps<S> = {
 /** The start-only / keeps-writable drivers' fault: gup(FOLL_WRITE); map writable; put_page. */
 function simpleFault(): Step<S, number | null>[] {
   return [
-    {
-      label: 'gup',
-      kernel: 'get_user_pages',
-      note: 'FOLL_WRITE, follow_page_pte under the PTL: a read-only PTE takes a write fault first; reference the page',
-      acquire: ptl(0),
-      release: ptl(0),
-      reads: GUP_READS,
-      writes: GUP_WRITES,
-      do: ({ shared }) => {
-        const r = gupPage(shared, 0, true);
-        return { shared: r.state, local: r.page };
-      },
-    },
+    gupStep(0, 'FOLL_WRITE, follow_page_pte under the PTL: a read-only PTE takes a write fault first; reference the page', true),
     { label: 'map', kernel: 'driver fault', note: 'mutex_lock(driver_lock); SPTE := page, writable; mutex_unlock', acquire: DRIVER_LOCK, release: DRIVER_LOCK, reads: [], writes: spteKeys(0, 1), do: ({ shared, local }) => ({ shared: setSpte(shared, 0, local, true) }) },
     { label: 'put_page', kernel: 'put_page', note: 'drop the get_user_pages reference', reads: [], writes: [], updates: ['pages'], do: ({ shared, local }) => ({ shared: putPage(shared, local!) }) },
   ];

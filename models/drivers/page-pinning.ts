@@ -13,7 +13,7 @@
 // range_end = lock; flush; SPTE := none; unlock; put_page. Kernel side: try_to_unmap_one
 // (v4.13+) and a CPU thread faulting the address in again.
 import { defineModel, int, threadModel, type Step } from '../../src/index.ts';
-import { expectations, COHERENCE, GUP_READS, GUP_WRITES, spteKeys, cpuFault, gupPage, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
+import { gupStep, expectations, COHERENCE, spteKeys, cpuFault, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
 
 type S = MmState;
 const DRIVER_LOCK = 'driver_lock';
@@ -39,19 +39,7 @@ const pinningOps: NotifierOps<S> = {
 
 function faultSteps(): Step<S, number | null>[] {
   return [
-    {
-      label: 'gup',
-      kernel: 'get_user_pages',
-      note: 'follow_page_pte under the PTL: take a reference, kept as the pin',
-      acquire: ptl(0),
-      release: ptl(0),
-      reads: GUP_READS,
-      writes: GUP_WRITES,
-      do: ({ shared }) => {
-        const r = gupPage(shared, 0, true);
-        return { shared: r.state, local: r.page };
-      },
-    },
+    gupStep(0, 'follow_page_pte under the PTL: take a reference, kept as the pin', true),
     {
       label: 'map',
       kernel: 'driver fault',

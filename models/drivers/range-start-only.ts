@@ -23,7 +23,7 @@
 // Locks: the fault's gup takes the PTL (follow_page_pte); the driver's mutex guards the SPTE.
 import { defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
 import { List } from 'immutable';
-import { expectations, NO_USE_AFTER_FREE, COHERENCE, GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, putPage, ptl, setSpte, tryToUnmapOne, zapPageRange, type MmState, type NotifierOps } from '../mm/index.ts';
+import { gupStep, expectations, NO_USE_AFTER_FREE, COHERENCE, keysOf, spteKeys, clearSptes, initialMm, mmInvariants, putPage, ptl, setSpte, tryToUnmapOne, zapPageRange, type MmState, type NotifierOps } from '../mm/index.ts';
 
 type S = MmState;
 
@@ -34,20 +34,7 @@ type FaultLocal = number | null;
 function faultSteps(): Step<S, FaultLocal>[] {
   const v = 0;
   return [
-    {
-      label: 'gup',
-      kernel: 'get_user_pages',
-      note: 'follow_page_pte under the PTL: take a reference on the mapped page (faults one in if none)',
-      acquire: ptl(v),
-      release: ptl(v),
-      maySleep: false,
-      reads: GUP_READS,
-      writes: GUP_WRITES,
-      do: ({ shared }) => {
-        const r = gupPage(shared, v);
-        return { shared: r.state, local: r.page };
-      },
-    },
+    gupStep(v, 'follow_page_pte under the PTL: take a reference on the mapped page (faults one in if none)'),
     {
       label: 'map',
       kernel: 'driver fault handler',

@@ -11,3 +11,4 @@ export * from './migrate.ts';
 export * from './replace-page.ts';
 export * from './invariants.ts';
 export * from './keys.ts';
+export * from './gup.ts';
