@@ -8,7 +8,7 @@
 // violation of depth d+1 is found, the rest of level d is still scanned for deadlocks (which
 // are of depth d, hence shorter) before stopping; ties go to the first found in the fixed
 // order (frontier order, then action order), never to timing.
-import type { Model, Property } from '../model/model.ts';
+import { propertiesByKind, type Model } from '../model/model.ts';
 import { ModelError, errorText } from '../model/errors.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
 import { InvalidStateError, validateState } from '../state/validate.ts';
@@ -96,9 +96,7 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
   // margin below it, so a search that explodes stops cleanly instead of dying of OOM.
   const heapBudget = Math.min(heapLimit * 0.8, heapLimit - 64 * 2 ** 20, memoryBytes);
   const seen = new SeenSet(1 << 10, Math.max(1 << 20, memoryBytes / 2));
-  const invariants = model.properties.filter((p): p is Extract<Property<S, A>, { kind: 'invariant' }> => p.kind === 'invariant');
-  const transitionProps = model.properties.filter((p): p is Extract<Property<S, A>, { kind: 'transition' }> => p.kind === 'transition');
-  const deadlock = model.properties.find((p): p is Extract<Property<S, A>, { kind: 'deadlock' }> => p.kind === 'deadlock');
+  const { invariants, transitions: transitionProps, deadlock } = propertiesByKind(model);
   const propertyNames = model.properties.map((p) => p.name);
   const violations: Violation[] = [];
   const violated = new Set<string>();

@@ -85,3 +85,19 @@ export interface Model<S = unknown, A = unknown> {
   /** Interchangeable parts (thread groups), for symmetry reduction (--symmetry). */
   readonly symmetry?: Symmetry<S>;
 }
+
+/** A model's properties split by kind, as every search checks them. */
+export interface PropertiesByKind<S, A> {
+  readonly invariants: Extract<Property<S, A>, { kind: 'invariant' }>[];
+  readonly transitions: Extract<Property<S, A>, { kind: 'transition' }>[];
+  readonly deadlock: Extract<Property<S, A>, { kind: 'deadlock' }> | undefined;
+}
+
+/** Splits `model.properties` by kind (invariants, transition properties, the deadlock check). */
+export function propertiesByKind<S, A>(model: Model<S, A>): PropertiesByKind<S, A> {
+  return {
+    invariants: model.properties.filter((p): p is Extract<Property<S, A>, { kind: 'invariant' }> => p.kind === 'invariant'),
+    transitions: model.properties.filter((p): p is Extract<Property<S, A>, { kind: 'transition' }> => p.kind === 'transition'),
+    deadlock: model.properties.find((p): p is Extract<Property<S, A>, { kind: 'deadlock' }> => p.kind === 'deadlock'),
+  };
+}

@@ -25,7 +25,7 @@ import { availableParallelism } from 'node:os';
 import { withExitGuard } from '../explore/exit-guard.ts';
 import { getHeapStatistics } from 'node:v8';
 import { Piscina } from 'piscina';
-import type { Model, Property } from '../model/model.ts';
+import { propertiesByKind, type Model } from '../model/model.ts';
 import { ModelError, errorText } from '../model/errors.ts';
 import type { SearchOptions } from '../explore/bfs.ts';
 import { peakRss } from '../explore/bfs.ts';
@@ -95,7 +95,7 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
   const workers = Math.max(1, Math.floor(options.workers ?? availableParallelism()));
   const heapLimit = getHeapStatistics().heap_size_limit;
   const memoryBytes = options.memoryBytes ?? Math.floor(heapLimit * 0.8) + 8 * 2 ** 30;
-  const invariants = model.properties.filter((p): p is Extract<Property<S, A>, { kind: 'invariant' }> => p.kind === 'invariant');
+  const { invariants } = propertiesByKind(model);
   const propertyNames = model.properties.map((p) => p.name);
   const violations: Violation[] = [];
   const violated = new Set<string>();

@@ -5,7 +5,7 @@
 // The model is imported by file path and built from its parameters once per thread; its
 // closures never cross threads.
 import { pathToFileURL } from 'node:url';
-import type { Model, Property } from '../model/model.ts';
+import { propertiesByKind, type Model, type PropertiesByKind } from '../model/model.ts';
 import { isModelDefinition } from '../model/definition.ts';
 import { checkDeterminism, DETERMINISM_SAMPLE } from '../explore/determinism.ts';
 import { ModelError, errorText } from '../model/errors.ts';
@@ -28,12 +28,9 @@ import {
   type WorkerEvent,
 } from './protocol.ts';
 
-interface Loaded {
+interface Loaded extends PropertiesByKind<unknown, unknown> {
   readonly model: Model<unknown, unknown>;
   readonly codec: StateCodec;
-  readonly invariants: Extract<Property<unknown, unknown>, { kind: 'invariant' }>[];
-  readonly transitionProps: Extract<Property<unknown, unknown>, { kind: 'transition' }>[];
-  readonly deadlock: Extract<Property<unknown, unknown>, { kind: 'deadlock' }> | undefined;
 }
 
 const loaded = new Map<string, Promise<Loaded>>();
@@ -53,9 +50,7 @@ async function load(source: ModelSource): Promise<Loaded> {
       return {
         model,
         codec,
-        invariants: model.properties.filter((q): q is Loaded['invariants'][number] => q.kind === 'invariant'),
-        transitionProps: model.properties.filter((q): q is Loaded['transitionProps'][number] => q.kind === 'transition'),
-        deadlock: model.properties.find((q): q is NonNullable<Loaded['deadlock']> => q.kind === 'deadlock'),
+        ...propertiesByKind(model),
       };
     })();
     loaded.set(key, p);
@@ -96,7 +91,7 @@ function locateMessage(model: Model<unknown, unknown>, state: unknown, action: u
 }
 
 async function expand(task: ExpandTask): Promise<ExpandResult> {
-  const { model, codec, invariants, transitionProps, deadlock } = await load(task.source);
+  const { model, codec, invariants, transitions: transitionProps, deadlock } = await load(task.source);
   codec.learnDescriptors(task.descriptors);
   const skip = new Set(task.skip);
   const inv = invariants.filter((p) => !skip.has(p.name));

@@ -8,7 +8,7 @@ import type { Model } from '../model/model.ts';
 import type { Trace, TraceStep } from '../explore/result.ts';
 import type { JsonStep } from './json.ts';
 import { plainState } from './json.ts';
-import { preempts } from './preemption.ts';
+import { traceStep } from './reconstruct.ts';
 import { violationAt } from './violation-at.ts';
 
 /** The part of a JSON violation that replay reads. */
@@ -111,21 +111,10 @@ export function confirmTrace<S, A>(model: Model<S, A>, v: JsonViolation): Confir
       }
     }
     const action = enabled[ai];
-    const next = model.next(state, action);
-    const info = model.describeStep ? model.describeStep(state, action, next) : { label: labels[ai] };
-    const actor = model.actorOf?.(state, action);
-    const isPreemption = preempts(model, state, enabled, prevActor, actor);
-    if (isPreemption) preemptions++;
+    const { step, next, actor } = traceStep(model, state, enabled, ai, js.index, prevActor);
+    if (step.preempts) preemptions++;
     prevActor = actor;
-    steps.push({
-      ...info,
-      ...(actor !== undefined ? { preempts: isPreemption } : {}),
-      index: js.index,
-      action: labels[ai],
-      actionIndex: ai,
-      changes: model.diff ? model.diff(state, next) : [],
-      state: next,
-    });
+    steps.push(step);
     const d = firstDifference(js.state, plainState(model, next));
     if (d) return { status: 'diverged', step: js.index, reason: `'${js.action}' leads to a different state: ${d}`, trace: soFar() };
     prev = state;

@@ -5,7 +5,7 @@
 // Meant for models of a few hundred states, to see the shape of a protocol; the graph is
 // explored here (breadth-first, its own seen map), independently of the checker's search,
 // and refused above a size limit rather than producing a file no one can lay out.
-import type { Model, Property } from '../model/model.ts';
+import { propertiesByKind, type Model } from '../model/model.ts';
 import type { Trace } from '../explore/result.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
 import { plainState } from './json.ts';
@@ -102,8 +102,7 @@ export function stateGraphDot<S, A>(model: Model<S, A>, options: { limit?: numbe
     }
   }
 
-  const invariants = model.properties.filter((p): p is Extract<Property<S, A>, { kind: 'invariant' }> => p.kind === 'invariant');
-  const deadlock = model.properties.find((p): p is Extract<Property<S, A>, { kind: 'deadlock' }> => p.kind === 'deadlock');
+  const { invariants, deadlock } = propertiesByKind(model);
   const lines = [
     `digraph ${quote(model.name)} {`,
     '  graph [rankdir=TB, fontname="Helvetica"];',

@@ -64,26 +64,44 @@ export function replay<S, A>(
         `the model is not deterministic: at step ${k + 1} of the replay only ${enabled.length} actions are enabled, the search took #${ai} (actions() must list enabled actions in a fixed order)`,
       );
     }
-    const action = enabled[ai];
-    const next = model.next(state, action);
-    const info = model.describeStep ? model.describeStep(state, action, next) : { label: model.formatAction(state, action) };
-    const actor = model.actorOf?.(state, action);
-    const isPreemption = preempts(model, state, enabled, prevActor, actor);
-    if (isPreemption) preemptions++;
+    const { step, next, actor } = traceStep(model, state, enabled, ai, k + 1, prevActor);
+    if (step.preempts) preemptions++;
     prevActor = actor;
-    steps.push({
-      ...info,
-      ...(actor !== undefined ? { preempts: isPreemption } : {}),
-      index: k + 1,
-      action: model.formatAction(state, action),
-      actionIndex: ai,
-      changes: model.diff ? model.diff(state, next) : [],
-      state: next,
-    });
-    check(k + 1, next, `step ${k + 1} (${model.formatAction(state, action)})`);
+    steps.push(step);
+    check(k + 1, next, `step ${k + 1} (${step.action})`);
     state = next as S;
   }
   return model.actorOf ? { initIndex, initial, steps, preemptions } : { initIndex, initial, steps };
+}
+
+/**
+ * One step of a trace: enabled action `ai` taken in `state`, described for a reader (thread,
+ * label, kernel function, locks, changes), with whether it preempts `prevActor`. Shared by
+ * trace reconstruction and by `mmcheck replay`'s confirmation.
+ */
+export function traceStep<S, A>(
+  model: Model<S, A>,
+  state: S,
+  enabled: readonly A[],
+  ai: number,
+  index: number,
+  prevActor: string | number | undefined,
+): { step: TraceStep; next: S; actor: string | number | undefined } {
+  const action = enabled[ai];
+  const next = model.next(state, action);
+  const info = model.describeStep ? model.describeStep(state, action, next) : { label: model.formatAction(state, action) };
+  const actor = model.actorOf?.(state, action);
+  const isPreemption = preempts(model, state, enabled, prevActor, actor);
+  const step: TraceStep = {
+    ...info,
+    ...(actor !== undefined ? { preempts: isPreemption } : {}),
+    index,
+    action: model.formatAction(state, action),
+    actionIndex: ai,
+    changes: model.diff ? model.diff(state, next) : [],
+    state: next,
+  };
+  return { step, next, actor };
 }
 
 /**
