@@ -37,6 +37,7 @@ export class Frontier<S> {
 
   /** Empties the level, keeping its buffers. */
   clear(): void {
+    this.codec.forgetDecoded();
     this.sink.clear();
     this.count = 0;
   }

@@ -187,7 +187,6 @@ async function expand(task: ExpandTask): Promise<ExpandResult> {
         if (table.has(fp[0], fp[1])) continue;
         if (local.insert(fp[0], fp[1], 0, 0) < 0) continue;
         if (local.needsGrow) local.grow();
-        validateState(s2);
         const c = fps.n >>> 1;
         fps.push(fp[0]);
         fps.push(fp[1]);

@@ -6,6 +6,17 @@
 // varint UTF-16 code units; collections a varint size and their items in iteration order;
 // a Record a 32-bit type id and its field values in the Record's key order.
 //
+// Hash-consing: within one ByteSink (a BFS level, or a worker's share of one), a collection
+// equal to one already written there — same fingerprint, same Record type — is written as a
+// reference to the earlier copy (tag T_REF, varint offset), and the earlier copy's tag gets
+// the SHARED bit. The states of a level differ in a few fields each, so most of a state
+// becomes a handful of references: fewer bytes per frontier state, and the decoder, which
+// keeps the SHARED collections it has built (keyed by offset), hands back the same object
+// for every reference — so the fingerprints cached on it (fingerprint.ts) are computed once
+// per level instead of once per state. Equality is decided by the 64-bit fingerprint, the
+// same assumption the seen set makes (a collision is as unlikely as the one the summary's
+// collision probability reports, over far fewer values).
+//
 // Record types cross threads by *descriptor* — `Name{key1,key2,…}` — and its 32-bit hash
 // (the type id). Each thread learns the Record classes it meets (in states it encodes, or by
 // `learnFrom(initialState)`); a type id it has never met is decoded with an anonymous Record
@@ -17,6 +28,7 @@
 //
 // Decoded collections carry the validation mark of validate.ts (they were valid when
 // encoded), so a decoded state is not validated again.
+import { fingerprintInto } from './fingerprint.ts';
 import { List, Map as IMap, OrderedMap, OrderedSet, Record as IRecord, Set as ISet, Stack, isList, isMap, isOrdered, isRecord, isSet, isStack } from 'immutable';
 
 const T_NULL = 0;
@@ -32,6 +44,9 @@ const T_ORDERED_MAP = 9;
 const T_ORDERED_SET = 10;
 const T_STACK = 11;
 const T_RECORD = 12;
+const T_REF = 13;
+/** Set on a collection's tag when a later reference points at it (the decoder keeps it). */
+const SHARED = 0x40;
 /** Tags 128..255 are the integers -16..111. */
 const T_SMALL = 128;
 const SMALL_MIN = -16;
@@ -59,8 +74,62 @@ export class ByteSink {
   /** Forgets the content (keeps the buffer). */
   clear(): void {
     this.length = 0;
+    this.interned.clear();
+  }
+
+  /** Offsets of the collections written here, by fingerprint (for references). */
+  readonly interned = new OffsetsByFingerprint();
+}
+
+/**
+ * Open-addressing map from a 64-bit fingerprint to the offset of the collection written with
+ * it (linear probing, power-of-two capacity, at most half full).
+ */
+export class OffsetsByFingerprint {
+  private keys = new Int32Array(2 * 256);
+  private offsets = new Int32Array(256); // offset + 1; 0 marks an empty slot
+  private count = 0;
+
+  /** Offset of the collection with fingerprint (hi, lo), or -1. */
+  get(hi: number, lo: number): number {
+    const mask = this.offsets.length - 1;
+    for (let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask; ; i = (i + 1) & mask) {
+      const o = this.offsets[i];
+      if (o === 0) return -1;
+      if (this.keys[2 * i] === hi && this.keys[2 * i + 1] === lo) return o - 1;
+    }
+  }
+
+  /** Records that the collection with fingerprint (hi, lo) starts at `offset`. */
+  set(hi: number, lo: number, offset: number): void {
+    if (2 * (this.count + 1) > this.offsets.length) this.grow();
+    const mask = this.offsets.length - 1;
+    let i = (lo ^ Math.imul(hi, 0x9e3779b1)) & mask;
+    while (this.offsets[i] !== 0) i = (i + 1) & mask;
+    this.keys[2 * i] = hi;
+    this.keys[2 * i + 1] = lo;
+    this.offsets[i] = offset + 1;
+    this.count++;
+  }
+
+  clear(): void {
+    if (this.count === 0) return;
+    this.offsets.fill(0);
+    this.count = 0;
+  }
+
+  private grow(): void {
+    const keys = this.keys;
+    const offsets = this.offsets;
+    this.keys = new Int32Array(keys.length * 2);
+    this.offsets = new Int32Array(offsets.length * 2);
+    this.count = 0;
+    for (let i = 0; i < offsets.length; i++) if (offsets[i] !== 0) this.set(keys[2 * i], keys[2 * i + 1], offsets[i] - 1);
   }
 }
+
+/** Decoded SHARED collections kept per buffer; cleared when it holds this many. */
+const DECODED_CACHE_LIMIT = 1 << 16;
 
 interface RecordType {
   readonly id: number;
@@ -102,6 +171,10 @@ export class StateCodec {
   // Decoder position.
   private buf: Uint8Array = new Uint8Array(0);
   private pos = 0;
+  /** SHARED collections decoded from `cacheOf`, by offset. */
+  private readonly decoded = new Map<number, unknown>();
+  private cacheOf: Uint8Array | null = null;
+  private readonly fp = new Uint32Array(2);
 
   /** Registers every Record class found in `value` (walks the whole value). */
   learnFrom(value: unknown): void {
@@ -172,7 +245,8 @@ export class StateCodec {
   encode(value: unknown, sink: ByteSink): number {
     const at = sink.length;
     this.sink = sink;
-    this.put(value);
+    // The root itself is not interned: a state is written once per level.
+    this.putCollectionOrValue(value, false);
     return at;
   }
 
@@ -192,6 +266,28 @@ export class StateCodec {
   }
 
   private put(v: unknown): void {
+    this.putCollectionOrValue(v, true);
+  }
+
+  /**
+   * Writes `v`; a collection already written to this sink (by fingerprint and Record type)
+   * becomes a reference when `intern` is set.
+   */
+  private putCollectionOrValue(v: unknown, intern: boolean): void {
+    if (intern && typeof v === 'object' && v !== null) {
+      fingerprintInto(v, this.fp); // cached on the collection: usually a field read
+      const hi = isRecord(v) ? (this.fp[0] ^ this.typeOf(v).id) | 0 : this.fp[0] | 0;
+      const lo = this.fp[1] | 0;
+      const s = this.sink;
+      const earlier = s.interned.get(hi, lo);
+      if (earlier >= 0) {
+        s.bytes[earlier] |= SHARED;
+        this.byte(T_REF);
+        this.varint(earlier);
+        return;
+      }
+      s.interned.set(hi, lo, s.length);
+    }
     switch (typeof v) {
       case 'number':
         if (Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER / 2) {
@@ -268,9 +364,19 @@ export class StateCodec {
 
   /** Decodes the value encoded at `offset` of `bytes`. */
   decode(bytes: Uint8Array, offset: number): unknown {
+    if (bytes !== this.cacheOf) this.forgetDecoded(bytes);
     this.buf = bytes;
     this.pos = offset;
     return this.get();
+  }
+
+  /**
+   * Drops the decoded collections kept for references. Call it when the buffer last decoded
+   * from is rewritten in place (a frontier level reused); a different buffer does it itself.
+   */
+  forgetDecoded(next: Uint8Array | null = null): void {
+    this.decoded.clear();
+    this.cacheOf = next;
   }
 
   private readVarint(): number {
@@ -285,8 +391,32 @@ export class StateCodec {
   }
 
   private get(): unknown {
+    const at = this.pos;
     const tag = this.buf[this.pos++];
     if (tag >= T_SMALL) return tag - T_SMALL + SMALL_MIN;
+    if (tag === T_REF) return this.getRef();
+    if ((tag & SHARED) !== 0) {
+      const v = this.getTagged(tag & ~SHARED);
+      if (this.decoded.size >= DECODED_CACHE_LIMIT) this.decoded.clear();
+      this.decoded.set(at, v);
+      return v;
+    }
+    return this.getTagged(tag);
+  }
+
+  /** The collection a T_REF points at: kept from an earlier decode, or decoded now. */
+  private getRef(): unknown {
+    const target = this.readVarint();
+    const known = this.decoded.get(target);
+    if (known !== undefined) return known;
+    const back = this.pos;
+    this.pos = target;
+    const v = this.get();
+    this.pos = back;
+    return v;
+  }
+
+  private getTagged(tag: number): unknown {
     switch (tag) {
       case T_NULL:
         return null;

@@ -9,8 +9,14 @@
 // Immutable shares structure between a state and its successor, so the hash of every
 // collection is cached in a WeakMap keyed by the collection object: hashing a successor costs
 // only the path the step changed.
+//
+// Fingerprinting also validates: it rejects everything validate.ts rejects (plain objects,
+// arrays, functions, lazy Seqs, undefined, NaN, …), so a collection carrying a cached
+// fingerprint is known to be valid and a new state need not be walked twice. It throws a bare
+// TypeError; callers that want the path to the bad field run validateState() on failure.
 import {
   isImmutable,
+  isSeq,
   isList,
   isMap,
   isOrdered,
@@ -39,7 +45,6 @@ const TAG_RECORD = 0x5bd1e995;
 const TAG_ORDERED_MAP = 0x68e31da4;
 const TAG_ORDERED_SET = 0x1d8e4e27;
 const TAG_STACK = 0x0d6f9c29;
-const TAG_UNDEFINED = 0x7a7c4f9f;
 
 // Lane state written by the hashing functions, to avoid allocating a pair per node.
 let outHi = 0;
@@ -123,6 +128,7 @@ function hashNumber(n: number): void {
     outLo = fmixB(((n + TAG_INT) | 0) ^ rotl(outHi, 9)) >>> 0;
     return;
   }
+  if (n !== n) throw new TypeError('cannot fingerprint NaN');
   f64[0] = n === 0 ? 0 : n; // -0 and 0 are the same value, as Immutable.is says
   finishWith(fmixA(u32OfF64[0] ^ 0x27d4eb2f), fmixB(u32OfF64[1] ^ rotl(u32OfF64[0], 16)), TAG_FLOAT, 8);
 }
@@ -170,6 +176,7 @@ function hashCollection(v: object): void {
   }
   const coll = v as Keyed;
   const size = coll.size;
+  if (isSeq(v)) throw new TypeError('cannot fingerprint a lazy Seq');
   if (isList(v)) {
     const list = v as unknown as { get(i: number): unknown };
     accA = 0x6a09e667;
@@ -250,12 +257,6 @@ function hashValue(v: unknown): void {
     case 'boolean':
       outHi = v ? TAG_TRUE : TAG_FALSE;
       outLo = v ? 0x2545f491 : 0x3c6ef372;
-      return;
-    case 'undefined':
-      // Never part of a valid state (validation rejects it); hashed only so that
-      // fingerprinting a Record with an unset optional default does not throw.
-      outHi = TAG_UNDEFINED;
-      outLo = 0x0badf00d;
       return;
     case 'object': {
       if (v === null) {

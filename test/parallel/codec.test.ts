@@ -68,4 +68,39 @@ describe('StateCodec', () => {
     codec.encode(List([0, 1, 2, -1, null, true]), sink);
     expect(sink.length).toBe(2 + 6);
   });
+
+  it('writes a collection already in the buffer as a reference, and decodes it to one shared object', () => {
+    const codec = new StateCodec();
+    const sink = new ByteSink();
+    const big = List(Array.from({ length: 40 }, (_, i) => Page({ ref: i })));
+    // Equal in content, not the same objects: sharing is by fingerprint, not identity.
+    const a = Pair({ a: 1, b: big });
+    const b = Pair({ a: 2, b: List(big.toArray()) });
+    const atA = codec.encode(a, sink);
+    const lenA = sink.length - atA;
+    const atB = codec.encode(b, sink);
+    const lenB = sink.length - atB;
+    expect(lenB).toBeLessThan(12);
+    expect(lenA).toBeGreaterThan(40 * 4);
+    const backA = codec.decode(sink.bytes, atA) as typeof a;
+    const backB = codec.decode(sink.bytes, atB) as typeof b;
+    expect(is(backA, a) && is(backB, b)).toBe(true);
+    expect(backB.get('b')).toBe(backA.get('b'));
+    expect(fingerprintBig(backB)).toBe(fingerprintBig(b));
+    // Decoding the second state first (another worker's range) follows the reference back.
+    const fresh = new StateCodec();
+    fresh.learnDescriptors(codec.takeNewDescriptors());
+    expect(is(fresh.decode(sink.bytes, atB), b)).toBe(true);
+  });
+
+  it('keeps Record types apart when their fields are equal', () => {
+    const A = Record({ x: 0 }, 'A');
+    const B = Record({ x: 0 }, 'B');
+    const codec = new StateCodec();
+    const sink = new ByteSink();
+    const at = codec.encode(List([A(), B()]), sink);
+    const back = codec.decode(sink.bytes, at) as List<object>;
+    expect(back.get(0)).toBeInstanceOf(A);
+    expect(back.get(1)).toBeInstanceOf(B);
+  });
 });
