@@ -4,6 +4,7 @@ export * from './model/dsl.ts';
 export * from './model/params.ts';
 export * from './model/definition.ts';
 export * from './model/errors.ts';
+export * from './model/records.ts';
 export * from './state/fingerprint.ts';
 export * from './state/validate.ts';
 export * from './explore/result.ts';

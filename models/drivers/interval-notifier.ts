@@ -29,7 +29,7 @@
 //                          last range_end → deadlock (lockdep's
 //                          __mmu_notifier_invalidate_range_start_map catches this in the kernel)
 import { Record, type RecordOf } from 'immutable';
-import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
+import { DONE, defineModel, int, oneOf, setFields, threadModel, type Step } from '../../src/index.ts';
 import { expectations, GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, pageLock, putPage, ptl, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
 
 export interface IntervalFields {
@@ -69,7 +69,7 @@ export function intervalNotifierOps(mutant: IntervalMutant = 'none'): NotifierOp
         release: MMN_LOCK,
         reads: ['active', 'mmnSeq'],
         writes: ['active', 'mmnSeq'],
-        do: ({ shared }) => ({ shared: shared.merge({ active: shared.active + 1, mmnSeq: shared.mmnSeq | 1 }) as S }),
+        do: ({ shared }) => ({ shared: setFields(shared, { active: shared.active + 1, mmnSeq: shared.mmnSeq | 1 }) as S }),
       },
       {
         label: 'invalidate.lock',
@@ -104,7 +104,7 @@ export function intervalNotifierOps(mutant: IntervalMutant = 'none'): NotifierOp
         writes: ['active', 'mmnSeq'],
         do: ({ shared }) => {
           const active = shared.active - 1;
-          return { shared: shared.merge({ active, mmnSeq: active === 0 && shared.mmnSeq % 2 === 1 ? shared.mmnSeq + 1 : shared.mmnSeq }) as S };
+          return { shared: setFields(shared, { active, mmnSeq: active === 0 && shared.mmnSeq % 2 === 1 ? shared.mmnSeq + 1 : shared.mmnSeq }) as S };
         },
       },
     ],
@@ -174,7 +174,7 @@ export function readerSteps(mutant: IntervalMutant = 'none'): Step<S, ReaderLoca
       targets: ['gup_wait'],
       do: ({ shared, local }) => {
         const r = gupPage(shared, local.v, true);
-        return { shared: r.state, local: local.merge({ page: r.page, left: local.left - 1 }), goto: r.migrating ? 'gup_wait' : undefined };
+        return { shared: r.state, local: setFields(local, { page: r.page, left: local.left - 1 }), goto: r.migrating ? 'gup_wait' : undefined };
       },
     },
     mutant === 'retry-outside-lock'
@@ -238,7 +238,7 @@ export function readerSteps(mutant: IntervalMutant = 'none'): Step<S, ReaderLoca
       writes: [],
       updates: ['pages'], // put_page
       when: (c) => !c.isLocked(pageLock(c.local.page!)),
-      do: ({ shared, local }) => ({ shared: putPage(shared, local.page!), local: local.merge({ page: null, left: local.left + 1 }) }),
+      do: ({ shared, local }) => ({ shared: putPage(shared, local.page!), local: setFields(local, { page: null, left: local.left + 1 }) }),
       goto: 'gup',
     },
   ];

@@ -29,7 +29,7 @@
 //   no-seq           no mmu_notifier_seq at all (count only)
 //   count-after-zap  range_start zaps under mmu_lock, drops it, and only then raises the count
 import { Record, type RecordOf } from 'immutable';
-import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
+import { DONE, defineModel, int, oneOf, setFields, threadModel, type Step } from '../../src/index.ts';
 import { expectations, GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, pageLock, putPage, ptl, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
 
 interface KvmFields {
@@ -123,7 +123,7 @@ export function kvmFaultSteps(addresses: number, mutant: KvmMutant = 'none'): St
       reads: ['seq'],
       writes: [],
       choose: () => Array.from({ length: addresses }, (_, v) => v),
-      do: ({ shared, local }, v) => ({ local: local.merge({ v, s: shared.seq, pfn: null, left: local.left - 1 }) }),
+      do: ({ shared, local }, v) => ({ local: setFields(local, { v, s: shared.seq, pfn: null, left: local.left - 1 }) }),
     },
     {
       label: 'gup',

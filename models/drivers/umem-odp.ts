@@ -16,7 +16,7 @@
 // Mutants: count-after-zap (start_account after the zap) and seq-in-start, each must break
 // 'no use-after-free'.
 import { Record, type RecordOf } from 'immutable';
-import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
+import { DONE, defineModel, int, oneOf, setFields, threadModel, type Step } from '../../src/index.ts';
 import { expectations, GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
 
 interface OdpFields {
@@ -42,7 +42,7 @@ function odpOps(mutant: Mutant): NotifierOps<S> {
     release: UMEM_MUTEX,
     reads: ['count', 'completed', 'seq'],
     writes: mutant === 'seq-in-start' ? ['count', 'completed', 'seq'] : ['count', 'completed'],
-    do: ({ shared }) => ({ shared: shared.merge({ count: shared.count + 1, completed: shared.count === 0 ? false : shared.completed, seq: mutant === 'seq-in-start' ? shared.seq + 1 : shared.seq }) as S }),
+    do: ({ shared }) => ({ shared: setFields(shared, { count: shared.count + 1, completed: shared.count === 0 ? false : shared.completed, seq: mutant === 'seq-in-start' ? shared.seq + 1 : shared.seq }) as S }),
   };
   return {
     invalidateRangeStart: (start, end) => {
@@ -75,7 +75,7 @@ function odpOps(mutant: Mutant): NotifierOps<S> {
         writes: ['seq', 'count', 'completed'],
         do: ({ shared }) => {
           const count = shared.count - 1;
-          return { shared: shared.merge({ seq: mutant === 'seq-in-start' ? shared.seq : shared.seq + 1, count, completed: count === 0 ? true : shared.completed }) as S };
+          return { shared: setFields(shared, { seq: mutant === 'seq-in-start' ? shared.seq : shared.seq + 1, count, completed: count === 0 ? true : shared.completed }) as S };
         },
       },
     ],
@@ -102,7 +102,7 @@ function faultSteps(addresses: number): Step<S, FaultLocal, number>[] {
       reads: ['seq'],
       writes: [],
       choose: () => Array.from({ length: addresses }, (_, v) => v),
-      do: ({ shared, local }, v) => ({ local: local.merge({ v, s: shared.seq, left: local.left - 1 }) }),
+      do: ({ shared, local }, v) => ({ local: setFields(local, { v, s: shared.seq, left: local.left - 1 }) }),
     },
     {
       label: 'gup',

@@ -27,6 +27,7 @@ import { pteKeys } from './keys.ts';
 import { mm, setMm, setPte, type AnyMm, type MmState } from './state.ts';
 import { ptl, tryToUnmapOne } from './try-to-unmap.ts';
 import { pageLock } from './fault.ts';
+import { setFields } from '../../src/model/records.ts';
 
 function clearMigration<T extends AnyMm>(s: T, v: number): T {
   return setMm(s, 'migration', mm(s).migration.set(v, null));
@@ -49,7 +50,7 @@ export function migratePage<D extends object>(v: number, newPage: number, ops: N
       writes: ['pages'], // the target page becomes live with one reference
       do: ({ shared }) => {
         const m = mm(shared);
-        return { shared: m.set('pages', m.pages.set(newPage, m.pages.get(newPage)!.merge({ ref: 1, state: 'live' }))) as unknown as S };
+        return { shared: m.set('pages', m.pages.set(newPage, setFields(m.pages.get(newPage)!, { ref: 1, state: 'live' }))) as unknown as S };
       },
     },
     ...tryToUnmapOne<D>(v, ops, { migration: true }),

@@ -2,6 +2,7 @@
 // get_user_pages() on one address (follow the PTE, or fault a fresh page in). All pure
 // functions on the shared state.
 import { mm, setPte, type AnyMm, type Page } from './state.ts';
+import { setFields } from '../../src/model/records.ts';
 
 /** get_page(): one more reference. */
 export function getPage<T extends AnyMm>(s: T, page: number): T {
@@ -14,7 +15,7 @@ export function putPage<T extends AnyMm>(s: T, page: number): T {
   const m = mm(s);
   const p = m.pages.get(page)!;
   if (p.ref <= 0) throw new Error(`put_page on page ${page} with refcount ${p.ref}`);
-  const q = p.ref === 1 ? p.merge({ ref: 0, state: 'freed' }) : p.set('ref', p.ref - 1);
+  const q = p.ref === 1 ? setFields(p, { ref: 0, state: 'freed' }) : p.set('ref', p.ref - 1);
   return m.set('pages', m.pages.set(page, q)) as unknown as T;
 }
 
@@ -28,7 +29,7 @@ export function allocPage<T extends AnyMm>(s: T, refs = 1): { state: T; page: nu
   const page = firstUnusedPage(s);
   if (page < 0) throw new Error("no unused page left (raise the model's spare pages)");
   const m = mm(s);
-  return { state: m.set('pages', m.pages.set(page, m.pages.get(page)!.merge({ ref: refs, state: 'live' }))) as unknown as T, page };
+  return { state: m.set('pages', m.pages.set(page, setFields(m.pages.get(page)!, { ref: refs, state: 'live' }))) as unknown as T, page };
 }
 
 /** What get_user_pages() found at an address. */

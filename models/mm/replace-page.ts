@@ -24,6 +24,7 @@ import { pteKeys } from './keys.ts';
 import { mm, setPte, type MmState } from './state.ts';
 import { ptl } from './try-to-unmap.ts';
 import { pageLock } from './fault.ts';
+import { setFields } from '../../src/model/records.ts';
 
 /** The steps of a thread replacing page v at address v by the spare page `newPage`. */
 export function replacePage<D extends object>(v: number, newPage: number, ops: NotifierOps<MmState<D>>): Step<MmState<D>, null>[] {
@@ -41,7 +42,7 @@ export function replacePage<D extends object>(v: number, newPage: number, ops: N
       writes: [...pteKeys(v), 'pages'],
       do: ({ shared }) => {
         const m = mm(shared);
-        const s1 = m.set('pages', m.pages.set(newPage, m.pages.get(newPage)!.merge({ ref: 1, state: 'live' }))) as unknown as S;
+        const s1 = m.set('pages', m.pages.set(newPage, setFields(m.pages.get(newPage)!, { ref: 1, state: 'live' }))) as unknown as S;
         return { shared: setPte(s1, v, null, false) };
       },
     },

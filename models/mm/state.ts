@@ -9,6 +9,7 @@
 // kernel state: how many invalidations of address v the (single) subscriber is inside, set by
 // the kernel side's notifier calls (models/mm/notifier.ts) for the coherence invariant.
 import { List, Record, type RecordOf } from 'immutable';
+import { setFields } from '../../src/model/records.ts';
 
 /** A page frame's life: never handed out, in use, or returned to the allocator. */
 export type PageState = 'unused' | 'live' | 'freed';
@@ -62,13 +63,13 @@ export function setMm<T extends AnyMm, K extends keyof MmFields>(s: T, k: K, val
 /** set_pte_at(): CPU PTE of v := page (or none), with its write bit. Caller holds the PTL. */
 export function setPte<T extends AnyMm>(s: T, v: number, page: number | null, writable: boolean): T {
   const m = mm(s);
-  return m.merge({ pte: m.pte.set(v, page), pteWrite: m.pteWrite.set(v, page !== null && writable) }) as unknown as T;
+  return setFields(m, { pte: m.pte.set(v, page), pteWrite: m.pteWrite.set(v, page !== null && writable) }) as unknown as T;
 }
 
 /** The driver's secondary PTE of v := page (or none), with its permission. Caller holds the driver lock. */
 export function setSpte<T extends AnyMm>(s: T, v: number, page: number | null, writable = true): T {
   const m = mm(s);
-  return m.merge({ spte: m.spte.set(v, page), spteWrite: m.spteWrite.set(v, page !== null && writable) }) as unknown as T;
+  return setFields(m, { spte: m.spte.set(v, page), spteWrite: m.spteWrite.set(v, page !== null && writable) }) as unknown as T;
 }
 
 /** Zaps the secondary PTEs of [start, end). */

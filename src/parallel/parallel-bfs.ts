@@ -65,9 +65,9 @@ export function createWorkerPool(workers: number): Piscina {
 }
 
 /**
- * Levels smaller than this are expanded in this thread (same tasks, same answer), so a small
- * model never pays for starting worker threads; the pool is started, in the background, once
- * a level reaches an eighth of it.
+ * Levels smaller than this are expanded in this thread (same tasks, same answer) until the
+ * threads have run one, so a small model never pays for starting worker threads; the pool is
+ * started, and imports the model, in the background once a level reaches an eighth of it.
  */
 const INLINE_LEVEL = 4096;
 
@@ -184,8 +184,16 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
 
   let pool = options.pool;
   const ownPool = options.pool === undefined;
-  const ensurePool = (): Piscina => (pool ??= createWorkerPool(workers));
+  const ensurePool = (): Piscina => {
+    if (pool === undefined) {
+      pool = createWorkerPool(workers);
+      // Each thread imports the model while this thread still expands the small levels.
+      for (let w = 0; w < workers; w++) void pool.run({ kind: 'warm', source } satisfies Task).catch(() => undefined);
+    }
+    return pool;
+  };
   let inline = false;
+  let poolUsed = false;
   const run = <R>(task: Task): Promise<R> => (inline ? (runTask(task) as Promise<R>) : (ensurePool().run(task) as Promise<R>));
   const descriptors: string[] = codec.takeNewDescriptors();
   const onAbort = () => Atomics.store(controlWords, CONTROL_STOP, 1);
@@ -211,7 +219,9 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
         frontierBytesPerState = levelBytes / level.reduce((c, x) => c + x.count, 0);
       }
       const expandLevel = !(options.maxDepth !== undefined && depth >= options.maxDepth);
-      inline = ownPool && levelSize < INLINE_LEVEL;
+      // Once the threads have run a level, the shrinking tail of the search stays on them.
+      inline = ownPool && levelSize < INLINE_LEVEL && !poolUsed;
+      poolUsed ||= !inline;
       if (ownPool && levelSize >= INLINE_LEVEL / 8) ensurePool();
       // Phase 1: expand.
       // Several ranges per worker on thread-run levels, so a thread that finishes early takes

@@ -91,7 +91,13 @@ export interface MergeResult {
   readonly inserted: readonly number[];
 }
 
-export type Task = ExpandTask | MergeTask;
+/** Import and build the model now (sent when the pool starts, so the first level does not wait for it). */
+export interface WarmTask {
+  readonly kind: 'warm';
+  readonly source: ModelSource;
+}
+
+export type Task = ExpandTask | MergeTask | WarmTask;
 
 /** Worker-side index of the stop request in `control`. */
 export const CONTROL_STOP = 0;

@@ -265,6 +265,11 @@ function merge(task: MergeTask): MergeResult {
 }
 
 /** The piscina task handler. */
-export async function runTask(task: Task): Promise<ExpandResult | MergeResult> {
+export async function runTask(task: Task): Promise<ExpandResult | MergeResult | null> {
+  if (task.kind === 'warm') {
+    // A model that fails to load reports it on its first expand task, with the step.
+    await load(task.source).catch(() => undefined);
+    return null;
+  }
   return task.kind === 'expand' ? expand(task) : merge(task);
 }
