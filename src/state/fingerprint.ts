@@ -152,6 +152,23 @@ function keysOfRecord(rec: object): { keys: string[]; keyHash: number[] } {
   return entry;
 }
 
+/** The parts of an Immutable List read here (its public get, and the trie's tail). */
+interface ImmutableList {
+  readonly size: number;
+  get(i: number): unknown;
+  readonly _origin?: number;
+  readonly _tail?: { readonly array: unknown[] } | null;
+}
+
+/**
+ * The array holding a List's items when the List is small (at most 32 items, not shifted):
+ * Immutable then keeps them all in the trie's tail node. Reading it directly skips a
+ * bounds check and a trie walk per item; anything else goes through `get`.
+ */
+export function smallListArray(list: ImmutableList): unknown[] | null {
+  return list.size <= 32 && list._origin === 0 && list._tail ? list._tail.array : null;
+}
+
 type Keyed = { forEach(fn: (v: unknown, k: unknown) => unknown): number; size: number };
 
 function hashCollection(v: object): void {
@@ -161,13 +178,14 @@ function hashCollection(v: object): void {
     const { keys, keyHash } = keysOfRecord(v);
     // Read Immutable's field storage directly (a List by key index, undefined for a field
     // at its default): Record.get would check and look up the key for every field.
-    const rec = v as unknown as { _values: { get(i: number): unknown }; _defaultValues: Record<string, unknown> };
+    const rec = v as unknown as { _values: ImmutableList; _defaultValues: Record<string, unknown> };
     const values = rec._values;
+    const direct = smallListArray(values);
     accA = 0x3c6ef372;
     accB = 0xa54ff53a;
     for (let i = 0; i < keys.length; i++) {
       absorb(keyHash[2 * i], keyHash[2 * i + 1]);
-      const x = values.get(i);
+      const x = direct !== null ? direct[i] : values.get(i);
       hashValue(x === undefined ? rec._defaultValues[keys[i]] : x);
       absorb(outHi, outLo);
     }
@@ -178,11 +196,12 @@ function hashCollection(v: object): void {
   const size = coll.size;
   if (isSeq(v)) throw new TypeError('cannot fingerprint a lazy Seq');
   if (isList(v)) {
-    const list = v as unknown as { get(i: number): unknown };
+    const list = v as unknown as ImmutableList;
+    const direct = smallListArray(list);
     accA = 0x6a09e667;
     accB = 0xbb67ae85;
     for (let i = 0; i < size; i++) {
-      hashValue(list.get(i));
+      hashValue(direct !== null ? direct[i] : list.get(i));
       absorb(outHi, outLo);
     }
     finish(TAG_LIST, size);
