@@ -79,11 +79,11 @@ export async function check(model: Model<any, any> | ModelDefinition, options: C
   const reduced = reductionFor(built, { por: options.por, symmetry: options.symmetry });
   if (!reduced.ok) return { status: 'error', model: name, stats: EMPTY_STATS, error: { message: reduced.reason } };
   const workers = Math.max(1, Math.floor(options.workers ?? 1));
-  // FIXME: the parallel engine has no reduction or per-transition hooks yet; with --por,
-  // --symmetry or --coverage the search runs sequentially (stats.workers says 1).
-  const needsSequential = reduced.reduction !== undefined || options.onTransition !== undefined;
+  // A per-transition hook (coverage) runs in this thread only: such a search is sequential.
+  const needsSequential = options.onTransition !== undefined;
   if (workers > 1 && !needsSequential && isModelDefinition(model) && options.modelFile !== undefined) {
-    return parallelBfs(built, { file: options.modelFile, params: options.params ?? {} }, { ...options, workers });
+    const source = { file: options.modelFile, params: options.params ?? {}, reduction: { por: options.por, symmetry: options.symmetry } };
+    return parallelBfs(built, source, { ...options, workers, reduction: reduced.reduction });
   }
   return bfs(built, reduced.reduction ? { ...options, reduction: reduced.reduction } : options);
 }

@@ -96,6 +96,8 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
   const heapLimit = getHeapStatistics().heap_size_limit;
   const memoryBytes = options.memoryBytes ?? Math.floor(heapLimit * 0.8) + 8 * 2 ** 30;
   const { invariants } = propertiesByKind(model);
+  // With --symmetry the table holds representatives' fingerprints; workers build the same key.
+  const keyOf: (s: S, out: Uint32Array) => void = options.reduction?.key ?? fingerprintInto;
   const propertyNames = model.properties.map((p) => p.name);
   const violations: Violation[] = [];
   const violated = new Set<string>();
@@ -152,7 +154,7 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
       const s = inits[i];
       validateState(s);
       codec.learnFrom(s);
-      fingerprintInto(s, fp);
+      keyOf(s, fp);
       if (parents.length + 1 > table.capacity * MAX_LOAD) table = table.rehash(Math.ceil(table.capacity * 1.5));
       if (!table.insert(fp[0], fp[1])) continue;
       offsets.push(codec.encode(s, sink));
@@ -174,7 +176,7 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
       for (const inv of invariants) {
         if (violated.has(inv.name)) continue;
         const msg = inv.check(inits[i]);
-        if (msg !== null) record({ property: inv.name, kind: 'invariant', message: msg, trace: traces.traceTo(model, k) });
+        if (msg !== null) record({ property: inv.name, kind: 'invariant', message: msg, trace: traces.traceTo(model, k, undefined, undefined, keyOf) });
       }
       k++;
     }
@@ -302,10 +304,10 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
         const parent = levelStart + ev.pos;
         const trace =
           ev.kind === 'deadlock'
-            ? traces.traceTo(model, parent, undefined, ev)
+            ? traces.traceTo(model, parent, undefined, ev, keyOf)
             : ev.kind === 'transition'
-              ? traces.traceTo(model, parent, ev.action)
-              : traces.traceTo(model, indexOf(block, ev.candidate), undefined, ev);
+              ? traces.traceTo(model, parent, ev.action, undefined, keyOf)
+              : traces.traceTo(model, indexOf(block, ev.candidate), undefined, ev, keyOf);
         record({ property: ev.property, kind: ev.kind, message: ev.message, trace });
         if (stopAfterLevel && stopPos < 0) stopPos = ev.pos;
       }

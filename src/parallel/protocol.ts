@@ -1,11 +1,14 @@
 // The messages between the parallel search's coordinator and its worker threads: tasks,
 // results, and the shared-memory blocks (frontier segments, candidate blocks) they name.
 // Everything here crosses threads by structured clone; SharedArrayBuffers are shared, not copied.
+import type { ReductionChoice } from '../reduce/reduction.ts';
 
 /** Where a worker finds the model: a module file (default export: a ModelDefinition) and parameters. */
 export interface ModelSource {
   readonly file: string;
   readonly params: Readonly<Record<string, unknown>>;
+  /** Reductions, built in each thread from the model (their closures do not cross threads). */
+  readonly reduction?: ReductionChoice;
 }
 
 /**

@@ -6,6 +6,7 @@ import type { Model } from '../model/model.ts';
 import { ModelError } from '../model/errors.ts';
 import type { Trace } from '../explore/result.ts';
 import { replay } from '../trace/reconstruct.ts';
+import { fingerprintInto } from '../state/fingerprint.ts';
 
 /** Parent index of an initial state (its action entry is the index among initStates()). */
 export const ROOT = 0xffffffff;
@@ -75,9 +76,16 @@ export class TraceStore {
   /**
    * The trace to state `index` (plus `extraAction` when a transition property failed on
    * the way out of it). When `last` is given, the replayed state at `index` must have that
-   * fingerprint, else the model is not deterministic.
+   * key (`key`: the fingerprint, or with symmetry the representative's), else the model is
+   * not deterministic.
    */
-  traceTo<S, A>(model: Model<S, A>, index: number, extraAction?: number, last?: { hi: number; lo: number }): Trace {
+  traceTo<S, A>(
+    model: Model<S, A>,
+    index: number,
+    extraAction?: number,
+    last?: { hi: number; lo: number },
+    key: (state: S, out: Uint32Array) => void = fingerprintInto,
+  ): Trace {
     const path = this.pathTo(index);
     const n = path.actions.length;
     const actions = extraAction === undefined ? path.actions : [...path.actions, extraAction];
@@ -87,7 +95,7 @@ export class TraceStore {
         out[0] = last.hi;
         out[1] = last.lo;
         return true;
-      });
+      }, key);
     } catch (e) {
       if (e instanceof ModelError) throw e;
       throw new ModelError({ model: model.name }, `replaying a counterexample failed: ${(e as Error).message}`, { cause: e });

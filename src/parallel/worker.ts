@@ -15,6 +15,7 @@ import { fingerprintInto } from '../state/fingerprint.ts';
 import { ByteSink, StateCodec } from '../state/codec.ts';
 import { InvalidStateError, validateState } from '../state/validate.ts';
 import { SharedSeenSet } from './shared-seen-set.ts';
+import { reductionFor } from '../reduce/reduction.ts';
 import {
   CONTROL_STOP,
   partitionOf,
@@ -31,12 +32,16 @@ import {
 interface Loaded extends PropertiesByKind<unknown, unknown> {
   readonly model: Model<unknown, unknown>;
   readonly codec: StateCodec;
+  /** The state's seen-set key: its fingerprint, or (symmetry) its representative's. */
+  readonly keyOf: (state: unknown, out: Uint32Array) => void;
+  /** Partial-order reduction: the persistent subset of the enabled actions to expand. */
+  readonly select?: (state: unknown, actions: readonly unknown[]) => readonly number[] | null;
 }
 
 const loaded = new Map<string, Promise<Loaded>>();
 
 async function load(source: ModelSource): Promise<Loaded> {
-  const key = JSON.stringify([source.file, source.params]);
+  const key = JSON.stringify([source.file, source.params, source.reduction ?? {}]);
   let p = loaded.get(key);
   if (p === undefined) {
     p = (async () => {
@@ -47,9 +52,14 @@ async function load(source: ModelSource): Promise<Loaded> {
       const codec = new StateCodec();
       for (const s of model.initStates()) codec.learnFrom(s);
       codec.takeNewDescriptors();
+      // The coordinator built the same reduction before starting the search, so this succeeds.
+      const reduced = reductionFor(model, source.reduction ?? {});
+      if (!reduced.ok) throw new Error(reduced.reason);
       return {
         model,
         codec,
+        keyOf: reduced.reduction?.key ?? fingerprintInto,
+        select: reduced.reduction?.select,
         ...propertiesByKind(model),
       };
     })();
@@ -91,7 +101,7 @@ function locateMessage(model: Model<unknown, unknown>, state: unknown, action: u
 }
 
 async function expand(task: ExpandTask): Promise<ExpandResult> {
-  const { model, codec, invariants, transitions: transitionProps, deadlock } = await load(task.source);
+  const { model, codec, keyOf, select, invariants, transitions: transitionProps, deadlock } = await load(task.source);
   codec.learnDescriptors(task.descriptors);
   const skip = new Set(task.skip);
   const inv = invariants.filter((p) => !skip.has(p.name));
@@ -158,16 +168,41 @@ async function expand(task: ExpandTask): Promise<ExpandResult> {
       if (acts.length === 0) {
         if (dl !== undefined && !firstEvent.has(dl.name) && !dl.isEnd(state)) {
           firstEvent.add(dl.name);
-          fingerprintInto(state, fp);
+          keyOf(state, fp);
           events.push({ property: dl.name, kind: 'deadlock', message: `no thread can move: ${dl.explain(state)}`, pos, action: -1, candidate: -1, hi: fp[0], lo: fp[1] });
         }
         continue;
       }
       if (!task.expand) continue;
-      for (let i = 0; i < acts.length; i++) {
+      // POR: a persistent subset, kept only under the cycle proviso of the sequential search
+      // (src/reduce/cycle-proviso.ts): no selected successor may be a state stored at this
+      // depth or before — exactly the states in the table during this phase, since this
+      // level's new states are inserted only in the merge phase.
+      let chosen = select !== undefined ? select(state, acts) : null;
+      let presampled: unknown[] | null = null;
+      if (chosen !== null && chosen.length < acts.length) {
+        presampled = [];
+        for (let j = 0; j < chosen.length; j++) {
+          action = acts[chosen[j]];
+          const s2 = model.next(state, action);
+          keyOf(s2, fp);
+          if (table.has(fp[0], fp[1])) {
+            chosen = null;
+            presampled = null;
+            break;
+          }
+          presampled.push(s2);
+        }
+      } else chosen = null;
+      const expandCount = chosen === null ? acts.length : chosen.length;
+      // Transitions taken from this position (the coordinator's figures when a violation
+      // cuts the level short).
+      actionCounts[pos - task.from] = expandCount;
+      for (let j = 0; j < expandCount; j++) {
+        const i = chosen === null ? j : chosen[j];
         const a = acts[i];
         action = a;
-        const s2 = model.next(state, a);
+        const s2 = presampled !== null ? presampled[j] : model.next(state, a);
         transitions++;
         for (let t = 0; t < trans.length; t++) {
           const tp = trans[t];
@@ -178,8 +213,10 @@ async function expand(task: ExpandTask): Promise<ExpandResult> {
             events.push({ property: tp.name, kind: 'transition', message: msg, pos, action: i, candidate: -1, hi: 0, lo: 0 });
           }
         }
+        // Fingerprinting validates what it hashes (fingerprint.ts); a symmetry key hashes a
+        // permuted copy, so then new states are validated separately.
         try {
-          fingerprintInto(s2, fp);
+          keyOf(s2, fp);
         } catch (e) {
           validateState(s2);
           throw e;
@@ -187,6 +224,7 @@ async function expand(task: ExpandTask): Promise<ExpandResult> {
         if (table.has(fp[0], fp[1])) continue;
         if (local.insert(fp[0], fp[1], 0, 0) < 0) continue;
         if (local.needsGrow) local.grow();
+        if (keyOf !== fingerprintInto) validateState(s2);
         const c = fps.n >>> 1;
         fps.push(fp[0]);
         fps.push(fp[1]);

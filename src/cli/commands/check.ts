@@ -154,11 +154,10 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     };
     // One worker: the sequential search in this thread; more: worker threads that import the
     // model file by path (same answer for any count, see docs/parallel.md).
-    // FIXME: the parallel engine has no reduction or per-transition (coverage) hooks yet, so
-    // --por, --symmetry and --coverage run the sequential search (the summary says 1 worker).
-    const sequentialOnly = reduced.reduction !== undefined || coverage !== undefined;
-    result =
-      workers > 1 && !sequentialOnly ? await parallelBfs(model, { file: loaded.file, params }, { ...search, workers }) : await bfs(model, search);
+    // --coverage counts every transition in this thread, so it runs the sequential search
+    // (the summary says 1 worker); reductions are rebuilt in each worker thread.
+    const source = { file: loaded.file, params, reduction: { por: flags.por, symmetry: flags.symmetry } };
+    result = workers > 1 && coverage === undefined ? await parallelBfs(model, source, { ...search, workers }) : await bfs(model, search);
   } catch (e) {
     return reportError(e, debug);
   } finally {
