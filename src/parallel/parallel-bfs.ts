@@ -18,9 +18,10 @@
 // that order through the sequential search's rules (first violation, rest of the level for
 // deadlocks, shortest first), so verdicts, figures and counterexamples equal those of bfs.ts.
 //
-// Known limits (FIXME): a run stopped by --max-states, --time-limit, --memory or Ctrl-C
-// stops at a level (or chunk) boundary, so its figures can differ from the sequential
-// search's; complete runs and runs ended by a violation or --max-depth do not.
+// A run bounded by --max-states stops where the sequential search would (the figures are
+// cut at that position of the level). Known limit: a run stopped by --time-limit, --memory
+// or Ctrl-C stops at a level (or range) boundary, so its figures can differ from the
+// sequential search's — they depend on timing anyway.
 import { availableParallelism } from 'node:os';
 import { withExitGuard } from '../explore/exit-guard.ts';
 import { getHeapStatistics } from 'node:v8';
@@ -297,7 +298,11 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
         return idx;
       };
       addLevelTraces(traces, blocks, newStates);
+      // --max-states: the sequential search stops after expanding the state whose successor
+      // reached the bound; nothing found after that position counts.
+      const capPos = options.maxStates !== undefined ? boundPosition(blocks, levelStart, options.maxStates - distinct) : -1;
       for (const { ev, block } of events) {
+        if (capPos >= 0 && ev.pos > capPos) continue;
         if (violated.has(ev.property)) continue;
         if (ev.kind === 'invariant' && !winner(block, ev.candidate)) continue;
         if (stopPos >= 0 && ev.pos > stopPos && ev.kind !== 'deadlock') continue;
@@ -312,8 +317,9 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
         if (stopAfterLevel && stopPos < 0) stopPos = ev.pos;
       }
 
-      // Figures: the whole level, or (stopped by a violation) up to the position where the
-      // sequential search would have stopped expanding.
+      // Figures: the whole level, or (stopped by a violation or --max-states) up to the
+      // position where the sequential search would have stopped expanding.
+      if (capPos >= 0 && (stopPos < 0 || capPos < stopPos)) stopPos = capPos;
       let levelTransitions = results.reduce((t, r) => t + r.transitions, 0);
       let levelNew = newStates;
       if (stopPos >= 0) {
@@ -340,7 +346,7 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
         break;
       }
       if (levelNew > 0) depth++;
-      if (options.maxStates !== undefined && distinct >= options.maxStates && !stopAfterLevel) {
+      if (options.maxStates !== undefined && distinct >= options.maxStates) {
         limit = 'max-states';
         limitReason = `max states ${options.maxStates} reached`;
       }
@@ -369,6 +375,23 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
   }
 
   return finalResult(model.name, stats(), propertyNames, violations, limit, limitReason, options.allProperties ?? false);
+}
+
+/**
+ * The level position whose expansion brings the level's new states to `room` (in canonical
+ * order: blocks in order, winners in order), or -1 when the level stays below it.
+ */
+function boundPosition(blocks: readonly CandidateBlock[], levelStart: number, room: number): number {
+  let n = 0;
+  for (const b of blocks) {
+    const flags = new Uint8Array(b.flags);
+    const par = new Uint32Array(b.parents);
+    for (let k = 0; k < b.count; k++) {
+      if (flags[k] !== 1) continue;
+      if (++n >= room) return par[k] - levelStart;
+    }
+  }
+  return -1;
 }
 
 function kindOrder(ev: WorkerEvent): number {

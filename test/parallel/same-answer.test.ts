@@ -72,6 +72,22 @@ describe('parallel search: same answer for 1, 2 and 4 workers', () => {
     expect(a.limit).toBe('max-depth');
   });
 
+  it('kvm bounded by --max-states (incomplete after the same state, mid-level)', async () => {
+    for (const maxStates of [1000, 1777]) {
+      const a = await compare(KVM, { addresses: 2, faults: 1, attempts: 1 }, { maxStates });
+      expect(a.limit).toBe('max-states');
+      expect(a.distinctStates).toBeGreaterThanOrEqual(maxStates);
+      expect(a.distinctStates).toBeLessThan(maxStates + 10); // one state's successors, not a level
+    }
+  });
+
+  it('range-start-only bounded by --max-states before and after its violation', async () => {
+    const before = await compare(RANGE_START_ONLY, {}, { maxStates: 20 });
+    expect(before.status).toBe('incomplete');
+    const after = await compare(RANGE_START_ONLY, {}, { maxStates: 100_000 });
+    expect(after.status).toBe('violated');
+  });
+
   it('range-start-only (violated: a fault between range_start and the PTE clear maps the freed page)', async () => {
     const a = await compare(RANGE_START_ONLY, {});
     expect(a.violations.length).toBe(1);
