@@ -72,8 +72,14 @@ export function createWorkerPool(workers: number): Piscina {
  */
 const INLINE_LEVEL = 4096;
 
-/** Ranges per worker thread in a level (load balancing). */
-const TASKS_PER_WORKER = 3;
+/**
+ * Ranges per worker thread in a level: a thread that finishes early takes the next range
+ * instead of idling at the level's end. More ranges cost no duplicate candidates, since a
+ * thread keeps its candidate set across its ranges of a level.
+ */
+const TASKS_PER_WORKER = 6;
+
+let searches = 0;
 
 /** Highest load of the seen set; it then grows by at least 1.5× (linear probing copes with 0.85). */
 const MAX_LOAD = 0.85;
@@ -115,6 +121,8 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
   let limitReason = '';
   let stopAfterLevel = false;
   const control = new SharedArrayBuffer(8);
+  // Tells this search's levels from another's on a shared pool.
+  const searchId = `${process.pid}.${++searches}.${Math.random().toString(36).slice(2)}`;
   const controlWords = new Int32Array(control);
 
   const stats = (): CheckStats => {
@@ -242,6 +250,7 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
           from: Math.floor((levelSize * t) / tasks),
           to: Math.floor((levelSize * (t + 1)) / tasks),
           levelStart,
+          levelId: `${searchId}:${levelStart}`,
           expand: expandLevel,
           skip: [...violated],
           control,

@@ -60,6 +60,8 @@ export interface ExpandTask {
   readonly to: number;
   /** Global index of the level's first state. */
   readonly levelStart: number;
+  /** Names this level of this search (a thread keeps its candidates' set across its ranges of one level). */
+  readonly levelId: string;
   /** False at the depth bound: only look for deadlocks and count enabled actions. */
   readonly expand: boolean;
   /** Properties already violated (not checked again). */

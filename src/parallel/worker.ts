@@ -100,6 +100,22 @@ function locateMessage(model: Model<unknown, unknown>, state: unknown, action: u
   return new ModelError({ model: model.name }, `${where}: ${errorText(e)}`).message;
 }
 
+/** This thread's candidates of the level it last expanded, and where its last range ended. */
+let levelCandidates: { levelId: string; to: number; set: SeenSet } | undefined;
+
+/**
+ * The set of fingerprints this thread already made candidates in the task's level. Ranges
+ * come in order, so a successor already a candidate of an earlier range of this thread is
+ * dropped: that earlier copy comes first in the merge order and would win anyway. A range
+ * out of order (or a new level) starts an empty set.
+ */
+function candidatesOf(task: ExpandTask): SeenSet {
+  const prev = levelCandidates;
+  const set = prev !== undefined && prev.levelId === task.levelId && prev.to <= task.from ? prev.set : new SeenSet(1 << 12);
+  levelCandidates = { levelId: task.levelId, to: task.to, set };
+  return set;
+}
+
 async function expand(task: ExpandTask): Promise<ExpandResult> {
   const { model, codec, keyOf, select, invariants, transitions: transitionProps, deadlock } = await load(task.source);
   codec.learnDescriptors(task.descriptors);
@@ -109,7 +125,7 @@ async function expand(task: ExpandTask): Promise<ExpandResult> {
   const dl = deadlock !== undefined && !skip.has(deadlock.name) ? deadlock : undefined;
   const table = new SharedSeenSet(task.table);
   const control = new Int32Array(task.control);
-  const local = new SeenSet(1 << 12);
+  const local = candidatesOf(task);
   const fp = new Uint32Array(2);
   const sink = new ByteSink(1 << 16);
   const offsets = new U32s();
