@@ -346,7 +346,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
   };
 
   /** True when thread `tid` can take its next step (fast path of blockedBy). */
-  const canRun = (s: DslState<S>, tid: number, pcs: List<number>, locks: List<number>): boolean => {
+  const canRun = (tid: number, pcs: List<number>, locks: List<number>, shared: S, locals: List<any>): boolean => {
     const pc = pcs.get(tid)!;
     const t = threads[tid];
     if (pc >= t.steps.length) return false;
@@ -357,24 +357,27 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       if (cs.acquireRead !== null) for (const li of cs.acquireRead) if (locks.get(li)! >= 0) return false;
       return true;
     }
-    return blockedBy(s, tid) === null;
+    return blockedAt(tid, pc, locks, new Ctx(shared, locals.get(tid), tid, locks, pc)) === null;
   };
 
   /** Why thread `tid` cannot take its step, or null when it can. */
   const blockedBy = (s: DslState<S>, tid: number): string | null => {
     const pc = s.pcs.get(tid)!;
-    const t = threads[tid];
-    if (pc >= t.steps.length) return 'finished';
-    const cs = t.steps[pc];
+    if (pc >= threads[tid].steps.length) return 'finished';
+    return blockedAt(tid, pc, s.locks, ctxOf(s, tid));
+  };
+
+  /** Why thread `tid`, at step `pc` (not past its end), cannot take it, or null. */
+  const blockedAt = (tid: number, pc: number, locks: List<number>, c: Ctx): string | null => {
+    const cs = threads[tid].steps[pc];
     const step = cs.spec;
-    const c = ctxOf(s, tid);
     for (const li of lockIds(cs.acquire, step.acquire, c)) {
-      const v = s.locks.get(li)!;
+      const v = locks.get(li)!;
       if (v !== FREE) return `waits for ${lockNames[li]} (held by ${holderText(v)})`;
     }
     for (const li of lockIds(cs.acquireRead, step.acquireRead, c)) {
       if (lockKinds[li] !== 'rwsem') throw new ModelError(where(tid, pc), `acquireRead needs an rwsem, '${lockNames[li]}' is a ${lockKinds[li]}`);
-      const v = s.locks.get(li)!;
+      const v = locks.get(li)!;
       if (v >= 0) return `waits for ${lockNames[li]} (held for write by ${threads[v].name})`;
     }
     if (step.when && !runUser(tid, pc, 'guard', step.when, c)) return 'waits (guard false)';
@@ -398,12 +401,14 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     const out: number[] = [];
     const pcs = s.pcs;
     const locks = s.locks;
+    const shared = s.shared;
+    const locals = s.locals;
     for (let tid = 0; tid < threads.length; tid++) {
-      if (!canRun(s, tid, pcs, locks)) continue;
+      if (!canRun(tid, pcs, locks, shared, locals)) continue;
       const pc = pcs.get(tid)!;
       const step = threads[tid].steps[pc].spec;
       if (step.choose) {
-        const n = runUser(tid, pc, 'choose', step.choose, ctxOf(s, tid)).length;
+        const n = runUser(tid, pc, 'choose', step.choose, new Ctx(shared, locals.get(tid), tid, locks, pc)).length;
         if (n > CHOICE) throw new ModelError(where(tid, pc), `choose returned ${n} options; at most ${CHOICE}`);
         for (let k = 0; k < n; k++) out.push(tid + CHOICE * k);
       } else {
@@ -416,26 +421,31 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
   const next = (s: DslState<S>, action: number): DslState<S> => {
     const tid = action % CHOICE;
     const choiceIdx = (action - tid) / CHOICE;
-    const pc = s.pcs.get(tid)!;
+    // Each field of the state Record read once (a Record getter is a lookup chain).
+    const pcs0 = s.pcs;
+    const locks0 = s.locks;
+    const shared0 = s.shared;
+    const locals0 = s.locals;
+    const pc = pcs0.get(tid)!;
     const t = threads[tid];
     if (pc >= t.steps.length) throw new ModelError(where(tid), 'action for a finished thread');
     const cstep = t.steps[pc];
     const step = cstep.spec;
-    const c0 = ctxOf(s, tid);
-    let locks = s.locks;
+    const c0 = new Ctx(shared0, locals0.get(tid), tid, locks0, pc);
+    let locks = locks0;
     for (const li of lockIds(cstep.acquire, step.acquire, c0)) locks = locks.set(li, tid);
     for (const li of lockIds(cstep.acquireRead, step.acquireRead, c0)) {
       const v = locks.get(li)!;
       const mask = v === FREE ? 0 : -(v + 1);
       locks = locks.set(li, -((mask | (1 << tid)) + 1));
     }
-    const c1 = locks === s.locks ? c0 : ctxOf(s, tid, locks);
+    const c1 = locks === locks0 ? c0 : new Ctx(shared0, c0.local, tid, locks, pc);
     const choice = step.choose ? runUser(tid, pc, 'choose', step.choose, c0)[choiceIdx] : undefined;
     const eff = step.do ? runUser(tid, pc, 'effect', step.do, c1, choice) : undefined;
     if (eff !== undefined && (typeof eff !== 'object' || eff === null)) {
       throw new ModelError(where(tid, pc), `effect must return { shared?, local?, goto? } or nothing, got ${eff === null ? 'null' : typeof eff}`);
     }
-    const shared = eff && eff.shared !== undefined ? (eff.shared as S) : s.shared;
+    const shared = eff && eff.shared !== undefined ? (eff.shared as S) : shared0;
     const local = eff && 'local' in eff ? eff.local : c0.local;
     for (const li of lockIds(cstep.release, step.release, c0)) {
       const v = locks.get(li)!;
@@ -466,13 +476,13 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       if (still.length) throw new ModelError(where(tid, pc), `thread ends holding ${still.join(', ')}`);
     }
     // One new Record (withMutations), not one per changed field.
-    const locals = local !== c0.local ? s.locals.set(tid, local) : s.locals;
-    const pcs = s.pcs.set(tid, nextPc);
+    const locals = local !== c0.local ? locals0.set(tid, local) : locals0;
+    const pcs = pcs0.set(tid, nextPc);
     return s.withMutations((m) => {
-      if (shared !== s.shared) m.set('shared', shared);
-      if (locals !== s.locals) m.set('locals', locals);
+      if (shared !== shared0) m.set('shared', shared);
+      if (locals !== locals0) m.set('locals', locals);
       m.set('pcs', pcs);
-      if (locks !== s.locks) m.set('locks', locks);
+      if (locks !== locks0) m.set('locks', locks);
     });
   };
 
