@@ -7,7 +7,8 @@
 // speedup. If `spin` is installed, the Promela twin of each KVM configuration
 // (bench/peers/kvm-promela.ts) runs beside it; its state count must equal mmcheck's.
 // `--quick` runs only the 324 k-state configuration (2 addresses, 2 faults × 2 attempts) and
-// a tiny model; `--only=A,F,T` one KVM configuration (addresses, faults, attempts).
+// a tiny model; `--only=A,F,T` one KVM configuration (addresses, faults, attempts);
+// `--repeat=N` N pairs of runs per configuration and their median speedup.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -36,6 +37,9 @@ const kvm = (addresses: number, faults: number, attempts: number): Config => ({
   kvm: true,
 });
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
+// --repeat=N: N pairs of (1 worker, 2 workers) runs back to back per configuration, and the
+// median of the pairs' speedups (a pair shares the machine's conditions of the moment).
+const repeat = Math.max(1, Number(process.argv.find((a) => a.startsWith('--repeat='))?.slice('--repeat='.length) ?? 1) || 1);
 const configs: Config[] = onlyArg
   ? [kvm(...(onlyArg.slice('--only='.length).split(',').map(Number) as [number, number, number]))]
   : quick
@@ -128,17 +132,34 @@ console.log(withSpin ? (spinV ? `peer: ${spinV}` : 'peer: spin not installed (ap
 console.log('');
 row(['model', 'workers', 'states', 'transitions', 'search s', 'states/s', 'peak MiB', 'seen B/st', 'front B/st', 'speedup']);
 let mismatch = false;
+const median = (xs: readonly number[]) => {
+  const v = [...xs].sort((a, b) => a - b);
+  return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+};
 for (const c of configs) {
-  const runs: Run[] = [];
-  for (const workers of [1, 2]) {
-    const r = runMmcheck(c, workers);
-    runs.push(r);
-    const speedup = workers === 2 ? `${(r.statesPerSecond / runs[0].statesPerSecond).toFixed(2)}x` : '';
-    row([c.label, String(workers), n(r.states), n(r.transitions), r.searchSeconds.toFixed(2), n(r.statesPerSecond), r.peakMiB.toFixed(0), r.seenBytes.toFixed(1), r.frontierBytes === undefined ? '-' : r.frontierBytes.toFixed(1), speedup]);
-    if (workers === 2 && (r.states !== runs[0].states || r.transitions !== runs[0].transitions || r.status !== runs[0].status)) {
-      console.log(`  MISMATCH: 1 and 2 workers disagree (${runs[0].status}/${runs[0].states} vs ${r.status}/${r.states})`);
-      mismatch = true;
+  let runs: Run[] = [];
+  const speedups: number[] = [];
+  const rates: [number[], number[]] = [[], []];
+  for (let k = 0; k < repeat; k++) {
+    runs = [];
+    for (const workers of [1, 2]) {
+      const r = runMmcheck(c, workers);
+      runs.push(r);
+      rates[workers - 1].push(r.statesPerSecond);
+      const speedup = workers === 2 ? `${(r.statesPerSecond / runs[0].statesPerSecond).toFixed(2)}x` : '';
+      if (workers === 2) speedups.push(r.statesPerSecond / runs[0].statesPerSecond);
+      row([c.label, String(workers), n(r.states), n(r.transitions), r.searchSeconds.toFixed(2), n(r.statesPerSecond), r.peakMiB.toFixed(0), r.seenBytes.toFixed(1), r.frontierBytes === undefined ? '-' : r.frontierBytes.toFixed(1), speedup]);
+      if (workers === 2 && (r.states !== runs[0].states || r.transitions !== runs[0].transitions || r.status !== runs[0].status)) {
+        console.log(`  MISMATCH: 1 and 2 workers disagree (${runs[0].status}/${runs[0].states} vs ${r.status}/${r.states})`);
+        mismatch = true;
+      }
     }
+  }
+  if (repeat > 1) {
+    console.log(
+      `  median of ${repeat} pairs: 1 worker ${n(median(rates[0]))} states/s, 2 workers ${n(median(rates[1]))} states/s; ` +
+        `speedup ${median(speedups).toFixed(2)}x (pairs: ${speedups.map((x) => x.toFixed(2)).join(', ')})`,
+    );
   }
   if (c.kvm && withSpin && spinV) {
     const p = c.params as { addresses: number; faults: number; attempts: number };
