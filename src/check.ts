@@ -5,10 +5,10 @@ import { isModelDefinition } from './model/definition.ts';
 import type { Model } from './model/model.ts';
 import { errorText } from './model/errors.ts';
 import { resolveParams } from './model/params.ts';
-import { bfs, type SearchOptions } from './explore/bfs.ts';
+import type { SearchOptions } from './explore/bfs.ts';
+import { runSearch, type EngineChoice } from './explore/engine.ts';
 import type { CheckResult, CheckStats } from './explore/result.ts';
 import { reductionFor } from './reduce/reduction.ts';
-import { parallelBfs } from './parallel/parallel-bfs.ts';
 
 /** Options of `check`: search limits plus the model's parameters. */
 export interface CheckOptions extends SearchOptions {
@@ -27,6 +27,12 @@ export interface CheckOptions extends SearchOptions {
   readonly workers?: number;
   /** Absolute path of the model module, needed by `workers > 1`. */
   readonly modelFile?: string;
+  /**
+   * 'vector' (fixed-width states, memoised steps: several times faster), 'immutable'
+   * (Immutable.js values: any model, every option), or 'auto' (default: vector when the
+   * model and options allow). Both give the same answer.
+   */
+  readonly engine?: EngineChoice;
 }
 
 const EMPTY_STATS: CheckStats = {
@@ -76,14 +82,10 @@ export async function check(model: Model<any, any> | ModelDefinition, options: C
   } catch (e) {
     return { status: 'error', model: name, stats: EMPTY_STATS, error: { message: errorText(e), stack: (e as Error)?.stack } };
   }
-  const reduced = reductionFor(built, { por: options.por, symmetry: options.symmetry });
+  const reductions = { por: options.por, symmetry: options.symmetry };
+  const reduced = reductionFor(built, reductions);
   if (!reduced.ok) return { status: 'error', model: name, stats: EMPTY_STATS, error: { message: reduced.reason } };
   const workers = Math.max(1, Math.floor(options.workers ?? 1));
-  // A per-transition hook (coverage) runs in this thread only: such a search is sequential.
-  const needsSequential = options.onTransition !== undefined;
-  if (workers > 1 && !needsSequential && isModelDefinition(model) && options.modelFile !== undefined) {
-    const source = { file: options.modelFile, params: options.params ?? {}, reduction: { por: options.por, symmetry: options.symmetry } };
-    return parallelBfs(built, source, { ...options, workers, reduction: reduced.reduction });
-  }
-  return bfs(built, reduced.reduction ? { ...options, reduction: reduced.reduction } : options);
+  const source = isModelDefinition(model) && options.modelFile !== undefined ? { file: options.modelFile, params: options.params ?? {} } : undefined;
+  return runSearch(built, { ...options, workers, source, reductions, reduction: reduced.reduction });
 }

@@ -1,7 +1,7 @@
 // Keeps a model's call to process.exit() from ending mmcheck silently with the model's exit
 // code: during a search, process.exit throws instead, and the step that called it is reported
-// like any step that throws. (In a worker thread process.exit ends only that worker, which
-// the parallel engine reports as a dead worker.) mmcheck's own code exits through hardExit.
+// like any step that throws — in worker threads too (where it would end only that worker).
+// mmcheck's own code exits through hardExit.
 
 const realExit = process.exit.bind(process);
 

@@ -1,6 +1,7 @@
 // Results are values, not exceptions (STYLE.md rule 5): a discriminated union the CLI maps to
 // exit codes and the programmatic API returns as is.
 import type { Change, StepInfo } from '../model/model.ts';
+import type { MemoStats } from '../model/vector.ts';
 
 /** Figures of a run, reported with every verdict (SPIN/TLC style). */
 export interface CheckStats {
@@ -25,6 +26,12 @@ export interface CheckStats {
   readonly workers: number;
   /** Bytes per state of the largest BFS level held (encoded states and their bookkeeping). */
   readonly frontierBytesPerState?: number;
+  /** How states were represented: fixed-width vectors with memoised steps, or Immutable values. */
+  readonly engine?: 'vector' | 'immutable';
+  /** Why the search ran on Immutable values although the vector engine was asked for (or was the default). */
+  readonly engineNote?: string;
+  /** Vector engine: how often model code ran (misses) against answers from the memo tries (hits). */
+  readonly memo?: MemoStats;
 }
 
 /** One step of a counterexample, ready to print. */

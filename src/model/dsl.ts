@@ -12,7 +12,9 @@ import type { Change, Model, Property, StepInfo } from './model.ts';
 import { ModelError, errorText } from './errors.ts';
 import { diffValues, formatValue } from '../trace/diff.ts';
 import { threadIndependence } from '../reduce/thread-independence.ts';
-import { threadSymmetry } from '../reduce/thread-symmetry.ts';
+import { symmetryGroups, threadSymmetry } from '../reduce/thread-symmetry.ts';
+import { trackRead, trackWrite } from './tracking.ts';
+import { compileThreadVectors } from './dsl-vector.ts';
 
 /** A spinlock (holding one makes the thread atomic), a sleeping mutex, or a reader/writer semaphore. */
 export type LockKind = 'spinlock' | 'mutex' | 'rwsem';
@@ -156,6 +158,12 @@ export interface ThreadModelSpec<S> {
   readonly sleepCheck?: boolean;
   /** Readable names for changes of shared state (default: the field path). */
   readonly sharedToJSON?: (s: S) => unknown;
+  /**
+   * Strings the state may hold beyond those of the initial state (e.g. every value of a
+   * string enum): the vector engine gives them small codes (one byte in a frontier state)
+   * instead of hashed ones. Optional; any string works without it.
+   */
+  readonly strings?: readonly string[];
 }
 
 /** Names of the engine's built-in properties. */
@@ -175,6 +183,33 @@ export interface DslState<S = unknown> {
 }
 
 const DslStateRecord = IRecord({ shared: null as unknown, pcs: List<number>(), locals: List<unknown>(), locks: List<number>() }, 'DslState');
+
+/** Field ids under which the DSL reports its own reads and writes while compiled to vectors (-1: not compiled). */
+export interface DslWatch {
+  lock0: number;
+  pc0: number;
+  /** Per thread: the field id of its whole locals when they are not a Record, else -1. */
+  localWhole: number[];
+}
+
+/** What the vector compiler (dsl-vector.ts) needs of a thread model. */
+export interface DslInternals<S> {
+  readonly spec: ThreadModelSpec<S>;
+  readonly threads: readonly { readonly name: string; readonly daemon: boolean; readonly steps: readonly { readonly spec: Step<S, any, any> }[] }[];
+  readonly lockNames: readonly string[];
+  readonly lockKinds: readonly LockKind[];
+  readonly initial: DslState<S>;
+  readonly watch: DslWatch;
+  makeState(shared: S, pcs: List<number>, locals: List<unknown>, locks: List<number>): DslState<S>;
+  threadActionsInto(tid: number, pcs: List<number>, locks: List<number>, shared: S, locals: List<any>, out: number[]): void;
+  next(s: DslState<S>, action: number): DslState<S>;
+  readonly invariants: readonly Extract<Property<DslState<S>, number>, { kind: 'invariant' }>[];
+  readonly sleep: Extract<Property<DslState<S>, number>, { kind: 'transition' }> | undefined;
+  explainDeadlock(s: DslState<S>): string;
+  /** Thread groups of at least two threads (symmetry). */
+  readonly groups: readonly (readonly number[])[];
+  readonly symmetryRefusal: string | null;
+}
 
 const FREE = -1;
 const MAX_THREADS = 30; // rwsem reader masks use one bit per thread
@@ -291,8 +326,25 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     return i;
   };
 
+  // Field ids of locks, program counters and whole (non-Record) locals while the model runs
+  // as a vector model (dsl-vector.ts): the DSL's own reads and writes of them are reported to
+  // the active read tracker. -1 before the model is compiled to vectors.
+  const watch: DslWatch = { lock0: -1, pc0: -1, localWhole: [] };
+
+  /** Lock i's value in `locks`, reported as a read of that lock. */
+  const lockAt = (locks: List<number>, i: number): number => {
+    if (watch.lock0 >= 0) trackRead(watch.lock0 + i);
+    return locks.get(i)!;
+  };
+
+  /** `locks` with lock i set to `v`, reported as a write of that lock. */
+  const lockSet = (locks: List<number>, i: number, v: number): List<number> => {
+    if (watch.lock0 >= 0) trackWrite(watch.lock0 + i);
+    return locks.set(i, v);
+  };
+
   const holdsIdx = (locks: List<number>, i: number, tid: number): boolean => {
-    const v = locks.get(i)!;
+    const v = lockAt(locks, i);
     if (v === tid) return true;
     return v <= -2 && ((-(v + 1)) & (1 << tid)) !== 0;
   };
@@ -313,7 +365,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       return holdsIdx(this.locks, lockId(lock, this.tid, this.pc), this.tid);
     }
     isLocked(lock: string): boolean {
-      return this.locks.get(lockId(lock, this.tid, this.pc)) !== FREE;
+      return lockAt(this.locks, lockId(lock, this.tid, this.pc)) !== FREE;
     }
     with(shared: S, local: any): Ctx {
       return new Ctx(shared, local, this.tid, this.locks, this.pc);
@@ -353,8 +405,8 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     const cs = t.steps[pc];
     const step = cs.spec;
     if (!cs.dynamic && step.when === undefined) {
-      if (cs.acquire !== null) for (const li of cs.acquire) if (locks.get(li) !== FREE) return false;
-      if (cs.acquireRead !== null) for (const li of cs.acquireRead) if (locks.get(li)! >= 0) return false;
+      if (cs.acquire !== null) for (const li of cs.acquire) if (lockAt(locks, li) !== FREE) return false;
+      if (cs.acquireRead !== null) for (const li of cs.acquireRead) if (lockAt(locks, li) >= 0) return false;
       return true;
     }
     return blockedAt(tid, pc, locks, new Ctx(shared, locals.get(tid), tid, locks, pc)) === null;
@@ -372,12 +424,12 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     const cs = threads[tid].steps[pc];
     const step = cs.spec;
     for (const li of lockIds(cs.acquire, step.acquire, c)) {
-      const v = locks.get(li)!;
+      const v = lockAt(locks, li);
       if (v !== FREE) return `waits for ${lockNames[li]} (held by ${holderText(v)})`;
     }
     for (const li of lockIds(cs.acquireRead, step.acquireRead, c)) {
       if (lockKinds[li] !== 'rwsem') throw new ModelError(where(tid, pc), `acquireRead needs an rwsem, '${lockNames[li]}' is a ${lockKinds[li]}`);
-      const v = locks.get(li)!;
+      const v = lockAt(locks, li);
       if (v >= 0) return `waits for ${lockNames[li]} (held for write by ${threads[v].name})`;
     }
     if (step.when && !runUser(tid, pc, 'guard', step.when, c)) return 'waits (guard false)';
@@ -397,24 +449,27 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     locks: List(lockNames.map(() => FREE)),
   }) as unknown as DslState<S>;
 
+  /** Appends thread `tid`'s enabled actions in `s` to `out`. */
+  const threadActionsInto = (tid: number, pcs: List<number>, locks: List<number>, shared: S, locals: List<any>, out: number[]): void => {
+    if (!canRun(tid, pcs, locks, shared, locals)) return;
+    const pc = pcs.get(tid)!;
+    const step = threads[tid].steps[pc].spec;
+    if (step.choose) {
+      const n = runUser(tid, pc, 'choose', step.choose, new Ctx(shared, locals.get(tid), tid, locks, pc)).length;
+      if (n > CHOICE) throw new ModelError(where(tid, pc), `choose returned ${n} options; at most ${CHOICE}`);
+      for (let k = 0; k < n; k++) out.push(tid + CHOICE * k);
+    } else {
+      out.push(tid);
+    }
+  };
+
   const actions = (s: DslState<S>): number[] => {
     const out: number[] = [];
     const pcs = s.pcs;
     const locks = s.locks;
     const shared = s.shared;
     const locals = s.locals;
-    for (let tid = 0; tid < threads.length; tid++) {
-      if (!canRun(tid, pcs, locks, shared, locals)) continue;
-      const pc = pcs.get(tid)!;
-      const step = threads[tid].steps[pc].spec;
-      if (step.choose) {
-        const n = runUser(tid, pc, 'choose', step.choose, new Ctx(shared, locals.get(tid), tid, locks, pc)).length;
-        if (n > CHOICE) throw new ModelError(where(tid, pc), `choose returned ${n} options; at most ${CHOICE}`);
-        for (let k = 0; k < n; k++) out.push(tid + CHOICE * k);
-      } else {
-        out.push(tid);
-      }
-    }
+    for (let tid = 0; tid < threads.length; tid++) threadActionsInto(tid, pcs, locks, shared, locals, out);
     return out;
   };
 
@@ -433,11 +488,11 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     const step = cstep.spec;
     const c0 = new Ctx(shared0, locals0.get(tid), tid, locks0, pc);
     let locks = locks0;
-    for (const li of lockIds(cstep.acquire, step.acquire, c0)) locks = locks.set(li, tid);
+    for (const li of lockIds(cstep.acquire, step.acquire, c0)) locks = lockSet(locks, li, tid);
     for (const li of lockIds(cstep.acquireRead, step.acquireRead, c0)) {
-      const v = locks.get(li)!;
+      const v = lockAt(locks, li);
       const mask = v === FREE ? 0 : -(v + 1);
-      locks = locks.set(li, -((mask | (1 << tid)) + 1));
+      locks = lockSet(locks, li, -((mask | (1 << tid)) + 1));
     }
     const c1 = locks === locks0 ? c0 : new Ctx(shared0, c0.local, tid, locks, pc);
     const choice = step.choose ? runUser(tid, pc, 'choose', step.choose, c0)[choiceIdx] : undefined;
@@ -448,11 +503,11 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     const shared = eff && eff.shared !== undefined ? (eff.shared as S) : shared0;
     const local = eff && 'local' in eff ? eff.local : c0.local;
     for (const li of lockIds(cstep.release, step.release, c0)) {
-      const v = locks.get(li)!;
-      if (v === tid) locks = locks.set(li, FREE);
+      const v = lockAt(locks, li);
+      if (v === tid) locks = lockSet(locks, li, FREE);
       else if (v <= -2 && (-(v + 1)) & (1 << tid)) {
         const mask = -(v + 1) & ~(1 << tid);
-        locks = locks.set(li, mask === 0 ? FREE : -(mask + 1));
+        locks = lockSet(locks, li, mask === 0 ? FREE : -(mask + 1));
       } else throw new ModelError(where(tid, pc), `releases ${lockNames[li]}, which it does not hold`);
     }
     let target: string | undefined = eff ? eff.goto : undefined;
@@ -508,15 +563,19 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       return threadNames;
     }
     local(x: number | string): any {
-      return this.s.locals.get(tidOf(x));
+      const tid = tidOf(x);
+      if (watch.pc0 >= 0 && watch.localWhole[tid] >= 0) trackRead(watch.localWhole[tid]);
+      return this.s.locals.get(tid);
     }
     at(x: number | string): string {
-      return labelAt(this.s, tidOf(x));
+      const tid = tidOf(x);
+      if (watch.pc0 >= 0) trackRead(watch.pc0 + tid);
+      return labelAt(this.s, tid);
     }
     holder(lock: string): string | null {
       const i = lockIndex.get(lock);
       if (i === undefined) throw new Error(`lock '${lock}' is not declared`);
-      const v = this.s.locks.get(i)!;
+      const v = lockAt(this.s.locks, i);
       return v === FREE ? null : holderText(v);
     }
   }
@@ -609,6 +668,24 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     locks: Object.fromEntries(lockNames.map((n, i) => [n, s.locks.get(i) === FREE ? null : holderText(s.locks.get(i)!)])),
   });
 
+  const symmetry = threadSymmetry(spec, lockNames.length);
+  const internals: DslInternals<S> = {
+    spec,
+    threads,
+    lockNames,
+    lockKinds,
+    initial,
+    watch,
+    makeState: (shared, pcs, locals, locks) => DslStateRecord({ shared, pcs, locals, locks }) as unknown as DslState<S>,
+    threadActionsInto,
+    next,
+    invariants: properties.filter((p): p is Extract<Property<DslState<S>, number>, { kind: 'invariant' }> => p.kind === 'invariant'),
+    sleep: properties.find((p): p is Extract<Property<DslState<S>, number>, { kind: 'transition' }> => p.kind === 'transition'),
+    explainDeadlock: (s) => (properties.find((p) => p.kind === 'deadlock') as Extract<Property<DslState<S>, number>, { kind: 'deadlock' }> | undefined)?.explain(s) ?? '',
+    groups: symmetryGroups(spec),
+    symmetryRefusal: symmetry.refusal,
+  };
+
   return {
     name: spec.name,
     initStates: () => [initial],
@@ -625,7 +702,8 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     actorOf: (_s, a) => a % CHOICE,
     allActions: () => threads.flatMap((t) => t.steps.map((st) => `${t.name}: ${st.spec.label}`)),
     independence,
-    symmetry: threadSymmetry(spec, lockNames.length),
+    symmetry,
+    vectorize: (options) => compileThreadVectors(internals, options ?? {}),
   };
 }
 

@@ -5,6 +5,7 @@
 // actions of a state in a fixed order that never depends on hash iteration order, because a
 // counterexample is stored as action indices and rebuilt by replaying them.
 import type { Independence, Symmetry } from '../reduce/support.ts';
+import type { NotVectorizable, VectorModel, VectorOptions } from './vector.ts';
 
 /** A named property checked on every reachable state (or transition). */
 export type Property<S, A = unknown> =
@@ -84,6 +85,12 @@ export interface Model<S = unknown, A = unknown> {
   readonly independence?: Independence<S, A>;
   /** Interchangeable parts (thread groups), for symmetry reduction (--symmetry). */
   readonly symmetry?: Symmetry<S>;
+  /**
+   * The model over fixed-width vector states (src/model/vector.ts), which the vector engine
+   * searches without running model code on every state; or why it has none. Thread-DSL
+   * models offer it. Each call builds a fresh vector model (with its own memo tries).
+   */
+  vectorize?(options?: VectorOptions): VectorModel<S> | NotVectorizable;
 }
 
 /** A model's properties split by kind, as every search checks them. */

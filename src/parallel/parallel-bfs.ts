@@ -1,116 +1,155 @@
-// Parallel breadth-first search on piscina worker threads, with the same answer for any
-// number of workers.
+// The level-synchronous breadth-first search: the same answer for any number of threads, on
+// either state representation (vectors or Immutable values).
 //
-// Level-synchronous, in two phases per level:
-//  1. expand — each worker takes a contiguous range of the level's positions, decodes those
-//     states from the shared frontier blocks, generates successors in (position, action)
-//     order, checks properties, and keeps as *candidates* the successors that are not in the
-//     shared seen set (read-only in this phase) and not already among its own candidates.
-//     Candidates are encoded (StateCodec) into SharedArrayBuffers with their fingerprint,
-//     parent index and action index.
-//  2. merge — worker p inserts, with compare-and-exchange, the candidates whose fingerprint
-//     falls in partition p, visiting the tasks' blocks in range order. So for every new
-//     state the first candidate in (position, action) order wins — the parent a sequential
-//     BFS would record — whatever the thread timing: within a partition insertion is
-//     sequential, and partitions never share a fingerprint.
-// The next level is the winners, block by block: exactly the sequential BFS order. Property
-// violations are reported by the workers with their (position, action) and replayed here in
-// that order through the sequential search's rules (first violation, rest of the level for
-// deadlocks, shortest first), so verdicts, figures and counterexamples equal those of bfs.ts.
+// A level is cut into ranges of consecutive positions. Each of the search's threads — the
+// calling thread and `workers - 1` piscina workers — takes ranges from a shared counter:
+//  1. expand — decode each state of the range from the previous level's blocks, generate its
+//     successors in (position, action) order, check properties, and keep as *candidates*
+//     the successors not in the shared seen set (read-only in this phase) and not already
+//     among the thread's own candidates of this level; each range's candidates go into a
+//     block in shared memory with their key, parent index and action index.
+//  2. merge — thread p inserts, with compare-and-exchange, the candidates whose key falls
+//     in partition p, visiting the blocks in range order. So for every new state the first
+//     candidate in (position, action) order wins — the parent a sequential BFS records —
+//     whatever the timing: within a partition insertion is sequential, and partitions
+//     never share a key.
+// A level expanded by the calling thread alone (a small one, or any level with one worker)
+// inserts as it goes instead ("direct"): the first occurrence in the same order wins, so the
+// answer is the same. The next level is the winners, block by block: exactly the
+// sequential BFS order. Property violations are reported with their (position, action) and
+// replayed here in that order through the sequential search's rules (first violation, rest
+// of the level for deadlocks, shortest first), so verdicts, figures and counterexamples
+// equal those of bfs.ts.
 //
 // A run bounded by --max-states stops where the sequential search would (the figures are
 // cut at that position of the level). Known limit: a run stopped by --time-limit, --memory
-// or Ctrl-C stops at a level (or range) boundary, so its figures can differ from the
-// sequential search's — they depend on timing anyway.
+// or Ctrl-C stops at a range boundary, so its figures can differ from the sequential
+// search's — they depend on timing anyway.
 import { availableParallelism } from 'node:os';
-import { withExitGuard } from '../explore/exit-guard.ts';
+import { threadId } from 'node:worker_threads';
 import { getHeapStatistics } from 'node:v8';
 import { Piscina } from 'piscina';
-import { propertiesByKind, type Model } from '../model/model.ts';
+import { withExitGuard } from '../explore/exit-guard.ts';
+import { type Model } from '../model/model.ts';
 import { ModelError, errorText } from '../model/errors.ts';
+import type { MemoStats } from '../model/vector.ts';
 import type { SearchOptions } from '../explore/bfs.ts';
 import { peakRss } from '../explore/bfs.ts';
 import type { CheckResult, CheckStats, Limit, Violation } from '../explore/result.ts';
 import { collisionProbability, finalResult } from '../explore/result.ts';
-import { fingerprintInto } from '../state/fingerprint.ts';
-import { ByteSink, StateCodec } from '../state/codec.ts';
+import { ByteSink } from '../state/codec.ts';
+import { packVector } from '../state/packed.ts';
 import { validateState } from '../state/validate.ts';
-import { CONTROL_STOP, type CandidateBlock, type ExpandResult, type ExpandTask, type MergeResult, type ModelSource, type Task, type WorkerEvent } from './protocol.ts';
+import { BlockBuilder, DirectDedupe, TableBudgetError, blockBytes, type TableHolder } from './blocks.ts';
+import { NotVectorizableError } from '../state/layout.ts';
+import { loadedFrom, type Loaded } from './loaded.ts';
+import { expandPhase, mergePhase } from './participant.ts';
+import { type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type LevelRef, type MergeResult, type ModelSource, type RangeResult, type Task, type WorkerEvent, rangeBounds } from './protocol.ts';
 import { SharedSeenSet } from './shared-seen-set.ts';
-import { runTask } from './worker.ts';
 import { ROOT, TraceStore } from './trace-store.ts';
 
-/** Options of the parallel search. */
+/** Options of the level-synchronous search. */
 export interface ParallelOptions extends SearchOptions {
-  /** Worker threads (default: the number of cores). */
+  /** Search threads, the calling thread included (default: the number of cores). */
   readonly workers?: number;
   /**
-   * A pool made by `createWorkerPool` to reuse across searches (tests run many small
-   * searches); it is left open, and every level runs on it. Default: a pool of `workers`
-   * threads for this search, started only when a level grows large (small levels are
-   * expanded in this thread).
+   * A pool made by `createWorkerPool(workers)` to reuse across searches (tests run many
+   * small searches); it is left open. Default: a pool for this search, started only once
+   * the search is big enough to use it (until its threads are ready, this thread expands
+   * every level alone).
    */
   readonly pool?: Piscina;
+  /**
+   * Levels smaller than this are expanded by the calling thread alone (default 2048: below
+   * that, handing ranges to threads costs more than it saves). Tests set 1 to send every
+   * level through the threads.
+   */
+  readonly minSharedLevel?: number;
 }
 
-/** A pool of `workers` search threads (each imports the tsx loader, then the worker tasks). */
+/** What a search that met a state without a fixed layout returns: the caller reruns it on Immutable values. */
+export interface NeedsImmutable {
+  readonly status: 'needs-immutable';
+  readonly reason: string;
+}
+
+/** A pool of `workers - 1` threads for searches with `workers` threads (the calling thread is one of them). */
 export function createWorkerPool(workers: number): Piscina {
-  return new Piscina({
+  const threads = Math.max(1, workers - 1);
+  const pool = new Piscina({
     filename: new URL('./worker-entry.mjs', import.meta.url).href,
-    minThreads: workers,
-    maxThreads: workers,
+    minThreads: threads,
+    maxThreads: threads,
     idleTimeout: 60_000,
     // One task at a time per thread: the phases of a level are barriers anyway.
     concurrentTasksPerWorker: 1,
   });
+  // A thread that dies rejects the task it ran (the search reports that); piscina also
+  // emits 'error' when it had no task left, which must not crash the process.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
-/**
- * Levels smaller than this are expanded in this thread (same tasks, same answer) until the
- * threads have run one, so a small model never pays for starting worker threads; the pool is
- * started, and imports the model, in the background once a level reaches an eighth of it.
- */
-const INLINE_LEVEL = 4096;
-
-/**
- * Ranges per worker thread in a level: a thread that finishes early takes the next range
- * instead of idling at the level's end. More ranges cost no duplicate candidates, since a
- * thread keeps its candidate set across its ranges of a level.
- */
-const TASKS_PER_WORKER = 6;
+/** Levels below this are expanded by the calling thread alone (the threads would cost more than they save). */
+const PARALLEL_LEVEL = 2048;
+/** An own pool is started once a level reaches this size or the search has run this long. */
+const START_POOL_LEVEL = 512;
+const START_POOL_MS = 40;
+/** States per range: small enough for balance and for this thread to yield often, large enough to amortise a range. */
+const RANGE_STATES = 4096;
+/** Ranges per thread at least, in a shared level. */
+const RANGES_PER_THREAD = 4;
+/** Highest load of the seen set; it then grows by GROWTH (load stays in [0.68, 0.85]: 8/0.68 < 12 bytes of table per state). */
+const MAX_LOAD = 0.85;
+const GROWTH = 1.25;
+/** Seen sets at least this large (slots) are copied by all threads when they grow. */
+const PARALLEL_REHASH = 1 << 21;
+/** The calling thread yields to timers and signals at least this often (ms). */
+const YIELD_MS = 50;
 
 let searches = 0;
 
-/** Highest load of the seen set; it then grows by at least 1.5× (linear probing copes with 0.85). */
-const MAX_LOAD = 0.85;
-
-
 /**
- * Explores every reachable state of the model in `source` breadth-first on worker threads.
- * `model` must be the same model built in this thread (for initial states and traces).
+ * Explores every reachable state of the model in `source` breadth-first, on `workers`
+ * threads. `model` must be the same model built in this thread (for initial states,
+ * traces, and this thread's share of the work). With `source.engine` 'vector' the states
+ * are vectors of the model's vector form; a state found without a fixed layout returns
+ * `needs-immutable` (check.ts then searches Immutable values).
  *
  * @example
- *   const r = await parallelBfs(model, { file: '/abs/models/drivers/kvm.ts', params: { faults: 2 } }, { workers: 2 });
+ *   const r = await parallelBfs(model, { file: '/abs/models/drivers/kvm.ts', params: { faults: 2 }, engine: 'vector' }, { workers: 2 });
  */
-export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource, options: ParallelOptions = {}): Promise<CheckResult> {
-  // Small levels are expanded in this thread: guard process.exit there as the sequential search does.
-  return withExitGuard(() => parallelBfsUnguarded(model, source, options));
+export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource, options: ParallelOptions = {}): Promise<CheckResult | NeedsImmutable> {
+  // This thread runs model code too: guard process.exit there as the sequential search does.
+  return withExitGuard(() => levelSearch(model as Model<unknown, unknown>, source, options));
 }
 
-async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSource, options: ParallelOptions): Promise<CheckResult> {
+async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, options: ParallelOptions): Promise<CheckResult | NeedsImmutable> {
   const t0 = performance.now();
+  const engine: Engine = source.engine ?? 'immutable';
   const workers = Math.max(1, Math.floor(options.workers ?? availableParallelism()));
   const heapLimit = getHeapStatistics().heap_size_limit;
   const memoryBytes = options.memoryBytes ?? Math.floor(heapLimit * 0.8) + 8 * 2 ** 30;
-  const { invariants } = propertiesByKind(model);
-  // With --symmetry the table holds representatives' fingerprints; workers build the same key.
-  const keyOf: (s: S, out: Uint32Array) => void = options.reduction?.key ?? fingerprintInto;
+  let main: Loaded;
+  try {
+    main = loadedFrom(model, source);
+  } catch (e) {
+    return { status: 'error', model: model.name, stats: emptyStats(workers, engine), error: { message: errorText(e), stack: (e as Error)?.stack } };
+  }
+  const { invariants } = main;
+  const keyOf = engine === 'vector' ? main.keyOf : (options.reduction?.key ?? main.keyOf);
   const propertyNames = model.properties.map((p) => p.name);
   const violations: Violation[] = [];
   const violated = new Set<string>();
   const traces = new TraceStore();
-  const codec = new StateCodec();
-  let table = new SharedSeenSet(1024);
+  const holder: TableHolder = {
+    table: new SharedSeenSet(1024),
+    count: 0,
+    grow(capacity) {
+      checkTableBudget(capacity);
+      this.table = this.table.rehash(capacity);
+    },
+  };
   let distinct = 0;
   let transitions = 0;
   let depth = 0;
@@ -120,10 +159,20 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
   let limit: Limit | undefined;
   let limitReason = '';
   let stopAfterLevel = false;
+  let levelBytes = 0;
+  const memo = new Map<number, MemoStats>();
   const control = new SharedArrayBuffer(8);
+  const controlWords = new Int32Array(control);
   // Tells this search's levels from another's on a shared pool.
   const searchId = `${process.pid}.${++searches}.${Math.random().toString(36).slice(2)}`;
-  const controlWords = new Int32Array(control);
+
+  /** Throws when a seen set of `capacity` slots (with `extra` bytes of next level) would break the memory budget. */
+  function checkTableBudget(capacity: number, extra = 0): void {
+    const bytes = capacity * 8 + holder.table.bytes + traces.bytes + levelBytes + extra;
+    if (bytes > memoryBytes) {
+      throw new TableBudgetError(`memory budget reached (seen set of ${mib(capacity * 8)} MiB needed, ${mib(traces.bytes)} MiB of traces, ${mib(levelBytes + extra)} MiB of frontier; budget ${mib(memoryBytes)} MiB)`);
+    }
+  }
 
   const stats = (): CheckStats => {
     const elapsedMs = performance.now() - t0;
@@ -134,11 +183,13 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
       elapsedMs,
       statesPerSecond: elapsedMs > 0 ? (distinct * 1000) / elapsedMs : 0,
       peakMemoryBytes: peakRss(),
-      seenSetBytesPerState: distinct > 0 ? (table.bytes + traces.bytes) / distinct : 0,
+      seenSetBytesPerState: distinct > 0 ? (holder.table.bytes + traces.bytes) / distinct : 0,
       peakFrontier,
       collisionProbability: collisionProbability(distinct),
       workers,
       frontierBytesPerState,
+      engine,
+      ...(engine === 'vector' ? { memo: sumMemo(memo) } : {}),
     };
   };
   const errorResult = (message: string, stack?: string): CheckResult => ({ status: 'error', model: model.name, stats: stats(), error: { message, stack } });
@@ -154,64 +205,74 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
   try {
     const inits = model.initStates();
     const sink = new ByteSink(1 << 12);
-    const offsets: number[] = [];
-    const fpWords: number[] = [];
-    const parents: number[] = [];
-    const actions: number[] = [];
+    const out = new BlockBuilder();
     const fp = new Uint32Array(2);
+    const vec = engine === 'vector' ? new Int32Array(main.vector!.width) : null;
+    const kept: number[] = [];
     for (let i = 0; i < inits.length; i++) {
       const s = inits[i];
       validateState(s);
-      codec.learnFrom(s);
+      if (vec !== null) main.vector!.encode(s, vec);
+      else main.codec.learnFrom(s);
       keyOf(s, fp);
-      if (parents.length + 1 > table.capacity * MAX_LOAD) table = table.rehash(Math.ceil(table.capacity * 1.5));
-      if (!table.insert(fp[0], fp[1])) continue;
-      offsets.push(codec.encode(s, sink));
-      fpWords.push(fp[0], fp[1]);
-      parents.push(ROOT);
-      actions.push(i);
+      if (holder.count + 1 > holder.table.capacity * MAX_LOAD) holder.grow(Math.ceil(holder.table.capacity * GROWTH));
+      if (!holder.table.insertUnshared(fp[0], fp[1])) continue;
+      holder.count++;
+      kept.push(i);
+      // A vector level stores each state's own fingerprint only without symmetry (then it is the key).
+      out.push(fp[0], fp[1], ROOT, i, vec !== null ? packVector(vec, sink) : main.codec.encode(s, sink));
     }
-    offsets.push(sink.length);
-    const n = parents.length;
-    traces.addLevel(Uint32Array.from(parents), Uint16Array.from(actions));
-    distinct = n;
-    const block = sharedBlock(n, fpWords, parents, actions, offsets, sink);
-    new Uint8Array(block.flags).fill(1);
+    const block = out.finish(sink, true);
+    distinct = holder.count;
+    traces.addLevel(new Uint32Array(kept.length).fill(ROOT), Uint16Array.from(kept));
     level = [block];
     // Invariants of the initial states, in order (as bfs.ts does).
-    let k = 0;
-    for (let i = 0; i < inits.length && k < n; i++) {
-      if (actions[k] !== i) continue;
+    kept.forEach((i, k) => {
       for (const inv of invariants) {
         if (violated.has(inv.name)) continue;
         const msg = inv.check(inits[i]);
         if (msg !== null) record({ property: inv.name, kind: 'invariant', message: msg, trace: traces.traceTo(model, k, undefined, undefined, keyOf) });
       }
-      k++;
-    }
+    });
   } catch (e) {
+    if (e instanceof NotVectorizableError) return { status: 'needs-immutable', reason: e.message };
     return errorResult(`the initial state: ${errorText(e)}`, (e as Error)?.stack);
   }
 
+  // The pool: given, or started once the search is big enough; until its threads have
+  // imported the model, this thread expands every level alone.
   let pool = options.pool;
-  const ownPool = options.pool === undefined;
-  const ensurePool = (): Piscina => {
-    if (pool === undefined) {
-      pool = createWorkerPool(workers);
-      // Each thread imports the model while this thread still expands the small levels.
-      for (let w = 0; w < workers; w++) void pool.run({ kind: 'warm', source } satisfies Task).catch(() => undefined);
-    }
-    return pool;
+  const ownPool = pool === undefined;
+  let poolReady = !ownPool;
+  let poolFailed = false;
+  const canUsePool = workers > 1;
+  const warmUp = (p: Piscina) => {
+    const warm = Array.from({ length: Math.max(1, workers - 1) }, () => p.run({ kind: 'warm', source, search: searchId } satisfies Task));
+    Promise.all(warm).then(
+      () => (poolReady = true),
+      () => (poolFailed = true),
+    );
   };
-  let inline = false;
-  let poolUsed = false;
-  const run = <R>(task: Task): Promise<R> => (inline ? (runTask(task) as Promise<R>) : (ensurePool().run(task) as Promise<R>));
-  const descriptors: string[] = codec.takeNewDescriptors();
-  const onAbort = () => Atomics.store(controlWords, CONTROL_STOP, 1);
+  if (!ownPool && canUsePool) poolReady = true;
+  const startPool = () => {
+    if (pool !== undefined || !canUsePool) return;
+    pool = createWorkerPool(workers);
+    warmUp(pool);
+  };
+  const run = <R>(task: Task): Promise<R> => {
+    const p = pool!.run(task) as Promise<R>;
+    // Awaited later (after this thread's own share): marked handled now, so a thread that
+    // dies meanwhile is not an unhandled rejection.
+    p.catch(() => undefined);
+    return p;
+  };
+  const descriptors: string[] = main.codec.takeNewDescriptors();
+  const strings: string[] = main.vector?.takeHashedStrings() ?? [];
+  const onAbort = () => Atomics.store(controlWords, 0, 1);
   options.signal?.addEventListener('abort', onAbort);
   const timer = options.timeLimitMs !== undefined && Number.isFinite(options.timeLimitMs) ? setTimeout(onAbort, Math.max(0, options.timeLimitMs - (performance.now() - t0))) : undefined;
   const progressEvery = options.progressIntervalMs ?? 5000;
-  let levelSize = distinct;
+  let levelSize = holder.count;
   const progress =
     options.onProgress !== undefined
       ? setInterval(() => {
@@ -219,94 +280,128 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
           options.onProgress!({ elapsedMs, distinctStates: distinct, transitions, depth, frontier: levelSize, statesPerSecond: (distinct * 1000) / elapsedMs });
         }, progressEvery)
       : undefined;
+  let lastYield = performance.now();
+  const pause = (): Promise<void> | undefined => {
+    const now = performance.now();
+    if (now - lastYield < YIELD_MS) return undefined;
+    return new Promise<void>((r) => setImmediate(r)).then(() => {
+      lastYield = performance.now();
+    });
+  };
 
   try {
     let levelStart = 0;
     while (levelSize > 0 && !stopAfterLevel && limit === undefined) {
       peakFrontier = Math.max(peakFrontier, levelSize);
-      const levelBytes = level.reduce((b, x) => b + blockBytes(x), 0);
+      levelBytes = level.reduce((b, x) => b + blockBytes(x), 0);
       if (levelBytes > peakFrontierBytes) {
         peakFrontierBytes = levelBytes;
-        frontierBytesPerState = levelBytes / level.reduce((c, x) => c + x.count, 0);
+        frontierBytesPerState = levelBytes / levelSize;
       }
+      if (ownPool && (levelSize >= START_POOL_LEVEL || performance.now() - t0 > START_POOL_MS)) startPool();
       const expandLevel = !(options.maxDepth !== undefined && depth >= options.maxDepth);
-      // Once the threads have run a level, the shrinking tail of the search stays on them.
-      inline = ownPool && levelSize < INLINE_LEVEL && !poolUsed;
-      poolUsed ||= !inline;
-      if (ownPool && levelSize >= INLINE_LEVEL / 8) ensurePool();
-      // Phase 1: expand.
-      // Several ranges per worker on thread-run levels, so a thread that finishes early takes
-      // the next range instead of idling at the end of the phase (ranges stay in order, so
-      // the answer does not change).
-      const tasks = Math.min(levelSize, inline ? workers : workers * TASKS_PER_WORKER);
-      const expandTasks: Promise<ExpandResult>[] = [];
-      for (let t = 0; t < tasks; t++) {
-        const task: ExpandTask = {
-          kind: 'expand',
-          source,
-          descriptors,
-          table: table.buffer,
-          segments: level,
-          from: Math.floor((levelSize * t) / tasks),
-          to: Math.floor((levelSize * (t + 1)) / tasks),
-          levelStart,
-          levelId: `${searchId}:${levelStart}`,
-          expand: expandLevel,
-          skip: [...violated],
-          control,
-        };
-        expandTasks.push(run<ExpandResult>(task));
+      const shared = canUsePool && poolReady && !poolFailed && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL);
+      const threads = shared ? workers : 1;
+      // Partial-order reduction's cycle proviso needs the seen set as it was before the level.
+      const direct = !shared && main.select === undefined;
+      const ranges = Math.max(threads === 1 ? 1 : threads * RANGES_PER_THREAD, Math.ceil(levelSize / RANGE_STATES));
+      const before: number[] = [];
+      let members = 0;
+      for (const b of level) {
+        before.push(members);
+        members += b.winners;
       }
-      const results = await Promise.all(expandTasks);
-      const failed = results.filter((r) => r.error !== undefined).sort((a, b) => a.error!.pos - b.error!.pos)[0];
-      if (failed !== undefined) return errorResult(failed.error!.message, failed.error!.stack);
-      for (const r of results) for (const d of r.descriptors) if (!descriptors.includes(d)) descriptors.push(d);
-      if (results.some((r) => r.stopped)) {
+      const levelRef: LevelRef = { segments: level, before, start: levelStart, size: levelSize, ranges };
+      const counter = new SharedArrayBuffer(4);
+      const task: ExpandTask = {
+        kind: 'expand',
+        source,
+        search: searchId,
+        descriptors,
+        strings,
+        table: holder.table.buffer,
+        level: levelRef,
+        counter,
+        levelId: `${searchId}:${levelStart}`,
+        expand: expandLevel,
+        skip: [...violated],
+        control,
+      };
+
+      // Phase 1: expand (this thread takes ranges too).
+      const others: Promise<ExpandResult>[] = [];
+      if (shared) for (let w = 1; w < workers; w++) others.push(run<ExpandResult>(task));
+      let mine: ExpandResult;
+      try {
+        mine = await expandPhase(main, task, direct ? new DirectDedupe(holder, MAX_LOAD, GROWTH) : undefined, pause);
+      } finally {
+        // Let the other threads finish before anything else touches the level.
+        await Promise.allSettled(others);
+      }
+      const results = [mine, ...(await Promise.all(others))];
+      const byRange: (RangeResult | undefined)[] = new Array(ranges);
+      for (const r of results) {
+        for (const x of r.ranges) byRange[x.range] = x;
+        for (const d of r.descriptors) if (!descriptors.includes(d)) descriptors.push(d);
+        if (r.strings.length > 0) {
+          main.vector!.learnStrings(r.strings);
+          for (const x of r.strings) if (!strings.includes(x)) strings.push(x);
+        }
+      }
+      memoOf(main, results, memo);
+      // The first failure in level order (every range before it was expanded).
+      const firstBad = byRange.find((r) => r === undefined || r.error !== undefined || r.notVectorizable !== undefined || r.stopped);
+      if (firstBad !== undefined) {
+        if (firstBad.notVectorizable !== undefined) return { status: 'needs-immutable', reason: firstBad.notVectorizable };
+        if (firstBad.error !== undefined) return errorResult(firstBad.error.message, firstBad.error.stack);
         limit = options.signal?.aborted ? 'interrupted' : 'time-limit';
         limitReason = limit === 'interrupted' ? 'interrupted' : `time limit of ${((options.timeLimitMs ?? 0) / 1000).toFixed(1)} s reached`;
-        transitions += results.reduce((t, r) => t + r.transitions, 0);
+        transitions += results.reduce((t, r) => t + r.ranges.reduce((u, x) => u + x.transitions, 0), 0);
         break;
       }
-      const blocks = results.map((r) => r.block);
+      const rangeResults = byRange as RangeResult[];
+      let blocks = rangeResults.map((r) => r.block);
       const candidates = blocks.reduce((c, b) => c + b.count, 0);
 
-      // Room for every candidate before the merge (the table does not grow under the workers).
-      const need = distinct + candidates;
-      if (need > table.capacity * MAX_LOAD) {
-        const cap = Math.max(Math.ceil(need / MAX_LOAD), Math.ceil(table.capacity * 1.5));
-        const frontierBytes = levelBytes + blocks.reduce((b, x) => b + blockBytes(x), 0);
-        if (cap * 8 + table.bytes + traces.bytes + frontierBytes > memoryBytes) {
-          limit = 'memory';
-          limitReason = `memory budget reached (seen set of ${mib(cap * 8)} MiB needed, ${mib(traces.bytes)} MiB of traces, ${mib(frontierBytes)} MiB of frontier; budget ${mib(memoryBytes)} MiB)`;
-          break;
+      let perBlock: number[];
+      if (direct) {
+        perBlock = blocks.map((b) => b.count);
+      } else {
+        // Room for every candidate before the merge (the table does not grow under the threads).
+        const need = holder.count + candidates;
+        if (need > holder.table.capacity * MAX_LOAD) {
+          const cap = Math.max(Math.ceil(need / MAX_LOAD), Math.ceil(holder.table.capacity * GROWTH));
+          checkTableBudget(cap, blocks.reduce((b, x) => b + blockBytes(x), 0));
+          await growShared(cap, threads);
         }
-        table = table.rehash(cap);
+        // Phase 2: merge, partitioned by key.
+        const parts = threads;
+        const merges: Promise<MergeResult>[] = [];
+        for (let p = 1; p < parts; p++) merges.push(run<MergeResult>({ kind: 'merge', table: holder.table.buffer, part: p, parts, blocks }));
+        const merged = [mergePhase({ kind: 'merge', table: holder.table.buffer, part: 0, parts, blocks }), ...(await Promise.all(merges))];
+        perBlock = blocks.map((_, b) => merged.reduce((n, m) => n + m.inserted[b], 0));
+        blocks = blocks.map((b, k) => ({ ...b, winners: perBlock[k] }));
+        holder.count += perBlock.reduce((a, b) => a + b, 0);
       }
-
-      // Phase 2: merge, partitioned by fingerprint.
-      const parts = workers;
-      const merges: Promise<MergeResult>[] = [];
-      for (let p = 0; p < parts; p++) merges.push(run<MergeResult>({ kind: 'merge', table: table.buffer, part: p, parts, blocks }));
-      const merged = await Promise.all(merges);
-      const perBlock = blocks.map((_, b) => merged.reduce((n, m) => n + m.inserted[b], 0));
       const newStates = perBlock.reduce((a, b) => a + b, 0);
 
       // Violations, in the sequential search's order: (position, action), transition before invariant.
       const events: { ev: WorkerEvent; block: number }[] = [];
-      results.forEach((r, b) => r.events.forEach((ev) => events.push({ ev, block: b })));
+      rangeResults.forEach((r, b) => r.events.forEach((ev) => events.push({ ev, block: b })));
       events.sort((x, y) => x.ev.pos - y.ev.pos || x.ev.action - y.ev.action || kindOrder(x.ev) - kindOrder(y.ev));
       let stopPos = -1;
-      const winner = (block: number, c: number) => new Uint8Array(blocks[block].flags)[c] === 1;
+      const winner = (block: number, c: number) => blocks[block].winners === blocks[block].count || new Uint8Array(blocks[block].flags)[c] === 1;
       // Global index of a winning candidate, once the level's trace arrays are added.
       const nextStart = levelStart + levelSize;
       const indexOf = (block: number, c: number): number => {
         let idx = nextStart;
         for (let b = 0; b < block; b++) idx += perBlock[b];
+        if (blocks[block].winners === blocks[block].count) return idx + c;
         const flags = new Uint8Array(blocks[block].flags);
         for (let k = 0; k < c; k++) idx += flags[k];
         return idx;
       };
-      addLevelTraces(traces, blocks, newStates);
+      traces.addLevelFromBlocks(blocks, newStates, levelStart);
       // --max-states: the sequential search stops after expanding the state whose successor
       // reached the bound; nothing found after that position counts.
       const capPos = options.maxStates !== undefined ? boundPosition(blocks, levelStart, options.maxStates - distinct) : -1;
@@ -329,27 +424,26 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
       // Figures: the whole level, or (stopped by a violation or --max-states) up to the
       // position where the sequential search would have stopped expanding.
       if (capPos >= 0 && (stopPos < 0 || capPos < stopPos)) stopPos = capPos;
-      let levelTransitions = results.reduce((t, r) => t + r.transitions, 0);
+      let levelTransitions = rangeResults.reduce((t, r) => t + r.transitions, 0);
       let levelNew = newStates;
       if (stopPos >= 0) {
         levelTransitions = 0;
-        const tasksN = results.length;
-        for (let t = 0; t < tasksN; t++) {
-          const from = Math.floor((levelSize * t) / tasksN);
-          const counts = results[t].actionCounts;
+        for (let t = 0; t < rangeResults.length; t++) {
+          const { from } = rangeBounds(levelRef, t);
+          const counts = rangeResults[t].actionCounts;
           for (let k = 0; k < counts.length && from + k <= stopPos; k++) levelTransitions += expandLevel ? counts[k] : 0;
         }
         levelNew = 0;
         for (let b = 0; b < blocks.length; b++) {
-          const flags = new Uint8Array(blocks[b].flags);
           const par = new Uint32Array(blocks[b].parents);
-          for (let k = 0; k < blocks[b].count; k++) if (flags[k] === 1 && par[k] - levelStart <= stopPos) levelNew++;
+          for (let k = 0; k < blocks[b].count; k++) if (winner(b, k) && par[k] - levelStart <= stopPos) levelNew++;
         }
       }
       transitions += levelTransitions;
+      // States stored past the stopping point are not counted: the sequential search never made them.
       distinct += levelNew;
       // At the depth bound, a state with successors before the stopping point means unexplored states.
-      if (!expandLevel && results.some((r, t) => r.actionCounts.some((c, k) => c > 0 && (stopPos < 0 || Math.floor((levelSize * t) / results.length) + k < stopPos)))) {
+      if (!expandLevel && rangeResults.some((r, t) => r.actionCounts.some((c, k) => c > 0 && (stopPos < 0 || rangeBounds(levelRef, t).from + k < stopPos)))) {
         limit = 'max-depth';
         limitReason = `max depth ${options.maxDepth} reached`;
         break;
@@ -363,19 +457,32 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
         limit = 'interrupted';
         limitReason = 'interrupted';
       }
+      if (limit === undefined && !stopAfterLevel) {
+        const heap = getHeapStatistics().used_heap_size;
+        const nextBytes = blocks.reduce((b, x) => b + blockBytes(x), 0);
+        if (heap + holder.table.bytes + traces.bytes + nextBytes > memoryBytes) {
+          limit = 'memory';
+          limitReason = `memory budget reached: ${mib(heap)} MiB heap + ${mib(holder.table.bytes)} MiB seen set + ${mib(nextBytes)} MiB frontier > ${mib(memoryBytes)} MiB (--memory)`;
+        }
+      }
       levelStart = nextStart;
       levelSize = newStates;
       level = blocks;
     }
   } catch (e) {
-    // piscina rejects with "worker exited with code: N" when a worker thread dies (a step
-    // called process.exit, or the worker ran out of memory): say what that means.
-    const text = errorText(e);
-    const died = /worker exited with code/i.test(text)
-      ? `a worker thread died (${text.replace(/^Error: /, '')}): a step may have called process.exit, or the worker ran out of memory; run with --workers 1 to see the step`
-      : text;
-    const err = e instanceof ModelError ? e : new ModelError({ model: model.name }, died, { cause: e });
-    return errorResult(err.message, ((err.cause as Error | undefined) ?? err).stack);
+    if (e instanceof TableBudgetError) {
+      limit = 'memory';
+      limitReason = e.message;
+    } else {
+      // piscina rejects with "worker exited with code: N" or a memory-limit error when a
+      // worker thread dies (out of memory, or model code ended it past the exit guard).
+      const text = errorText(e);
+      const died = /worker exited with code|reaching memory limit|ERR_WORKER_OUT_OF_MEMORY/i.test(text)
+        ? `a worker thread died (${text.replace(/^Error: /, '')}): it may have run out of memory, or model code ended it; run with --workers 1 to see the step`
+        : text;
+      const err = e instanceof ModelError ? e : new ModelError({ model: model.name }, died, { cause: e });
+      return errorResult(err.message, ((err.cause as Error | undefined) ?? err).stack);
+    }
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     if (timer !== undefined) clearTimeout(timer);
@@ -384,6 +491,47 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
   }
 
   return finalResult(model.name, stats(), propertyNames, violations, limit, limitReason, options.allProperties ?? false);
+
+  /** Replaces the seen set by one of `capacity` slots, copied by `threads` threads when it is large. */
+  async function growShared(capacity: number, threads: number): Promise<void> {
+    const old = holder.table;
+    if (threads === 1 || old.capacity < PARALLEL_REHASH) {
+      holder.table = old.rehash(capacity);
+      return;
+    }
+    const next = new SharedSeenSet(capacity);
+    const jobs: Promise<unknown>[] = [];
+    const cut = (k: number) => Math.floor((old.capacity * k) / threads);
+    for (let k = 1; k < threads; k++) jobs.push(run({ kind: 'rehash', from: old.buffer, into: next.buffer, start: cut(k), end: cut(k + 1) }));
+    next.copyFrom(old, 0, cut(1), true);
+    await Promise.all(jobs);
+    holder.table = next;
+  }
+}
+
+function emptyStats(workers: number, engine: Engine): CheckStats {
+  return { distinctStates: 0, transitions: 0, depth: 0, elapsedMs: 0, statesPerSecond: 0, peakMemoryBytes: peakRss(), seenSetBytesPerState: 0, peakFrontier: 0, collisionProbability: 0, workers, engine };
+}
+
+/** Keeps each thread's latest memo figures (vector engine). */
+function memoOf(main: Loaded, results: readonly ExpandResult[], into: Map<number, MemoStats>): void {
+  if (main.vector === undefined) return;
+  into.set(threadId, main.vector.memoStats());
+  for (const r of results) if (r.memo !== undefined) into.set(r.thread, r.memo);
+}
+
+function sumMemo(m: Map<number, MemoStats>): MemoStats {
+  let hits = 0;
+  let misses = 0;
+  let nodes = 0;
+  let flushes = 0;
+  for (const x of m.values()) {
+    hits += x.hits;
+    misses += x.misses;
+    nodes += x.nodes;
+    flushes += x.flushes;
+  }
+  return { hits, misses, nodes, flushes };
 }
 
 /**
@@ -393,10 +541,15 @@ async function parallelBfsUnguarded<S, A>(model: Model<S, A>, source: ModelSourc
 function boundPosition(blocks: readonly CandidateBlock[], levelStart: number, room: number): number {
   let n = 0;
   for (const b of blocks) {
+    const all = b.winners === b.count;
     const flags = new Uint8Array(b.flags);
     const par = new Uint32Array(b.parents);
+    if (all && n + b.count < room) {
+      n += b.count;
+      continue;
+    }
     for (let k = 0; k < b.count; k++) {
-      if (flags[k] !== 1) continue;
+      if (!all && flags[k] !== 1) continue;
       if (++n >= room) return par[k] - levelStart;
     }
   }
@@ -405,47 +558,6 @@ function boundPosition(blocks: readonly CandidateBlock[], levelStart: number, ro
 
 function kindOrder(ev: WorkerEvent): number {
   return ev.kind === 'invariant' ? 1 : 0;
-}
-
-function blockBytes(b: CandidateBlock): number {
-  return b.fps.byteLength + b.parents.byteLength + b.actions.byteLength + b.offsets.byteLength + b.bytes.byteLength + b.flags.byteLength;
-}
-
-/** Appends the winners' parents and actions, block by block (the canonical order). */
-function addLevelTraces(traces: TraceStore, blocks: readonly CandidateBlock[], n: number): void {
-  const parents = new Uint32Array(n);
-  const actions = new Uint16Array(n);
-  let i = 0;
-  for (const b of blocks) {
-    const flags = new Uint8Array(b.flags);
-    const par = new Uint32Array(b.parents);
-    const act = new Uint16Array(b.actions);
-    for (let k = 0; k < b.count; k++) {
-      if (flags[k] !== 1) continue;
-      parents[i] = par[k];
-      actions[i] = act[k];
-      i++;
-    }
-  }
-  traces.addLevel(parents, actions);
-}
-
-function sharedBlock(n: number, fps: number[], parents: number[], actions: number[], offsets: number[], sink: ByteSink): CandidateBlock {
-  const block: CandidateBlock = {
-    count: n,
-    fps: new SharedArrayBuffer(n * 8),
-    parents: new SharedArrayBuffer(n * 4),
-    actions: new SharedArrayBuffer(n * 2),
-    offsets: new SharedArrayBuffer((n + 1) * 4),
-    bytes: new SharedArrayBuffer(sink.length),
-    flags: new SharedArrayBuffer(n),
-  };
-  new Uint32Array(block.fps).set(fps);
-  new Uint32Array(block.parents).set(parents);
-  new Uint16Array(block.actions).set(actions);
-  new Uint32Array(block.offsets).set(offsets);
-  new Uint8Array(block.bytes).set(sink.bytes.subarray(0, sink.length));
-  return block;
 }
 
 function mib(bytes: number): string {

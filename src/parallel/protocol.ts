@@ -1,7 +1,12 @@
-// The messages between the parallel search's coordinator and its worker threads: tasks,
-// results, and the shared-memory blocks (frontier segments, candidate blocks) they name.
-// Everything here crosses threads by structured clone; SharedArrayBuffers are shared, not copied.
+// The messages between the level-synchronous search's coordinator and the threads that
+// expand and merge a level (piscina workers and the calling thread itself), and the
+// shared-memory blocks (frontier segments, candidate blocks) they name. Everything here
+// crosses threads by structured clone; SharedArrayBuffers are shared, not copied.
 import type { ReductionChoice } from '../reduce/reduction.ts';
+import type { MemoStats } from '../model/vector.ts';
+
+/** How states are represented: fixed-width vectors (src/model/vector.ts) or Immutable values. */
+export type Engine = 'vector' | 'immutable';
 
 /** Where a worker finds the model: a module file (default export: a ModelDefinition) and parameters. */
 export interface ModelSource {
@@ -9,16 +14,20 @@ export interface ModelSource {
   readonly params: Readonly<Record<string, unknown>>;
   /** Reductions, built in each thread from the model (their closures do not cross threads). */
   readonly reduction?: ReductionChoice;
+  /** The state representation of the search (default 'immutable'). */
+  readonly engine?: Engine;
 }
 
 /**
- * States found by one expand task, in the order it generated them (frontier position, then
- * action index). After the merge phase `flags[j]` is 1 for the candidates that are new
- * states of the search (the first occurrence in that order across all tasks).
+ * States found by one range of a level, in the order they were generated (frontier
+ * position, then action index). After the merge phase `flags[j]` is 1 for the candidates
+ * that are new states of the search (the first occurrence in that order across all ranges);
+ * a range expanded alone ("direct": inserting into the seen set as it goes) holds only new
+ * states, all flagged.
  */
 export interface CandidateBlock {
   readonly count: number;
-  /** Uint32 pairs [high, low] per candidate. */
+  /** Uint32 pairs [high, low] per candidate: its seen-set key. */
   readonly fps: SharedArrayBuffer;
   /** Uint32: global index of the parent state. */
   readonly parents: SharedArrayBuffer;
@@ -29,9 +38,11 @@ export interface CandidateBlock {
   readonly bytes: SharedArrayBuffer;
   /** Uint8: 1 when the candidate won the merge (is a new state). */
   readonly flags: SharedArrayBuffer;
+  /** Flagged candidates (known after the merge). */
+  readonly winners: number;
 }
 
-/** A property violation seen by a worker; the coordinator decides, in canonical order, which count. */
+/** A property violation seen while expanding; the coordinator decides, in canonical order, which count. */
 export interface WorkerEvent {
   readonly property: string;
   readonly kind: 'invariant' | 'transition' | 'deadlock';
@@ -40,49 +51,79 @@ export interface WorkerEvent {
   readonly pos: number;
   /** Action index taken from it (-1 for a deadlock). */
   readonly action: number;
-  /** For an invariant: the candidate (index in the task's block) that broke it. */
+  /** For an invariant: the candidate (index in the range's block) that broke it. */
   readonly candidate: number;
-  /** Fingerprint of the state the property failed on (for a transition: of its source). */
+  /** Key of the state the property failed on (for a transition: of its source). */
   readonly hi: number;
   readonly lo: number;
 }
 
-/** Expand part of a level: positions [from, to) of the frontier. */
+/** The outcome of expanding one range [from, to) of a level. */
+export interface RangeResult {
+  readonly range: number;
+  readonly block: CandidateBlock;
+  /** Transitions taken per position of the range (enabled actions, or the persistent subset). */
+  readonly actionCounts: Uint32Array;
+  readonly transitions: number;
+  readonly events: readonly WorkerEvent[];
+  /** Set when the stop request was seen before the range was done. */
+  readonly stopped: boolean;
+  readonly error?: { readonly pos: number; readonly message: string; readonly stack?: string };
+  /** The vector engine met a state with no fixed layout: the search must run on Immutable values. */
+  readonly notVectorizable?: string;
+}
+
+/** A level of the search as the threads read it. */
+export interface LevelRef {
+  /** Candidate blocks of the previous level (only flagged candidates are members). */
+  readonly segments: readonly CandidateBlock[];
+  /** Members before each segment (prefix sums of `winners`). */
+  readonly before: readonly number[];
+  /** Global index of the level's first state. */
+  readonly start: number;
+  readonly size: number;
+  /** The level is cut into this many ranges of consecutive positions. */
+  readonly ranges: number;
+}
+
+/** Range r of a level: positions [from, to). */
+export function rangeBounds(level: LevelRef, r: number): { from: number; to: number } {
+  return { from: Math.floor((level.size * r) / level.ranges), to: Math.floor((level.size * (r + 1)) / level.ranges) };
+}
+
+/** Expand a level: take ranges from the shared counter until none is left. */
 export interface ExpandTask {
   readonly kind: 'expand';
   readonly source: ModelSource;
-  /** Record types other threads met (see StateCodec). */
+  /** Names the search (a thread builds the model afresh for each search). */
+  readonly search: string;
+  /** Record types (immutable engine) and hashed strings (vector engine) other threads met. */
   readonly descriptors: readonly string[];
+  readonly strings: readonly string[];
   readonly table: SharedArrayBuffer;
-  /** The level: candidate blocks of the previous level (only flagged candidates are members). */
-  readonly segments: readonly CandidateBlock[];
-  readonly from: number;
-  readonly to: number;
-  /** Global index of the level's first state. */
-  readonly levelStart: number;
+  readonly level: LevelRef;
+  /** Int32 [0]: the next range to take. */
+  readonly counter: SharedArrayBuffer;
   /** Names this level of this search (a thread keeps its candidates' set across its ranges of one level). */
   readonly levelId: string;
   /** False at the depth bound: only look for deadlocks and count enabled actions. */
   readonly expand: boolean;
   /** Properties already violated (not checked again). */
   readonly skip: readonly string[];
-  /** Int32 control words: [0] stop request. */
+  /** Int32 control words: [CONTROL_STOP] stop request. */
   readonly control: SharedArrayBuffer;
 }
 
 export interface ExpandResult {
-  readonly block: CandidateBlock;
-  /** Enabled actions per position of [from, to). */
-  readonly actionCounts: Uint32Array;
-  readonly transitions: number;
-  readonly events: readonly WorkerEvent[];
+  readonly ranges: readonly RangeResult[];
   readonly descriptors: readonly string[];
-  /** Set when the stop request was seen before the range was done. */
-  readonly stopped: boolean;
-  readonly error?: { readonly pos: number; readonly action: number; readonly message: string; readonly stack?: string };
+  readonly strings: readonly string[];
+  /** The thread that ran the phase, and its memo figures so far (vector engine). */
+  readonly thread: number;
+  readonly memo?: MemoStats;
 }
 
-/** Insert the candidates whose fingerprint falls in partition `part` of `parts`, in block order. */
+/** Insert the candidates whose key falls in partition `part` of `parts`, in block order. */
 export interface MergeTask {
   readonly kind: 'merge';
   readonly table: SharedArrayBuffer;
@@ -96,18 +137,28 @@ export interface MergeResult {
   readonly inserted: readonly number[];
 }
 
+/** Insert every key of `from` (slots [start, end)) into `into` (growing the seen set). */
+export interface RehashTask {
+  readonly kind: 'rehash';
+  readonly from: SharedArrayBuffer;
+  readonly into: SharedArrayBuffer;
+  readonly start: number;
+  readonly end: number;
+}
+
 /** Import and build the model now (sent when the pool starts, so the first level does not wait for it). */
 export interface WarmTask {
   readonly kind: 'warm';
   readonly source: ModelSource;
+  readonly search: string;
 }
 
-export type Task = ExpandTask | MergeTask | WarmTask;
+export type Task = ExpandTask | MergeTask | RehashTask | WarmTask;
 
-/** Worker-side index of the stop request in `control`. */
+/** Index of the stop request in the control words. */
 export const CONTROL_STOP = 0;
 
-/** Merge partition of a fingerprint. */
+/** Merge partition of a key. */
 export function partitionOf(hi: number, parts: number): number {
   return (hi >>> 0) % parts;
 }

@@ -91,21 +91,48 @@ export class SharedSeenSet {
     }
   }
 
+  /**
+   * `insert` for a table only this thread uses at the moment (a level expanded by one
+   * thread): plain loads and stores, no atomics.
+   */
+  insertUnshared(hi: number, lo: number): boolean {
+    const w = this.words;
+    const h = hi | 0 || 1;
+    const l = lo | 0 || 1;
+    const cap = this.capacity;
+    let i = this.home(l);
+    for (;;) {
+      const b = i << 1;
+      const sh = w[b];
+      if (sh === 0) {
+        w[b] = h;
+        w[b + 1] = l;
+        return true;
+      }
+      if (sh === h && w[b + 1] === l) return false;
+      i = i + 1 === cap ? 0 : i + 1;
+    }
+  }
+
   /** A table of `capacity` slots holding every fingerprint of this one (single-threaded: no worker may use either). */
   rehash(capacity: number): SharedSeenSet {
     const t = new SharedSeenSet(capacity);
-    const src = this.words;
-    const dst = t.words;
-    const cap = t.capacity;
-    for (let b = 0; b < src.length; b += 2) {
+    t.copyFrom(this, 0, this.capacity, false);
+    return t;
+  }
+
+  /**
+   * Inserts the fingerprints in slots [start, end) of `from` (a smaller table being
+   * replaced). With `shared`, other threads copy other slot ranges into this table at the
+   * same time (atomic inserts).
+   */
+  copyFrom(from: SharedSeenSet, start: number, end: number, shared: boolean): void {
+    const src = from.words;
+    for (let b = start << 1; b < end << 1; b += 2) {
       const h = src[b];
       if (h === 0) continue;
-      const l = src[b + 1];
-      let i = t.home(l);
-      while (dst[i << 1] !== 0) i = i + 1 === cap ? 0 : i + 1;
-      dst[i << 1] = h;
-      dst[(i << 1) + 1] = l;
+      if (shared) this.insert(h, src[b + 1]);
+      else this.insertUnshared(h, src[b + 1]);
     }
-    return t;
   }
 }

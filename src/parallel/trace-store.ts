@@ -1,20 +1,30 @@
-// How each state of a parallel search was reached: per BFS level, dense arrays of the
-// parent's global index and the action index, so a counterexample is rebuilt by walking
-// parents back to an initial state and replaying (as the sequential search does from its
-// seen set). Six bytes per state, no empty slots.
+// How each state of a level-synchronous search was reached: per BFS level, the parent's
+// position in the previous level and the action index, so a counterexample is rebuilt by
+// walking parents back to an initial state and replaying (as the sequential search does from
+// its seen set). Four bytes per state — the parent's position in its level (24 bits) and the
+// action index (8 bits) — for a level whose parents are all among the first 2^24 states of
+// the previous level and whose action indices are below 256; six bytes (a 32-bit global
+// parent index and a 16-bit action) for any other level. No empty slots.
 import type { Model } from '../model/model.ts';
 import { ModelError } from '../model/errors.ts';
 import type { Trace } from '../explore/result.ts';
 import { replay } from '../trace/reconstruct.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
+import type { CandidateBlock } from './protocol.ts';
 
 /** Parent index of an initial state (its action entry is the index among initStates()). */
 export const ROOT = 0xffffffff;
 
+const PACKED_PARENTS = 1 << 24;
+
 interface Level {
   readonly start: number;
-  readonly parents: Uint32Array;
-  readonly actions: Uint16Array;
+  /** Global index of the previous level's first state. */
+  readonly prevStart: number;
+  /** (parent position in the previous level) << 8 | action, or null for a wide level. */
+  readonly packed: Uint32Array | null;
+  readonly parents: Uint32Array | null;
+  readonly actions: Uint16Array | null;
 }
 
 /** Parents and actions of every state, by global index (BFS order). */
@@ -30,14 +40,56 @@ export class TraceStore {
   /** Bytes held. */
   get bytes(): number {
     let b = 0;
-    for (const l of this.levels) b += l.parents.byteLength + l.actions.byteLength;
+    for (const l of this.levels) b += l.packed !== null ? l.packed.byteLength : l.parents!.byteLength + l.actions!.byteLength;
     return b;
   }
 
-  /** Appends a level's states (their global indices continue from `size`). */
+  /** Appends a level's states given by global parent index and action (their global indices continue from `size`). */
   addLevel(parents: Uint32Array, actions: Uint16Array): void {
-    this.levels.push({ start: this.total, parents, actions });
+    this.levels.push({ start: this.total, prevStart: 0, packed: null, parents, actions });
     this.total += parents.length;
+  }
+
+  /**
+   * Appends the winners of `blocks` (a level of `n` new states whose parents form the level
+   * starting at global index `prevStart`), block by block: the canonical order.
+   */
+  addLevelFromBlocks(blocks: readonly CandidateBlock[], n: number, prevStart: number): void {
+    const packed = new Uint32Array(n);
+    let i = 0;
+    for (const b of blocks) {
+      const flags = new Uint8Array(b.flags);
+      const par = new Uint32Array(b.parents);
+      const act = new Uint16Array(b.actions);
+      const all = b.winners === b.count;
+      for (let k = 0; k < b.count; k++) {
+        if (!all && flags[k] !== 1) continue;
+        const rel = par[k] - prevStart;
+        const a = act[k];
+        if (rel >= PACKED_PARENTS || a > 0xff) return this.addWide(blocks, n);
+        packed[i++] = (rel << 8) | a;
+      }
+    }
+    this.levels.push({ start: this.total, prevStart, packed, parents: null, actions: null });
+    this.total += n;
+  }
+
+  private addWide(blocks: readonly CandidateBlock[], n: number): void {
+    const parents = new Uint32Array(n);
+    const actions = new Uint16Array(n);
+    let i = 0;
+    for (const b of blocks) {
+      const flags = new Uint8Array(b.flags);
+      const par = new Uint32Array(b.parents);
+      const act = new Uint16Array(b.actions);
+      for (let k = 0; k < b.count; k++) {
+        if (flags[k] !== 1) continue;
+        parents[i] = par[k];
+        actions[i] = act[k];
+        i++;
+      }
+    }
+    this.addLevel(parents, actions);
   }
 
   private levelOf(index: number): Level {
@@ -53,12 +105,14 @@ export class TraceStore {
 
   parentOf(index: number): number {
     const l = this.levelOf(index);
-    return l.parents[index - l.start];
+    if (l.packed !== null) return l.prevStart + (l.packed[index - l.start] >>> 8);
+    return l.parents![index - l.start];
   }
 
   actionOf(index: number): number {
     const l = this.levelOf(index);
-    return l.actions[index - l.start];
+    if (l.packed !== null) return l.packed[index - l.start] & 0xff;
+    return l.actions![index - l.start];
   }
 
   /** The action indices from an initial state to `index`. */

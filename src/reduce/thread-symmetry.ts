@@ -70,16 +70,26 @@ export function groupRefusal(spec: ThreadModelSpec<any>): string | null {
   return null;
 }
 
+function groupsByName(spec: ThreadModelSpec<any>): Map<string, number[]> {
+  const byGroup = new Map<string, number[]>();
+  spec.threads.forEach((t, tid) => {
+    if (t.group !== undefined) byGroup.set(t.group, [...(byGroup.get(t.group) ?? []), tid]);
+  });
+  return byGroup;
+}
+
+/** The thread groups of at least two threads, each as its threads' indices. */
+export function symmetryGroups(spec: ThreadModelSpec<any>): number[][] {
+  return [...groupsByName(spec).values()].filter((g) => g.length >= 2);
+}
+
 /**
  * The symmetry of a thread model: its groups of at least two threads, and the canonical
  * representative of a state.
  */
 export function threadSymmetry<S>(spec: ThreadModelSpec<S>, lockCount: number): Symmetry<DslState<S>> {
-  const byGroup = new Map<string, number[]>();
-  spec.threads.forEach((t, tid) => {
-    if (t.group !== undefined) byGroup.set(t.group, [...(byGroup.get(t.group) ?? []), tid]);
-  });
-  const groups = [...byGroup.values()].filter((g) => g.length >= 2);
+  const byGroup = groupsByName(spec);
+  const groups = symmetryGroups(spec);
   const description = [...byGroup.entries()]
     .filter(([, g]) => g.length >= 2)
     .map(([name, g]) => `${name}: ${g.map((tid) => spec.threads[tid].name).join(', ')}`)

@@ -64,7 +64,7 @@ function rotl(x: number, r: number): number {
 }
 
 /** murmur3 finaliser: a bijective avalanche on 32 bits. */
-function fmixA(h: number): number {
+export function fmixA(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
@@ -74,7 +74,7 @@ function fmixA(h: number): number {
 }
 
 /** A second, different bijective avalanche (Wellons' lowbias32) for the other lane. */
-function fmixB(h: number): number {
+export function fmixB(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x7feb352d);
   h ^= h >>> 15;

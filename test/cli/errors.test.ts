@@ -136,11 +136,12 @@ describe('signals', () => {
 });
 
 describe('dying workers', () => {
-  it('a step that calls process.exit inside a worker thread: exit 2, clear error, no hang', () => {
-    // Level 14 of the doubling model holds 16,384 states: expanded on the worker threads.
+  it('a step that calls process.exit on the worker threads: exit 2, the step named, as with one thread', () => {
+    // Level 14 of the doubling model holds 16,384 states: expanded on the threads (the
+    // calling one included), each with process.exit turned into an error.
     const r = mmcheck(['check', 'test/fixtures/worker-killer.ts', '-p', 'how=exit', '--workers', '2']);
     expect(r.code).toBe(2);
-    expect(r.err).toMatch(/^mmcheck: error: model 'worker-killer': a worker thread died \(worker exited with code: 7\)/m);
+    expect(r.err).toMatch(/model 'worker-killer', thread 'writer', step 'append': effect threw: ModelExitError: called process.exit\(7\)/);
     expect(hasStack(r.err)).toBe(false);
   });
 

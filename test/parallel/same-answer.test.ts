@@ -1,9 +1,11 @@
-// The parallel search gives the same answer for any number of workers: the same distinct
-// states, transitions, depth, verdict and printed counterexample as the sequential search
-// (--workers 1), because ties between threads are broken by (position in the level, action
-// index), never by timing. Checked on kernel models and on tiny models that stress the
-// per-level merge (many parents per state, deadlocks, transition properties, several
-// violated properties, a Record type first met mid-search).
+// The level-synchronous search gives the same answer for any number of threads and on either
+// state representation: the same distinct states, transitions, depth, verdict and printed
+// counterexample as the sequential search on Immutable values (bfs.ts), because ties
+// between threads are broken by (position in the level, action index), never by timing, and
+// the vector engine's memoised steps are exact. Checked on kernel models and on tiny models
+// that stress the per-level merge (many parents per state, deadlocks, transition properties,
+// several violated properties, a Record type first met mid-search), with every level sent
+// through the worker threads (`minSharedLevel: 1`).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
@@ -11,6 +13,7 @@ import { bfs, type SearchOptions } from '../../src/explore/bfs.ts';
 import type { CheckResult } from '../../src/explore/result.ts';
 import { buildModel } from '../../src/check.ts';
 import { importDefinition } from '../../src/cli/load.ts';
+import { runSearch } from '../../src/explore/engine.ts';
 import { createWorkerPool, parallelBfs } from '../../src/parallel/parallel-bfs.ts';
 import { renderViolation } from '../../src/trace/text.ts';
 import { reductionFor, type ReductionChoice } from '../../src/reduce/reduction.ts';
@@ -20,7 +23,7 @@ const KVM = file('../../models/drivers/kvm.ts');
 const RANGE_START_ONLY = file('../../models/drivers/range-start-only.ts');
 const TINY = file('./fixtures/tiny.ts');
 
-/** What must not depend on the worker count. */
+/** What must not depend on the worker count or the engine. */
 function answer(r: CheckResult) {
   const shown = r.status === 'violated' || r.status === 'incomplete' ? r.violations : [];
   return {
@@ -43,6 +46,11 @@ afterAll(async () => {
   for (const p of pools.values()) await p.destroy();
 });
 
+/**
+ * The answer of the sequential search on Immutable values, after checking that the
+ * level-synchronous search on 2 and 4 threads, on each engine the model and options allow,
+ * gives it too. Returns it and the engines used.
+ */
 async function compare(modelFile: string, params: Record<string, unknown>, options: SearchOptions = {}, choice: ReductionChoice = {}) {
   const def = await importDefinition(modelFile, modelFile);
   const reductionOf = (m: ReturnType<typeof buildModel>) => {
@@ -52,19 +60,24 @@ async function compare(modelFile: string, params: Record<string, unknown>, optio
   };
   const seqModel = buildModel(def, params);
   const sequential = answer(await bfs(seqModel, { ...options, reduction: reductionOf(seqModel) }));
-  for (const workers of [2, 4]) {
-    const m = buildModel(def, params);
-    const r = await parallelBfs(m, { file: modelFile, params, reduction: choice }, { ...options, workers, pool: pools.get(workers), reduction: reductionOf(m) });
-    expect(r.stats.workers).toBe(workers);
-    expect(answer(r), `${workers} workers`).toEqual(sequential);
+  const engines = new Set<string>();
+  for (const engine of ['immutable', 'auto'] as const) {
+    for (const workers of [1, 2, 4]) {
+      const m = buildModel(def, params);
+      const r = await runSearch(m, { ...options, workers, engine, pool: pools.get(workers), minSharedLevel: 1, source: { file: modelFile, params }, reductions: choice, reduction: reductionOf(m) });
+      expect(r.stats.workers).toBe(workers);
+      engines.add(r.stats.engine ?? 'immutable');
+      expect(answer(r), `${workers} workers, engine ${r.stats.engine}`).toEqual(sequential);
+    }
   }
-  return sequential;
+  return { ...sequential, engines: [...engines].sort() };
 }
 
 describe('parallel search: same answer for 1, 2 and 4 workers', () => {
   it('kvm with 2 addresses (holds: every fault re-checks seq and count under mmu_lock)', async () => {
     const a = await compare(KVM, { addresses: 2, faults: 1, attempts: 1 });
     expect(a.distinctStates).toBeGreaterThan(1000);
+    expect(a.engines).toEqual(['immutable', 'vector']);
   });
 
   it('kvm bounded by --max-depth (incomplete at the same level)', async () => {
@@ -132,8 +145,38 @@ describe('parallel search: small levels in the calling thread', () => {
   it('gives the same answer when levels are too small to send to workers (no pool started)', async () => {
     const def = await importDefinition(RANGE_START_ONLY, RANGE_START_ONLY);
     const sequential = answer(await bfs(buildModel(def, {}), {}));
+    for (const engine of ['immutable', 'vector'] as const) {
+      const def2 = await importDefinition(KVM, KVM);
+      const params = { addresses: 2, faults: 1, attempts: 1 };
+      const want = answer(await bfs(buildModel(def2, params), {}));
+      const r = await parallelBfs(buildModel(def2, params), { file: KVM, params, engine }, { workers: 3 });
+      expect(r.status).not.toBe('needs-immutable');
+      if (r.status === 'needs-immutable') return;
+      expect(r.stats.engine).toBe(engine);
+      expect(answer(r)).toEqual(want);
+    }
     const r = await parallelBfs(buildModel(def, {}), { file: RANGE_START_ONLY, params: {} }, { workers: 3 });
+    if (r.status === 'needs-immutable') throw new Error('the immutable engine asked for itself');
     expect(answer(r)).toEqual(sequential);
+  });
+});
+
+describe('parallel search: a worker thread that dies', () => {
+  it('ends the search with an error saying so (no hang)', async () => {
+    const killer = file('../fixtures/worker-killer.ts');
+    const def = await importDefinition(killer, killer);
+    const params = { how: 'kill', depth: 12 };
+    const pool = createWorkerPool(2);
+    try {
+      // A warm pool (its thread has loaded tsx), so that it takes ranges of the first levels.
+      await runSearch(buildModel(def, { how: 'exit', depth: 3 }), { workers: 2, pool, minSharedLevel: 1, source: { file: killer, params: { how: 'exit', depth: 3 } } });
+      const r = await runSearch(buildModel(def, params), { workers: 2, pool, minSharedLevel: 1, source: { file: killer, params } });
+      expect(r.status).toBe('error');
+      if (r.status !== 'error') return;
+      expect(r.error.message).toMatch(/a worker thread died \(worker exited with code: 9\)/);
+    } finally {
+      await pool.destroy();
+    }
   });
 });
 
@@ -141,7 +184,8 @@ describe('parallel search: limits', () => {
   it('ends incomplete (memory) with the figures so far when the seen set cannot grow', async () => {
     const def = await importDefinition(KVM, KVM);
     const params = { addresses: 2, faults: 1, attempts: 2 };
-    const r = await parallelBfs(buildModel(def, params), { file: KVM, params }, { workers: 2, pool: pools.get(2), memoryBytes: 64 * 1024 });
+    const r = await runSearch(buildModel(def, params), { workers: 2, pool: pools.get(2), minSharedLevel: 1, memoryBytes: 64 * 1024, source: { file: KVM, params } });
+    expect(r.stats.engine).toBe('vector');
     expect(r.status).toBe('incomplete');
     if (r.status !== 'incomplete') return;
     expect(r.limit).toBe('memory');

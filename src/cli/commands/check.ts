@@ -4,8 +4,8 @@ import { hardExit } from '../../explore/exit-guard.ts';
 import type { Command } from 'commander';
 import { buildModel } from '../../check.ts';
 import { availableParallelism } from 'node:os';
-import { bfs, type SearchOptions } from '../../explore/bfs.ts';
-import { parallelBfs } from '../../parallel/parallel-bfs.ts';
+import type { SearchOptions } from '../../explore/bfs.ts';
+import { runSearch, type EngineChoice } from '../../explore/engine.ts';
 import type { CheckResult } from '../../explore/result.ts';
 import type { Violation } from '../../explore/result.ts';
 import type { Model } from '../../model/model.ts';
@@ -40,6 +40,7 @@ interface CheckFlags {
   por?: boolean;
   symmetry?: boolean;
   workers?: string;
+  engine?: string;
 }
 
 function positiveInt(name: string, v: string | undefined): number | undefined {
@@ -135,6 +136,8 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   let result: CheckResult;
   try {
     const workers = flags.workers === undefined ? availableParallelism() : Math.floor(positiveInt('--workers', flags.workers)!);
+    const engine = (flags.engine ?? 'auto') as EngineChoice;
+    if (!['auto', 'vector', 'immutable'].includes(engine)) throw new UsageError(`--engine must be 'auto', 'vector' or 'immutable', got '${flags.engine}'`);
     const search: SearchOptions = {
       maxStates: positiveInt('--max-states', flags.maxStates),
       maxDepth: flags.maxDepth === undefined ? undefined : Math.floor(Number(flags.maxDepth)),
@@ -156,8 +159,9 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     // model file by path (same answer for any count, see docs/parallel.md).
     // --coverage counts every transition in this thread, so it runs the sequential search
     // (the summary says 1 worker); reductions are rebuilt in each worker thread.
-    const source = { file: loaded.file, params, reduction: { por: flags.por, symmetry: flags.symmetry } };
-    result = workers > 1 && coverage === undefined ? await parallelBfs(model, source, { ...search, workers }) : await bfs(model, search);
+    const reductions = { por: flags.por, symmetry: flags.symmetry };
+    const source = { file: loaded.file, params, reduction: reductions };
+    result = await runSearch(model, { ...search, workers, engine, source, reductions });
   } catch (e) {
     return reportError(e, debug);
   } finally {
@@ -237,7 +241,8 @@ export function registerCheck(program: Command, setExit: (code: number) => void)
     .option('--dot-limit <n>', `largest state graph --dot writes (default ${DOT_STATE_LIMIT})`)
     .option('--progress <seconds>', 'seconds between progress lines on stderr', '5')
     .option('--no-color', 'no ANSI colour even on a terminal')
-    .option('--workers <n>', 'worker threads (default: the number of cores; 1 = sequential search in the main thread)')
+    .option('--workers <n>', 'search threads (default: the number of cores; 1 = only the main thread)')
+    .option('--engine <engine>', "state representation: 'vector' (fixed-width slots, memoised steps), 'immutable' (Immutable.js values: any model, every option) or 'auto'", 'auto')
     .option('--debug', 'print stack traces of errors')
     .action(async (spec: string, flags: CheckFlags) => setExit(await runCheck(spec, flags)));
 }

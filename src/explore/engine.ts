@@ -1,0 +1,89 @@
+// Which engine searches a model: the vector engine (fixed-width vector states, steps answered
+// from memo tries; src/model/vector.ts, src/parallel/) whenever the model has a vector form
+// and the search needs nothing it lacks, else Immutable values — the sequential search
+// (bfs.ts) in this thread, or the level-synchronous search on worker threads. Both give the
+// same states, transitions, verdicts and counterexamples; the vector engine is several times
+// faster, the immutable one runs any model and every option.
+import type { Model } from '../model/model.ts';
+import { bfs } from './bfs.ts';
+import type { CheckResult, CheckStats } from './result.ts';
+import { parallelBfs, type ParallelOptions } from '../parallel/parallel-bfs.ts';
+import type { Engine, ModelSource } from '../parallel/protocol.ts';
+import type { ReductionChoice } from '../reduce/reduction.ts';
+
+/** The engine a search is asked to use: 'auto' picks the vector engine when it can. */
+export type EngineChoice = 'auto' | Engine;
+
+/** A search's options plus where it runs. */
+export interface RunOptions extends ParallelOptions {
+  /** Search threads, this one included (default 1). */
+  readonly workers?: number;
+  /** Default 'auto'. */
+  readonly engine?: EngineChoice;
+  /** The model's file and parameters, for worker threads (without it the search runs in this thread). */
+  readonly source?: Omit<ModelSource, 'engine'>;
+  /** The reductions asked for (symmetry runs on either engine; partial-order reduction on Immutable values). */
+  readonly reductions?: ReductionChoice;
+}
+
+/** The engine `options` lead to for `model`, and why not the vector engine when it is not. */
+export function chooseEngine(model: Model<any, any>, options: RunOptions): { engine: Engine; note?: string } | { error: string } {
+  const asked = options.engine ?? 'auto';
+  if (asked === 'immutable') return { engine: 'immutable' };
+  let reason: string | undefined;
+  if (options.reductions?.por) reason = 'partial-order reduction (--por) runs on Immutable values';
+  else if (options.onTransition !== undefined) reason = 'per-transition hooks (--coverage) run on Immutable values';
+  else if (model.vectorize === undefined) reason = 'the model has no vector form (only thread-DSL models have one)';
+  else {
+    const v = model.vectorize({ symmetry: options.reductions?.symmetry ?? false });
+    if ('reason' in v) reason = `no fixed layout of slots: ${v.reason}`;
+  }
+  if (reason === undefined) return { engine: 'vector' };
+  if (asked === 'vector') return { error: `--engine vector: ${reason}` };
+  return { engine: 'immutable', note: reason };
+}
+
+function withNote(r: CheckResult, note: string | undefined): CheckResult {
+  if (note === undefined) return r;
+  return { ...r, stats: { ...r.stats, engineNote: note } as CheckStats };
+}
+
+/**
+ * Searches `model` on the engine `options` lead to, falling back to Immutable values when the
+ * vector engine meets a state without a fixed layout (the result's `stats.engineNote` says so).
+ *
+ * @example
+ *   const r = await runSearch(model, { workers: 2, source: { file, params } });
+ */
+export async function runSearch(model: Model<any, any>, options: RunOptions): Promise<CheckResult> {
+  const choice = chooseEngine(model, options);
+  const workers = Math.max(1, Math.floor(options.workers ?? 1));
+  if ('error' in choice) {
+    const stats: CheckStats = { distinctStates: 0, transitions: 0, depth: 0, elapsedMs: 0, statesPerSecond: 0, peakMemoryBytes: 0, seenSetBytesPerState: 0, peakFrontier: 0, collisionProbability: 0, workers };
+    return { status: 'error', model: model.name, stats, error: { message: choice.error } };
+  }
+  const threads = options.source !== undefined ? workers : 1;
+  const source: ModelSource = { file: options.source?.file ?? '', params: options.source?.params ?? {}, reduction: options.reductions ?? options.source?.reduction };
+  let note = choice.note;
+  if (choice.engine === 'vector') {
+    const r = await parallelBfs(model, { ...source, engine: 'vector' }, { ...options, workers: threads, pool: options.pool });
+    if (r.status !== 'needs-immutable') return r;
+    if (options.engine === 'vector') return errorOf(r.reason);
+    note = `a state has no fixed layout of slots (${r.reason}); searched Immutable values instead`;
+  }
+  return withNote(await immutable(), note);
+
+  async function immutable(): Promise<CheckResult> {
+    if (threads > 1) {
+      const r = await parallelBfs(model, { ...source, engine: 'immutable' }, { ...options, workers: threads, pool: options.pool });
+      if (r.status === 'needs-immutable') throw new Error('the immutable engine asked for itself');
+      return r;
+    }
+    return bfs(model, options);
+  }
+
+  function errorOf(reason: string): CheckResult {
+    const stats: CheckStats = { distinctStates: 0, transitions: 0, depth: 0, elapsedMs: 0, statesPerSecond: 0, peakMemoryBytes: 0, seenSetBytesPerState: 0, peakFrontier: 0, collisionProbability: 0, workers };
+    return { status: 'error', model: model.name, stats, error: { message: `--engine vector: a state has no fixed layout of slots: ${reason}` } };
+  }
+}

@@ -1,0 +1,402 @@
+// The thread DSL compiled to a vector model (vector.ts): states as slots, each thread's
+// enabled steps and each invariant answered from memo tries (memo.ts), model code run only
+// on a miss, on a decoded state whose reads and writes are tracked (tracking.ts).
+//
+// Layout of a state, in slots: the shared state (a Record's fields in key order, or one
+// field), one program counter per thread, each thread's locals (a Record's fields, or one
+// field), one slot per lock (0 free, tid+1 held by tid, 32+mask held for read by the
+// threads of mask). Each of these is a *field* for tracking.
+//
+// A thread's memo maps the fields its next step's guard, choice, effect, goto and lock
+// names read (always starting with its program counter, and with its locals or the shared
+// state when they are not Records, which cannot be tracked) to the list of its enabled
+// actions and, per action, the slots it writes. From one run on state v:
+//   - a field read: keyed (the leaf holds only for states agreeing on it); the action
+//     writes its slots that changed;
+//   - a field set but not read: if its new value differs from v's, the action writes all
+//     of its slots (the value is a function of what was read); if it equals v's, the run
+//     cannot tell a write of the same value from no write, so the field is keyed too;
+//   - a field neither read nor set is passed through — and if it changed anyway (a gap in
+//     tracking), it is keyed, so the leaf is still exact.
+// So a leaf's effect is exactly the step's effect on every state that reaches the leaf.
+import { List } from 'immutable';
+import type { DslInternals, DslState } from './dsl.ts';
+import type { MemoStats, NotVectorizable, VectorModel, VectorOptions } from './vector.ts';
+import { Successors } from './vector.ts';
+import { StringCodes } from '../state/codes.ts';
+import { Decoder, NotVectorizableError, encodeValue, shapeOf, type RecordShape, type Shape } from '../state/layout.ts';
+import { MemoConflictError, MemoTrie } from './memo.ts';
+import { Tracker, fieldsSet, trackingPrototype } from './tracking.ts';
+import { ModelError } from './errors.ts';
+
+const FREE = -1;
+/** Lock codes at or above this are rwsem reader masks (threads are at most 30). */
+const READERS = 32;
+// Kinds of fields (for which lineage marks say whether a step set them).
+const OTHER = 0;
+const SHARED = 1;
+const LOCAL = 2;
+const LOCK = 3;
+/** Trie nodes a vector model may hold in all (each trie gets a share). */
+const NODE_BUDGET = 1 << 22;
+
+interface Field {
+  readonly start: number;
+  readonly end: number;
+  readonly name: string;
+}
+
+interface ThreadLeaf {
+  readonly actions: readonly number[];
+  readonly deltas: readonly Int32Array[];
+  readonly messages: readonly ((readonly (string | null)[]) | null)[];
+}
+
+function lockCode(v: number): number {
+  return v === FREE ? 0 : v >= 0 ? v + 1 : READERS + -(v + 1);
+}
+
+function lockValue(c: number): number {
+  return c === 0 ? FREE : c < READERS ? c - 1 : -(c - READERS + 1);
+}
+
+function sameShape(a: Shape, b: Shape): boolean {
+  if (a.kind !== b.kind || a.width !== b.width) return false;
+  if (a.kind === 'list') return a.items.every((x, i) => sameShape(x, (b as typeof a).items[i]));
+  if (a.kind === 'record') return a.proto === (b as RecordShape).proto && a.fields.every((x, i) => sameShape(x, (b as RecordShape).fields[i]));
+  return true;
+}
+
+/**
+ * The vector form of a thread model, or why it has none (a part of its initial state with
+ * no fixed layout, or symmetric threads whose locals differ in shape).
+ */
+export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptions): VectorModel<DslState<S>> | NotVectorizable {
+  const strings = new StringCodes();
+  for (const x of m.spec.strings ?? []) strings.seed(x);
+  const n = m.threads.length;
+  const lockCount = m.lockNames.length;
+  let sharedShape: Shape;
+  const localShapes: Shape[] = [];
+  try {
+    sharedShape = shapeOf(m.initial.shared, strings, 'shared');
+    for (let t = 0; t < n; t++) localShapes.push(shapeOf(m.initial.locals.get(t), strings, `${m.threads[t].name}.locals`));
+  } catch (e) {
+    if (e instanceof NotVectorizableError) return { reason: e.message };
+    throw e;
+  }
+
+  // Fields and slots.
+  const fields: Field[] = [];
+  let width = 0;
+  const fieldKind: number[] = [];
+  const fieldIndex: number[] = [];
+  const fieldThread: number[] = [];
+  const addField = (name: string, w: number, kind = OTHER, index = 0, thread = -1): number => {
+    fields.push({ start: width, end: width + w, name });
+    fieldKind.push(kind);
+    fieldIndex.push(index);
+    fieldThread.push(thread);
+    width += w;
+    return fields.length - 1;
+  };
+  const sharedFieldIds: number[] = [];
+  let sharedWhole = -1;
+  if (sharedShape.kind === 'record') {
+    sharedShape.keys.forEach((k, i) => sharedFieldIds.push(addField(`shared.${k}`, sharedShape.kind === 'record' ? sharedShape.fields[i].width : 0, SHARED, i)));
+  } else sharedWhole = addField('shared', sharedShape.width);
+  const pc0 = fields.length;
+  for (let t = 0; t < n; t++) addField(`pc[${m.threads[t].name}]`, 1);
+  const pcStart = fields[pc0].start;
+  const localStart: number[] = [];
+  const localFieldIds: number[][] = [];
+  const localWhole: number[] = [];
+  for (let t = 0; t < n; t++) {
+    localStart.push(width);
+    const ls = localShapes[t];
+    if (ls.kind === 'record') {
+      localFieldIds.push(ls.keys.map((k, i) => addField(`${m.threads[t].name}.${k}`, ls.fields[i].width, LOCAL, i, t)));
+      localWhole.push(-1);
+    } else {
+      localFieldIds.push([]);
+      localWhole.push(addField(`${m.threads[t].name}.locals`, ls.width));
+    }
+  }
+  const lock0 = fields.length;
+  for (let l = 0; l < lockCount; l++) addField(`lock ${m.lockNames[l]}`, 1, LOCK, l);
+  const lockStart = lockCount > 0 ? fields[lock0].start : width;
+  const localWidth = localShapes.map((s) => s.width);
+
+  // Symmetry: groups whose members' locals have one shape.
+  const groups = options.symmetry ? m.groups : [];
+  for (const g of groups) {
+    for (const tid of g) {
+      if (!sameShape(localShapes[tid], localShapes[g[0]])) {
+        return { reason: `symmetric threads '${m.threads[g[0]].name}' and '${m.threads[tid].name}' have locals of different shapes` };
+      }
+    }
+  }
+
+  m.watch.lock0 = lock0;
+  m.watch.pc0 = pc0;
+  m.watch.localWhole = localWhole;
+
+  const sharedProto = sharedShape.kind === 'record' ? trackingPrototype(sharedShape.proto, sharedFieldIds) : null;
+  const localProtos = localShapes.map((s, t) => (s.kind === 'record' ? trackingPrototype(s.proto, localFieldIds[t]) : null));
+  const tracker = new Tracker(fields.length);
+  const decoder = new Decoder(strings);
+
+  const encode = (s: DslState<S>, out: Int32Array): void => {
+    encodeValue(sharedShape, s.shared, out, 0, strings, 'shared');
+    const pcs = s.pcs;
+    const locals = s.locals;
+    const locks = s.locks;
+    for (let t = 0; t < n; t++) {
+      out[pcStart + t] = pcs.get(t)!;
+      encodeValue(localShapes[t], locals.get(t), out, localStart[t], strings, `${m.threads[t].name}.locals`);
+    }
+    for (let l = 0; l < lockCount; l++) out[lockStart + l] = lockCode(locks.get(l)!);
+  };
+
+  /** The state of `vec`; the shared Record and the locals of `trackLocals` threads are tracking instances when `track`. */
+  const decodeState = (vec: Int32Array, track: boolean, trackLocals: number): DslState<S> => {
+    const shared = decoder.at(vec, 0).value(sharedShape, track && sharedProto !== null ? sharedProto : undefined) as S;
+    const pcs = new Array<number>(n);
+    const locals = new Array<unknown>(n);
+    for (let t = 0; t < n; t++) {
+      pcs[t] = vec[pcStart + t];
+      const proto = track && (trackLocals < 0 || trackLocals === t) ? localProtos[t] : null;
+      locals[t] = decoder.at(vec, localStart[t]).value(localShapes[t], proto ?? undefined);
+    }
+    const locks = new Array<number>(lockCount);
+    for (let l = 0; l < lockCount; l++) locks[l] = lockValue(vec[lockStart + l]);
+    return m.makeState(shared, List(pcs), List(locals), List(locks));
+  };
+
+  // Memo tries: one per thread, one per invariant.
+  const invariants = m.invariants;
+  const perTrie = Math.max(1 << 16, Math.floor(NODE_BUDGET / (n + invariants.length)));
+  const threadTries = m.threads.map(() => new MemoTrie<ThreadLeaf>(perTrie));
+  const invariantTries = invariants.map(() => new MemoTrie<string | null>(perTrie));
+  let hits = 0;
+  let misses = 0;
+  const sleep = m.sleep;
+  const tmp = new Int32Array(width);
+
+  const keySlots = (fieldIds: Iterable<number>, into: number[]): void => {
+    for (const f of fieldIds) for (let x = fields[f].start; x < fields[f].end; x++) into.push(x);
+  };
+
+  const insert = <L>(trie: MemoTrie<L>, vec: Int32Array, slots: number[], leaf: L, what: string): void => {
+    try {
+      trie.insert(vec, slots, leaf);
+    } catch (e) {
+      if (!(e instanceof MemoConflictError)) throw e;
+      throw new ModelError({ model: m.spec.name }, `${what} is not deterministic: from states that agree on everything it read, it read different fields (${e.message}); it depends on something outside the state`);
+    }
+  };
+
+  /** Runs thread `t`'s step logic on `vec` with tracking and memoises the result. */
+  const missThread = (t: number, vec: Int32Array): ThreadLeaf => {
+    tracker.start();
+    tracker.read(pc0 + t);
+    if (localWhole[t] >= 0) tracker.read(localWhole[t]);
+    if (sharedWhole >= 0) tracker.read(sharedWhole);
+    let s: DslState<S>;
+    const acts: number[] = [];
+    let results: DslState<S>[];
+    let msgs: ((readonly (string | null)[]) | null)[];
+    try {
+      s = decodeState(vec, true, t);
+      m.threadActionsInto(t, s.pcs, s.locks, s.shared, s.locals, acts);
+      results = acts.map((a) => m.next(s, a));
+      msgs = acts.map((a, i) => {
+        if (sleep === undefined) return null;
+        const msg = sleep.check(s, a, results[i]);
+        return msg === null ? null : [msg];
+      });
+    } finally {
+      tracker.stop();
+    }
+    // Per action: the slots it writes. A field read is keyed, so only its changed slots need
+    // writing; a field set along the result's lineage (and not read) gets all its slots, its
+    // value being a function of what was read; any other field must be unchanged.
+    const deltas: Int32Array[] = [];
+    const pending: number[] = [];
+    for (const r of results) {
+      encode(r, tmp);
+      pending.length = 0;
+      const sharedSet = sharedProto !== null ? fieldsSet(r.shared, sharedProto, sharedFieldIds.length) : null;
+      const lp = localProtos[t];
+      const localSet = lp !== null ? fieldsSet(r.locals.get(t), lp, localFieldIds[t].length) : null;
+      for (let f = 0; f < fields.length; f++) {
+        const { start, end } = fields[f];
+        if (tracker.wasRead(f)) {
+          for (let x = start; x < end; x++) if (tmp[x] !== vec[x]) pending.push(x, tmp[x]);
+          continue;
+        }
+        const kind = fieldKind[f];
+        const set =
+          kind === SHARED ? sharedSet !== null && sharedSet(fieldIndex[f]) : kind === LOCAL ? fieldThread[f] === t && localSet !== null && localSet(fieldIndex[f]) : kind === LOCK ? tracker.wasWritten(f) : false;
+        if (set) {
+          for (let x = start; x < end; x++) pending.push(x, tmp[x]);
+          continue;
+        }
+        for (let x = start; x < end; x++) {
+          if (tmp[x] !== vec[x]) {
+            const step = m.threads[t].steps[vec[pcStart + t]]?.spec.label ?? '?';
+            throw new ModelError(
+              { model: m.spec.name, thread: m.threads[t].name, step },
+              `the vector engine cannot tell how this step changes ${fields[f].name}: it changed with no tracked read or set (is state changed outside Immutable's API?); --engine immutable checks the model without the vector engine`,
+            );
+          }
+        }
+      }
+      deltas.push(Int32Array.from(pending));
+    }
+    const slots: number[] = [];
+    keySlots(tracker.reads, slots);
+    const leaf: ThreadLeaf = { actions: acts, deltas, messages: msgs };
+    insert(threadTries[t], vec, slots, leaf, `thread ${m.threads[t].name}'s step`);
+    return leaf;
+  };
+
+  const successors = (vec: Int32Array, out: Successors): void => {
+    out.count = 0;
+    for (let t = 0; t < n; t++) {
+      let leaf = threadTries[t].lookup(vec);
+      if (leaf === undefined) {
+        misses++;
+        leaf = missThread(t, vec);
+      } else hits++;
+      const acts = leaf.actions;
+      for (let k = 0; k < acts.length; k++) out.push(acts[k], leaf.deltas[k], leaf.messages[k]);
+    }
+  };
+
+  const checkInvariant = (i: number, vec: Int32Array): string | null => {
+    const trie = invariantTries[i];
+    const leaf = trie.lookup(vec);
+    if (leaf !== undefined) {
+      hits++;
+      return leaf;
+    }
+    misses++;
+    tracker.start();
+    if (sharedWhole >= 0) tracker.read(sharedWhole);
+    let msg: string | null;
+    try {
+      msg = invariants[i].check(decodeState(vec, true, -1));
+    } finally {
+      tracker.stop();
+    }
+    const slots: number[] = [];
+    keySlots(tracker.reads, slots);
+    insert(trie, vec, slots, msg, `invariant '${invariants[i].name}'`);
+    return msg;
+  };
+
+  const isEnd = (vec: Int32Array): boolean => {
+    for (let t = 0; t < n; t++) if (!m.threads[t].daemon && vec[pcStart + t] < m.threads[t].steps.length) return false;
+    return true;
+  };
+
+  // Symmetry: sort each group's threads by (pc, locals, locks held); rename lock owners.
+  const holds = (vec: Int32Array, tid: number, l: number): boolean => {
+    const c = vec[lockStart + l];
+    return c === tid + 1 || (c >= READERS && (((c - READERS) >>> tid) & 1) === 1);
+  };
+  const compareThreads = (vec: Int32Array, a: number, b: number): number => {
+    const d = vec[pcStart + a] - vec[pcStart + b];
+    if (d !== 0) return d;
+    const la = localStart[a];
+    const lb = localStart[b];
+    for (let x = 0; x < localWidth[a]; x++) {
+      const e = vec[la + x] - vec[lb + x];
+      if (e !== 0) return e;
+    }
+    for (let l = 0; l < lockCount; l++) {
+      const ha = holds(vec, a, l);
+      if (ha !== holds(vec, b, l)) return ha ? -1 : 1;
+    }
+    return 0;
+  };
+  const rename = new Int32Array(n);
+  const order: number[] = [];
+  const canonical =
+    groups.length === 0
+      ? undefined
+      : (vec: Int32Array, out: Int32Array): void => {
+          out.set(vec);
+          let renamed = false;
+          for (let t = 0; t < n; t++) rename[t] = t;
+          for (const g of groups) {
+            order.length = 0;
+            for (const tid of g) {
+              // Insertion sort: groups are small.
+              let j = order.length;
+              order.push(tid);
+              while (j > 0 && compareThreads(vec, order[j - 1], tid) > 0) {
+                order[j] = order[j - 1];
+                j--;
+              }
+              order[j] = tid;
+            }
+            for (let j = 0; j < g.length; j++) {
+              const from = order[j];
+              const to = g[j];
+              if (from === to) continue;
+              renamed = true;
+              rename[from] = to;
+              out[pcStart + to] = vec[pcStart + from];
+              for (let x = 0; x < localWidth[to]; x++) out[localStart[to] + x] = vec[localStart[from] + x];
+            }
+          }
+          if (!renamed) return;
+          for (let l = 0; l < lockCount; l++) {
+            const c = vec[lockStart + l];
+            if (c === 0) continue;
+            if (c < READERS) out[lockStart + l] = rename[c - 1] + 1;
+            else {
+              const mask = c - READERS;
+              let r = 0;
+              for (let t = 0; t < n; t++) if ((mask >>> t) & 1) r |= 1 << rename[t];
+              out[lockStart + l] = READERS + r;
+            }
+          }
+        };
+
+  const memoStats = (): MemoStats => {
+    let nodes = 0;
+    let flushes = 0;
+    for (const tr of [...threadTries, ...invariantTries]) {
+      nodes += tr.nodes;
+      flushes += tr.flushes;
+    }
+    return { hits, misses, nodes, flushes };
+  };
+
+  const slotName = (slot: number): string => {
+    const f = fields.find((x) => slot >= x.start && slot < x.end);
+    if (f === undefined) return `slot ${slot}`;
+    return f.end - f.start === 1 ? f.name : `${f.name}+${slot - f.start}`;
+  };
+
+  return {
+    width,
+    encode,
+    decode: (vec) => decodeState(vec, false, -1),
+    successors,
+    invariantCount: invariants.length,
+    checkInvariant,
+    transitionCount: sleep === undefined ? 0 : 1,
+    isEnd,
+    canonical,
+    takeHashedStrings: () => strings.takeHashed(),
+    learnStrings: (xs) => strings.learn(xs),
+    memoStats,
+    slotName,
+  };
+}
+
+export { Successors };

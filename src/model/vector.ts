@@ -1,0 +1,82 @@
+// The vector form of a model: the contract the vector engine (src/explore/vector-search.ts,
+// src/parallel/) drives, next to the Model interface. A state is a fixed-width Int32Array of
+// value codes (src/state/codes.ts, layout.ts); a transition is a short list of slot writes.
+//
+// The engine never runs model code on a hot path: `successors` and `checkInvariant` answer
+// from memo tries (memo.ts) keyed on exactly what the model code read, and run the code (on
+// a decoded Immutable state, with read tracking) only on a miss. A model offers this form
+// through `Model.vectorize()` — the thread DSL does (dsl-vector.ts) — and the engine falls
+// back to Immutable values (src/explore/bfs.ts) for any model or state that has no fixed
+// layout.
+
+/** The transitions of one state: filled by `VectorModel.successors`, reused across states. */
+export class Successors {
+  /** Transitions, in the model's action order (index = action index, as traces store it). */
+  count = 0;
+  /** The model action of each transition. */
+  readonly actions: unknown[] = [];
+  /** The slot writes of each transition: [slot, code, slot, code, …]. */
+  readonly deltas: Int32Array[] = [];
+  /** Per transition: the messages of the transition properties (by index), or null when all hold. */
+  readonly messages: (readonly (string | null)[] | null)[] = [];
+
+  push(action: unknown, delta: Int32Array, messages: readonly (string | null)[] | null): void {
+    const i = this.count++;
+    this.actions[i] = action;
+    this.deltas[i] = delta;
+    this.messages[i] = messages;
+  }
+}
+
+/** How the memo tries did in one thread of a search. */
+export interface MemoStats {
+  /** Lookups answered from a trie. */
+  readonly hits: number;
+  /** Lookups that ran model code. */
+  readonly misses: number;
+  /** Trie nodes held. */
+  readonly nodes: number;
+  /** Times a trie outgrew its node budget and was emptied. */
+  readonly flushes: number;
+}
+
+/** A model over fixed-width vector states. `S` is the Immutable state it encodes. */
+export interface VectorModel<S = unknown> {
+  /** Slots per state. */
+  readonly width: number;
+  /** Writes `state`'s slots into `out`; throws NotVectorizableError (or InvalidStateError) when it has no fixed layout. */
+  encode(state: S, out: Int32Array): void;
+  /** The Immutable state of a vector. */
+  decode(vec: Int32Array): S;
+  /** The transitions of `vec` into `out` (cleared first). */
+  successors(vec: Int32Array, out: Successors): void;
+  /** Invariants, in the order of `propertiesByKind(model).invariants`. */
+  readonly invariantCount: number;
+  /** Invariant `i` on `vec`: null, or the message saying what broke. */
+  checkInvariant(i: number, vec: Int32Array): string | null;
+  /** Transition properties, in the order of `propertiesByKind(model).transitions` (the indices of `Successors.messages`). */
+  readonly transitionCount: number;
+  /** True when a state without enabled transitions is an accepted end state (not a deadlock). */
+  isEnd(vec: Int32Array): boolean;
+  /** With symmetry: writes the canonical representative of `vec` into `out`. */
+  canonical?(vec: Int32Array, out: Int32Array): void;
+  /** Strings given hashed codes since the last call (the parallel search checks them across threads). */
+  takeHashedStrings(): string[];
+  /** Learns strings other threads hashed (throws if one clashes with a string known here). */
+  learnStrings(strings: readonly string[]): void;
+  /** Memo figures so far. */
+  memoStats(): MemoStats;
+  /** A name for slot `slot` (e.g. `shared.pte[1]`, `pc[vcpu0]`), for messages. */
+  slotName(slot: number): string;
+}
+
+/** What a search asks of the vector form. */
+export interface VectorOptions {
+  /** Use the model's symmetry (`canonical`). */
+  readonly symmetry?: boolean;
+}
+
+/** Why a model has no vector form. */
+export interface NotVectorizable {
+  readonly reason: string;
+}

@@ -1,0 +1,96 @@
+// A model as one thread of a level-synchronous search holds it: built once per thread (a
+// worker imports the model file and builds it from the parameters; the calling thread uses
+// the model it was given), with its properties, its seen-set key, and the state
+// representation of the search — the StateCodec for Immutable values, or the vector model
+// and its Zobrist keys.
+import { pathToFileURL } from 'node:url';
+import { propertiesByKind, type Model, type PropertiesByKind } from '../model/model.ts';
+import { isModelDefinition } from '../model/definition.ts';
+import { resolveParams } from '../model/params.ts';
+import type { VectorModel } from '../model/vector.ts';
+import { fingerprintInto } from '../state/fingerprint.ts';
+import { StateCodec } from '../state/codec.ts';
+import { Zobrist } from '../state/zobrist.ts';
+import { reductionFor } from '../reduce/reduction.ts';
+import type { Engine, ModelSource } from './protocol.ts';
+
+/** One thread's model, properties and state representation. */
+export interface Loaded extends PropertiesByKind<unknown, unknown> {
+  readonly model: Model<unknown, unknown>;
+  readonly engine: Engine;
+  /** The seen-set key of a state: its fingerprint, or (symmetry) its representative's. */
+  readonly keyOf: (state: unknown, out: Uint32Array) => void;
+  /** Immutable engine: the codec of frontier states. */
+  readonly codec: StateCodec;
+  /** Immutable engine: partial-order reduction's persistent subset of the enabled actions. */
+  readonly select?: (state: unknown, actions: readonly unknown[]) => readonly number[] | null;
+  /** Vector engine. */
+  readonly vector?: VectorModel<unknown>;
+  readonly zobrist?: Zobrist;
+}
+
+/** The vector model of `model`, or throws with the reason it has none. */
+export function vectorModelOf(model: Model<unknown, unknown>, symmetry: boolean): VectorModel<unknown> {
+  const v = model.vectorize?.({ symmetry });
+  if (v === undefined) throw new Error(`${model.name} has no vector form`);
+  if ('reason' in v) throw new Error(v.reason);
+  return v;
+}
+
+/** The seen-set key of an Immutable state under a vector model: encode, canonicalise, hash. */
+export function vectorKey(vm: VectorModel<unknown>, zobrist: Zobrist): (state: unknown, out: Uint32Array) => void {
+  const vec = new Int32Array(vm.width);
+  const canon = new Int32Array(vm.width);
+  return (state, out) => {
+    vm.encode(state, vec);
+    if (vm.canonical !== undefined) {
+      vm.canonical(vec, canon);
+      zobrist.full(canon, out);
+    } else zobrist.full(vec, out);
+  };
+}
+
+/** `model` as the calling thread holds it for `source`'s engine and reductions. */
+export function loadedFrom(model: Model<unknown, unknown>, source: ModelSource): Loaded {
+  const engine = source.engine ?? 'immutable';
+  const codec = new StateCodec();
+  for (const s of model.initStates()) codec.learnFrom(s);
+  codec.takeNewDescriptors();
+  const props = propertiesByKind(model);
+  if (engine === 'vector') {
+    const vector = vectorModelOf(model, source.reduction?.symmetry ?? false);
+    const zobrist = new Zobrist(vector.width);
+    return { model, engine, codec, vector, zobrist, keyOf: vectorKey(vector, zobrist), ...props };
+  }
+  // The coordinator built the same reduction before starting the search, so this succeeds.
+  const reduced = reductionFor(model, source.reduction ?? {});
+  if (!reduced.ok) throw new Error(reduced.reason);
+  return { model, engine, codec, keyOf: reduced.reduction?.key ?? fingerprintInto, select: reduced.reduction?.select, ...props };
+}
+
+/** Models built in this thread, by search (a pool serves many searches; each starts afresh). */
+const imported = new Map<string, Promise<Loaded>>();
+/** Searches whose models a thread keeps (older ones are dropped). */
+const KEPT_SEARCHES = 4;
+
+/**
+ * The model of `source` imported by file path and built in this thread for search
+ * `search` (once per search: the codes and Record types it learns, and its memo tries,
+ * belong to that search).
+ */
+export function loadSource(source: ModelSource, search: string): Promise<Loaded> {
+  const key = JSON.stringify([search, source.file, source.params, source.reduction ?? {}, source.engine ?? 'immutable']);
+  let p = imported.get(key);
+  if (p === undefined) {
+    p = (async () => {
+      const mod = (await import(pathToFileURL(source.file).href)) as Record<string, unknown>;
+      const def = mod.default ?? mod.model;
+      if (!isModelDefinition(def)) throw new Error(`${source.file} has no default export made with defineModel`);
+      const model = def.build(resolveParams(def.params, source.params, def.name) as never) as Model<unknown, unknown>;
+      return loadedFrom(model, source);
+    })();
+    imported.set(key, p);
+    while (imported.size > KEPT_SEARCHES) imported.delete(imported.keys().next().value!);
+  }
+  return p;
+}

@@ -1,0 +1,148 @@
+// Vector states: value codes, shapes (encode/decode round trips and what has no fixed layout),
+// Zobrist fingerprints (incremental = full) and packing.
+import { describe, expect, it } from 'vitest';
+import { List, Map as IMap, Record, is } from 'immutable';
+import { CODE_FALSE, CODE_NULL, CODE_TRUE, MAX_INT, MIN_INT, NoCodeError, StringCodes, codeOf, valueOf } from '../../src/state/codes.ts';
+import { Decoder, NotVectorizableError, encodeValue, shapeOf } from '../../src/state/layout.ts';
+import { Zobrist } from '../../src/state/zobrist.ts';
+import { packVector, unpackVector } from '../../src/state/packed.ts';
+import { ByteSink } from '../../src/state/codec.ts';
+import { prng } from '../reduce/random-models.ts';
+
+const Page = Record({ ref: 0, state: 'unused' as string }, 'Page');
+const Mm = Record({ pte: List<number | null>(), pages: List<ReturnType<typeof Page>>(), seq: 0, huge: false }, 'Mm');
+
+describe('value codes', () => {
+  it('give every primitive kind its own code, and read back', () => {
+    const strings = new StringCodes();
+    strings.seed('live');
+    const values = [0, 1, -1, 7, -300, MAX_INT, MIN_INT, null, false, true, 'live', 'freed', ''];
+    const codes = values.map((v) => codeOf(v, strings));
+    expect(new Set(codes).size).toBe(values.length);
+    for (let i = 0; i < values.length; i++) expect(valueOf(codes[i], strings)).toBe(values[i]);
+    expect([CODE_NULL, CODE_FALSE, CODE_TRUE]).toEqual([codeOf(null, strings), codeOf(false, strings), codeOf(true, strings)]);
+    // The values models hold most fit in one byte.
+    for (const v of [0, 1, -1, 15, null, false, true, 'live']) expect(codeOf(v, strings)).toBeLessThan(128);
+  });
+
+  it('-0 is 0 (as Immutable.is says)', () => {
+    const strings = new StringCodes();
+    expect(codeOf(-0, strings)).toBe(codeOf(0, strings));
+  });
+
+  it('refuse floats, huge integers and NaN', () => {
+    const strings = new StringCodes();
+    for (const v of [0.5, MAX_INT + 1, MIN_INT - 1, Number.NaN, Infinity]) expect(() => codeOf(v, strings)).toThrow(NoCodeError);
+  });
+
+  it('hashed strings are the same in two threads that met them in another order', () => {
+    const a = new StringCodes();
+    const b = new StringCodes();
+    const xs = ['freed', 'mapped', 'locked', 'x'];
+    const ca = xs.map((x) => codeOf(x, a));
+    const cb = [...xs].reverse().map((x) => codeOf(x, b)).reverse();
+    expect(ca).toEqual(cb);
+    // A thread decodes a string another hashed once it has learned it.
+    const c = new StringCodes();
+    expect(() => valueOf(ca[0], c)).toThrow(/unknown string code/);
+    c.learn(a.takeHashed());
+    expect(valueOf(ca[0], c)).toBe('freed');
+  });
+});
+
+describe('shapes', () => {
+  const state = Mm({ pte: List([0, null]), pages: List([Page({ ref: 2, state: 'live' }), Page()]), seq: 3, huge: true });
+
+  it('lay out Records by key and Lists by index, and decode to an equal value', () => {
+    const strings = new StringCodes();
+    const shape = shapeOf(state, strings);
+    expect(shape.width).toBe(2 + 2 * 2 + 1 + 1);
+    const vec = new Int32Array(shape.width);
+    expect(encodeValue(shape, state, vec, 0, strings, '')).toBe(shape.width);
+    const back = new Decoder(strings).at(vec, 0).value(shape);
+    expect(is(back, state)).toBe(true);
+    // A decoded Record is of the state's class (its methods and getters work).
+    expect((back as typeof state).pages.get(0)!.state).toBe('live');
+    expect(back).toBeInstanceOf(Mm);
+  });
+
+  it('equal values encode alike, different ones differently', () => {
+    const strings = new StringCodes();
+    const shape = shapeOf(state, strings);
+    const enc = (v: unknown) => {
+      const vec = new Int32Array(shape.width);
+      encodeValue(shape, v, vec, 0, strings, '');
+      return [...vec];
+    };
+    // Built another way (a field set back to its default value is stored differently inside Immutable).
+    const same = state.set('seq', 4).set('seq', 3).setIn(['pages', 1], Page({ ref: 0 }));
+    expect(enc(same)).toEqual(enc(state));
+    expect(enc(state.set('seq', 4))).not.toEqual(enc(state));
+    expect(enc(state.setIn(['pte', 1], 1))).not.toEqual(enc(state));
+  });
+
+  it('say where a state has no fixed layout', () => {
+    const strings = new StringCodes();
+    expect(() => shapeOf(Mm({ pte: List([IMap({ a: 1 })]) as never }), strings)).toThrow(/^pte\[0\]: a Map, which has no fixed layout/);
+    expect(() => shapeOf(List([0.25]), strings, 'shared')).toThrow(/shared\[0\]: the number 0.25 is not an integer/);
+    const shape = shapeOf(state, strings);
+    const vec = new Int32Array(shape.width);
+    const grown = state.set('pte', List([0, null, 1]));
+    expect(() => encodeValue(shape, grown, vec, 0, strings, 'shared')).toThrow(NotVectorizableError);
+    expect(() => encodeValue(shape, grown, vec, 0, strings, 'shared')).toThrow(/shared\.pte: a List of 3 where the initial state had 2 items/);
+    const other = Record({ ref: 0, state: '' }, 'Other');
+    expect(() => encodeValue(shape, state.setIn(['pages', 0], other()), vec, 0, strings, 'shared')).toThrow(/shared\.pages\[0\]: a Other Record where the initial state had a Page Record/);
+  });
+});
+
+describe('Zobrist fingerprints', () => {
+  it('updated by the slots a step writes equal the fingerprint computed from scratch', () => {
+    const rnd = prng(7);
+    const width = 40;
+    const z = new Zobrist(width);
+    const vec = new Int32Array(width);
+    const a = new Uint32Array(2);
+    const b = new Uint32Array(2);
+    z.full(vec, a);
+    let h = a[0] | 0;
+    let l = a[1] | 0;
+    for (let step = 0; step < 2000; step++) {
+      const slot = Math.floor(rnd() * width);
+      // Mostly small codes (tabled), sometimes large ones (computed).
+      const code = rnd() < 0.9 ? Math.floor(rnd() * 128) : Math.floor(rnd() * 2 ** 30);
+      h ^= z.hiOf(slot, vec[slot]) ^ z.hiOf(slot, code);
+      l ^= z.loOf(slot, vec[slot]) ^ z.loOf(slot, code);
+      vec[slot] = code;
+      z.full(vec, b);
+      expect([h >>> 0, l >>> 0]).toEqual([b[0], b[1]]);
+    }
+  });
+
+  it('differ for states that differ in one slot, or by two slots swapped', () => {
+    const z = new Zobrist(8);
+    const fp = (v: number[]) => {
+      const out = new Uint32Array(2);
+      z.full(Int32Array.from(v), out);
+      return `${out[0]}:${out[1]}`;
+    };
+    const seen = new Set<string>();
+    for (let s = 0; s < 8; s++) for (let c = 0; c < 200; c++) seen.add(fp(Array.from({ length: 8 }, (_, i) => (i === s ? c : 0))));
+    expect(seen.size).toBe(8 * 199 + 1);
+    expect(fp([1, 2, 0, 0, 0, 0, 0, 0])).not.toBe(fp([2, 1, 0, 0, 0, 0, 0, 0]));
+  });
+});
+
+describe('packed vectors', () => {
+  it('round-trip, one byte for codes below 128', () => {
+    const sink = new ByteSink(16);
+    const vecs = [Int32Array.from([0, 1, 127, 128, 2 ** 31 - 1, 5]), Int32Array.from([3, 3, 3, 3, 3, 3])];
+    const offsets = vecs.map((v) => packVector(v, sink));
+    expect(offsets[1] - offsets[0]).toBe(1 + 1 + 1 + 2 + 5 + 1);
+    expect(sink.length - offsets[1]).toBe(6);
+    const out = new Int32Array(6);
+    for (let i = 0; i < vecs.length; i++) {
+      unpackVector(sink.bytes, offsets[i], out);
+      expect([...out]).toEqual([...vecs[i]]);
+    }
+  });
+});
