@@ -10,21 +10,16 @@
 // child (a miss: run the function and insert). Two runs that read different slots after the
 // same values mean the function depends on something outside the state: that is reported.
 //
-// Children of codes below 64 (small integers, null, booleans, the model's seeded strings)
-// are in an array; others in a Map. A trie that grows past its node budget is emptied and
-// refilled (its results are a cache: dropping them costs time, never correctness).
+// Layout, for locality (a search does a few dozen lookups per state): nodes are indices
+// into typed arrays — the slot each reads, and where its children for codes below 64 (small
+// integers, null, booleans, the model's seeded strings) start in one shared arena of child
+// indices; children of larger codes are in a Map per node. A trie that grows past its node
+// budget is emptied and refilled (its results are a cache: dropping them costs time, never
+// correctness).
 
 const DENSE = 64;
 const FRESH = -2;
 const LEAF = -1;
-
-class TrieNode<L> {
-  /** The slot this node reads, or LEAF, or FRESH (created, not yet known). */
-  slot = FRESH;
-  kids: (TrieNode<L> | undefined)[] | null = null;
-  far: Map<number, TrieNode<L>> | null = null;
-  leaf: L | undefined = undefined;
-}
 
 /** A run of model code read different slots than an earlier run that read the same values. */
 export class MemoConflictError extends Error {
@@ -33,7 +28,16 @@ export class MemoConflictError extends Error {
 
 /** Results of a function of vector states, keyed on the slots it read. */
 export class MemoTrie<L> {
-  private root = new TrieNode<L>();
+  /** Per node: the slot it reads, LEAF, or FRESH (created, not yet known). */
+  private slot = new Int32Array(1024);
+  /** Per node: where its dense children start in `kids`, and how many codes they cover. */
+  private base = new Int32Array(1024);
+  private len = new Int32Array(1024);
+  /** Child node indices (0: none; the root, node 0, is nobody's child). */
+  private kids = new Int32Array(4096);
+  private kidsUsed = 0;
+  private far: (Map<number, number> | undefined)[] = [];
+  private leaf: (L | undefined)[] = [];
   /** Nodes held. */
   nodes = 1;
   /** Leaves (distinct results by read values) inserted since the last flush. */
@@ -41,25 +45,91 @@ export class MemoTrie<L> {
   /** Times the trie was emptied for outgrowing `maxNodes`. */
   flushes = 0;
 
-  constructor(private readonly maxNodes = 1 << 20) {}
+  constructor(private readonly maxNodes = 1 << 20) {
+    this.slot[0] = FRESH;
+  }
 
   /** The result for `vec`, or undefined when it must be computed. */
   lookup(vec: Int32Array): L | undefined {
-    let n = this.root;
+    const slot = this.slot;
+    const base = this.base;
+    const len = this.len;
+    const kids = this.kids;
+    let n = 0;
     for (;;) {
-      const s = n.slot;
-      if (s < 0) return s === LEAF ? n.leaf : undefined;
+      const s = slot[n];
+      if (s < 0) return s === LEAF ? this.leaf[n] : undefined;
       const c = vec[s];
-      let k: TrieNode<L> | undefined;
-      if (c < DENSE) {
-        const kids = n.kids;
-        k = kids !== null && c < kids.length ? kids[c] : undefined;
-      } else {
-        k = n.far !== null ? n.far.get(c) : undefined;
-      }
-      if (k === undefined) return undefined;
+      let k: number;
+      if (c < len[n]) k = kids[base[n] + c];
+      else if (c >= DENSE) k = this.far[n]?.get(c) ?? 0;
+      else k = 0;
+      if (k === 0) return undefined;
       n = k;
     }
+  }
+
+  private reset(): void {
+    this.slot.fill(0);
+    this.len.fill(0);
+    this.slot[0] = FRESH;
+    this.kidsUsed = 0;
+    this.far = [];
+    this.leaf = [];
+    this.nodes = 1;
+    this.leaves = 0;
+  }
+
+  private newNode(): number {
+    const n = this.nodes++;
+    if (n >= this.slot.length) {
+      const grow = (a: Int32Array) => {
+        const b = new Int32Array(a.length * 2);
+        b.set(a);
+        return b;
+      };
+      this.slot = grow(this.slot);
+      this.base = grow(this.base);
+      this.len = grow(this.len);
+    }
+    this.slot[n] = FRESH;
+    this.len[n] = 0;
+    return n;
+  }
+
+  /** The child of node `n` for code `c`, made if missing. */
+  private child(n: number, c: number): number {
+    if (c >= DENSE) {
+      let m = this.far[n];
+      if (m === undefined) this.far[n] = m = new Map();
+      let k = m.get(c);
+      if (k === undefined) {
+        k = this.newNode();
+        m.set(c, k);
+      }
+      return k;
+    }
+    if (c >= this.len[n]) {
+      // Move the node's dense children to a block covering c (the old block is left unused).
+      const newLen = Math.min(DENSE, Math.max(c + 1, this.len[n] * 2, 4));
+      if (this.kidsUsed + newLen > this.kids.length) {
+        const b = new Int32Array(Math.max(this.kids.length * 2, this.kidsUsed + newLen));
+        b.set(this.kids.subarray(0, this.kidsUsed));
+        this.kids = b;
+      }
+      const nb = this.kidsUsed;
+      this.kids.fill(0, nb, nb + newLen);
+      this.kids.copyWithin(nb, this.base[n], this.base[n] + this.len[n]);
+      this.kidsUsed += newLen;
+      this.base[n] = nb;
+      this.len[n] = newLen;
+    }
+    let k = this.kids[this.base[n] + c];
+    if (k === 0) {
+      k = this.newNode();
+      this.kids[this.base[n] + c] = k;
+    }
+    return k;
   }
 
   /**
@@ -69,43 +139,23 @@ export class MemoTrie<L> {
    */
   insert(vec: Int32Array, slots: readonly number[], leaf: L): void {
     if (this.nodes + slots.length > this.maxNodes) {
-      this.root = new TrieNode<L>();
-      this.nodes = 1;
-      this.leaves = 0;
+      this.reset();
       this.flushes++;
     }
-    let n = this.root;
+    let n = 0;
     for (let i = 0; i < slots.length; i++) {
       const s = slots[i];
-      if (n.slot === FRESH) n.slot = s;
-      else if (n.slot !== s) {
-        throw new MemoConflictError(n.slot === LEAF ? `a run read slot ${s} where an earlier run from the same values read nothing more` : `a run read slot ${s} where an earlier run from the same values read slot ${n.slot}`);
+      const at = this.slot[n];
+      if (at === FRESH) this.slot[n] = s;
+      else if (at !== s) {
+        throw new MemoConflictError(at === LEAF ? `a run read slot ${s} where an earlier run from the same values read nothing more` : `a run read slot ${s} where an earlier run from the same values read slot ${at}`);
       }
-      const c = vec[s];
-      let k: TrieNode<L> | undefined;
-      if (c < DENSE) {
-        if (n.kids === null) n.kids = [];
-        while (n.kids.length <= c) n.kids.push(undefined);
-        k = n.kids[c];
-        if (k === undefined) {
-          k = new TrieNode<L>();
-          n.kids[c] = k;
-          this.nodes++;
-        }
-      } else {
-        if (n.far === null) n.far = new Map();
-        k = n.far.get(c);
-        if (k === undefined) {
-          k = new TrieNode<L>();
-          n.far.set(c, k);
-          this.nodes++;
-        }
-      }
-      n = k;
+      n = this.child(n, vec[s]);
     }
-    if (n.slot !== FRESH && n.slot !== LEAF) throw new MemoConflictError(`a run read nothing more where an earlier run from the same values read slot ${n.slot}`);
-    if (n.slot === FRESH) this.leaves++;
-    n.slot = LEAF;
-    n.leaf = leaf;
+    const at = this.slot[n];
+    if (at !== FRESH && at !== LEAF) throw new MemoConflictError(`a run read nothing more where an earlier run from the same values read slot ${at}`);
+    if (at === FRESH) this.leaves++;
+    this.slot[n] = LEAF;
+    this.leaf[n] = leaf;
   }
 }

@@ -2,11 +2,10 @@
 // range's expansion appends to, the cursor that walks a level's members across the
 // previous level's blocks, and the two ways a range decides which successors to keep.
 import type { ByteSink } from '../state/codec.ts';
-import { SeenSet } from '../explore/seen-set.ts';
-import type { SharedSeenSet } from './shared-seen-set.ts';
-import type { CandidateBlock, LevelRef } from './protocol.ts';
+import { PartitionFullError, SharedSeenSet, type GrowingSeenSet } from './shared-seen-set.ts';
+import { partitionOf, type CandidateBlock, type LevelRef, type TableRef } from './protocol.ts';
 
-/** A growable Uint32 array. */
+/** A growable Uint32 array (reused: `n = 0` empties it). */
 export class U32s {
   a = new Uint32Array(1024);
   n = 0;
@@ -18,19 +17,100 @@ export class U32s {
     }
     this.a[this.n++] = v;
   }
-  toShared(len = this.n): SharedArrayBuffer {
-    const sab = new SharedArrayBuffer(len * 4);
-    new Uint32Array(sab).set(this.a.subarray(0, len));
-    return sab;
+}
+
+/**
+ * A thread's shared buffers for the blocks it makes: a block's buffer is reused once no
+ * thread can read it — two expansions later (expansion k reads the blocks made by k-1).
+ * Fresh memory is what this saves: on a VM a first touch of a page costs about 10 µs.
+ */
+export class BlockRecycler {
+  private readonly made: { expansion: number; data: SharedArrayBuffer }[] = [];
+  private readonly free: SharedArrayBuffer[] = [];
+
+  /** A buffer of at least `bytes` for a block of expansion `expansion`. */
+  take(bytes: number, expansion: number): SharedArrayBuffer {
+    for (let i = 0; i < this.made.length; ) {
+      if (this.made[i].expansion <= expansion - 2) {
+        this.free.push(this.made[i].data);
+        this.made[i] = this.made[this.made.length - 1];
+        this.made.pop();
+      } else i++;
+    }
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const b = this.free[i].byteLength;
+      if (b >= bytes && b <= bytes * 2 && (best < 0 || b < this.free[best].byteLength)) best = i;
+    }
+    let data: SharedArrayBuffer;
+    if (best >= 0) {
+      data = this.free[best];
+      this.free[best] = this.free[this.free.length - 1];
+      this.free.pop();
+    } else data = new SharedArrayBuffer(sizeClass(bytes));
+    this.made.push({ expansion, data });
+    return data;
   }
 }
 
-/** The candidates of one range, in generation order. */
+/** The smallest of 4096·2^k·{1, 1.25, 1.5, 1.75} at least `bytes` (at most 25% unused). */
+function sizeClass(bytes: number): number {
+  let p = 4096;
+  while (p * 2 < bytes) p *= 2;
+  for (const f of [1, 1.25, 1.5, 1.75, 2]) if (p * f >= bytes) return p * f;
+  return p * 2;
+}
+
+function align4(n: number): number {
+  return (n + 3) & ~3;
+}
+
+/** Views of a block's arrays over `data` (layout: fps, parents, offsets, partition lists, actions, flags, bytes). */
+export function blockViews(data: SharedArrayBuffer, count: number, byteCount: number, partSizes: readonly number[]): Omit<CandidateBlock, 'count' | 'winners' | 'data'> {
+  let at = 0;
+  const fps = new Uint32Array(data, at, count * 2);
+  at += count * 8;
+  const parents = new Uint32Array(data, at, count);
+  at += count * 4;
+  const offsets = new Uint32Array(data, at, count + 1);
+  at += (count + 1) * 4;
+  const parts: Uint32Array[] = [];
+  for (const n of partSizes) {
+    parts.push(new Uint32Array(data, at, n));
+    at += n * 4;
+  }
+  const actions = new Uint16Array(data, at, count);
+  at = align4(at + count * 2);
+  const flags = new Uint8Array(data, at, count);
+  at += count;
+  const bytes = new Uint8Array(data, at, byteCount);
+  return { fps, parents, offsets, parts, actions, flags, bytes };
+}
+
+/** Bytes a block of `count` candidates and `byteCount` bytes of states needs. */
+function blockSize(count: number, byteCount: number): number {
+  // The partition lists hold `count` indices in all.
+  return align4(count * 8 + count * 4 + (count + 1) * 4 + count * 4 + count * 2) + count + byteCount;
+}
+
+/** The candidates of one range, in generation order (a thread reuses one builder). */
 export class BlockBuilder {
   readonly fps = new U32s();
   readonly parents = new U32s();
   readonly actions = new U32s();
   readonly offsets = new U32s();
+  private byPart: U32s[] = [];
+
+  /** Starts a range whose keys fall in `parts` seen-set partitions. */
+  reset(parts: number): void {
+    this.fps.n = 0;
+    this.parents.n = 0;
+    this.actions.n = 0;
+    this.offsets.n = 0;
+    while (this.byPart.length < parts) this.byPart.push(new U32s());
+    this.byPart.length = parts;
+    for (const p of this.byPart) p.n = 0;
+  }
 
   /** Candidates so far. */
   get count(): number {
@@ -38,49 +118,88 @@ export class BlockBuilder {
   }
 
   push(hi: number, lo: number, parent: number, action: number, offset: number): void {
+    const k = this.parents.n;
     this.fps.push(hi);
     this.fps.push(lo);
     this.parents.push(parent);
     this.actions.push(action);
     this.offsets.push(offset);
+    const parts = this.byPart;
+    parts[parts.length === 1 ? 0 : partitionOf(hi, parts.length)].push(k);
   }
 
-  /** The block in shared memory; with `allNew` (a range expanded alone) every candidate is flagged new. */
-  finish(sink: ByteSink, allNew: boolean): CandidateBlock {
+  /**
+   * The block in shared memory (a buffer from `recycler`, or a new one); with `allNew` (a
+   * range expanded alone) every candidate is flagged new.
+   */
+  finish(sink: ByteSink, allNew: boolean, recycler?: BlockRecycler, expansion = 0): CandidateBlock {
     const count = this.parents.n;
-    this.offsets.push(sink.length);
-    const bytes = new SharedArrayBuffer(sink.length);
-    new Uint8Array(bytes).set(sink.bytes.subarray(0, sink.length));
-    const actions = new SharedArrayBuffer(count * 2);
-    const a16 = new Uint16Array(actions);
+    const size = blockSize(count, sink.length);
+    const data = recycler !== undefined ? recycler.take(size, expansion) : new SharedArrayBuffer(size);
+    const v = blockViews(data, count, sink.length, this.byPart.map((p) => p.n));
+    v.fps.set(this.fps.a.subarray(0, 2 * count));
+    v.parents.set(this.parents.a.subarray(0, count));
+    v.offsets.set(this.offsets.a.subarray(0, count));
+    v.offsets[count] = sink.length;
+    this.byPart.forEach((p, i) => v.parts[i].set(p.a.subarray(0, p.n)));
     for (let k = 0; k < count; k++) {
       if (this.actions.a[k] > 0xffff) throw new Error('more than 65535 enabled actions in one state');
-      a16[k] = this.actions.a[k];
     }
-    const flags = new SharedArrayBuffer(count);
-    if (allNew) new Uint8Array(flags).fill(1);
-    return {
-      count,
-      fps: this.fps.toShared(),
-      parents: this.parents.toShared(),
-      actions,
-      offsets: this.offsets.toShared(),
-      bytes,
-      flags,
-      winners: allNew ? count : 0,
-    };
+    v.actions.set(this.actions.a.subarray(0, count));
+    v.flags.fill(allNew ? 1 : 0);
+    v.bytes.set(sink.bytes.subarray(0, sink.length));
+    return { count, winners: allNew ? count : 0, data, ...v };
   }
 }
 
 /** A block with no candidates. */
 export function emptyBlock(): CandidateBlock {
-  const z = new SharedArrayBuffer(0);
-  return { count: 0, fps: z, parents: z, actions: z, offsets: new SharedArrayBuffer(4), bytes: z, flags: z, winners: 0 };
+  const data = new SharedArrayBuffer(4);
+  return { count: 0, winners: 0, data, ...blockViews(data, 0, 0, []) };
 }
 
-/** Bytes a block holds. */
+/** Bytes a block holds (its arrays; the buffer may be up to a quarter larger). */
 export function blockBytes(b: CandidateBlock): number {
-  return b.fps.byteLength + b.parents.byteLength + b.actions.byteLength + b.offsets.byteLength + b.bytes.byteLength + b.flags.byteLength;
+  return b.fps.byteLength + b.parents.byteLength + b.actions.byteLength + b.offsets.byteLength + b.bytes.byteLength + b.flags.byteLength + 4 * b.count;
+}
+
+/** A set of 64-bit keys: a thread's candidates of one level (emptied, not reallocated, between levels). */
+export class KeySet {
+  private words = new Int32Array(2 * 4096);
+  private mask = 4095;
+  private count = 0;
+
+  /** Empties the set, keeping its memory. */
+  clear(): void {
+    if (this.count > 0) this.words.fill(0);
+    this.count = 0;
+  }
+
+  /** Adds (hi, lo); true when it was not there. */
+  add(hi: number, lo: number): boolean {
+    const h = hi | 0 || 1;
+    const l = lo | 0;
+    const w = this.words;
+    let i = (l ^ Math.imul(h, 0x9e3779b1)) & this.mask;
+    for (;;) {
+      const sh = w[i << 1];
+      if (sh === 0) break;
+      if (sh === h && w[(i << 1) + 1] === l) return false;
+      i = (i + 1) & this.mask;
+    }
+    w[i << 1] = h;
+    w[(i << 1) + 1] = l;
+    if (++this.count * 2 > this.mask) this.grow();
+    return true;
+  }
+
+  private grow(): void {
+    const old = this.words;
+    this.mask = this.mask * 2 + 1;
+    this.words = new Int32Array(2 * (this.mask + 1));
+    this.count = 0;
+    for (let b = 0; b < old.length; b += 2) if (old[b] !== 0) this.add(old[b], old[b + 1]);
+  }
 }
 
 /** Walks the members of a level (the flagged candidates of the previous level's blocks) by position. */
@@ -95,10 +214,10 @@ export class LevelCursor {
   pos = 0;
 
   constructor(private readonly level: LevelRef) {
-    this.flags = level.segments.map((b) => new Uint8Array(b.flags));
-    this.offsets = level.segments.map((b) => new Uint32Array(b.offsets));
-    this.bytes = level.segments.map((b) => new Uint8Array(b.bytes));
-    this.fps = level.segments.map((b) => new Uint32Array(b.fps));
+    this.flags = level.segments.map((b) => b.flags);
+    this.offsets = level.segments.map((b) => b.offsets);
+    this.bytes = level.segments.map((b) => b.bytes);
+    this.fps = level.segments.map((b) => b.fps);
   }
 
   /** Moves to the member at position `pos`. */
@@ -162,58 +281,73 @@ export interface Dedupe {
   storedBefore(hi: number, lo: number): boolean;
 }
 
-/**
- * Ranges expanded by several threads: keep a successor not in the seen set (read-only in
- * this phase) and not already kept by this thread in this level; the merge phase decides.
- */
-export class SharedDedupe implements Dedupe {
-  constructor(
-    private readonly table: SharedSeenSet,
-    private readonly local: SeenSet,
-  ) {}
-  admit(hi: number, lo: number): boolean {
-    if (this.table.has(hi, lo)) return false;
-    if (this.local.insert(hi, lo, 0, 0) < 0) return false;
-    if (this.local.needsGrow) this.local.grow();
-    return true;
+/** The seen set's partitions as the expanding threads read them (read-only during the phase). */
+export class PartitionedTables {
+  readonly tables: SharedSeenSet[];
+  constructor(refs: readonly TableRef[]) {
+    this.tables = refs.map((r) => new SharedSeenSet(r));
   }
-  storedBefore(hi: number, lo: number): boolean {
-    return this.table.has(hi, lo);
+  has(hi: number, lo: number): boolean {
+    const t = this.tables;
+    return (t.length === 1 ? t[0] : t[partitionOf(hi, t.length)]).has(hi, lo);
   }
 }
 
-/** The seen set of a search and how many states it holds (the table object is replaced when it grows). */
-export interface TableHolder {
-  table: SharedSeenSet;
-  count: number;
-  /** A table of at least `capacity` slots holding the same keys. */
-  grow(capacity: number): void;
+/**
+ * Ranges expanded by several threads, Immutable values: keep a successor not in the seen set
+ * (read-only in this phase) and not already kept by this thread in this level — encoding a
+ * state costs more than probing — and let the insert phase decide among the threads.
+ */
+export class SharedDedupe implements Dedupe {
+  constructor(
+    private readonly tables: PartitionedTables,
+    private readonly local: KeySet,
+  ) {}
+  admit(hi: number, lo: number): boolean {
+    return !this.tables.has(hi, lo) && this.local.add(hi, lo);
+  }
+  storedBefore(hi: number, lo: number): boolean {
+    return this.tables.has(hi, lo);
+  }
+}
+
+/**
+ * Ranges expanded by several threads, vectors: keep every successor — packing one costs less
+ * than probing for it — so each successor is probed once, by its partition's thread, in the
+ * insert phase.
+ */
+export class KeepAll implements Dedupe {
+  constructor(private readonly tables: PartitionedTables) {}
+  admit(): boolean {
+    return true;
+  }
+  storedBefore(hi: number, lo: number): boolean {
+    return this.tables.has(hi, lo);
+  }
 }
 
 /**
  * A level expanded by this thread alone, range by range in order: insert every successor
- * into the seen set at once (the first occurrence in (position, action) order wins, as in
- * the merge), growing it when needed. The level's blocks then hold only new states.
+ * into its partition at once (the first occurrence in (position, action) order wins, as in
+ * the insert phase), growing it when needed. The level's blocks then hold only new states.
  */
 export class DirectDedupe implements Dedupe {
   constructor(
-    private readonly holder: TableHolder,
+    private readonly parts: readonly GrowingSeenSet[],
     private readonly maxLoad: number,
     private readonly growth: number,
+    private readonly maxBytes: number,
   ) {}
   admit(hi: number, lo: number): boolean {
-    const h = this.holder;
-    if (h.count + 1 > h.table.capacity * this.maxLoad) h.grow(Math.ceil(h.table.capacity * this.growth));
-    if (!h.table.insertUnshared(hi, lo)) return false;
-    h.count++;
-    return true;
+    const p = this.parts;
+    try {
+      return (p.length === 1 ? p[0] : p[partitionOf(hi, p.length)]).insertGrowing(hi, lo, this.maxLoad, this.growth, this.maxBytes);
+    } catch (e) {
+      if (e instanceof PartitionFullError) throw new TableBudgetError(`memory budget reached (a seen-set partition of ${Math.round(e.bytes / 2 ** 20)} MiB would exceed its share of the budget)`);
+      throw e;
+    }
   }
   storedBefore(): boolean {
     throw new Error('a level expanded alone cannot answer the cycle proviso (partial-order reduction uses the shared phases)');
   }
-}
-
-/** A fresh per-thread candidate set for a level. */
-export function candidateSet(): SeenSet {
-  return new SeenSet(1 << 12);
 }

@@ -5,9 +5,8 @@ import type { Model } from '../model/model.ts';
 import { ModelError, errorText } from '../model/errors.ts';
 import { checkDeterminism, DETERMINISM_SAMPLE } from '../explore/determinism.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
-import { ByteSink } from '../state/codec.ts';
 import { InvalidStateError, validateState } from '../state/validate.ts';
-import { BlockBuilder, TableBudgetError, emptyBlock, type Dedupe, type LevelCursor } from './blocks.ts';
+import { TableBudgetError, emptyBlock, type Dedupe, type LevelCursor } from './blocks.ts';
 import type { Loaded } from './loaded.ts';
 import { CONTROL_STOP, rangeBounds, type ExpandTask, type RangeResult, type WorkerEvent } from './protocol.ts';
 
@@ -35,8 +34,10 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
   const control = new Int32Array(task.control);
   const { from, to } = rangeBounds(task.level, range);
   const fp = new Uint32Array(2);
-  const sink = new ByteSink(1 << 16);
-  const out = new BlockBuilder();
+  const sink = L.scratch.sink;
+  sink.clear();
+  const out = L.scratch.builder;
+  out.reset(task.tables.length);
   const events: WorkerEvent[] = [];
   const firstEvent = new Set<string>();
   const actionCounts = new Uint32Array(to - from);
@@ -131,5 +132,5 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
     if (e instanceof TableBudgetError) throw e;
     return { range, block: emptyBlock(), actionCounts, transitions, events: [], stopped: false, error: { pos, message: locateMessage(model, state, action, e), stack: (e as Error)?.stack } };
   }
-  return { range, block: out.finish(sink, direct), actionCounts, transitions, events, stopped };
+  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped };
 }

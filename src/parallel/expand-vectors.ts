@@ -11,11 +11,10 @@ import { ModelError } from '../model/errors.ts';
 import { Successors } from '../model/vector.ts';
 import { checkDeterminism, DETERMINISM_SAMPLE } from '../explore/determinism.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
-import { ByteSink } from '../state/codec.ts';
 import { NotVectorizableError } from '../state/layout.ts';
 import { validateState } from '../state/validate.ts';
 import { packVector, unpackVector } from '../state/packed.ts';
-import { BlockBuilder, TableBudgetError, emptyBlock, type Dedupe, type LevelCursor } from './blocks.ts';
+import { TableBudgetError, emptyBlock, type Dedupe, type LevelCursor } from './blocks.ts';
 import type { Loaded } from './loaded.ts';
 import { locateMessage } from './expand-values.ts';
 import { CONTROL_STOP, rangeBounds, type ExpandTask, type RangeResult, type WorkerEvent } from './protocol.ts';
@@ -89,7 +88,7 @@ interface Scratch {
 const scratchOf = new WeakMap<Loaded, Scratch>();
 
 /** Expands range `range` of the task's level. */
-export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cursor: LevelCursor, dedupe: Dedupe, direct: boolean): RangeResult {
+export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cursor: LevelCursor, dedupe: Dedupe, direct: boolean, checkInvariants: boolean): RangeResult {
   const vm = L.vector!;
   const z = L.zobrist!;
   const model: Model<unknown, unknown> = L.model;
@@ -103,14 +102,16 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
   const canonical = vm.canonical;
   const skip = new Set(task.skip);
   const invIdx: number[] = [];
-  for (let q = 0; q < L.invariants.length; q++) if (!skip.has(L.invariants[q].name)) invIdx.push(q);
+  if (checkInvariants) for (let q = 0; q < L.invariants.length; q++) if (!skip.has(L.invariants[q].name)) invIdx.push(q);
   const transNames = L.transitions.map((p) => p.name);
   const transSkip = transNames.map((name) => skip.has(name));
   const dl = L.deadlock !== undefined && !skip.has(L.deadlock.name) ? L.deadlock : undefined;
   const control = new Int32Array(task.control);
   const { from, to } = rangeBounds(task.level, range);
-  const sink = new ByteSink(Math.max(1 << 12, (to - from) * vm.width * 2));
-  const out = new BlockBuilder();
+  const sink = L.scratch.sink;
+  sink.clear();
+  const out = L.scratch.builder;
+  out.reset(task.tables.length);
   const events: WorkerEvent[] = [];
   const transSeen = new Uint8Array(transNames.length);
   let deadlockSeen = false;
@@ -220,5 +221,5 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
     const message = e instanceof ModelError ? immutableFailure(L, state) ?? e.message : immutableFailure(L, state) ?? locateMessage(model, state, undefined, e);
     return { range, block: emptyBlock(), actionCounts, transitions, events: [], stopped: false, error: { pos, message, stack: (e as Error)?.stack } };
   }
-  return { range, block: out.finish(sink, direct), actionCounts, transitions, events, stopped };
+  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped };
 }

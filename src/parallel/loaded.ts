@@ -9,7 +9,8 @@ import { isModelDefinition } from '../model/definition.ts';
 import { resolveParams } from '../model/params.ts';
 import type { VectorModel } from '../model/vector.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
-import { StateCodec } from '../state/codec.ts';
+import { ByteSink, StateCodec } from '../state/codec.ts';
+import { BlockBuilder, BlockRecycler, KeySet } from './blocks.ts';
 import { Zobrist } from '../state/zobrist.ts';
 import { reductionFor } from '../reduce/reduction.ts';
 import type { Engine, ModelSource } from './protocol.ts';
@@ -27,6 +28,22 @@ export interface Loaded extends PropertiesByKind<unknown, unknown> {
   /** Vector engine. */
   readonly vector?: VectorModel<unknown>;
   readonly zobrist?: Zobrist;
+  /** This thread's reusable buffers for the search (fresh memory is slow to touch). */
+  readonly scratch: ThreadScratch;
+}
+
+/** What one thread reuses from range to range and level to level of a search. */
+export interface ThreadScratch {
+  readonly builder: BlockBuilder;
+  readonly sink: ByteSink;
+  readonly recycler: BlockRecycler;
+  /** This thread's candidates of level `candidatesOf`. */
+  readonly candidates: KeySet;
+  candidatesOf: string;
+}
+
+function scratch(): ThreadScratch {
+  return { builder: new BlockBuilder(), sink: new ByteSink(1 << 16), recycler: new BlockRecycler(), candidates: new KeySet(), candidatesOf: '' };
 }
 
 /** The vector model of `model`, or throws with the reason it has none. */
@@ -60,12 +77,12 @@ export function loadedFrom(model: Model<unknown, unknown>, source: ModelSource):
   if (engine === 'vector') {
     const vector = vectorModelOf(model, source.reduction?.symmetry ?? false);
     const zobrist = new Zobrist(vector.width);
-    return { model, engine, codec, vector, zobrist, keyOf: vectorKey(vector, zobrist), ...props };
+    return { model, engine, codec, vector, zobrist, keyOf: vectorKey(vector, zobrist), scratch: scratch(), ...props };
   }
   // The coordinator built the same reduction before starting the search, so this succeeds.
   const reduced = reductionFor(model, source.reduction ?? {});
   if (!reduced.ok) throw new Error(reduced.reason);
-  return { model, engine, codec, keyOf: reduced.reduction?.key ?? fingerprintInto, select: reduced.reduction?.select, ...props };
+  return { model, engine, codec, keyOf: reduced.reduction?.key ?? fingerprintInto, select: reduced.reduction?.select, scratch: scratch(), ...props };
 }
 
 /** Models built in this thread, by search (a pool serves many searches; each starts afresh). */

@@ -40,12 +40,12 @@ import { collisionProbability, finalResult } from '../explore/result.ts';
 import { ByteSink } from '../state/codec.ts';
 import { packVector } from '../state/packed.ts';
 import { validateState } from '../state/validate.ts';
-import { BlockBuilder, DirectDedupe, TableBudgetError, blockBytes, type TableHolder } from './blocks.ts';
+import { BlockBuilder, DirectDedupe, TableBudgetError, blockBytes } from './blocks.ts';
 import { NotVectorizableError } from '../state/layout.ts';
 import { loadedFrom, type Loaded } from './loaded.ts';
-import { expandPhase, mergePhase } from './participant.ts';
-import { type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type LevelRef, type MergeResult, type ModelSource, type RangeResult, type Task, type WorkerEvent, rangeBounds } from './protocol.ts';
-import { SharedSeenSet } from './shared-seen-set.ts';
+import { expandPhase, insertPhase } from './participant.ts';
+import { partitionOf, type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type InsertResult, type InsertTask, type LevelRef, type ModelSource, type RangeResult, type Task, type WorkerEvent, rangeBounds } from './protocol.ts';
+import { GROWTH, GrowingSeenSet, MAX_LOAD } from './shared-seen-set.ts';
 import { ROOT, TraceStore } from './trace-store.ts';
 
 /** Options of the level-synchronous search. */
@@ -99,15 +99,15 @@ const START_POOL_MS = 40;
 const RANGE_STATES = 4096;
 /** Ranges per thread at least, in a shared level. */
 const RANGES_PER_THREAD = 4;
-/** Highest load of the seen set; it then grows by GROWTH (load stays in [0.68, 0.85]: 8/0.68 < 12 bytes of table per state). */
-const MAX_LOAD = 0.85;
-const GROWTH = 1.25;
-/** Seen sets at least this large (slots) are copied by all threads when they grow. */
-const PARALLEL_REHASH = 1 << 21;
 /** The calling thread yields to timers and signals at least this often (ms). */
 const YIELD_MS = 50;
 
 let searches = 0;
+let rehashMs = 0;
+const busyOf = new Map<number, { busyMs: number; busyStates: number }>();
+process.on('exit', () => { if (TRACE_LEVELS) for (const [t, b] of busyOf) process.stderr.write(`thread ${t}: ${b.busyMs.toFixed(0)} ms busy, ${b.busyStates} states, ${((b.busyMs * 1000) / b.busyStates).toFixed(2)} us/state\n`); });
+process.on('exit', () => { if (process.env.MMCHECK_TRACE_LEVELS === '1') process.stderr.write(`rehash ${rehashMs.toFixed(0)} ms\n`); });
+const TRACE_LEVELS = process.env.MMCHECK_TRACE_LEVELS === '1';
 
 /**
  * Explores every reachable state of the model in `source` breadth-first, on `workers`
@@ -142,14 +142,13 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   const violations: Violation[] = [];
   const violated = new Set<string>();
   const traces = new TraceStore();
-  const holder: TableHolder = {
-    table: new SharedSeenSet(1024),
-    count: 0,
-    grow(capacity) {
-      checkTableBudget(capacity);
-      this.table = this.table.rehash(capacity);
-    },
-  };
+  // The seen set, in one partition per thread (by key): a thread inserts only into its own,
+  // so the insert phase needs no atomics; a level expanded alone inserts into all of them.
+  let parts: GrowingSeenSet[] = Array.from({ length: workers }, () => new GrowingSeenSet(1024));
+  const seenBytes = () => parts.reduce((b, p) => b + p.bytes, 0);
+  const stored = () => parts.reduce((c, p) => c + p.count, 0);
+  /** A partition's share of the memory budget, given what else is held now. */
+  const partBudget = (extra = 0) => Math.max(0, (memoryBytes - traces.bytes - levelBytes - extra) / workers);
   let distinct = 0;
   let transitions = 0;
   let depth = 0;
@@ -166,13 +165,6 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   // Tells this search's levels from another's on a shared pool.
   const searchId = `${process.pid}.${++searches}.${Math.random().toString(36).slice(2)}`;
 
-  /** Throws when a seen set of `capacity` slots (with `extra` bytes of next level) would break the memory budget. */
-  function checkTableBudget(capacity: number, extra = 0): void {
-    const bytes = capacity * 8 + holder.table.bytes + traces.bytes + levelBytes + extra;
-    if (bytes > memoryBytes) {
-      throw new TableBudgetError(`memory budget reached (seen set of ${mib(capacity * 8)} MiB needed, ${mib(traces.bytes)} MiB of traces, ${mib(levelBytes + extra)} MiB of frontier; budget ${mib(memoryBytes)} MiB)`);
-    }
-  }
 
   const stats = (): CheckStats => {
     const elapsedMs = performance.now() - t0;
@@ -183,7 +175,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       elapsedMs,
       statesPerSecond: elapsedMs > 0 ? (distinct * 1000) / elapsedMs : 0,
       peakMemoryBytes: peakRss(),
-      seenSetBytesPerState: distinct > 0 ? (holder.table.bytes + traces.bytes) / distinct : 0,
+      seenSetBytesPerState: distinct > 0 ? (seenBytes() + traces.bytes) / distinct : 0,
       peakFrontier,
       collisionProbability: collisionProbability(distinct),
       workers,
@@ -206,6 +198,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     const inits = model.initStates();
     const sink = new ByteSink(1 << 12);
     const out = new BlockBuilder();
+    out.reset(workers);
     const fp = new Uint32Array(2);
     const vec = engine === 'vector' ? new Int32Array(main.vector!.width) : null;
     const kept: number[] = [];
@@ -215,15 +208,13 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       if (vec !== null) main.vector!.encode(s, vec);
       else main.codec.learnFrom(s);
       keyOf(s, fp);
-      if (holder.count + 1 > holder.table.capacity * MAX_LOAD) holder.grow(Math.ceil(holder.table.capacity * GROWTH));
-      if (!holder.table.insertUnshared(fp[0], fp[1])) continue;
-      holder.count++;
+      if (!parts[partitionOf(fp[0], workers)].insertGrowing(fp[0], fp[1], MAX_LOAD, GROWTH)) continue;
       kept.push(i);
       // A vector level stores each state's own fingerprint only without symmetry (then it is the key).
       out.push(fp[0], fp[1], ROOT, i, vec !== null ? packVector(vec, sink) : main.codec.encode(s, sink));
     }
     const block = out.finish(sink, true);
-    distinct = holder.count;
+    distinct = stored();
     traces.addLevel(new Uint32Array(kept.length).fill(ROOT), Uint16Array.from(kept));
     level = [block];
     // Invariants of the initial states, in order (as bfs.ts does).
@@ -272,7 +263,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   options.signal?.addEventListener('abort', onAbort);
   const timer = options.timeLimitMs !== undefined && Number.isFinite(options.timeLimitMs) ? setTimeout(onAbort, Math.max(0, options.timeLimitMs - (performance.now() - t0))) : undefined;
   const progressEvery = options.progressIntervalMs ?? 5000;
-  let levelSize = holder.count;
+  let levelSize = distinct;
   const progress =
     options.onProgress !== undefined
       ? setInterval(() => {
@@ -303,7 +294,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       const shared = canUsePool && poolReady && !poolFailed && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL);
       const threads = shared ? workers : 1;
       // Partial-order reduction's cycle proviso needs the seen set as it was before the level.
-      const direct = !shared && main.select === undefined;
+      const direct = !shared && main.select === undefined && process.env.MMCHECK_NO_DIRECT !== "1";
       const ranges = Math.max(threads === 1 ? 1 : threads * RANGES_PER_THREAD, Math.ceil(levelSize / RANGE_STATES));
       const before: number[] = [];
       let members = 0;
@@ -319,8 +310,9 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         search: searchId,
         descriptors,
         strings,
-        table: holder.table.buffer,
+        tables: parts.map((p) => p.table.ref),
         level: levelRef,
+        expansion: depth,
         counter,
         levelId: `${searchId}:${levelStart}`,
         expand: expandLevel,
@@ -328,12 +320,13 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         control,
       };
 
+      const tExpand = performance.now();
       // Phase 1: expand (this thread takes ranges too).
       const others: Promise<ExpandResult>[] = [];
       if (shared) for (let w = 1; w < workers; w++) others.push(run<ExpandResult>(task));
       let mine: ExpandResult;
       try {
-        mine = await expandPhase(main, task, direct ? new DirectDedupe(holder, MAX_LOAD, GROWTH) : undefined, pause);
+        mine = await expandPhase(main, task, direct ? new DirectDedupe(parts, MAX_LOAD, GROWTH, partBudget()) : undefined, pause);
       } finally {
         // Let the other threads finish before anything else touches the level.
         await Promise.allSettled(others);
@@ -349,6 +342,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         }
       }
       memoOf(main, results, memo);
+      if (TRACE_LEVELS) for (const r of results) busyOf.set(r.thread, r as never);
       // The first failure in level order (every range before it was expanded).
       const firstBad = byRange.find((r) => r === undefined || r.error !== undefined || r.notVectorizable !== undefined || r.stopped);
       if (firstBad !== undefined) {
@@ -360,44 +354,66 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         break;
       }
       const rangeResults = byRange as RangeResult[];
+      const tMerge = performance.now();
       let blocks = rangeResults.map((r) => r.block);
       const candidates = blocks.reduce((c, b) => c + b.count, 0);
 
       let perBlock: number[];
+      const insertEvents: WorkerEvent[] = [];
       if (direct) {
         perBlock = blocks.map((b) => b.count);
       } else {
-        // Room for every candidate before the merge (the table does not grow under the threads).
-        const need = holder.count + candidates;
-        if (need > holder.table.capacity * MAX_LOAD) {
-          const cap = Math.max(Math.ceil(need / MAX_LOAD), Math.ceil(holder.table.capacity * GROWTH));
-          checkTableBudget(cap, blocks.reduce((b, x) => b + blockBytes(x), 0));
-          await growShared(cap, threads);
+        // Phase 2: each thread inserts its partition's candidates, blocks in order.
+        const budget = partBudget(blocks.reduce((n, x) => n + blockBytes(x), 0));
+        const insertTask = (p: number): InsertTask => ({
+          kind: 'insert',
+          source,
+          search: searchId,
+          part: p,
+          table: parts[p].ref,
+          maxBytes: budget,
+          blocks,
+          invariants: engine === 'vector',
+          skip: [...violated],
+          strings,
+          levelStart,
+        });
+        const inserts: Promise<InsertResult>[] = [];
+        for (let p = 1; p < threads; p++) inserts.push(run<InsertResult>(insertTask(p)));
+        // With one thread (partial-order reduction's shared phases alone), it does every partition.
+        const own: InsertResult[] = [];
+        for (let p = 0; p < (threads === 1 ? workers : 1); p++) own.push(insertPhase(insertTask(p), main));
+        // Result k is partition k's.
+        const done = [...own, ...(await Promise.all(inserts))];
+        done.forEach((r, k) => (parts[k] = GrowingSeenSet.fromRef(r.table)));
+        const failed = done.find((r) => r.error !== undefined);
+        if (failed !== undefined) return errorResult(failed.error!.message, failed.error!.stack);
+        if (done.some((r) => r.overBudget)) {
+          limit = 'memory';
+          limitReason = `memory budget reached: the seen set (${mib(seenBytes())} MiB) would outgrow its share of ${mib(memoryBytes)} MiB (--memory)`;
+          break;
         }
-        // Phase 2: merge, partitioned by key.
-        const parts = threads;
-        const merges: Promise<MergeResult>[] = [];
-        for (let p = 1; p < parts; p++) merges.push(run<MergeResult>({ kind: 'merge', table: holder.table.buffer, part: p, parts, blocks }));
-        const merged = [mergePhase({ kind: 'merge', table: holder.table.buffer, part: 0, parts, blocks }), ...(await Promise.all(merges))];
-        perBlock = blocks.map((_, b) => merged.reduce((n, m) => n + m.inserted[b], 0));
+        perBlock = blocks.map((_, b) => done.reduce((n, r) => n + r.inserted[b], 0));
         blocks = blocks.map((b, k) => ({ ...b, winners: perBlock[k] }));
-        holder.count += perBlock.reduce((a, b) => a + b, 0);
+        for (const r of done) for (const ev of r.events) insertEvents.push(ev);
       }
       const newStates = perBlock.reduce((a, b) => a + b, 0);
+      const tAfter = performance.now();
 
       // Violations, in the sequential search's order: (position, action), transition before invariant.
       const events: { ev: WorkerEvent; block: number }[] = [];
       rangeResults.forEach((r, b) => r.events.forEach((ev) => events.push({ ev, block: b })));
+      for (const ev of insertEvents) events.push({ ev, block: ev.range! });
       events.sort((x, y) => x.ev.pos - y.ev.pos || x.ev.action - y.ev.action || kindOrder(x.ev) - kindOrder(y.ev));
       let stopPos = -1;
-      const winner = (block: number, c: number) => blocks[block].winners === blocks[block].count || new Uint8Array(blocks[block].flags)[c] === 1;
+      const winner = (block: number, c: number) => blocks[block].winners === blocks[block].count || blocks[block].flags[c] === 1;
       // Global index of a winning candidate, once the level's trace arrays are added.
       const nextStart = levelStart + levelSize;
       const indexOf = (block: number, c: number): number => {
         let idx = nextStart;
         for (let b = 0; b < block; b++) idx += perBlock[b];
         if (blocks[block].winners === blocks[block].count) return idx + c;
-        const flags = new Uint8Array(blocks[block].flags);
+        const flags = blocks[block].flags;
         for (let k = 0; k < c; k++) idx += flags[k];
         return idx;
       };
@@ -435,7 +451,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         }
         levelNew = 0;
         for (let b = 0; b < blocks.length; b++) {
-          const par = new Uint32Array(blocks[b].parents);
+          const par = blocks[b].parents;
           for (let k = 0; k < blocks[b].count; k++) if (winner(b, k) && par[k] - levelStart <= stopPos) levelNew++;
         }
       }
@@ -460,11 +476,12 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       if (limit === undefined && !stopAfterLevel) {
         const heap = getHeapStatistics().used_heap_size;
         const nextBytes = blocks.reduce((b, x) => b + blockBytes(x), 0);
-        if (heap + holder.table.bytes + traces.bytes + nextBytes > memoryBytes) {
+        if (heap + seenBytes() + traces.bytes + nextBytes > memoryBytes) {
           limit = 'memory';
-          limitReason = `memory budget reached: ${mib(heap)} MiB heap + ${mib(holder.table.bytes)} MiB seen set + ${mib(nextBytes)} MiB frontier > ${mib(memoryBytes)} MiB (--memory)`;
+          limitReason = `memory budget reached: ${mib(heap)} MiB heap + ${mib(seenBytes())} MiB seen set + ${mib(nextBytes)} MiB frontier > ${mib(memoryBytes)} MiB (--memory)`;
         }
       }
+      if (TRACE_LEVELS) process.stderr.write(`level ${depth} size ${levelSize} ${shared ? 'shared' : direct ? 'direct' : 'alone'} ranges ${ranges} expand ${(tMerge - tExpand).toFixed(1)} ms (mine ${mine.ranges.length}) merge ${(tAfter - tMerge).toFixed(1)} ms rest ${(performance.now() - tAfter).toFixed(1)} ms cands ${candidates} new ${newStates}\n`);
       levelStart = nextStart;
       levelSize = newStates;
       level = blocks;
@@ -492,21 +509,6 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
 
   return finalResult(model.name, stats(), propertyNames, violations, limit, limitReason, options.allProperties ?? false);
 
-  /** Replaces the seen set by one of `capacity` slots, copied by `threads` threads when it is large. */
-  async function growShared(capacity: number, threads: number): Promise<void> {
-    const old = holder.table;
-    if (threads === 1 || old.capacity < PARALLEL_REHASH) {
-      holder.table = old.rehash(capacity);
-      return;
-    }
-    const next = new SharedSeenSet(capacity);
-    const jobs: Promise<unknown>[] = [];
-    const cut = (k: number) => Math.floor((old.capacity * k) / threads);
-    for (let k = 1; k < threads; k++) jobs.push(run({ kind: 'rehash', from: old.buffer, into: next.buffer, start: cut(k), end: cut(k + 1) }));
-    next.copyFrom(old, 0, cut(1), true);
-    await Promise.all(jobs);
-    holder.table = next;
-  }
 }
 
 function emptyStats(workers: number, engine: Engine): CheckStats {
@@ -542,8 +544,8 @@ function boundPosition(blocks: readonly CandidateBlock[], levelStart: number, ro
   let n = 0;
   for (const b of blocks) {
     const all = b.winners === b.count;
-    const flags = new Uint8Array(b.flags);
-    const par = new Uint32Array(b.parents);
+    const flags = b.flags;
+    const par = b.parents;
     if (all && n + b.count < room) {
       n += b.count;
       continue;

@@ -1,43 +1,48 @@
 // One thread's part of a level: take ranges of the level from a shared counter (so a thread
-// that finishes early takes the next range instead of idling) and expand them; insert a
-// partition of the level's candidates into the seen set; copy part of the seen set into a
-// larger one. Run by piscina workers (worker.ts) and by the calling thread itself.
+// that finishes early takes the next range instead of idling) and expand them; then insert
+// the successors whose keys fall in this thread's partition of the seen set, in the level's
+// order. Run by piscina workers (worker.ts) and by the calling thread itself.
 import { threadId } from 'node:worker_threads';
-import type { SeenSet } from '../explore/seen-set.ts';
-import { LevelCursor, SharedDedupe, candidateSet, type Dedupe } from './blocks.ts';
+import { KeepAll, LevelCursor, PartitionedTables, SharedDedupe, type Dedupe, type KeySet } from './blocks.ts';
 import { expandValueRange } from './expand-values.ts';
 import { expandVectorRange } from './expand-vectors.ts';
 import type { Loaded } from './loaded.ts';
-import { SharedSeenSet } from './shared-seen-set.ts';
-import { partitionOf, type ExpandResult, type ExpandTask, type MergeResult, type MergeTask, type RangeResult, type RehashTask } from './protocol.ts';
+import { GROWTH, GrowingSeenSet, MAX_LOAD, PartitionFullError, SharedSeenSet } from './shared-seen-set.ts';
+import { unpackVector } from '../state/packed.ts';
+import type { ExpandResult, ExpandTask, InsertResult, InsertTask, RangeResult, RehashTask, WorkerEvent } from './protocol.ts';
 
-/** This thread's candidates of the level it last expanded (kept across its ranges of that level). */
-let levelCandidates: { levelId: string; set: SeenSet } | undefined;
-
-function candidatesOf(levelId: string): SeenSet {
-  if (levelCandidates === undefined || levelCandidates.levelId !== levelId) levelCandidates = { levelId, set: candidateSet() };
-  return levelCandidates.set;
+/** This thread's candidates of the task's level (kept across its ranges of that level). */
+function candidatesOf(L: Loaded, levelId: string): KeySet {
+  const sc = L.scratch;
+  if (sc.candidatesOf !== levelId) {
+    sc.candidates.clear();
+    sc.candidatesOf = levelId;
+  }
+  return sc.candidates;
 }
 
 /**
  * Expands ranges of the task's level until the counter runs out (or a stop is requested).
  * Ranges are taken in increasing order, so a successor this thread already kept from an
- * earlier range of the level comes first in the merge order and may be dropped here.
- * `dedupe` overrides the shared-phase rule (the calling thread expanding a level alone);
- * `pause` is awaited between ranges (the calling thread lets timers and signals run).
+ * earlier range of the level comes first in the insert order and may be dropped here.
+ * `direct` is the dedupe of a level this thread expands alone; `pause` is awaited between
+ * ranges (the calling thread lets timers and signals run).
  */
-export async function expandPhase(L: Loaded, task: ExpandTask, dedupe?: Dedupe, pause?: () => Promise<void> | undefined): Promise<ExpandResult> {
+export async function expandPhase(L: Loaded, task: ExpandTask, direct?: Dedupe, pause?: () => Promise<void> | undefined): Promise<ExpandResult> {
   L.codec.learnDescriptors(task.descriptors);
   L.vector?.learnStrings(task.strings);
   const counter = new Int32Array(task.counter);
   const cursor = new LevelCursor(task.level);
-  const direct = dedupe !== undefined;
-  const dd = dedupe ?? new SharedDedupe(new SharedSeenSet(task.table), candidatesOf(task.levelId));
+  const tables = new PartitionedTables(task.tables);
+  // Vectors keep every successor for the insert phase (which checks invariants of new
+  // states); Immutable values are filtered first, and checked here.
+  const dd = direct ?? (L.engine === 'vector' ? new KeepAll(tables) : new SharedDedupe(tables, candidatesOf(L, task.levelId)));
+  const checkHere = direct !== undefined || L.engine !== 'vector';
   const ranges: RangeResult[] = [];
   for (;;) {
     const r = Atomics.add(counter, 0, 1);
     if (r >= task.level.ranges) break;
-    const res = L.engine === 'vector' ? expandVectorRange(L, task, r, cursor, dd, direct) : expandValueRange(L, task, r, cursor, dd, direct);
+    const res = L.engine === 'vector' ? expandVectorRange(L, task, r, cursor, dd, direct !== undefined, checkHere) : expandValueRange(L, task, r, cursor, dd, direct !== undefined);
     ranges.push(res);
     // After a failed range only earlier ranges matter (the coordinator reports the first
     // failure in level order); other threads still take the ranges before it.
@@ -48,25 +53,62 @@ export async function expandPhase(L: Loaded, task: ExpandTask, dedupe?: Dedupe, 
   return { ranges, descriptors: L.codec.takeNewDescriptors(), strings: L.vector?.takeHashedStrings() ?? [], thread: threadId, memo: L.vector?.memoStats() };
 }
 
-/** Inserts the candidates of partition `task.part`, visiting the blocks in order: the first occurrence wins. */
-export function mergePhase(task: MergeTask): MergeResult {
-  const table = new SharedSeenSet(task.table);
-  const inserted: number[] = [];
-  for (const b of task.blocks) {
-    const fps = new Uint32Array(b.fps);
-    const flags = new Uint8Array(b.flags);
-    let n = 0;
-    for (let k = 0; k < b.count; k++) {
-      const hi = fps[2 * k];
-      if (partitionOf(hi, task.parts) !== task.part) continue;
-      if (table.insert(hi, fps[2 * k + 1])) {
+/**
+ * Inserts the candidates of the task's partition, visiting the blocks in order: the first
+ * occurrence of a key wins, which is the sequential search's first occurrence. With
+ * `invariants` (vectors, whose expansion kept every successor) the new states' invariants
+ * are checked here, once each.
+ */
+export function insertPhase(task: InsertTask, L?: Loaded): InsertResult {
+  const seen = GrowingSeenSet.fromRef(task.table);
+  const inserted = new Array<number>(task.blocks.length).fill(0);
+  const events: WorkerEvent[] = [];
+  const vm = task.invariants ? L?.vector : undefined;
+  const vec = vm !== undefined ? new Int32Array(vm.width) : null;
+  const invIdx: number[] = [];
+  if (vm !== undefined) {
+    vm.learnStrings(task.strings);
+    const skip = new Set(task.skip);
+    for (let q = 0; q < L!.invariants.length; q++) if (!skip.has(L!.invariants[q].name)) invIdx.push(q);
+  }
+  let overBudget = false;
+  try {
+    outer: for (let b = 0; b < task.blocks.length; b++) {
+      const block = task.blocks[b];
+      const idx = block.parts[task.part];
+      if (idx === undefined) continue;
+      const { fps, flags } = block;
+      let n = 0;
+      for (let j = 0; j < idx.length; j++) {
+        const k = idx[j];
+        const hi = fps[2 * k];
+        const lo = fps[2 * k + 1];
+        try {
+          if (!seen.insertGrowing(hi, lo, MAX_LOAD, GROWTH, task.maxBytes)) continue;
+        } catch (e) {
+          if (!(e instanceof PartitionFullError)) throw e;
+          overBudget = true;
+          inserted[b] = n;
+          break outer;
+        }
         flags[k] = 1;
         n++;
+        if (vec !== null) {
+          unpackVector(block.bytes, block.offsets[k], vec);
+          for (let q = 0; q < invIdx.length; q++) {
+            const msg = vm!.checkInvariant(invIdx[q], vec);
+            if (msg !== null) {
+              events.push({ property: L!.invariants[invIdx[q]].name, kind: 'invariant', message: msg, pos: block.parents[k] - task.levelStart, action: block.actions[k], candidate: k, range: b, hi, lo });
+            }
+          }
+        }
       }
+      inserted[b] = n;
     }
-    inserted.push(n);
+  } catch (e) {
+    return { inserted, table: seen.ref, events, error: { message: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack } };
   }
-  return { inserted };
+  return { inserted, table: seen.ref, events, ...(overBudget ? { overBudget } : {}) };
 }
 
 /** Copies slots [start, end) of the old seen set into the new one (alongside other threads). */

@@ -23,23 +23,27 @@ export interface ModelSource {
  * position, then action index). After the merge phase `flags[j]` is 1 for the candidates
  * that are new states of the search (the first occurrence in that order across all ranges);
  * a range expanded alone ("direct": inserting into the seen set as it goes) holds only new
- * states, all flagged.
+ * states, all flagged. The arrays are views into one SharedArrayBuffer (`data`), which the
+ * thread that made the block reuses two levels later, when no thread reads it any more.
  */
 export interface CandidateBlock {
   readonly count: number;
-  /** Uint32 pairs [high, low] per candidate: its seen-set key. */
-  readonly fps: SharedArrayBuffer;
-  /** Uint32: global index of the parent state. */
-  readonly parents: SharedArrayBuffer;
-  /** Uint16: index of the action among the parent's enabled actions. */
-  readonly actions: SharedArrayBuffer;
-  /** Uint32, count + 1 entries: where each encoded state starts in `bytes`. */
-  readonly offsets: SharedArrayBuffer;
-  readonly bytes: SharedArrayBuffer;
-  /** Uint8: 1 when the candidate won the merge (is a new state). */
-  readonly flags: SharedArrayBuffer;
   /** Flagged candidates (known after the merge). */
   readonly winners: number;
+  readonly data: SharedArrayBuffer;
+  /** Pairs [high, low] per candidate: its seen-set key. */
+  readonly fps: Uint32Array;
+  /** Global index of the parent state. */
+  readonly parents: Uint32Array;
+  /** Index of the action among the parent's enabled actions. */
+  readonly actions: Uint16Array;
+  /** count + 1 entries: where each encoded state starts in `bytes`. */
+  readonly offsets: Uint32Array;
+  readonly bytes: Uint8Array;
+  /** 1 when the candidate won the merge (is a new state). */
+  readonly flags: Uint8Array;
+  /** Per seen-set partition: the indices of the candidates whose key falls in it, in order. */
+  readonly parts: readonly Uint32Array[];
 }
 
 /** A property violation seen while expanding; the coordinator decides, in canonical order, which count. */
@@ -53,6 +57,8 @@ export interface WorkerEvent {
   readonly action: number;
   /** For an invariant: the candidate (index in the range's block) that broke it. */
   readonly candidate: number;
+  /** For an invariant found while inserting: the range whose block holds the candidate. */
+  readonly range?: number;
   /** Key of the state the property failed on (for a transition: of its source). */
   readonly hi: number;
   readonly lo: number;
@@ -100,8 +106,11 @@ export interface ExpandTask {
   /** Record types (immutable engine) and hashed strings (vector engine) other threads met. */
   readonly descriptors: readonly string[];
   readonly strings: readonly string[];
-  readonly table: SharedArrayBuffer;
+  /** The seen set's partitions (read-only while a level is expanded). */
+  readonly tables: readonly TableRef[];
   readonly level: LevelRef;
+  /** The expansion's index (a thread reuses the blocks it made two expansions before). */
+  readonly expansion: number;
   /** Int32 [0]: the next range to take. */
   readonly counter: SharedArrayBuffer;
   /** Names this level of this search (a thread keeps its candidates' set across its ranges of one level). */
@@ -123,25 +132,56 @@ export interface ExpandResult {
   readonly memo?: MemoStats;
 }
 
-/** Insert the candidates whose key falls in partition `part` of `parts`, in block order. */
-export interface MergeTask {
-  readonly kind: 'merge';
-  readonly table: SharedArrayBuffer;
-  readonly part: number;
-  readonly parts: number;
-  readonly blocks: readonly CandidateBlock[];
+/** A seen set in shared memory: the first `capacity` slots of `buffer`. */
+export interface TableRef {
+  readonly buffer: SharedArrayBuffer;
+  readonly capacity: number;
 }
 
-export interface MergeResult {
+/** A seen-set partition that grows in place (shared-seen-set.ts GrowingSeenSet), as it crosses threads. */
+export interface GrowableRef {
+  readonly region: SharedArrayBuffer;
+  readonly scratch: SharedArrayBuffer | null;
+  readonly capacity: number;
+  /** Keys it holds. */
+  readonly count: number;
+}
+
+/**
+ * Insert the candidates of partition `part` into its seen set, visiting the level's blocks
+ * in order (the first occurrence wins), growing it within `maxBytes`; with `invariants`,
+ * check them on each new state (the vector engine, whose expansion keeps every successor).
+ */
+export interface InsertTask {
+  readonly kind: 'insert';
+  readonly source: ModelSource;
+  readonly search: string;
+  readonly part: number;
+  readonly table: GrowableRef;
+  readonly maxBytes: number;
+  readonly blocks: readonly CandidateBlock[];
+  readonly invariants: boolean;
+  readonly skip: readonly string[];
+  readonly strings: readonly string[];
+  /** Global index of the expanded level's first state (events give positions in it). */
+  readonly levelStart: number;
+}
+
+export interface InsertResult {
   /** New states per block. */
   readonly inserted: readonly number[];
+  readonly table: GrowableRef;
+  readonly events: readonly WorkerEvent[];
+  /** The partition would have outgrown `maxBytes` (nothing of this level was inserted past that point). */
+  readonly overBudget?: boolean;
+  readonly error?: { readonly message: string; readonly stack?: string };
 }
 
-/** Insert every key of `from` (slots [start, end)) into `into` (growing the seen set). */
+/** Copy slots [start, end) of `from` into `into` (a growing seen-set partition). */
 export interface RehashTask {
   readonly kind: 'rehash';
-  readonly from: SharedArrayBuffer;
-  readonly into: SharedArrayBuffer;
+  readonly from: TableRef;
+  readonly into: TableRef;
   readonly start: number;
   readonly end: number;
 }
@@ -153,7 +193,7 @@ export interface WarmTask {
   readonly search: string;
 }
 
-export type Task = ExpandTask | MergeTask | RehashTask | WarmTask;
+export type Task = ExpandTask | InsertTask | RehashTask | WarmTask;
 
 /** Index of the stop request in the control words. */
 export const CONTROL_STOP = 0;

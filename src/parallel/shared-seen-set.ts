@@ -1,3 +1,5 @@
+import type { GrowableRef, TableRef } from './protocol.ts';
+
 // The parallel search's seen set: one lock-free open-addressing table of 64-bit fingerprints
 // in a SharedArrayBuffer, which every worker thread maps and inserts into with
 // Atomics.compareExchange.
@@ -21,20 +23,21 @@ export class SharedSeenSet {
   readonly words: Int32Array;
   readonly capacity: number;
 
-  /** Maps a table created elsewhere (another thread) or a new one of `capacity` slots. */
-  constructor(bufferOrCapacity: SharedArrayBuffer | number) {
-    const buffer = typeof bufferOrCapacity === 'number' ? new SharedArrayBuffer(bufferOrCapacity * 8) : bufferOrCapacity;
-    this.words = new Int32Array(buffer);
-    this.capacity = this.words.length / 2;
+  /** Maps a table made elsewhere (another thread) or makes a new one of `capacity` slots. */
+  constructor(refOrCapacity: TableRef | number) {
+    const ref = typeof refOrCapacity === 'number' ? { buffer: new SharedArrayBuffer(refOrCapacity * 8), capacity: refOrCapacity } : refOrCapacity;
+    this.words = new Int32Array(ref.buffer, 0, ref.capacity * 2);
+    this.capacity = ref.capacity;
+  }
+
+  /** How another thread maps this table. */
+  get ref(): TableRef {
+    return { buffer: this.words.buffer as SharedArrayBuffer, capacity: this.capacity };
   }
 
   /** Home slot of a fingerprint whose (non-zero) low half is `l`. */
   private home(l: number): number {
     return Math.floor(((l >>> 0) * this.capacity) / 4294967296);
-  }
-
-  get buffer(): SharedArrayBuffer {
-    return this.words.buffer as SharedArrayBuffer;
   }
 
   get bytes(): number {
@@ -128,11 +131,122 @@ export class SharedSeenSet {
    */
   copyFrom(from: SharedSeenSet, start: number, end: number, shared: boolean): void {
     const src = from.words;
+    if (shared) {
+      for (let b = start << 1; b < end << 1; b += 2) {
+        const h = src[b];
+        if (h !== 0) this.insert(h, src[b + 1]);
+      }
+      return;
+    }
+    // Alone: plain stores, and no equality test (the keys of a table are distinct). Slots
+    // are visited in order, so homes — and stores — move forward almost monotonically.
+    const dst = this.words;
+    const cap = this.capacity;
     for (let b = start << 1; b < end << 1; b += 2) {
       const h = src[b];
       if (h === 0) continue;
-      if (shared) this.insert(h, src[b + 1]);
-      else this.insertUnshared(h, src[b + 1]);
+      const l = src[b + 1];
+      let i = Math.floor(((l >>> 0) * cap) / 4294967296);
+      while (dst[i << 1] !== 0) if (++i === cap) i = 0;
+      dst[i << 1] = h;
+      dst[(i << 1) + 1] = l;
     }
+  }
+}
+
+/** Highest load of a seen-set partition; it then grows by GROWTH (load stays in [0.68, 0.85]: under 12 bytes of table per state). */
+export const MAX_LOAD = 0.85;
+export const GROWTH = 1.25;
+
+/** Bytes of address space reserved for a seen-set partition at first (pages cost nothing until touched). */
+const FIRST_REGION = 64 * 2 ** 20;
+
+/**
+ * A seen-set partition that grows in place. Growing copies the keys aside and rehashes them
+ * into a longer prefix of the same reserved buffer, so the pages the table already touched
+ * are reused: on machines where a page fault is slow (a VM: about 10 µs per 4 KiB page
+ * here), fresh memory, not rehashing, is what growth costs. The region is replaced (by one
+ * four times larger) only when the table outgrows it. Any thread can hold and grow a
+ * partition (`ref` / `fromRef` carry it across), one at a time.
+ */
+export class GrowingSeenSet {
+  table: SharedSeenSet;
+  /** Keys held. */
+  count: number;
+
+  constructor(
+    capacity: number,
+    private region: SharedArrayBuffer = new SharedArrayBuffer(Math.max(FIRST_REGION, capacity * 8)),
+    private scratch: SharedArrayBuffer | null = null,
+    count = 0,
+  ) {
+    this.table = new SharedSeenSet({ buffer: region, capacity });
+    this.count = count;
+  }
+
+  /** The partition another thread holds. */
+  static fromRef(ref: GrowableRef): GrowingSeenSet {
+    return new GrowingSeenSet(ref.capacity, ref.region, ref.scratch, ref.count);
+  }
+
+  /** How another thread holds this partition. */
+  get ref(): GrowableRef {
+    return { region: this.region, scratch: this.scratch, capacity: this.table.capacity, count: this.count };
+  }
+
+  /** Bytes of table in use (the reserved region is larger, its untouched pages free). */
+  get bytes(): number {
+    return this.table.bytes;
+  }
+
+  /**
+   * Readies growth to `capacity` slots: returns the table to copy from (the old keys, set
+   * aside) and the new, empty one to copy into; `commit` then switches to it. Between the
+   * two, threads copy slot ranges (`SharedSeenSet.copyFrom`).
+   */
+  prepare(capacity: number): { from: TableRef; into: TableRef } {
+    const old = this.table;
+    if (capacity * 8 > this.region.byteLength) {
+      // Outgrown: rehash straight into a new, larger region.
+      this.region = new SharedArrayBuffer(Math.max(capacity * 8 * 4, this.region.byteLength * 4));
+      return { from: old.ref, into: { buffer: this.region, capacity } };
+    }
+    const bytes = old.capacity * 8;
+    if (this.scratch === null || this.scratch.byteLength < bytes) this.scratch = new SharedArrayBuffer(Math.max(bytes, (this.scratch?.byteLength ?? 0) * 2));
+    new Int32Array(this.scratch, 0, old.capacity * 2).set(old.words);
+    new Int32Array(this.region, 0, capacity * 2).fill(0);
+    return { from: { buffer: this.scratch, capacity: old.capacity }, into: { buffer: this.region, capacity } };
+  }
+
+  /** Switches to the table `prepare` returned, once every key is copied into it. */
+  commit(into: TableRef): void {
+    this.table = new SharedSeenSet(into);
+  }
+
+  /** Grows to `capacity` slots, copying in this thread. */
+  growAlone(capacity: number): void {
+    const { from, into } = this.prepare(capacity);
+    new SharedSeenSet(into).copyFrom(new SharedSeenSet(from), 0, from.capacity, false);
+    this.commit(into);
+  }
+
+  /** Inserts a key (this thread alone uses the partition now); true when new. Grows at `maxLoad` by `growth`. */
+  insertGrowing(hi: number, lo: number, maxLoad: number, growth: number, maxBytes = Infinity): boolean {
+    if (this.count + 1 > this.table.capacity * maxLoad) {
+      const cap = Math.ceil(this.table.capacity * growth);
+      if (cap * 8 > maxBytes) throw new PartitionFullError(cap * 8);
+      this.growAlone(cap);
+    }
+    if (!this.table.insertUnshared(hi, lo)) return false;
+    this.count++;
+    return true;
+  }
+}
+
+/** A partition that would outgrow its byte budget. */
+export class PartitionFullError extends Error {
+  override name = 'PartitionFullError';
+  constructor(readonly bytes: number) {
+    super(`a seen-set partition would need ${bytes} bytes`);
   }
 }

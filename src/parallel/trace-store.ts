@@ -58,9 +58,9 @@ export class TraceStore {
     const packed = new Uint32Array(n);
     let i = 0;
     for (const b of blocks) {
-      const flags = new Uint8Array(b.flags);
-      const par = new Uint32Array(b.parents);
-      const act = new Uint16Array(b.actions);
+      const flags = b.flags;
+      const par = b.parents;
+      const act = b.actions;
       const all = b.winners === b.count;
       for (let k = 0; k < b.count; k++) {
         if (!all && flags[k] !== 1) continue;
@@ -79,9 +79,9 @@ export class TraceStore {
     const actions = new Uint16Array(n);
     let i = 0;
     for (const b of blocks) {
-      const flags = new Uint8Array(b.flags);
-      const par = new Uint32Array(b.parents);
-      const act = new Uint16Array(b.actions);
+      const flags = b.flags;
+      const par = b.parents;
+      const act = b.actions;
       for (let k = 0; k < b.count; k++) {
         if (flags[k] !== 1) continue;
         parents[i] = par[k];

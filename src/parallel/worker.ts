@@ -5,11 +5,11 @@
 // memory) is reported by the coordinator as a dead worker.
 import { withExitGuard } from '../explore/exit-guard.ts';
 import { loadSource } from './loaded.ts';
-import { expandPhase, mergePhase, rehashPhase } from './participant.ts';
-import type { ExpandResult, MergeResult, Task } from './protocol.ts';
+import { expandPhase, insertPhase, rehashPhase } from './participant.ts';
+import type { ExpandResult, InsertResult, Task } from './protocol.ts';
 
 /** The piscina task handler. */
-export async function runTask(task: Task): Promise<ExpandResult | MergeResult | null> {
+export async function runTask(task: Task): Promise<ExpandResult | InsertResult | null> {
   switch (task.kind) {
     case 'warm':
       // A model that fails to load reports it on its first expand task, with the step.
@@ -21,8 +21,8 @@ export async function runTask(task: Task): Promise<ExpandResult | MergeResult | 
       const loaded = await loadSource(task.source, task.search);
       return withExitGuard(() => expandPhase(loaded, task));
     }
-    case 'merge':
-      return mergePhase(task);
+    case 'insert':
+      return insertPhase(task, task.invariants ? await loadSource(task.source, task.search) : undefined);
     case 'rehash':
       rehashPhase(task);
       return null;
