@@ -4,6 +4,7 @@
 import type { ByteSink } from '../state/codec.ts';
 import { PartitionFullError, SharedSeenSet, type GrowingSeenSet } from './shared-seen-set.ts';
 import { partitionOf, type CandidateBlock, type LevelRef, type TableRef } from './protocol.ts';
+import { LOWER, NEW, type LevelClaimsView } from './level-claims.ts';
 
 /** A growable Uint32 array (reused: `n = 0` empties it). */
 export class U32s {
@@ -275,8 +276,8 @@ export class TableBudgetError extends Error {
 
 /** How a range decides which successors become candidates. */
 export interface Dedupe {
-  /** True when a successor with key (hi, lo) is to be kept as a candidate. */
-  admit(hi: number, lo: number): boolean;
+  /** True when a successor with key (hi, lo), reached by (position in the level, action), is to be kept as a candidate. */
+  admit(hi: number, lo: number, pos: number, action: number): boolean;
   /** True when (hi, lo) was stored at an earlier level (partial-order reduction's cycle proviso). */
   storedBefore(hi: number, lo: number): boolean;
 }
@@ -308,6 +309,24 @@ export class SharedDedupe implements Dedupe {
   }
   storedBefore(hi: number, lo: number): boolean {
     return this.tables.has(hi, lo);
+  }
+}
+
+/**
+ * Ranges expanded by several threads, vectors: insert every successor into the seen set at
+ * once and keep the copies that hold a state's smallest claim (level-claims.ts).
+ */
+export class ClaimDedupe implements Dedupe {
+  constructor(
+    readonly view: LevelClaimsView,
+    private readonly mark: number,
+  ) {}
+  admit(hi: number, lo: number, pos: number, action: number): boolean {
+    const r = this.view.claim(hi, lo, pos, action, this.mark);
+    return r === NEW || r === LOWER;
+  }
+  storedBefore(): boolean {
+    throw new Error('claims do not answer the cycle proviso (partial-order reduction runs on Immutable values)');
   }
 }
 

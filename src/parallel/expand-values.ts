@@ -118,7 +118,7 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
           validateState(s2);
           throw e;
         }
-        if (!dedupe.admit(fp[0], fp[1])) continue;
+        if (!dedupe.admit(fp[0], fp[1], pos, i)) continue;
         if (keyOf !== fingerprintInto) validateState(s2);
         const c = out.count;
         out.push(fp[0], fp[1], parent, i, codec.encode(s2, sink));

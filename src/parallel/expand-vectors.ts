@@ -187,7 +187,7 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
               kl ^= z.loOf(s, o) ^ z.loOf(s, c);
             }
           }
-          if (!dedupe.admit(kh, kl)) continue;
+          if (!dedupe.admit(kh, kl, pos, i)) continue;
           nxt.set(cur);
           for (let j = 0; j < d.length; j += 2) nxt[d[j]] = d[j + 1];
         } else {
@@ -197,7 +197,7 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
           z.full(canon, fp);
           kh = fp[0];
           kl = fp[1];
-          if (!dedupe.admit(kh, kl)) continue;
+          if (!dedupe.admit(kh, kl, pos, i)) continue;
         }
         const c = out.count;
         out.push(kh, kl, parent, i, packVector(nxt, sink));

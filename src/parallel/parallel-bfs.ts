@@ -43,8 +43,9 @@ import { validateState } from '../state/validate.ts';
 import { BlockBuilder, DirectDedupe, TableBudgetError, blockBytes } from './blocks.ts';
 import { NotVectorizableError } from '../state/layout.ts';
 import { loadedFrom, type Loaded } from './loaded.ts';
-import { expandPhase, insertPhase } from './participant.ts';
-import { partitionOf, type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type InsertResult, type InsertTask, type LevelRef, type ModelSource, type RangeResult, type Task, type WorkerEvent, rangeBounds } from './protocol.ts';
+import { expandPhase, insertPhase, retireClaims, validatePhase } from './participant.ts';
+import { newClaims, reuseClaims, type ClaimsRef } from './level-claims.ts';
+import { partitionOf, type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type InsertResult, type InsertTask, type LevelRef, type ValidateResult, type ValidateTask, type ModelSource, type RangeResult, type Task, type WorkerEvent, rangeBounds } from './protocol.ts';
 import { GROWTH, GrowingSeenSet, MAX_LOAD } from './shared-seen-set.ts';
 import { ROOT, TraceStore } from './trace-store.ts';
 
@@ -282,6 +283,13 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
 
   try {
     let levelStart = 0;
+    // New states per state of the last level (sizes a level's claims).
+    let lastRatio = 2;
+    // Claims maps of even and odd levels, and the last level's, whose marks are still set.
+    const claimMaps: (ClaimsRef | undefined)[] = [undefined, undefined];
+    let pending: { claims: ClaimsRef; mark: number; generations: number[] } | undefined;
+    /** The mark to clear in each partition for `p` (0 where the partition was rebuilt since). */
+    const marksOf = (p: { mark: number; generations: number[] }) => parts.map((part, k) => (part.generation === p.generations[k] ? p.mark : 0));
     while (levelSize > 0 && !stopAfterLevel && limit === undefined) {
       peakFrontier = Math.max(peakFrontier, levelSize);
       levelBytes = level.reduce((b, x) => b + blockBytes(x), 0);
@@ -291,8 +299,9 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       }
       if (ownPool && (levelSize >= START_POOL_LEVEL || performance.now() - t0 > START_POOL_MS)) startPool();
       const expandLevel = !(options.maxDepth !== undefined && depth >= options.maxDepth);
-      const shared = canUsePool && poolReady && !poolFailed && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL);
-      const threads = shared ? workers : 1;
+      const forceClaims = process.env.MMCHECK_FORCE_CLAIMS === '1' && levelSize >= 2048;
+      const shared = (canUsePool && poolReady && !poolFailed && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL)) || forceClaims;
+      const threads = shared && !forceClaims ? workers : 1;
       // Partial-order reduction's cycle proviso needs the seen set as it was before the level.
       const direct = !shared && main.select === undefined && process.env.MMCHECK_NO_DIRECT !== "1";
       const ranges = Math.max(threads === 1 ? 1 : threads * RANGES_PER_THREAD, Math.ceil(levelSize / RANGE_STATES));
@@ -303,47 +312,96 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         members += b.winners;
       }
       const levelRef: LevelRef = { segments: level, before, start: levelStart, size: levelSize, ranges };
-      const counter = new SharedArrayBuffer(4);
-      const task: ExpandTask = {
-        kind: 'expand',
-        source,
-        search: searchId,
-        descriptors,
-        strings,
-        tables: parts.map((p) => p.table.ref),
-        level: levelRef,
-        expansion: depth,
-        counter,
-        levelId: `${searchId}:${levelStart}`,
-        expand: expandLevel,
-        skip: [...violated],
-        control,
-      };
-
-      const tExpand = performance.now();
-      // Phase 1: expand (this thread takes ranges too).
-      const others: Promise<ExpandResult>[] = [];
-      if (shared) for (let w = 1; w < workers; w++) others.push(run<ExpandResult>(task));
-      let mine: ExpandResult;
-      try {
-        mine = await expandPhase(main, task, direct ? new DirectDedupe(parts, MAX_LOAD, GROWTH, partBudget()) : undefined, pause);
-      } finally {
-        // Let the other threads finish before anything else touches the level.
-        await Promise.allSettled(others);
-      }
-      const results = [mine, ...(await Promise.all(others))];
-      const byRange: (RangeResult | undefined)[] = new Array(ranges);
-      for (const r of results) {
-        for (const x of r.ranges) byRange[x.range] = x;
-        for (const d of r.descriptors) if (!descriptors.includes(d)) descriptors.push(d);
-        if (r.strings.length > 0) {
-          main.vector!.learnStrings(r.strings);
-          for (const x of r.strings) if (!strings.includes(x)) strings.push(x);
+      const tLevel = performance.now();
+      // Vectors on several threads insert at once with claims (level-claims.ts), unless a
+      // level is too wide for them: then every successor waits for the insert phase.
+      let useClaims = shared && engine === 'vector' && levelSize <= 0xffffff;
+      let results: ExpandResult[];
+      let byRange: (RangeResult | undefined)[];
+      let levelClaims: ClaimsRef | undefined;
+      const mark = 1 << (depth & 1);
+      let retire: ExpandTask['retire'];
+      for (let attempt = 0; ; attempt++) {
+        retire = undefined;
+        if (useClaims) {
+          // The last claims level's marks: cleared by the threads during this level if it used
+          // the other mark, else now (this level must find its own mark only on its own keys).
+          if (pending !== undefined && pending.mark === mark) {
+            retireClaims({ claims: pending.claims, marks: marksOf(pending), counter: new SharedArrayBuffer(4) }, parts.map((p) => p.table.ref));
+            pending = undefined;
+          }
+          const room = Math.max(4096, Math.ceil(levelSize * Math.max(1, lastRatio) * 1.5)) * 2 ** attempt;
+          const tg = performance.now();
+          for (const part of parts) {
+            const need = Math.ceil((part.count + room) / MAX_LOAD);
+            if (need > part.table.capacity) {
+              const cap = Math.max(need, Math.ceil(part.table.capacity * GROWTH));
+              if (cap * 8 > partBudget()) throw new TableBudgetError(`memory budget reached (a seen-set partition of ${mib(cap * 8)} MiB would exceed its share of ${mib(memoryBytes)} MiB)`);
+              part.growAlone(cap);
+            }
+          }
+          rehashMs += performance.now() - tg;
+          levelClaims = (claimMaps[depth & 1] !== undefined ? reuseClaims(claimMaps[depth & 1]!, room) : null) ?? newClaims(room);
+          claimMaps[depth & 1] = levelClaims;
+          if (pending !== undefined) retire = { claims: pending.claims, marks: marksOf(pending), counter: new SharedArrayBuffer(4) };
         }
+        const task: ExpandTask = {
+          kind: 'expand',
+          source,
+          search: searchId,
+          descriptors,
+          strings,
+          tables: parts.map((p) => p.table.ref),
+          level: levelRef,
+          expansion: depth,
+          counter: new SharedArrayBuffer(4),
+          levelId: `${searchId}:${levelStart}:${attempt}`,
+          expand: expandLevel,
+          skip: [...violated],
+          control,
+          ...(useClaims ? { claims: levelClaims, mark, ...(retire !== undefined ? { retire } : {}) } : {}),
+        };
+
+        // Phase 1: expand (this thread takes ranges too).
+        const others: Promise<ExpandResult>[] = [];
+        if (shared && !forceClaims) for (let w = 1; w < workers; w++) others.push(run<ExpandResult>(task));
+        let mine: ExpandResult;
+        try {
+          mine = await expandPhase(main, task, direct ? new DirectDedupe(parts, MAX_LOAD, GROWTH, partBudget()) : undefined, pause);
+        } finally {
+          // Let the other threads finish before anything else touches the level.
+          await Promise.allSettled(others);
+        }
+        results = [mine, ...(await Promise.all(others))];
+        byRange = new Array(ranges);
+        for (const r of results) {
+          for (const x of r.ranges) byRange[x.range] = x;
+          for (const d of r.descriptors) if (!descriptors.includes(d)) descriptors.push(d);
+          if (r.strings.length > 0) {
+            main.vector!.learnStrings(r.strings);
+            for (const x of r.strings) if (!strings.includes(x)) strings.push(x);
+          }
+        }
+        if (useClaims) {
+          if (retire !== undefined) pending = undefined;
+          for (const r of results) r.inserted!.forEach((n, p) => (parts[p].count += n));
+          if (results.some((r) => r.overflow)) {
+            // More new states than room, or a claim too wide: take this level's insertions
+            // out of the seen set (which drops every mark) and redo it (with twice the room,
+            // or without claims).
+            for (const part of parts) part.rebuildWithout(mark, part.table.capacity);
+            new Int32Array(levelClaims!.map).fill(0);
+            if (results.some((r) => r.wide)) useClaims = false;
+            levelClaims = undefined;
+            continue;
+          }
+        }
+        break;
       }
       memoOf(main, results, memo);
       if (TRACE_LEVELS) for (const r of results) busyOf.set(r.thread, r as never);
       // The first failure in level order (every range before it was expanded).
+      const tMerge0 = performance.now();
       const firstBad = byRange.find((r) => r === undefined || r.error !== undefined || r.notVectorizable !== undefined || r.stopped);
       if (firstBad !== undefined) {
         if (firstBad.notVectorizable !== undefined) return { status: 'needs-immutable', reason: firstBad.notVectorizable };
@@ -362,6 +420,17 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       const insertEvents: WorkerEvent[] = [];
       if (direct) {
         perBlock = blocks.map((b) => b.count);
+      } else if (levelClaims !== undefined) {
+        // Phase 2: flag the copies that hold their state's final claim.
+        const vtask: ValidateTask = { kind: 'validate', claims: levelClaims, tables: parts.map((p) => p.table.ref), blocks, levelStart, counter: new SharedArrayBuffer(4) };
+        const othersV: Promise<ValidateResult>[] = [];
+        if (!forceClaims) for (let w = 1; w < workers; w++) othersV.push(run<ValidateResult>(vtask));
+        const doneV = [validatePhase(vtask), ...(await Promise.all(othersV))];
+        perBlock = blocks.map(() => 0);
+        for (const r of doneV) for (const [bi, n] of r.winners) perBlock[bi] = n;
+        blocks = blocks.map((b, k) => ({ ...b, winners: perBlock[k] }));
+        // Its marks are cleared while the next level is expanded.
+        pending = { claims: levelClaims, mark, generations: parts.map((p) => p.generation) };
       } else {
         // Phase 2: each thread inserts its partition's candidates, blocks in order.
         const budget = partBudget(blocks.reduce((n, x) => n + blockBytes(x), 0));
@@ -398,6 +467,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         for (const r of done) for (const ev of r.events) insertEvents.push(ev);
       }
       const newStates = perBlock.reduce((a, b) => a + b, 0);
+      lastRatio = newStates / levelSize;
       const tAfter = performance.now();
 
       // Violations, in the sequential search's order: (position, action), transition before invariant.
@@ -481,7 +551,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
           limitReason = `memory budget reached: ${mib(heap)} MiB heap + ${mib(seenBytes())} MiB seen set + ${mib(nextBytes)} MiB frontier > ${mib(memoryBytes)} MiB (--memory)`;
         }
       }
-      if (TRACE_LEVELS) process.stderr.write(`level ${depth} size ${levelSize} ${shared ? 'shared' : direct ? 'direct' : 'alone'} ranges ${ranges} expand ${(tMerge - tExpand).toFixed(1)} ms (mine ${mine.ranges.length}) merge ${(tAfter - tMerge).toFixed(1)} ms rest ${(performance.now() - tAfter).toFixed(1)} ms cands ${candidates} new ${newStates}\n`);
+      if (TRACE_LEVELS) process.stderr.write(`level ${depth} size ${levelSize} ${shared ? 'shared' : direct ? 'direct' : 'alone'} ranges ${ranges} expand ${(tMerge - tLevel).toFixed(1)} ms (mine ${results[0].ranges.length}${levelClaims !== undefined ? ' claims' : ''}) merge ${(tAfter - tMerge).toFixed(1)} ms rest ${(performance.now() - tAfter).toFixed(1)} ms cands ${candidates} new ${newStates}\n`);
       levelStart = nextStart;
       levelSize = newStates;
       level = blocks;

@@ -3,13 +3,16 @@
 // the successors whose keys fall in this thread's partition of the seen set, in the level's
 // order. Run by piscina workers (worker.ts) and by the calling thread itself.
 import { threadId } from 'node:worker_threads';
-import { KeepAll, LevelCursor, PartitionedTables, SharedDedupe, type Dedupe, type KeySet } from './blocks.ts';
+import { ClaimDedupe, KeepAll, LevelCursor, PartitionedTables, SharedDedupe, type Dedupe, type KeySet } from './blocks.ts';
+import { LevelClaimsView } from './level-claims.ts';
 import { expandValueRange } from './expand-values.ts';
 import { expandVectorRange } from './expand-vectors.ts';
 import type { Loaded } from './loaded.ts';
 import { GROWTH, GrowingSeenSet, MAX_LOAD, PartitionFullError, SharedSeenSet } from './shared-seen-set.ts';
 import { unpackVector } from '../state/packed.ts';
-import type { ExpandResult, ExpandTask, InsertResult, InsertTask, RangeResult, RehashTask, WorkerEvent } from './protocol.ts';
+import type { ExpandResult, ExpandTask, InsertResult, InsertTask, RangeResult, RehashTask, ValidateResult, ValidateTask, WorkerEvent } from './protocol.ts';
+
+const busy = { ms: 0, states: 0 };
 
 /** This thread's candidates of the task's level (kept across its ranges of that level). */
 function candidatesOf(L: Loaded, levelId: string): KeySet {
@@ -34,11 +37,15 @@ export async function expandPhase(L: Loaded, task: ExpandTask, direct?: Dedupe, 
   const counter = new Int32Array(task.counter);
   const cursor = new LevelCursor(task.level);
   const tables = new PartitionedTables(task.tables);
-  // Vectors keep every successor for the insert phase (which checks invariants of new
-  // states); Immutable values are filtered first, and checked here.
-  const dd = direct ?? (L.engine === 'vector' ? new KeepAll(tables) : new SharedDedupe(tables, candidatesOf(L, task.levelId)));
-  const checkHere = direct !== undefined || L.engine !== 'vector';
+  // Vectors insert at once with claims (or, for a level too wide for them, keep every
+  // successor for the insert phase, which then checks invariants of new states); Immutable
+  // values are filtered first, and checked here.
+  if (task.retire !== undefined) retireClaims(task.retire, task.tables);
+  const claims = task.claims !== undefined ? new LevelClaimsView(task.claims, task.tables) : undefined;
+  const dd = direct ?? (claims !== undefined ? new ClaimDedupe(claims, task.mark!) : L.engine === 'vector' ? new KeepAll(tables) : new SharedDedupe(tables, candidatesOf(L, task.levelId)));
+  const checkHere = direct !== undefined || claims !== undefined || L.engine !== 'vector';
   const ranges: RangeResult[] = [];
+  const t0 = performance.now();
   for (;;) {
     const r = Atomics.add(counter, 0, 1);
     if (r >= task.level.ranges) break;
@@ -47,10 +54,23 @@ export async function expandPhase(L: Loaded, task: ExpandTask, direct?: Dedupe, 
     // After a failed range only earlier ranges matter (the coordinator reports the first
     // failure in level order); other threads still take the ranges before it.
     if (res.error !== undefined || res.notVectorizable !== undefined || res.stopped) break;
+    if (claims !== undefined && claims.abandoned) break;
     const p = pause?.();
     if (p !== undefined) await p;
   }
-  return { ranges, descriptors: L.codec.takeNewDescriptors(), strings: L.vector?.takeHashedStrings() ?? [], thread: threadId, memo: L.vector?.memoStats() };
+  claims?.flush();
+  busy.ms += performance.now() - t0;
+  for (const r of ranges) busy.states += r.actionCounts.length;
+  return {
+    busyMs: busy.ms,
+    busyStates: busy.states,
+    ranges,
+    descriptors: L.codec.takeNewDescriptors(),
+    strings: L.vector?.takeHashedStrings() ?? [],
+    thread: threadId,
+    memo: L.vector?.memoStats(),
+    ...(claims !== undefined ? { inserted: claims.inserted, overflow: claims.abandoned, wide: claims.wide } : {}),
+  };
 }
 
 /**
@@ -109,6 +129,43 @@ export function insertPhase(task: InsertTask, L?: Loaded): InsertResult {
     return { inserted, table: seen.ref, events, error: { message: (e as Error)?.message ?? String(e), stack: (e as Error)?.stack } };
   }
   return { inserted, table: seen.ref, events, ...(overBudget ? { overBudget } : {}) };
+}
+
+/** Entries of the map per retire chunk. */
+const RETIRE_CHUNK = 1 << 14;
+
+/** Retires, in chunks taken from its counter, the map of an earlier level's claims (see level-claims.ts). */
+export function retireClaims(r: NonNullable<ExpandTask['retire']>, tables: ExpandTask['tables']): void {
+  const view = new LevelClaimsView(r.claims, tables);
+  const counter = new Int32Array(r.counter);
+  for (;;) {
+    const start = Atomics.add(counter, 0, 1) * RETIRE_CHUNK;
+    if (start >= view.size) return;
+    view.retire(start, Math.min(view.size, start + RETIRE_CHUNK), r.marks);
+  }
+}
+
+/** Flags the copies holding their state's final claim, in the blocks taken from the counter. */
+export function validatePhase(task: ValidateTask): ValidateResult {
+  const view = new LevelClaimsView(task.claims, task.tables);
+  const counter = new Int32Array(task.counter);
+  const winners: [number, number][] = [];
+  for (;;) {
+    const bi = Atomics.add(counter, 0, 1);
+    if (bi >= task.blocks.length) break;
+    const b = task.blocks[bi];
+    const { fps, parents, actions, flags } = b;
+    let n = 0;
+    for (let k = 0; k < b.count; k++) {
+      const key = (((parents[k] - task.levelStart) << 8) | actions[k]) >>> 0;
+      if (view.claimOf(fps[2 * k], fps[2 * k + 1]) === key) {
+        flags[k] = 1;
+        n++;
+      }
+    }
+    winners.push([bi, n]);
+  }
+  return { winners };
 }
 
 /** Copies slots [start, end) of the old seen set into the new one (alongside other threads). */

@@ -4,6 +4,7 @@
 // crosses threads by structured clone; SharedArrayBuffers are shared, not copied.
 import type { ReductionChoice } from '../reduce/reduction.ts';
 import type { MemoStats } from '../model/vector.ts';
+import type { ClaimsRef } from './level-claims.ts';
 
 /** How states are represented: fixed-width vectors (src/model/vector.ts) or Immutable values. */
 export type Engine = 'vector' | 'immutable';
@@ -121,6 +122,15 @@ export interface ExpandTask {
   readonly skip: readonly string[];
   /** Int32 control words: [CONTROL_STOP] stop request. */
   readonly control: SharedArrayBuffer;
+  /** Vectors on several threads: insert at once, keeping the smallest claims (level-claims.ts), marked with `mark`. */
+  readonly claims?: ClaimsRef;
+  readonly mark?: number;
+  /**
+   * The claims of the last level expanded with claims, to retire first (in chunks from
+   * `counter`): clear mark `marks[p]` of their keys in partition p (0: the partition was
+   * rebuilt since, only empty the entries).
+   */
+  readonly retire?: { readonly claims: ClaimsRef; readonly marks: readonly number[]; readonly counter: SharedArrayBuffer };
 }
 
 export interface ExpandResult {
@@ -130,6 +140,30 @@ export interface ExpandResult {
   /** The thread that ran the phase, and its memo figures so far (vector engine). */
   readonly thread: number;
   readonly memo?: MemoStats;
+  /** With claims: new states this thread inserted, per seen-set partition; and whether the level overflowed its claims. */
+  readonly inserted?: readonly number[];
+  readonly overflow?: boolean;
+  /** A (position, action) too large for a claim: redo the level without claims. */
+  readonly wide?: boolean;
+  /** Time this thread spent expanding so far, and the states it expanded (MMCHECK_TRACE_LEVELS). */
+  readonly busyMs?: number;
+  readonly busyStates?: number;
+}
+
+/** After a level expanded with claims: flag, in the blocks taken from the counter, the copies that hold their state's final claim. */
+export interface ValidateTask {
+  readonly kind: 'validate';
+  readonly claims: ClaimsRef;
+  readonly tables: readonly TableRef[];
+  readonly blocks: readonly CandidateBlock[];
+  readonly levelStart: number;
+  /** Int32 [0]: the next block to take. */
+  readonly counter: SharedArrayBuffer;
+}
+
+export interface ValidateResult {
+  /** [block index, winners] pairs. */
+  readonly winners: readonly (readonly [number, number])[];
 }
 
 /** A seen set in shared memory: the first `capacity` slots of `buffer`. */
@@ -145,6 +179,8 @@ export interface GrowableRef {
   readonly capacity: number;
   /** Keys it holds. */
   readonly count: number;
+  /** Times it was rebuilt (which moves keys to other slots and drops their marks). */
+  readonly generation: number;
 }
 
 /**
@@ -193,7 +229,7 @@ export interface WarmTask {
   readonly search: string;
 }
 
-export type Task = ExpandTask | InsertTask | RehashTask | WarmTask;
+export type Task = ExpandTask | InsertTask | ValidateTask | RehashTask | WarmTask;
 
 /** Index of the stop request in the control words. */
 export const CONTROL_STOP = 0;

@@ -1,22 +1,37 @@
 import type { GrowableRef, TableRef } from './protocol.ts';
 
-// The parallel search's seen set: one lock-free open-addressing table of 64-bit fingerprints
-// in a SharedArrayBuffer, which every worker thread maps and inserts into with
-// Atomics.compareExchange.
+// The parallel search's seen set: a lock-free open-addressing table of fingerprints in a
+// SharedArrayBuffer, which threads map and insert into with Atomics.compareExchange.
 //
-// A slot is two 32-bit words [high, low]; neither half of a stored fingerprint is ever 0
-// (a 0 half is stored as 1, which merges 2^-31 of the fingerprint space: negligible next to
-// the collision bound), so a slot whose high word is 0 is empty and a slot whose high word is
-// set but low word still 0 is being written. Insertion claims the high word with a
-// compare-and-exchange, then publishes the low word; a reader meeting a claimed slot waits
-// for the low word (a few instructions). Parents and actions are not kept here but in dense
-// per-level arrays (parallel-bfs.ts), so a slot is 8 bytes.
+// A slot is two 32-bit words [high, low]. Bits 0 and 1 of the low word are not part of the
+// key: they mark a key inserted during an even or an odd level being expanded with claims
+// (level-claims.ts), so a key is 62 bits. Neither half of a stored key is 0 (a 0 high half is
+// stored as 1, a 0 low half as 4), so a slot whose high word is 0 is empty and a slot whose
+// high word is set but low word still 0 is being written. Insertion claims the high word
+// with a compare-and-exchange, then publishes the low word; a reader meeting a claimed slot
+// waits for the low word (a few instructions). Parents and actions are not kept here but in
+// dense per-level arrays (trace-store.ts), so a slot is 8 bytes.
 //
-// The table never grows while workers use it: the coordinator grows it between phases of a
-// level, sized for the candidates about to be inserted (level-synchronous search makes that
-// possible without a concurrent resize). Any capacity works (not only powers of two): a
-// fingerprint's home slot is `lo * capacity / 2^32`, so the table can grow by 1.5× and run
-// at a high load, keeping bytes per state low.
+// The table never grows while threads insert into it: it is grown between the phases of a
+// level (which clears the marks). Any capacity works (not only powers of two): a key's home
+// slot is `lo * capacity / 2^32`, so the table can grow by 1.25× and run at a high load,
+// keeping bytes per state low.
+
+/** The high word a table stores for high half `hi`. */
+export function highWord(hi: number): number {
+  return hi | 0 || 1;
+}
+
+/** The low word a table stores for low half `lo` (its mark bits clear). */
+export function lowWord(lo: number): number {
+  return lo & ~MARKS || 4;
+}
+
+/** The bits of a stored low word that mark a key inserted in an even (1) or odd (2) level expanded with claims. */
+export const MARKS = 3;
+
+/** Bits of the key: the collision bound is computed over this many. */
+export const KEY_BITS = 62;
 
 /** A fingerprint table shared between threads. */
 export class SharedSeenSet {
@@ -35,8 +50,8 @@ export class SharedSeenSet {
     return { buffer: this.words.buffer as SharedArrayBuffer, capacity: this.capacity };
   }
 
-  /** Home slot of a fingerprint whose (non-zero) low half is `l`. */
-  private home(l: number): number {
+  /** Home slot of a key whose stored low word is `l`. */
+  home(l: number): number {
     return Math.floor(((l >>> 0) * this.capacity) / 4294967296);
   }
 
@@ -47,8 +62,8 @@ export class SharedSeenSet {
   /** True when the fingerprint is stored. Safe while other threads insert. */
   has(hi: number, lo: number): boolean {
     const w = this.words;
-    const h = hi | 0 || 1;
-    const l = lo | 0 || 1;
+    const h = highWord(hi);
+    const l = lowWord(lo);
     let i = this.home(l);
     for (;;) {
       const b = i << 1;
@@ -60,7 +75,7 @@ export class SharedSeenSet {
       if (sh === h) {
         let sl = w[b + 1];
         while (sl === 0) sl = Atomics.load(w, b + 1);
-        if (sl === l) return true;
+        if ((sl & ~MARKS) === l) return true;
       }
       i = i + 1 === this.capacity ? 0 : i + 1;
     }
@@ -72,8 +87,8 @@ export class SharedSeenSet {
    */
   insert(hi: number, lo: number): boolean {
     const w = this.words;
-    const h = hi | 0 || 1;
-    const l = lo | 0 || 1;
+    const h = highWord(hi);
+    const l = lowWord(lo);
     let i = this.home(l);
     for (;;) {
       const b = i << 1;
@@ -88,7 +103,7 @@ export class SharedSeenSet {
       if (sh === h) {
         let sl = Atomics.load(w, b + 1);
         while (sl === 0) sl = Atomics.load(w, b + 1);
-        if (sl === l) return false;
+        if ((sl & ~MARKS) === l) return false;
       }
       i = i + 1 === this.capacity ? 0 : i + 1;
     }
@@ -100,8 +115,8 @@ export class SharedSeenSet {
    */
   insertUnshared(hi: number, lo: number): boolean {
     const w = this.words;
-    const h = hi | 0 || 1;
-    const l = lo | 0 || 1;
+    const h = highWord(hi);
+    const l = lowWord(lo);
     const cap = this.capacity;
     let i = this.home(l);
     for (;;) {
@@ -112,7 +127,7 @@ export class SharedSeenSet {
         w[b + 1] = l;
         return true;
       }
-      if (sh === h && w[b + 1] === l) return false;
+      if (sh === h && (w[b + 1] & ~MARKS) === l) return false;
       i = i + 1 === cap ? 0 : i + 1;
     }
   }
@@ -139,13 +154,14 @@ export class SharedSeenSet {
       return;
     }
     // Alone: plain stores, and no equality test (the keys of a table are distinct). Slots
-    // are visited in order, so homes — and stores — move forward almost monotonically.
+    // are visited in order, so homes — and stores — move forward almost monotonically. Marks
+    // are dropped (a table is copied only between levels).
     const dst = this.words;
     const cap = this.capacity;
     for (let b = start << 1; b < end << 1; b += 2) {
       const h = src[b];
       if (h === 0) continue;
-      const l = src[b + 1];
+      const l = src[b + 1] & ~MARKS;
       let i = Math.floor(((l >>> 0) * cap) / 4294967296);
       while (dst[i << 1] !== 0) if (++i === cap) i = 0;
       dst[i << 1] = h;
@@ -174,24 +190,29 @@ export class GrowingSeenSet {
   /** Keys held. */
   count: number;
 
+  /** Times the table was rebuilt (its keys moved, their marks dropped). */
+  generation: number;
+
   constructor(
     capacity: number,
     private region: SharedArrayBuffer = new SharedArrayBuffer(Math.max(FIRST_REGION, capacity * 8)),
     private scratch: SharedArrayBuffer | null = null,
     count = 0,
+    generation = 0,
   ) {
     this.table = new SharedSeenSet({ buffer: region, capacity });
     this.count = count;
+    this.generation = generation;
   }
 
   /** The partition another thread holds. */
   static fromRef(ref: GrowableRef): GrowingSeenSet {
-    return new GrowingSeenSet(ref.capacity, ref.region, ref.scratch, ref.count);
+    return new GrowingSeenSet(ref.capacity, ref.region, ref.scratch, ref.count, ref.generation);
   }
 
   /** How another thread holds this partition. */
   get ref(): GrowableRef {
-    return { region: this.region, scratch: this.scratch, capacity: this.table.capacity, count: this.count };
+    return { region: this.region, scratch: this.scratch, capacity: this.table.capacity, count: this.count, generation: this.generation };
   }
 
   /** Bytes of table in use (the reserved region is larger, its untouched pages free). */
@@ -221,6 +242,7 @@ export class GrowingSeenSet {
   /** Switches to the table `prepare` returned, once every key is copied into it. */
   commit(into: TableRef): void {
     this.table = new SharedSeenSet(into);
+    this.generation++;
   }
 
   /** Grows to `capacity` slots, copying in this thread. */
@@ -228,6 +250,29 @@ export class GrowingSeenSet {
     const { from, into } = this.prepare(capacity);
     new SharedSeenSet(into).copyFrom(new SharedSeenSet(from), 0, from.capacity, false);
     this.commit(into);
+  }
+
+  /**
+   * Grows to `capacity` slots leaving out the keys with mark `mark` (the insertions of an
+   * abandoned level, level-claims.ts) and dropping every other mark.
+   */
+  rebuildWithout(mark: number, capacity: number): void {
+    const { from, into } = this.prepare(capacity);
+    const src = new Int32Array(from.buffer, 0, from.capacity * 2);
+    const dst = new SharedSeenSet(into);
+    let removed = 0;
+    for (let i = 0; i < from.capacity; i++) {
+      const h = src[i << 1];
+      if (h === 0) continue;
+      const l = src[(i << 1) + 1];
+      if ((l & mark) !== 0) {
+        removed++;
+        continue;
+      }
+      dst.insertUnshared(h, l);
+    }
+    this.commit(into);
+    this.count -= removed;
   }
 
   /** Inserts a key (this thread alone uses the partition now); true when new. Grows at `maxLoad` by `growth`. */
