@@ -22,6 +22,8 @@ export interface CheckStats {
   readonly peakFrontier: number;
   /** Probability that two distinct states shared a fingerprint (see collisionProbability). */
   readonly collisionProbability: number;
+  /** Bits of the seen set's keys (64; 62 in the level-synchronous search, which marks keys with two bits). */
+  readonly fingerprintBits?: number;
   /** Worker threads used. */
   readonly workers: number;
   /** Bytes per state of the largest BFS level held (encoded states and their bookkeeping). */
@@ -103,12 +105,13 @@ export type CheckResult =
     };
 
 /**
- * Probability that at least two of `n` distinct states share a 64-bit fingerprint, assuming
- * uniformly distributed fingerprints (the birthday bound, 1 − e^(−n(n−1)/2^65)); TLC prints
- * the same kind of estimate. Computed with expm1 so small values keep their precision.
+ * Probability that at least two of `n` distinct states share a `bits`-bit fingerprint,
+ * assuming uniformly distributed fingerprints (the birthday bound, 1 − e^(−n(n−1)/2^(bits+1)));
+ * TLC prints the same kind of estimate. Computed with expm1 so small values keep their
+ * precision.
  */
-export function collisionProbability(n: number): number {
-  return -Math.expm1(-(n * (n - 1)) / 2 ** 65);
+export function collisionProbability(n: number, bits = 64): number {
+  return -Math.expm1(-(n * (n - 1)) / 2 ** (bits + 1));
 }
 
 /**

@@ -100,7 +100,9 @@ export function loadSource(source: ModelSource, search: string): Promise<Loaded>
   let p = imported.get(key);
   if (p === undefined) {
     p = (async () => {
-      const mod = (await import(pathToFileURL(source.file).href)) as Record<string, unknown>;
+      // A bundled worker (bundle.ts) carries the model module; otherwise import it.
+      const bundled = (globalThis as { __mmcheckBundledModels?: Record<string, Record<string, unknown>> }).__mmcheckBundledModels?.[source.file];
+      const mod = bundled ?? ((await import(pathToFileURL(source.file).href)) as Record<string, unknown>);
       const def = mod.default ?? mod.model;
       if (!isModelDefinition(def)) throw new Error(`${source.file} has no default export made with defineModel`);
       const model = def.build(resolveParams(def.params, source.params, def.name) as never) as Model<unknown, unknown>;

@@ -26,6 +26,8 @@
 // or Ctrl-C stops at a range boundary, so its figures can differ from the sequential
 // search's — they depend on timing anyway.
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { workerBundle } from './bundle.ts';
 import { threadId } from 'node:worker_threads';
 import { getHeapStatistics } from 'node:v8';
 import { Piscina } from 'piscina';
@@ -45,8 +47,8 @@ import { NotVectorizableError } from '../state/layout.ts';
 import { loadedFrom, type Loaded } from './loaded.ts';
 import { expandPhase, insertPhase, retireClaims, validatePhase } from './participant.ts';
 import { newClaims, reuseClaims, type ClaimsRef } from './level-claims.ts';
-import { partitionOf, type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type InsertResult, type InsertTask, type LevelRef, type ValidateResult, type ValidateTask, type ModelSource, type RangeResult, type Task, type WorkerEvent, rangeBounds } from './protocol.ts';
-import { GROWTH, GrowingSeenSet, MAX_LOAD } from './shared-seen-set.ts';
+import { partitionOf, type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type GrowableRef, type InsertResult, type InsertTask, type LevelRef, type ValidateResult, type ValidateTask, type ModelSource, type RangeResult, type Task, type WorkerEvent, rangeBounds } from './protocol.ts';
+import { GROWTH, GrowingSeenSet, KEY_BITS, MAX_LOAD } from './shared-seen-set.ts';
 import { ROOT, TraceStore } from './trace-store.ts';
 
 /** Options of the level-synchronous search. */
@@ -66,6 +68,28 @@ export interface ParallelOptions extends SearchOptions {
    * level through the threads.
    */
   readonly minSharedLevel?: number;
+  /** Called after each level with its timings (for benchmarks; MMCHECK_TRACE_LEVELS=1 prints them). */
+  readonly onLevel?: (level: LevelTiming) => void;
+}
+
+/** How one BFS level went (ParallelOptions.onLevel). */
+export interface LevelTiming {
+  /** The level's depth and number of states. */
+  readonly depth: number;
+  readonly states: number;
+  /** Threads that expanded it (1: this thread alone). */
+  readonly threads: number;
+  /** Vectors on several threads: inserted at once with claims (level-claims.ts). */
+  readonly claims: boolean;
+  /** Wall time growing the seen set before the level, expanding it, and settling it (insert or validate phase, figures, violations). */
+  readonly growMs: number;
+  readonly expandMs: number;
+  readonly settleMs: number;
+  /** Per thread: time spent expanding ranges. */
+  readonly busyMs: readonly number[];
+  /** Successors kept as candidates, and the level's new states. */
+  readonly candidates: number;
+  readonly newStates: number;
 }
 
 /** What a search that met a state without a fixed layout returns: the caller reruns it on Immutable values. */
@@ -74,11 +98,15 @@ export interface NeedsImmutable {
   readonly reason: string;
 }
 
-/** A pool of `workers - 1` threads for searches with `workers` threads (the calling thread is one of them). */
-export function createWorkerPool(workers: number): Piscina {
+/**
+ * A pool of `workers - 1` threads for searches with `workers` threads (the calling thread is
+ * one of them). `entry` is a bundled worker (bundle.ts); by default threads load the
+ * TypeScript worker through tsx.
+ */
+export function createWorkerPool(workers: number, entry?: string): Piscina {
   const threads = Math.max(1, workers - 1);
   const pool = new Piscina({
-    filename: new URL('./worker-entry.mjs', import.meta.url).href,
+    filename: entry !== undefined ? pathToFileURL(entry).href : new URL('./worker-entry.mjs', import.meta.url).href,
     minThreads: threads,
     maxThreads: threads,
     idleTimeout: 60_000,
@@ -104,11 +132,6 @@ const RANGES_PER_THREAD = 4;
 const YIELD_MS = 50;
 
 let searches = 0;
-let rehashMs = 0;
-const busyOf = new Map<number, { busyMs: number; busyStates: number }>();
-process.on('exit', () => { if (TRACE_LEVELS) for (const [t, b] of busyOf) process.stderr.write(`thread ${t}: ${b.busyMs.toFixed(0)} ms busy, ${b.busyStates} states, ${((b.busyMs * 1000) / b.busyStates).toFixed(2)} us/state\n`); });
-process.on('exit', () => { if (process.env.MMCHECK_TRACE_LEVELS === '1') process.stderr.write(`rehash ${rehashMs.toFixed(0)} ms\n`); });
-const TRACE_LEVELS = process.env.MMCHECK_TRACE_LEVELS === '1';
 
 /**
  * Explores every reachable state of the model in `source` breadth-first, on `workers`
@@ -178,7 +201,8 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       peakMemoryBytes: peakRss(),
       seenSetBytesPerState: distinct > 0 ? (seenBytes() + traces.bytes) / distinct : 0,
       peakFrontier,
-      collisionProbability: collisionProbability(distinct),
+      collisionProbability: collisionProbability(distinct, KEY_BITS),
+      fingerprintBits: KEY_BITS,
       workers,
       frontierBytesPerState,
       engine,
@@ -246,11 +270,18 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     );
   };
   if (!ownPool && canUsePool) poolReady = true;
+  let starting = false;
   const startPool = () => {
-    if (pool !== undefined || !canUsePool) return;
-    pool = createWorkerPool(workers);
-    warmUp(pool);
+    if (pool !== undefined || starting || !canUsePool) return;
+    starting = true;
+    // Threads load a bundle of the worker and model (fast), or the TypeScript through tsx.
+    void (source.file !== '' ? workerBundle(source.file) : Promise.resolve(null)).then((entry) => {
+      if (destroyed) return;
+      pool = createWorkerPool(workers, entry ?? undefined);
+      warmUp(pool);
+    });
   };
+  let destroyed = false;
   const run = <R>(task: Task): Promise<R> => {
     const p = pool!.run(task) as Promise<R>;
     // Awaited later (after this thread's own share): marked handled now, so a thread that
@@ -299,11 +330,10 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       }
       if (ownPool && (levelSize >= START_POOL_LEVEL || performance.now() - t0 > START_POOL_MS)) startPool();
       const expandLevel = !(options.maxDepth !== undefined && depth >= options.maxDepth);
-      const forceClaims = process.env.MMCHECK_FORCE_CLAIMS === '1' && levelSize >= 2048;
-      const shared = (canUsePool && poolReady && !poolFailed && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL)) || forceClaims;
-      const threads = shared && !forceClaims ? workers : 1;
+      const shared = canUsePool && poolReady && !poolFailed && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL);
+      const threads = shared ? workers : 1;
       // Partial-order reduction's cycle proviso needs the seen set as it was before the level.
-      const direct = !shared && main.select === undefined && process.env.MMCHECK_NO_DIRECT !== "1";
+      const direct = !shared && main.select === undefined;
       const ranges = Math.max(threads === 1 ? 1 : threads * RANGES_PER_THREAD, Math.ceil(levelSize / RANGE_STATES));
       const before: number[] = [];
       let members = 0;
@@ -313,6 +343,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       }
       const levelRef: LevelRef = { segments: level, before, start: levelStart, size: levelSize, ranges };
       const tLevel = performance.now();
+      let growMs = 0;
       // Vectors on several threads insert at once with claims (level-claims.ts), unless a
       // level is too wide for them: then every successor waits for the insert phase.
       let useClaims = shared && engine === 'vector' && levelSize <= 0xffffff;
@@ -331,16 +362,26 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
             pending = undefined;
           }
           const room = Math.max(4096, Math.ceil(levelSize * Math.max(1, lastRatio) * 1.5)) * 2 ** attempt;
+          // Room for the level's new states in every partition; partitions grow at once, one per thread.
           const tg = performance.now();
-          for (const part of parts) {
+          const grows: Promise<void>[] = [];
+          let here: (() => void) | undefined;
+          parts.forEach((part, p) => {
             const need = Math.ceil((part.count + room) / MAX_LOAD);
-            if (need > part.table.capacity) {
-              const cap = Math.max(need, Math.ceil(part.table.capacity * GROWTH));
-              if (cap * 8 > partBudget()) throw new TableBudgetError(`memory budget reached (a seen-set partition of ${mib(cap * 8)} MiB would exceed its share of ${mib(memoryBytes)} MiB)`);
-              part.growAlone(cap);
-            }
-          }
-          rehashMs += performance.now() - tg;
+            if (need <= part.table.capacity) return;
+            const cap = Math.max(need, Math.ceil(part.table.capacity * GROWTH));
+            if (cap * 8 > partBudget()) throw new TableBudgetError(`memory budget reached (a seen-set partition of ${mib(cap * 8)} MiB would exceed its share of ${mib(memoryBytes)} MiB)`);
+            if (here === undefined || p === 0) {
+              const prev = here;
+              here = () => {
+                prev?.();
+                part.growAlone(cap);
+              };
+            } else grows.push(run<GrowableRef>({ kind: 'grow', table: part.ref, capacity: cap }).then((ref) => void (parts[p] = GrowingSeenSet.fromRef(ref))));
+          });
+          here?.();
+          await Promise.all(grows);
+          growMs += performance.now() - tg;
           levelClaims = (claimMaps[depth & 1] !== undefined ? reuseClaims(claimMaps[depth & 1]!, room) : null) ?? newClaims(room);
           claimMaps[depth & 1] = levelClaims;
           if (pending !== undefined) retire = { claims: pending.claims, marks: marksOf(pending), counter: new SharedArrayBuffer(4) };
@@ -364,7 +405,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
 
         // Phase 1: expand (this thread takes ranges too).
         const others: Promise<ExpandResult>[] = [];
-        if (shared && !forceClaims) for (let w = 1; w < workers; w++) others.push(run<ExpandResult>(task));
+        if (shared) for (let w = 1; w < workers; w++) others.push(run<ExpandResult>(task));
         let mine: ExpandResult;
         try {
           mine = await expandPhase(main, task, direct ? new DirectDedupe(parts, MAX_LOAD, GROWTH, partBudget()) : undefined, pause);
@@ -399,9 +440,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         break;
       }
       memoOf(main, results, memo);
-      if (TRACE_LEVELS) for (const r of results) busyOf.set(r.thread, r as never);
       // The first failure in level order (every range before it was expanded).
-      const tMerge0 = performance.now();
       const firstBad = byRange.find((r) => r === undefined || r.error !== undefined || r.notVectorizable !== undefined || r.stopped);
       if (firstBad !== undefined) {
         if (firstBad.notVectorizable !== undefined) return { status: 'needs-immutable', reason: firstBad.notVectorizable };
@@ -424,7 +463,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         // Phase 2: flag the copies that hold their state's final claim.
         const vtask: ValidateTask = { kind: 'validate', claims: levelClaims, tables: parts.map((p) => p.table.ref), blocks, levelStart, counter: new SharedArrayBuffer(4) };
         const othersV: Promise<ValidateResult>[] = [];
-        if (!forceClaims) for (let w = 1; w < workers; w++) othersV.push(run<ValidateResult>(vtask));
+        for (let w = 1; w < workers; w++) othersV.push(run<ValidateResult>(vtask));
         const doneV = [validatePhase(vtask), ...(await Promise.all(othersV))];
         perBlock = blocks.map(() => 0);
         for (const r of doneV) for (const [bi, n] of r.winners) perBlock[bi] = n;
@@ -468,7 +507,6 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       }
       const newStates = perBlock.reduce((a, b) => a + b, 0);
       lastRatio = newStates / levelSize;
-      const tAfter = performance.now();
 
       // Violations, in the sequential search's order: (position, action), transition before invariant.
       const events: { ev: WorkerEvent; block: number }[] = [];
@@ -551,7 +589,18 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
           limitReason = `memory budget reached: ${mib(heap)} MiB heap + ${mib(seenBytes())} MiB seen set + ${mib(nextBytes)} MiB frontier > ${mib(memoryBytes)} MiB (--memory)`;
         }
       }
-      if (TRACE_LEVELS) process.stderr.write(`level ${depth} size ${levelSize} ${shared ? 'shared' : direct ? 'direct' : 'alone'} ranges ${ranges} expand ${(tMerge - tLevel).toFixed(1)} ms (mine ${results[0].ranges.length}${levelClaims !== undefined ? ' claims' : ''}) merge ${(tAfter - tMerge).toFixed(1)} ms rest ${(performance.now() - tAfter).toFixed(1)} ms cands ${candidates} new ${newStates}\n`);
+      options.onLevel?.({
+        depth,
+        states: levelSize,
+        threads,
+        claims: levelClaims !== undefined,
+        growMs,
+        expandMs: tMerge - tLevel - growMs,
+        settleMs: performance.now() - tMerge,
+        busyMs: results.map((r) => r.busyMs ?? 0),
+        candidates,
+        newStates,
+      });
       levelStart = nextStart;
       levelSize = newStates;
       level = blocks;
@@ -574,6 +623,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     options.signal?.removeEventListener('abort', onAbort);
     if (timer !== undefined) clearTimeout(timer);
     if (progress !== undefined) clearInterval(progress);
+    destroyed = true;
     if (ownPool && pool !== undefined) await pool.destroy();
   }
 

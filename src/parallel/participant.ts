@@ -8,11 +8,9 @@ import { LevelClaimsView } from './level-claims.ts';
 import { expandValueRange } from './expand-values.ts';
 import { expandVectorRange } from './expand-vectors.ts';
 import type { Loaded } from './loaded.ts';
-import { GROWTH, GrowingSeenSet, MAX_LOAD, PartitionFullError, SharedSeenSet } from './shared-seen-set.ts';
+import { GROWTH, GrowingSeenSet, MAX_LOAD, PartitionFullError } from './shared-seen-set.ts';
 import { unpackVector } from '../state/packed.ts';
-import type { ExpandResult, ExpandTask, InsertResult, InsertTask, RangeResult, RehashTask, ValidateResult, ValidateTask, WorkerEvent } from './protocol.ts';
-
-const busy = { ms: 0, states: 0 };
+import type { ExpandResult, ExpandTask, InsertResult, InsertTask, RangeResult, GrowTask, GrowableRef, ValidateResult, ValidateTask, WorkerEvent } from './protocol.ts';
 
 /** This thread's candidates of the task's level (kept across its ranges of that level). */
 function candidatesOf(L: Loaded, levelId: string): KeySet {
@@ -59,11 +57,8 @@ export async function expandPhase(L: Loaded, task: ExpandTask, direct?: Dedupe, 
     if (p !== undefined) await p;
   }
   claims?.flush();
-  busy.ms += performance.now() - t0;
-  for (const r of ranges) busy.states += r.actionCounts.length;
   return {
-    busyMs: busy.ms,
-    busyStates: busy.states,
+    busyMs: performance.now() - t0,
     ranges,
     descriptors: L.codec.takeNewDescriptors(),
     strings: L.vector?.takeHashedStrings() ?? [],
@@ -168,7 +163,9 @@ export function validatePhase(task: ValidateTask): ValidateResult {
   return { winners };
 }
 
-/** Copies slots [start, end) of the old seen set into the new one (alongside other threads). */
-export function rehashPhase(task: RehashTask): void {
-  new SharedSeenSet(task.into).copyFrom(new SharedSeenSet(task.from), task.start, task.end, true);
+/** Grows a seen-set partition (threads grow different partitions at once). */
+export function growPhase(task: GrowTask): GrowableRef {
+  const seen = GrowingSeenSet.fromRef(task.table);
+  seen.growAlone(task.capacity);
+  return seen.ref;
 }

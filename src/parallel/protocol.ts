@@ -145,9 +145,8 @@ export interface ExpandResult {
   readonly overflow?: boolean;
   /** A (position, action) too large for a claim: redo the level without claims. */
   readonly wide?: boolean;
-  /** Time this thread spent expanding so far, and the states it expanded (MMCHECK_TRACE_LEVELS). */
+  /** Time this thread spent expanding ranges in this phase. */
   readonly busyMs?: number;
-  readonly busyStates?: number;
 }
 
 /** After a level expanded with claims: flag, in the blocks taken from the counter, the copies that hold their state's final claim. */
@@ -213,13 +212,11 @@ export interface InsertResult {
   readonly error?: { readonly message: string; readonly stack?: string };
 }
 
-/** Copy slots [start, end) of `from` into `into` (a growing seen-set partition). */
-export interface RehashTask {
-  readonly kind: 'rehash';
-  readonly from: TableRef;
-  readonly into: TableRef;
-  readonly start: number;
-  readonly end: number;
+/** Grow a seen-set partition to `capacity` slots (between the phases of a level). */
+export interface GrowTask {
+  readonly kind: 'grow';
+  readonly table: GrowableRef;
+  readonly capacity: number;
 }
 
 /** Import and build the model now (sent when the pool starts, so the first level does not wait for it). */
@@ -229,7 +226,7 @@ export interface WarmTask {
   readonly search: string;
 }
 
-export type Task = ExpandTask | InsertTask | ValidateTask | RehashTask | WarmTask;
+export type Task = ExpandTask | InsertTask | ValidateTask | GrowTask | WarmTask;
 
 /** Index of the stop request in the control words. */
 export const CONTROL_STOP = 0;

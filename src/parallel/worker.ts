@@ -5,11 +5,11 @@
 // memory) is reported by the coordinator as a dead worker.
 import { withExitGuard } from '../explore/exit-guard.ts';
 import { loadSource } from './loaded.ts';
-import { expandPhase, insertPhase, rehashPhase, validatePhase } from './participant.ts';
-import type { ExpandResult, InsertResult, Task, ValidateResult } from './protocol.ts';
+import { expandPhase, growPhase, insertPhase, validatePhase } from './participant.ts';
+import type { ExpandResult, GrowableRef, InsertResult, Task, ValidateResult } from './protocol.ts';
 
 /** The piscina task handler. */
-export async function runTask(task: Task): Promise<ExpandResult | InsertResult | ValidateResult | null> {
+export async function runTask(task: Task): Promise<ExpandResult | InsertResult | ValidateResult | GrowableRef | null> {
   switch (task.kind) {
     case 'warm':
       // A model that fails to load reports it on its first expand task, with the step.
@@ -25,8 +25,7 @@ export async function runTask(task: Task): Promise<ExpandResult | InsertResult |
       return insertPhase(task, task.invariants ? await loadSource(task.source, task.search) : undefined);
     case 'validate':
       return validatePhase(task);
-    case 'rehash':
-      rehashPhase(task);
-      return null;
+    case 'grow':
+      return growPhase(task);
   }
 }

@@ -6,6 +6,7 @@ import { buildModel } from '../../check.ts';
 import { availableParallelism } from 'node:os';
 import type { SearchOptions } from '../../explore/bfs.ts';
 import { runSearch, type EngineChoice } from '../../explore/engine.ts';
+import type { ParallelOptions } from '../../parallel/parallel-bfs.ts';
 import type { CheckResult } from '../../explore/result.ts';
 import type { Violation } from '../../explore/result.ts';
 import type { Model } from '../../model/model.ts';
@@ -138,7 +139,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     const workers = flags.workers === undefined ? availableParallelism() : Math.floor(positiveInt('--workers', flags.workers)!);
     const engine = (flags.engine ?? 'auto') as EngineChoice;
     if (!['auto', 'vector', 'immutable'].includes(engine)) throw new UsageError(`--engine must be 'auto', 'vector' or 'immutable', got '${flags.engine}'`);
-    const search: SearchOptions = {
+    const search: SearchOptions & Pick<ParallelOptions, 'onLevel'> = {
       maxStates: positiveInt('--max-states', flags.maxStates),
       maxDepth: flags.maxDepth === undefined ? undefined : Math.floor(Number(flags.maxDepth)),
       timeLimitMs: (positiveInt('--time-limit', flags.timeLimit) ?? Infinity) * 1000,
@@ -147,6 +148,14 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
       reduction: reduced.reduction,
       signal: controller.signal,
       onTransition: coverage?.onTransition,
+      // MMCHECK_TRACE_LEVELS=1: one line per BFS level with its timings (docs/parallel.md).
+      onLevel:
+        process.env.MMCHECK_TRACE_LEVELS === '1'
+          ? (l) =>
+              process.stderr.write(
+                `level ${l.depth}: ${count(l.states)} states, ${l.threads} thread${l.threads > 1 ? 's' : ''}${l.claims ? ' (claims)' : ''}, grow ${l.growMs.toFixed(1)} ms, expand ${l.expandMs.toFixed(1)} ms (busy ${l.busyMs.map((b) => b.toFixed(1)).join('/')}), settle ${l.settleMs.toFixed(1)} ms, ${count(l.candidates)} candidates, ${count(l.newStates)} new\n`,
+              )
+          : undefined,
       progressIntervalMs: (positiveInt('--progress', flags.progress) ?? 5) * 1000,
       onProgress: (p) =>
         process.stderr.write(
