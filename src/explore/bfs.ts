@@ -132,6 +132,7 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
       frontierBytesPerState,
       collisionProbability: collisionProbability(seen.size),
       workers: 1,
+      engine: 'immutable',
     };
   };
 
