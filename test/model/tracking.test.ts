@@ -123,7 +123,7 @@ function idiomModel(step: Step<F, null>) {
 }
 
 describe('the memo is exact for these idioms (vector engine = immutable engine)', () => {
-  const idioms: Record<string, Step<F, null>> = {
+  const idioms: { readonly [name: string]: Step<F, null> } = {
     'set to a constant, read nothing': { label: 's', do: (c) => ({ shared: c.shared.set('x', 0) }) },
     'a discarded copy': {
       label: 's',
