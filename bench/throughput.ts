@@ -1,15 +1,24 @@
-// Throughput benchmark: `npm run bench [-- --quick] [-- --no-spin] [-- --only=A,F,T]`.
+// Throughput benchmark: `npm run bench [-- --quick] [-- --no-spin] [-- --only=A,F,T] [-- --repeat=N]`.
 //
-// Checks the scaled KVM model (2 addresses, so 2 unmap threads, and 3 vCPU fault threads ×
-// 2 attempts: `-p addresses=2 -p faults=3 -p attempts=2`) and smaller models with 1 and 2
-// workers, each in a fresh `mmcheck check` process (so peak memory and JIT warm-up are per
-// run), and prints states, transitions, search time, states/s, peak memory and the 2-worker
-// speedup. If `spin` is installed, the Promela twin of each KVM configuration
-// (bench/peers/kvm-promela.ts) runs beside it; its state count must equal mmcheck's.
-// `--quick` runs only the 324 k-state configuration (2 addresses, 2 faults × 2 attempts) and
-// a tiny model; `--only=A,F,T` one KVM configuration (addresses, faults, attempts);
-// `--repeat=N` N pairs of runs per configuration and their median speedup.
-import { execFileSync } from 'node:child_process';
+// Checks the scaled KVM model of issue 4 (2 addresses, so 2 unmap threads, and 3 vCPU fault
+// threads × 2 attempts: `-p addresses=2 -p faults=3 -p attempts=2`, 14.4 M states), the
+// 2.6 M-state configuration compared with SPIN (2 addresses, 2 vCPUs × 5 attempts), smaller
+// KVM configurations and the classic models, with 1 and 2 workers, each run in a fresh
+// `mmcheck check` process (so peak memory and JIT warm-up are per run). It prints states,
+// transitions, search and process time, states/s, peak memory, seen-set and frontier bytes
+// per state, the engine, and the 2-worker speedup (from one back-to-back pair of runs, or the
+// median of `--repeat=N` pairs: these machines are noisy).
+//
+// Two checks frame the speedup: the machine check (2 threads of pure arithmetic against 1:
+// 2.00 on two idle cores) and the contention check (two independent 1-worker searches of the
+// same model at once, in two processes, against one alone: what two cores can do for this
+// model's memory traffic, the ceiling for 2 workers).
+//
+// If `spin` is installed, the Promela twin of each KVM configuration
+// (bench/peers/kvm-promela.ts) runs beside it: its state count must equal mmcheck's (a check
+// of both), and the wall-time ratio is printed. TLC cannot be installed here; its figure
+// (50–70 k states/s per worker on such models, from issue 4) is quoted, not measured.
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,39 +30,51 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
 const withSpin = !args.has('--no-spin');
+const repeat = Math.max(1, Number(process.argv.find((a) => a.startsWith('--repeat='))?.slice('--repeat='.length) ?? 1) || 1);
+/** The TLC figure quoted by issue 4 (states/s per worker on such models on these machines). */
+const TLC_PER_WORKER = 60_000;
 
 interface Config {
   readonly label: string;
   readonly model: string;
-  readonly params: Readonly<Record<string, number>>;
+  readonly params: Readonly<Record<string, number | string>>;
   /** Has a Promela twin. */
   readonly kvm: boolean;
+  /** Also run the immutable engine (1 worker), for the engines' ratio. */
+  readonly immutable?: boolean;
+  /** Run the contention check on it. */
+  readonly contention?: boolean;
 }
 
-const kvm = (addresses: number, faults: number, attempts: number): Config => ({
-  label: `kvm ${addresses} addr, ${faults} faults x ${attempts}`,
+const kvm = (addresses: number, faults: number, attempts: number, extra: Partial<Config> = {}): Config => ({
+  label: `kvm ${addresses}/${faults}/${attempts}`,
   model: 'kvm',
   params: { addresses, faults, attempts },
   kvm: true,
+  ...extra,
 });
 const onlyArg = process.argv.find((a) => a.startsWith('--only='));
-// --repeat=N: N pairs of (1 worker, 2 workers) runs back to back per configuration, and the
-// median of the pairs' speedups (a pair shares the machine's conditions of the moment).
-const repeat = Math.max(1, Number(process.argv.find((a) => a.startsWith('--repeat='))?.slice('--repeat='.length) ?? 1) || 1);
+const classic: Config[] = [
+  { label: 'dining-philosophers 12', model: 'dining-philosophers', params: { philosophers: 12, variant: 'ordered' }, kvm: false },
+  { label: 'two-phase-commit 7', model: 'two-phase-commit', params: { rms: 7 }, kvm: false },
+];
 const configs: Config[] = onlyArg
-  ? [kvm(...(onlyArg.slice('--only='.length).split(',').map(Number) as [number, number, number]))]
+  ? [kvm(...(onlyArg.slice('--only='.length).split(',').map(Number) as [number, number, number]), { contention: true })]
   : quick
-    ? [kvm(2, 2, 2), { label: 'range-start-only', model: 'range-start-only', params: {}, kvm: false }]
+    ? [kvm(2, 2, 2, { immutable: true }), { label: 'range-start-only', model: 'range-start-only', params: {}, kvm: false }, { label: 'peterson', model: 'peterson', params: {}, kvm: false }]
     : [
-        // The scaled model of issue 4: 2 unmap threads, 3 vCPU threads x 2 attempts (14.4 M states).
+        // The scaled model of issue 4: 2 unmap threads, 3 vCPU threads x 2 attempts.
         kvm(2, 3, 2),
-        kvm(2, 2, 4), // 1.6 M states
-        kvm(2, 2, 2), // 324 k states
-        { label: 'range-start-only', model: 'range-start-only', params: {}, kvm: false },
+        // The ~2.8 M-state configuration issue 4 compares with SPIN.
+        kvm(2, 2, 5, { contention: true }),
+        kvm(2, 2, 4),
+        kvm(2, 2, 2, { immutable: true }),
+        ...classic,
       ];
 
 interface Run {
   readonly status: string;
+  readonly engine: string;
   readonly states: number;
   readonly transitions: number;
   readonly searchSeconds: number;
@@ -64,24 +85,16 @@ interface Run {
   readonly frontierBytes?: number;
 }
 
-/** One `mmcheck check` in a fresh process, figures from its --json output. */
-function runMmcheck(c: Config, workers: number): Run {
-  const dir = mkdtempSync(join(tmpdir(), 'mmcheck-bench-'));
-  const json = join(dir, 'result.json');
-  const argv = [join(ROOT, 'bin/mmcheck.js'), 'check', c.model, ...Object.entries(c.params).flatMap(([k, v]) => ['-p', `${k}=${v}`]), '--workers', String(workers), '--json', json, '--no-color', '--progress', '3600'];
-  const t0 = performance.now();
-  try {
-    execFileSync(process.execPath, argv, { stdio: 'ignore' });
-  } catch (e) {
-    // Exit codes 1 (violated) and 3 (incomplete) still write the JSON.
-    if ((e as { status?: number }).status === 2 || (e as { status?: number }).status === undefined) throw e;
-  }
-  const processSeconds = (performance.now() - t0) / 1000;
-  const r = JSON.parse(readFileSync(json, 'utf8')) as { status: string; stats: Record<string, number> };
-  rmSync(dir, { recursive: true, force: true });
-  const s = r.stats;
+function argv(c: Config, workers: number, json: string, engine = 'auto'): string[] {
+  return [join(ROOT, 'bin/mmcheck.js'), 'check', c.model, ...Object.entries(c.params).flatMap(([k, v]) => ['-p', `${k}=${v}`]), '--workers', String(workers), '--engine', engine, '--json', json, '--no-color', '--progress', '3600'];
+}
+
+function readRun(json: string, processSeconds: number): Run {
+  const r = JSON.parse(readFileSync(json, 'utf8')) as { status: string; stats: Record<string, number | string> };
+  const s = r.stats as Record<string, number> & { engine?: string };
   return {
     status: r.status,
+    engine: s.engine ?? 'immutable',
     states: s.distinctStates,
     transitions: s.transitions,
     searchSeconds: s.elapsedMs / 1000,
@@ -93,18 +106,60 @@ function runMmcheck(c: Config, workers: number): Run {
   };
 }
 
+/** One `mmcheck check` in a fresh process, figures from its --json output. */
+function runMmcheck(c: Config, workers: number, engine = 'auto'): Run {
+  const dir = mkdtempSync(join(tmpdir(), 'mmcheck-bench-'));
+  const json = join(dir, 'result.json');
+  const t0 = performance.now();
+  try {
+    execFileSync(process.execPath, argv(c, workers, json, engine), { stdio: 'ignore' });
+  } catch (e) {
+    // Exit codes 1 (violated) and 3 (incomplete) still write the JSON.
+    if ((e as { status?: number }).status === 2 || (e as { status?: number }).status === undefined) throw e;
+  }
+  const run = readRun(json, (performance.now() - t0) / 1000);
+  rmSync(dir, { recursive: true, force: true });
+  return run;
+}
+
+/** Two 1-worker searches of `c` at once, in two processes: their search times. */
+async function runTwoAtOnce(c: Config): Promise<[Run, Run]> {
+  const one = () =>
+    new Promise<Run>((resolve, reject) => {
+      const dir = mkdtempSync(join(tmpdir(), 'mmcheck-bench-'));
+      const json = join(dir, 'result.json');
+      const t0 = performance.now();
+      const p = spawn(process.execPath, argv(c, 1, json), { stdio: 'ignore' });
+      p.on('error', reject);
+      p.on('exit', () => {
+        try {
+          resolve(readRun(json, (performance.now() - t0) / 1000));
+        } catch (e) {
+          reject(e);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      });
+    });
+  return Promise.all([one(), one()]);
+}
+
 const n = (x: number) => Math.round(x).toLocaleString('en-US');
 const pad = (s: string, w: number) => (s.length >= w ? s : s + ' '.repeat(w - s.length));
 const lpad = (s: string, w: number) => (s.length >= w ? s : ' '.repeat(w - s.length) + s);
 
 function row(cells: readonly string[]): void {
-  const widths = [26, 8, 12, 12, 9, 10, 9, 9, 9, 9];
+  const widths = [24, 9, 8, 12, 12, 9, 9, 10, 9, 9, 9, 8];
   console.log(cells.map((c, i) => (i === 0 ? pad(c, widths[i]) : lpad(c, widths[i]))).join(' '));
+}
+
+function runRow(label: string, workers: number, r: Run, speedup = ''): void {
+  row([label, r.engine, String(workers), n(r.states), n(r.transitions), r.searchSeconds.toFixed(2), r.processSeconds.toFixed(2), n(r.statesPerSecond), r.peakMiB.toFixed(0), r.seenBytes.toFixed(1), r.frontierBytes === undefined ? '-' : r.frontierBytes.toFixed(1), speedup]);
 }
 
 /**
  * How much faster 2 threads of pure arithmetic finish 2 loops than 1 thread does (2.0 on two
- * idle cores): the ceiling for the 2-worker speedup on this machine right now, since other
+ * idle cores): the ceiling for any 2-thread speedup on this machine right now, since other
  * jobs may be using the cores.
  */
 async function machineParallelism(): Promise<number> {
@@ -124,33 +179,34 @@ async function machineParallelism(): Promise<number> {
   return (2 * one) / two;
 }
 
-console.log(`mmcheck throughput benchmark${quick ? ' (--quick)' : ''}`);
-console.log(`node ${process.version}, ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at start`);
-console.log(`machine check: 2 threads of pure arithmetic run ${(await machineParallelism()).toFixed(2)}x as fast as 1 (2.00 on two idle cores; the ceiling for the speedup column)`);
-const spinV = withSpin ? spinVersion() : null;
-console.log(withSpin ? (spinV ? `peer: ${spinV}` : 'peer: spin not installed (apt-get install -y spin); SPIN columns skipped') : 'peer: SPIN skipped (--no-spin)');
-console.log('');
-row(['model', 'workers', 'states', 'transitions', 'search s', 'states/s', 'peak MiB', 'seen B/st', 'front B/st', 'speedup']);
-let mismatch = false;
 const median = (xs: readonly number[]) => {
   const v = [...xs].sort((a, b) => a - b);
   return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 };
+
+console.log(`mmcheck throughput benchmark${quick ? ' (--quick)' : ''}`);
+console.log(`node ${process.version}, ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at start`);
+console.log(`machine check: 2 threads of pure arithmetic run ${(await machineParallelism()).toFixed(2)}x as fast as 1 (2.00 on two idle cores)`);
+const spinV = withSpin ? spinVersion() : null;
+console.log(withSpin ? (spinV ? `peer: ${spinV}` : 'peer: spin not installed (apt-get install -y spin); SPIN rows skipped') : 'peer: SPIN skipped (--no-spin)');
+console.log(`peer: TLC not installable here; issue 4 quotes about ${n(TLC_PER_WORKER)} states/s per TLC worker on such models (quoted, not measured)`);
+console.log('');
+row(['model', 'engine', 'workers', 'states', 'transitions', 'search s', 'process s', 'states/s', 'peak MiB', 'seen B/st', 'front B/st', 'speedup']);
+let mismatch = false;
 for (const c of configs) {
-  let runs: Run[] = [];
+  let pair: Run[] = [];
   const speedups: number[] = [];
   const rates: [number[], number[]] = [[], []];
   for (let k = 0; k < repeat; k++) {
-    runs = [];
+    pair = [];
     for (const workers of [1, 2]) {
       const r = runMmcheck(c, workers);
-      runs.push(r);
+      pair.push(r);
       rates[workers - 1].push(r.statesPerSecond);
-      const speedup = workers === 2 ? `${(r.statesPerSecond / runs[0].statesPerSecond).toFixed(2)}x` : '';
-      if (workers === 2) speedups.push(r.statesPerSecond / runs[0].statesPerSecond);
-      row([c.label, String(workers), n(r.states), n(r.transitions), r.searchSeconds.toFixed(2), n(r.statesPerSecond), r.peakMiB.toFixed(0), r.seenBytes.toFixed(1), r.frontierBytes === undefined ? '-' : r.frontierBytes.toFixed(1), speedup]);
-      if (workers === 2 && (r.states !== runs[0].states || r.transitions !== runs[0].transitions || r.status !== runs[0].status)) {
-        console.log(`  MISMATCH: 1 and 2 workers disagree (${runs[0].status}/${runs[0].states} vs ${r.status}/${r.states})`);
+      if (workers === 2) speedups.push(r.statesPerSecond / pair[0].statesPerSecond);
+      runRow(c.label, workers, r, workers === 2 ? `${(r.statesPerSecond / pair[0].statesPerSecond).toFixed(2)}x` : '');
+      if (workers === 2 && (r.states !== pair[0].states || r.transitions !== pair[0].transitions || r.status !== pair[0].status)) {
+        console.log(`  MISMATCH: 1 and 2 workers disagree (${pair[0].status}/${pair[0].states} vs ${r.status}/${r.states})`);
         mismatch = true;
       }
     }
@@ -161,6 +217,27 @@ for (const c of configs) {
         `speedup ${median(speedups).toFixed(2)}x (pairs: ${speedups.map((x) => x.toFixed(2)).join(', ')})`,
     );
   }
+  if (pair[0].engine === 'vector' && pair[0].states >= 100_000) {
+    console.log(`  vs TLC: ${(pair[0].statesPerSecond / TLC_PER_WORKER).toFixed(1)}x its quoted rate per worker (1 worker), ${(pair[1].statesPerSecond / (2 * TLC_PER_WORKER)).toFixed(1)}x (2 workers against 2 TLC workers)`);
+  }
+  if (c.immutable) {
+    const r = runMmcheck(c, 1, 'immutable');
+    runRow(`  --engine immutable`, 1, r);
+    console.log(`  engines: the vector engine searches ${(pair[0].statesPerSecond / r.statesPerSecond).toFixed(1)}x as many states per second as the immutable one (1 worker each)`);
+    if (r.states !== pair[0].states || r.transitions !== pair[0].transitions) {
+      console.log('  MISMATCH: the engines disagree');
+      mismatch = true;
+    }
+  }
+  if (c.contention) {
+    const alone = pair[0];
+    const [a, b] = await runTwoAtOnce(c);
+    const aggregate = (alone.searchSeconds / a.searchSeconds + alone.searchSeconds / b.searchSeconds);
+    console.log(
+      `  contention check: two 1-worker searches at once took ${a.searchSeconds.toFixed(2)} s and ${b.searchSeconds.toFixed(2)} s (one alone: ${alone.searchSeconds.toFixed(2)} s): ` +
+        `${aggregate.toFixed(2)}x the throughput of one — the ceiling two cores give this model here`,
+    );
+  }
   if (c.kvm && withSpin && spinV) {
     const p = c.params as { addresses: number; faults: number; attempts: number };
     const s: SpinRun = runSpin(p);
@@ -168,17 +245,20 @@ for (const c of configs) {
       console.log(`  SPIN: ${s.reason}`);
       continue;
     }
-    row(['  SPIN (Promela twin)', '1', n(s.states), n(s.transitions), s.seconds.toFixed(2), n(s.states / Math.max(s.seconds, 1e-3)), s.memoryMiB.toFixed(0), '', '', '']);
-    const same = s.states === runs[0].states;
+    row(['  SPIN (Promela twin)', 'pan', '1', n(s.states), n(s.transitions), s.seconds.toFixed(2), (s.seconds + s.compileSeconds).toFixed(2), n(s.states / Math.max(s.seconds, 1e-3)), s.memoryMiB.toFixed(0), '', '', '']);
+    const same = s.states === pair[0].states;
     console.log(
-      `  SPIN states ${same ? '= mmcheck states (same state space)' : `≠ mmcheck states (${n(s.states)} vs ${n(runs[0].states)})`}; ` +
-        `SPIN transitions count the initial state too (stored + matched). Wall time ratio mmcheck/SPIN: ` +
-        `${(runs[0].searchSeconds / Math.max(s.seconds, 1e-3)).toFixed(1)}x (1 worker), ${(runs[1].searchSeconds / Math.max(s.seconds, 1e-3)).toFixed(1)}x (2 workers); pan compile ${s.compileSeconds.toFixed(1)} s not counted`,
+      `  SPIN states ${same ? '= mmcheck states (same state space)' : `≠ mmcheck states (${n(s.states)} vs ${n(pair[0].states)})`}; ` +
+        `SPIN transitions count the initial state too (stored + matched).`,
+    );
+    console.log(
+      `  wall time, mmcheck/SPIN: search ${(pair[0].searchSeconds / Math.max(s.seconds, 1e-3)).toFixed(2)}x (1 worker), ${(pair[1].searchSeconds / Math.max(s.seconds, 1e-3)).toFixed(2)}x (2 workers) against pan's search; ` +
+        `whole process ${(pair[0].processSeconds / (s.seconds + s.compileSeconds)).toFixed(2)}x / ${(pair[1].processSeconds / (s.seconds + s.compileSeconds)).toFixed(2)}x against spin -a + gcc + pan (${(s.seconds + s.compileSeconds).toFixed(2)} s)`,
     );
     if (!same) mismatch = true;
   }
 }
 console.log('');
-console.log('search s: time of the search itself (worker start-up included for 2 workers); states/s: distinct states per search second.');
-console.log('seen B/st: seen-set bytes per stored state (empty slots included); front B/st: shared-memory bytes per state of the largest frontier.');
+console.log('search s: the search itself (worker start-up included for 2 workers); process s: the whole mmcheck process; states/s: distinct states per search second.');
+console.log('seen B/st: seen-set bytes per stored state (table slots, empty ones included, and the trace arrays); front B/st: bytes per state of the largest frontier held.');
 if (mismatch) process.exitCode = 1;

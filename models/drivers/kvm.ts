@@ -206,7 +206,7 @@ Expected: every property holds; each mutant breaks 'no use-after-free'.`,
   params: {
     addresses: int(1, 'addresses, one reclaim (unmap) thread each', { min: 1, max: 4 }),
     faults: int(1, 'vCPU fault threads', { min: 1, max: 6 }),
-    attempts: int(1, 'faults per vCPU thread (a retry counts as one)', { min: 1, max: 4 }),
+    attempts: int(1, 'faults per vCPU thread (a retry counts as one)', { min: 1, max: 6 }),
     mutant: oneOf(KVM_MUTANTS, 'none', 'a near-miss variant (see mmcheck mutants kvm)'),
   },
   expect: expectations([]),
