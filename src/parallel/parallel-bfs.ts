@@ -25,7 +25,7 @@
 // cut at that position of the level). Known limit: a run stopped by --time-limit, --memory
 // or Ctrl-C stops at a range boundary, so its figures can differ from the sequential
 // search's — they depend on timing anyway.
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { workerBundle } from './bundle.ts';
 import { threadId } from 'node:worker_threads';
@@ -157,7 +157,9 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   const engine: Engine = source.engine ?? 'immutable';
   const workers = Math.max(1, Math.floor(options.workers ?? availableParallelism()));
   const heapLimit = getHeapStatistics().heap_size_limit;
-  const memoryBytes = options.memoryBytes ?? Math.floor(heapLimit * 0.8) + 8 * 2 ** 30;
+  // Default budget: most of the JS heap, plus room off the heap (seen set, trace, frontier
+  // blocks are SharedArrayBuffers) of 8 GiB or half the machine's memory, whichever is less.
+  const memoryBytes = options.memoryBytes ?? Math.floor(heapLimit * 0.8) + Math.min(8 * 2 ** 30, Math.floor(totalmem() / 2));
   let main: Loaded;
   try {
     main = loadedFrom(model, source);

@@ -83,12 +83,19 @@ describe('limits end the run as incomplete (exit 3) with the figures so far', ()
     expect(r.out).toMatch(/^incomplete: unbounded: memory budget reached/m);
   });
 
-  it('an exploding model in a small heap stops before running out of memory', () => {
-    // The sequential engine keeps its levels on the JS heap; the parallel one keeps them in
-    // SharedArrayBuffers (off the heap) and is bounded by --memory instead (test/parallel).
-    const r = mmcheck(['check', 'test/fixtures/unbounded.ts', '-p', 'shape=history', '--workers', '1', '--time-limit', '120'], ['--max-old-space-size=160']);
+  it('an exploding model in a small heap stops before running out of memory (bfs.ts, for --coverage)', () => {
+    // bfs.ts keeps its levels on the JS heap: its guard is the heap's limit.
+    const r = mmcheck(['check', 'test/fixtures/unbounded.ts', '-p', 'shape=history', '--workers', '1', '--coverage', '--time-limit', '120'], ['--max-old-space-size=160']);
     expect(r.code).toBe(3);
-    expect(r.out).toMatch(/^incomplete: unbounded: memory budget reached/m);
+    expect(r.out).toMatch(/^incomplete: unbounded: memory budget reached: JS heap at/m);
+    expect(r.err).not.toMatch(/heap out of memory/i);
+  });
+
+  it('an exploding model stops at the --memory budget on the level search', () => {
+    // The level search keeps its levels in SharedArrayBuffers (off the heap): --memory bounds it.
+    const r = mmcheck(['check', 'test/fixtures/unbounded.ts', '-p', 'shape=history', '--workers', '1', '--memory', '64', '--time-limit', '120'], ['--max-old-space-size=160']);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^incomplete: unbounded: memory budget reached: .* > 64 MiB \(--memory\)/m);
     expect(r.err).not.toMatch(/heap out of memory/i);
   });
 });
@@ -169,12 +176,14 @@ describe('fingerprint collision probability', () => {
   });
 
   it('is printed with every holds verdict, over the bits the seen set keeps', () => {
-    // The vector engine's seen set keeps 62-bit keys (two bits mark a level's insertions):
-    // 107·106/2^63 = 1.2e-15; the immutable engine's sequential search keeps 64: 3.1e-16.
+    // The level search's seen set keeps 62-bit keys (two bits mark a level's insertions), on
+    // either engine: 107·106/2^63 = 1.2e-15; bfs.ts (--coverage) keeps all 64: 3.1e-16.
     const r = mmcheck(['check', 'kvm']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/fingerprint collision probability: 1\.2e-15 \(birthday bound over 107 62-bit fingerprints\)/);
-    const s = mmcheck(['check', 'kvm', '--engine', 'immutable', '--workers', '1']);
+    const i = mmcheck(['check', 'kvm', '--engine', 'immutable', '--workers', '1']);
+    expect(i.out).toMatch(/fingerprint collision probability: 1\.2e-15 \(birthday bound over 107 62-bit fingerprints\)/);
+    const s = mmcheck(['check', 'kvm', '--coverage']);
     expect(s.out).toMatch(/fingerprint collision probability: 3\.1e-16 \(birthday bound over 107 64-bit fingerprints\)/);
   });
 });

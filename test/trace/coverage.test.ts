@@ -1,6 +1,7 @@
 // Coverage: how often each step fired, and which steps never fired.
 import { describe, expect, it } from 'vitest';
 import { bfs } from '../../src/explore/bfs.ts';
+import { runSearch } from '../../src/explore/engine.ts';
 import { buildModel } from '../../src/check.ts';
 import { CoverageCounter, renderCoverage } from '../../src/trace/coverage.ts';
 import { lockedCounter } from '../helpers.ts';
@@ -29,6 +30,18 @@ describe('coverage', () => {
     // 'retry' needs the counter above 5, but 'bump' runs once and goes to 'finish'.
     expect(rep.neverFired).toEqual(['worker: retry']);
     expect(renderCoverage(rep, false)).toMatch(/3 of 4 steps fired[\s\S]*never fired \(1\): worker: retry/);
+  });
+
+  it('counts every transition whatever --workers asks: the hooks run the search in this thread', async () => {
+    // A regression: with --workers 2, --coverage ran the level search, which never called
+    // the hook, and printed "0 of 6 steps fired".
+    const model = lockedCounter();
+    const cov = new CoverageCounter(model);
+    const r = await runSearch(model, { workers: 2, onTransition: cov.onTransition, source: { file: '/nonexistent/unused.ts', params: {} } });
+    expect(r.status).toBe('holds');
+    expect(r.stats.workers).toBe(1);
+    expect(cov.report().counts.reduce((n, c) => n + c.fired, 0)).toBe(r.stats.transitions);
+    expect(cov.report().neverFired).toEqual([]);
   });
 
   it('without allActions, says unfired steps are unknown', async () => {

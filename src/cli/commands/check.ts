@@ -164,8 +164,8 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
           ),
         ),
     };
-    // One worker: the sequential search in this thread; more: worker threads that import the
-    // model file by path (same answer for any count, see docs/parallel.md).
+    // The level search on this thread and, once a search is big enough, worker threads that
+    // import the model file by path (same answer for any count, see docs/parallel.md).
     // --coverage counts every transition in this thread, so it runs the sequential search
     // (the summary says 1 worker); reductions are rebuilt in each worker thread.
     const reductions = { por: flags.por, symmetry: flags.symmetry };
