@@ -70,6 +70,8 @@ export interface ParallelOptions extends SearchOptions {
   readonly minSharedLevel?: number;
   /** Called after each level with its timings (for benchmarks; MMCHECK_TRACE_LEVELS=1 prints them). */
   readonly onLevel?: (level: LevelTiming) => void;
+  /** Called once the search's own pool has started and its threads have loaded the model (ms since the search began). */
+  readonly onPoolReady?: (times: { readonly startedMs: number; readonly readyMs: number }) => void;
 }
 
 /** How one BFS level went (ParallelOptions.onLevel). */
@@ -268,10 +270,13 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   let poolReady = !ownPool;
   let poolFailed = false;
   const canUsePool = workers > 1;
-  const warmUp = (p: Piscina) => {
+  const warmUp = (p: Piscina, tStart: number) => {
     const warm = Array.from({ length: Math.max(1, workers - 1) }, () => p.run({ kind: 'warm', source, search: searchId } satisfies Task));
     Promise.all(warm).then(
-      () => (poolReady = true),
+      () => {
+        poolReady = true;
+        options.onPoolReady?.({ startedMs: tStart - t0, readyMs: performance.now() - t0 });
+      },
       () => (poolFailed = true),
     );
   };
@@ -281,10 +286,11 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     if (pool !== undefined || starting || !canUsePool) return;
     starting = true;
     // Threads load a bundle of the worker and model (fast), or the TypeScript through tsx.
+    const tStart = performance.now();
     void (source.file !== '' ? workerBundle(source.file) : Promise.resolve(null)).then((entry) => {
       if (destroyed) return;
       pool = createWorkerPool(workers, entry ?? undefined);
-      warmUp(pool);
+      warmUp(pool, tStart);
     });
   };
   let destroyed = false;
@@ -313,6 +319,8 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   const pause = (): Promise<void> | undefined => {
     const now = performance.now();
     if (now - lastYield < YIELD_MS) return undefined;
+    // A long level alone on this thread: start the pool now, so the next level can use it.
+    if (ownPool && levelSize >= START_POOL_LEVEL && now - t0 > START_POOL_MS) startPool();
     return new Promise<void>((r) => setImmediate(r)).then(() => {
       lastYield = performance.now();
     });

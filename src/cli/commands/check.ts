@@ -139,7 +139,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     const workers = flags.workers === undefined ? availableParallelism() : Math.floor(positiveInt('--workers', flags.workers)!);
     const engine = (flags.engine ?? 'auto') as EngineChoice;
     if (!['auto', 'vector', 'immutable'].includes(engine)) throw new UsageError(`--engine must be 'auto', 'vector' or 'immutable', got '${flags.engine}'`);
-    const search: SearchOptions & Pick<ParallelOptions, 'onLevel'> = {
+    const search: SearchOptions & Pick<ParallelOptions, 'onLevel' | 'onPoolReady'> = {
       maxStates: positiveInt('--max-states', flags.maxStates),
       maxDepth: flags.maxDepth === undefined ? undefined : Math.floor(Number(flags.maxDepth)),
       timeLimitMs: (positiveInt('--time-limit', flags.timeLimit) ?? Infinity) * 1000,
@@ -155,6 +155,10 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
               process.stderr.write(
                 `level ${l.depth}: ${count(l.states)} states, ${l.threads} thread${l.threads > 1 ? 's' : ''}${l.claims ? ' (claims)' : ''}, grow ${l.growMs.toFixed(1)} ms, expand ${l.expandMs.toFixed(1)} ms (busy ${l.busyMs.map((b) => b.toFixed(1)).join('/')}), settle ${l.settleMs.toFixed(1)} ms, ${count(l.candidates)} candidates, ${count(l.newStates)} new\n`,
               )
+          : undefined,
+      onPoolReady:
+        process.env.MMCHECK_TRACE_LEVELS === '1'
+          ? (t) => process.stderr.write(`pool: started at ${(t.startedMs / 1000).toFixed(2)} s, threads ready at ${(t.readyMs / 1000).toFixed(2)} s\n`)
           : undefined,
       progressIntervalMs: (positiveInt('--progress', flags.progress) ?? 5) * 1000,
       onProgress: (p) =>
