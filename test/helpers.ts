@@ -1,5 +1,22 @@
 // Small shared helpers for tests: tiny DSL models with hand-checkable state spaces.
 import { threadModel, type Step } from '../src/index.ts';
+import type { CheckResult } from '../src/explore/result.ts';
+import { renderViolation } from '../src/trace/text.ts';
+
+/** What must not depend on the worker count or the engine: verdict, figures, printed counterexamples. */
+export function answerOf(r: CheckResult) {
+  const shown = r.status === 'violated' || r.status === 'incomplete' ? r.violations : [];
+  return {
+    status: r.status,
+    limit: r.status === 'incomplete' ? r.limit : undefined,
+    error: r.status === 'error' ? r.error.message : undefined,
+    distinctStates: r.stats.distinctStates,
+    transitions: r.stats.transitions,
+    depth: r.stats.depth,
+    peakFrontier: r.stats.peakFrontier,
+    violations: shown.map((v) => renderViolation(v)),
+  };
+}
 
 /** n threads, each with `steps` no-op steps and no shared state: (steps+1)^n states. */
 export function independentThreads(n: number, steps: number) {

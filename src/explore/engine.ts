@@ -6,7 +6,7 @@
 // faster, the immutable one runs any model and every option.
 import type { Model } from '../model/model.ts';
 import { bfs } from './bfs.ts';
-import type { CheckResult, CheckStats } from './result.ts';
+import { emptyStats, type CheckResult, type CheckStats } from './result.ts';
 import { parallelBfs, type ParallelOptions } from '../parallel/parallel-bfs.ts';
 import type { Engine, ModelSource } from '../parallel/protocol.ts';
 import type { ReductionChoice } from '../reduce/reduction.ts';
@@ -58,17 +58,16 @@ function withNote(r: CheckResult, note: string | undefined): CheckResult {
 export async function runSearch(model: Model<any, any>, options: RunOptions): Promise<CheckResult> {
   const choice = chooseEngine(model, options);
   const workers = Math.max(1, Math.floor(options.workers ?? 1));
-  if ('error' in choice) {
-    const stats: CheckStats = { distinctStates: 0, transitions: 0, depth: 0, elapsedMs: 0, statesPerSecond: 0, peakMemoryBytes: 0, seenSetBytesPerState: 0, peakFrontier: 0, collisionProbability: 0, workers };
-    return { status: 'error', model: model.name, stats, error: { message: choice.error } };
-  }
+  const errorOf = (message: string): CheckResult => ({ status: 'error', model: model.name, stats: emptyStats(workers), error: { message } });
+  if ('error' in choice) return errorOf(choice.error);
   const threads = options.source !== undefined ? workers : 1;
   const source: ModelSource = { file: options.source?.file ?? '', params: options.source?.params ?? {}, reduction: options.reductions ?? options.source?.reduction };
+  const levelSearch = (engine: Engine) => parallelBfs(model, { ...source, engine }, { ...options, workers: threads });
   let note = choice.note;
   if (choice.engine === 'vector') {
-    const r = await parallelBfs(model, { ...source, engine: 'vector' }, { ...options, workers: threads, pool: options.pool });
+    const r = await levelSearch('vector');
     if (r.status !== 'needs-immutable') return r;
-    if (options.engine === 'vector') return errorOf(r.reason);
+    if (options.engine === 'vector') return errorOf(`--engine vector: a state has no fixed layout of slots: ${r.reason}`);
     note = `a state has no fixed layout of slots (${r.reason}); searched Immutable values instead`;
   }
   return withNote(await immutable(), note);
@@ -78,15 +77,10 @@ export async function runSearch(model: Model<any, any>, options: RunOptions): Pr
     // trace entries (about 15 bytes a state against bfs.ts's 19–28); bfs.ts remains for the
     // per-transition hooks (--coverage), which run in this thread, whatever --workers says.
     if (options.onTransition === undefined) {
-      const r = await parallelBfs(model, { ...source, engine: 'immutable' }, { ...options, workers: threads, pool: options.pool });
+      const r = await levelSearch('immutable');
       if (r.status === 'needs-immutable') throw new Error('the immutable engine asked for itself');
       return r;
     }
     return bfs(model, options);
-  }
-
-  function errorOf(reason: string): CheckResult {
-    const stats: CheckStats = { distinctStates: 0, transitions: 0, depth: 0, elapsedMs: 0, statesPerSecond: 0, peakMemoryBytes: 0, seenSetBytesPerState: 0, peakFrontier: 0, collisionProbability: 0, workers };
-    return { status: 'error', model: model.name, stats, error: { message: `--engine vector: a state has no fixed layout of slots: ${reason}` } };
   }
 }

@@ -104,6 +104,11 @@ export type CheckResult =
       readonly error: { readonly message: string; readonly stack?: string };
     };
 
+/** The figures of a search that stopped before it began (an error), on `workers` threads. */
+export function emptyStats(workers: number, engine?: CheckStats['engine'], peakMemoryBytes = 0): CheckStats {
+  return { distinctStates: 0, transitions: 0, depth: 0, elapsedMs: 0, statesPerSecond: 0, peakMemoryBytes, seenSetBytesPerState: 0, peakFrontier: 0, collisionProbability: 0, workers, ...(engine !== undefined ? { engine } : {}) };
+}
+
 /**
  * Probability that at least two of `n` distinct states share a `bits`-bit fingerprint,
  * assuming uniformly distributed fingerprints (the birthday bound, 1 − e^(−n(n−1)/2^(bits+1)));

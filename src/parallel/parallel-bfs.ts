@@ -38,7 +38,7 @@ import type { MemoStats } from '../model/vector.ts';
 import type { SearchOptions } from '../explore/bfs.ts';
 import { peakRss } from '../explore/bfs.ts';
 import type { CheckResult, CheckStats, Limit, Violation } from '../explore/result.ts';
-import { collisionProbability, finalResult } from '../explore/result.ts';
+import { collisionProbability, emptyStats, finalResult } from '../explore/result.ts';
 import { ByteSink } from '../state/codec.ts';
 import { packVector } from '../state/packed.ts';
 import { validateState } from '../state/validate.ts';
@@ -166,7 +166,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   try {
     main = loadedFrom(model, source);
   } catch (e) {
-    return { status: 'error', model: model.name, stats: emptyStats(workers, engine), error: { message: errorText(e), stack: (e as Error)?.stack } };
+    return { status: 'error', model: model.name, stats: emptyStats(workers, engine, peakRss()), error: { message: errorText(e), stack: (e as Error)?.stack } };
   }
   const { invariants } = main;
   const keyOf = engine === 'vector' ? main.keyOf : (options.reduction?.key ?? main.keyOf);
@@ -280,9 +280,10 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       () => (poolFailed = true),
     );
   };
-  if (!ownPool && canUsePool) poolReady = true;
   let starting = false;
-  const startPool = () => {
+  /** Starts the pool once the search has run a second on a level big enough to share. */
+  const startPool = (now: number) => {
+    if (!ownPool || levelSize < START_POOL_LEVEL || now - t0 <= START_POOL_MS) return;
     if (pool !== undefined || starting || !canUsePool) return;
     starting = true;
     // Threads load a bundle of the worker and model (fast), or the TypeScript through tsx.
@@ -320,7 +321,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     const now = performance.now();
     if (now - lastYield < YIELD_MS) return undefined;
     // A long level alone on this thread: start the pool now, so the next level can use it.
-    if (ownPool && levelSize >= START_POOL_LEVEL && now - t0 > START_POOL_MS) startPool();
+    startPool(now);
     return new Promise<void>((r) => setImmediate(r)).then(() => {
       lastYield = performance.now();
     });
@@ -342,7 +343,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         peakFrontierBytes = levelBytes;
         frontierBytesPerState = levelBytes / levelSize;
       }
-      if (ownPool && levelSize >= START_POOL_LEVEL && performance.now() - t0 > START_POOL_MS) startPool();
+      startPool(performance.now());
       const expandLevel = !(options.maxDepth !== undefined && depth >= options.maxDepth);
       const shared = canUsePool && poolReady && !poolFailed && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL);
       const threads = shared ? workers : 1;
@@ -642,11 +643,6 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   }
 
   return finalResult(model.name, stats(), propertyNames, violations, limit, limitReason, options.allProperties ?? false);
-
-}
-
-function emptyStats(workers: number, engine: Engine): CheckStats {
-  return { distinctStates: 0, transitions: 0, depth: 0, elapsedMs: 0, statesPerSecond: 0, peakMemoryBytes: peakRss(), seenSetBytesPerState: 0, peakFrontier: 0, collisionProbability: 0, workers, engine };
 }
 
 /** Keeps each thread's latest memo figures (vector engine). */

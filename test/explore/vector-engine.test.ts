@@ -8,24 +8,10 @@ import { describe, expect, it } from 'vitest';
 import { catalog } from '../../models/catalog.ts';
 import { buildModel } from '../../src/check.ts';
 import { runSearch, type RunOptions } from '../../src/explore/engine.ts';
-import type { CheckResult } from '../../src/explore/result.ts';
+import { answerOf as answer } from '../helpers.ts';
 import type { Model } from '../../src/model/model.ts';
 import { reductionFor, type ReductionChoice } from '../../src/reduce/reduction.ts';
-import { renderViolation } from '../../src/trace/text.ts';
 import { randomModel } from '../reduce/random-models.ts';
-
-function answer(r: CheckResult) {
-  const shown = r.status === 'violated' || r.status === 'incomplete' ? r.violations : [];
-  return {
-    status: r.status,
-    error: r.status === 'error' ? r.error.message : undefined,
-    distinctStates: r.stats.distinctStates,
-    transitions: r.stats.transitions,
-    depth: r.stats.depth,
-    peakFrontier: r.stats.peakFrontier,
-    violations: shown.map((v) => renderViolation(v)),
-  };
-}
 
 /** Both engines' answers on `model`, and which engine 'auto' picked (with its note). */
 async function both(model: () => Model<any, any>, options: RunOptions = {}, reductions: ReductionChoice = {}) {

@@ -10,33 +10,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
 import { bfs, type SearchOptions } from '../../src/explore/bfs.ts';
-import type { CheckResult } from '../../src/explore/result.ts';
+import { answerOf as answer } from '../helpers.ts';
 import { buildModel } from '../../src/check.ts';
 import { importDefinition } from '../../src/cli/load.ts';
 import { runSearch } from '../../src/explore/engine.ts';
 import { createWorkerPool, parallelBfs } from '../../src/parallel/parallel-bfs.ts';
-import { renderViolation } from '../../src/trace/text.ts';
 import { reductionFor, type ReductionChoice } from '../../src/reduce/reduction.ts';
 
 const file = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 const KVM = file('../../models/drivers/kvm.ts');
 const RANGE_START_ONLY = file('../../models/drivers/range-start-only.ts');
 const TINY = file('./fixtures/tiny.ts');
-
-/** What must not depend on the worker count or the engine. */
-function answer(r: CheckResult) {
-  const shown = r.status === 'violated' || r.status === 'incomplete' ? r.violations : [];
-  return {
-    status: r.status,
-    limit: r.status === 'incomplete' ? r.limit : undefined,
-    error: r.status === 'error' ? r.error.message : undefined,
-    distinctStates: r.stats.distinctStates,
-    transitions: r.stats.transitions,
-    depth: r.stats.depth,
-    peakFrontier: r.stats.peakFrontier,
-    violations: shown.map((v) => renderViolation(v)),
-  };
-}
 
 const pools = new Map<number, Piscina>();
 beforeAll(() => {
