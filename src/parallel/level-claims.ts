@@ -1,4 +1,4 @@
-// Claims: how several threads expanding one level of the vector search insert successors
+// Claims: how several threads expanding one level of the search insert successors
 // straight into the seen set — one probe per successor, as the single-thread search does —
 // and still record each new state's canonical parent, the first in the sequential order.
 //
@@ -15,10 +15,10 @@
 // with the other bit), each claim knowing its key's slot; so even and odd levels alternate
 // between two claims maps.
 //
-// The seen set cannot grow while threads insert: the level is sized beforehand from an
-// estimate of its new states; when more turn up (the counter passes `limit`), the level is
-// abandoned, the seen set rebuilt without the level's marked keys, and the level redone
-// with room for twice as many.
+// The seen set cannot grow while threads insert: each partition is sized beforehand from an
+// estimate of its share of the level's new states; when more turn up in any partition (its
+// counter passes `limit`), the level is abandoned, the seen set rebuilt without the level's
+// marked keys, and the level redone with room for twice as many.
 import type { TableRef } from './protocol.ts';
 import { partitionOf } from './protocol.ts';
 import { MARKS, highWord, lowWord } from './shared-seen-set.ts';
@@ -27,24 +27,24 @@ import { MARKS, highWord, lowWord } from './shared-seen-set.ts';
 export interface ClaimsRef {
   /** [key high, key low, (position << 8 | action), slot of the key in its partition] per entry; the entry count is a power of two. */
   readonly map: SharedArrayBuffer;
-  /** Int32 [0]: new states inserted so far (counted in batches). */
+  /** Int32 per partition: new states inserted into it so far (counted in batches). */
   readonly counter: SharedArrayBuffer;
-  /** New states past which the level is abandoned (its seen set would overflow). */
+  /** New states in one partition past which the level is abandoned (the partition would overflow). */
   readonly limit: number;
 }
 
 const WORDS = 4;
 
-/** Claims with room for `limit` new states (the map at most half full). */
-export function newClaims(limit: number): ClaimsRef {
+/** Claims with room for `limit` new states in each of `parts` partitions (the map at most half full). */
+export function newClaims(limit: number, parts: number): ClaimsRef {
   let slots = 1024;
-  while (slots < 2 * limit) slots *= 2;
-  return { map: new SharedArrayBuffer(slots * WORDS * 4), counter: new SharedArrayBuffer(8), limit };
+  while (slots < 2 * limit * parts) slots *= 2;
+  return { map: new SharedArrayBuffer(slots * WORDS * 4), counter: new SharedArrayBuffer(4 * parts), limit };
 }
 
-/** `c` ready for a level with room for `limit` (its map emptied by the last validation), or null when it is too small. */
-export function reuseClaims(c: ClaimsRef, limit: number): ClaimsRef | null {
-  if (c.map.byteLength < 2 * limit * WORDS * 4) return null;
+/** `c` ready for a level with room for `limit` per partition (its map emptied by the last validation), or null when it is too small. */
+export function reuseClaims(c: ClaimsRef, limit: number, parts: number): ClaimsRef | null {
+  if (c.map.byteLength < 2 * limit * parts * WORDS * 4 || c.counter.byteLength !== 4 * parts) return null;
   new Int32Array(c.counter).fill(0);
   return { ...c, limit };
 }
@@ -66,8 +66,10 @@ export class LevelClaimsView {
   private readonly counter: Int32Array;
   /** New states this thread inserted, per partition. */
   readonly inserted: number[];
+  /** `inserted` as last added to the counters. */
+  private readonly flushed: number[];
   private pending = 0;
-  /** Set when the level must be abandoned (the counter passed the limit, or a claim did not fit). */
+  /** Set when the level must be abandoned (a partition's counter passed the limit, or a claim did not fit). */
   overflow = false;
   /** A state had more than 256 actions (or the level more than 2^24 states): claims cannot order it. */
   wide = false;
@@ -82,6 +84,7 @@ export class LevelClaimsView {
     this.caps = tables.map((t) => t.capacity);
     this.counter = new Int32Array(ref.counter);
     this.inserted = tables.map(() => 0);
+    this.flushed = tables.map(() => 0);
   }
 
   /**
@@ -118,8 +121,15 @@ export class LevelClaimsView {
         }
       }
       if (sh === h) {
-        let sl = Atomics.load(w, b + 1);
-        while (sl === 0) sl = Atomics.load(w, b + 1);
+        // A plain read first: a key stored before this level (the usual case) is final, and
+        // Atomics calls are not inlined (each is a builtin call). A key inserted in this
+        // level is read again atomically, which makes its claim (written before the key was
+        // published) visible to the plain reads of find().
+        let sl = w[b + 1];
+        if (sl === 0 || (sl & mark) !== 0) {
+          sl = Atomics.load(w, b + 1);
+          while (sl === 0) sl = Atomics.load(w, b + 1);
+        }
         if ((sl & ~MARKS) === l) {
           if ((sl & mark) === 0) return OLD;
           return this.lower(h, l, key) ? LOWER : HIGHER;
@@ -129,44 +139,60 @@ export class LevelClaimsView {
     }
   }
 
-  /** Counts this thread's last insertions into the level's total; flags overflow past the limit. */
+  /** Counts this thread's last insertions into the partitions' totals; flags overflow past the limit. */
   flush(): void {
     if (this.pending === 0) return;
-    const total = Atomics.add(this.counter, 0, this.pending) + this.pending;
     this.pending = 0;
-    if (total > this.ref.limit) this.overflow = true;
+    for (let p = 0; p < this.inserted.length; p++) {
+      const d = this.inserted[p] - this.flushed[p];
+      if (d === 0) continue;
+      this.flushed[p] = this.inserted[p];
+      if (Atomics.add(this.counter, p, d) + d > this.ref.limit) this.overflow = true;
+    }
   }
 
   /** True when the level was abandoned by any thread (read after a range). */
   get abandoned(): boolean {
-    return this.overflow || Atomics.load(this.counter, 0) > this.ref.limit;
+    if (this.overflow) return true;
+    for (let p = 0; p < this.inserted.length; p++) if (Atomics.load(this.counter, p) > this.ref.limit) return true;
+    return false;
   }
 
   private home(h: number, l: number): number {
     return (l ^ Math.imul(h, 0x9e3779b1)) & this.mask;
   }
 
+  /**
+   * Enters the claim of a key this thread is inserting. Plain stores after the slot is won:
+   * the key's publication in the seen set (an atomic store, after this) makes them visible
+   * to any thread that finds the key.
+   */
   private enter(h: number, l: number, key: number, slot: number): void {
     const m = this.map;
     for (let i = this.home(h, l); ; i = (i + 1) & this.mask) {
       const b = i * WORDS;
-      if (Atomics.compareExchange(m, b, 0, h) === 0) {
+      if (m[b] === 0 && Atomics.compareExchange(m, b, 0, h) === 0) {
         m[b + 2] = key | 0;
         m[b + 3] = slot;
-        Atomics.store(m, b + 1, l);
+        m[b + 1] = l;
         return;
       }
     }
   }
 
+  /**
+   * The entry of a key found published in the seen set (read atomically), or after the
+   * level: its entry is complete and visible to plain reads. Entries of other keys may be
+   * half-written: a low word not yet stored is waited for.
+   */
   private find(h: number, l: number): number {
     const m = this.map;
     for (let i = this.home(h, l); ; i = (i + 1) & this.mask) {
       const b = i * WORDS;
-      const sh = Atomics.load(m, b);
+      const sh = m[b] || Atomics.load(m, b);
       if (sh === 0) return -1;
       if (sh !== h) continue;
-      let sl = Atomics.load(m, b + 1);
+      let sl = m[b + 1];
       while (sl === 0) sl = Atomics.load(m, b + 1);
       if (sl === l) return b;
     }
@@ -177,7 +203,7 @@ export class LevelClaimsView {
     const b = this.find(h, l);
     if (b < 0) throw new Error('a key inserted in this level has no claim');
     const m = this.map;
-    let cur = Atomics.load(m, b + 2);
+    let cur = m[b + 2];
     while (key < cur >>> 0) {
       const seen = Atomics.compareExchange(m, b + 2, cur, key | 0);
       if (seen === cur) return true;

@@ -2,17 +2,21 @@
 // either state representation (vectors or Immutable values).
 //
 // A level is cut into ranges of consecutive positions. Each of the search's threads — the
-// calling thread and `workers - 1` piscina workers — takes ranges from a shared counter:
-//  1. expand — decode each state of the range from the previous level's blocks, generate its
-//     successors in (position, action) order, check properties, and keep as *candidates*
-//     the successors not in the shared seen set (read-only in this phase) and not already
-//     among the thread's own candidates of this level; each range's candidates go into a
-//     block in shared memory with their key, parent index and action index.
-//  2. merge — thread p inserts, with compare-and-exchange, the candidates whose key falls
-//     in partition p, visiting the blocks in range order. So for every new state the first
-//     candidate in (position, action) order wins — the parent a sequential BFS records —
-//     whatever the timing: within a partition insertion is sequential, and partitions
-//     never share a key.
+// calling thread and `workers - 1` piscina workers — takes ranges from a shared counter,
+// decodes each state of a range from the previous level's blocks, generates its successors
+// in (position, action) order, checks properties, and keeps some successors in a block in
+// shared memory with their key, parent index and action index. Which ones:
+//  - claims (level-claims.ts; the usual case): every successor is inserted into the shared
+//    seen set at once, with compare-and-exchange; a new key records its (position, action),
+//    lowered by any thread that meets the key later in the level from a smaller one. The
+//    thread that inserted a key, or lowered its claim, keeps the state; after the level,
+//    a validate phase keeps the copy holding the final (smallest) claim: the parent a
+//    sequential BFS records, whatever the timing.
+//  - candidates and a merge (partial-order reduction, whose cycle proviso must read the seen
+//    set as it was before the level; or a level too wide for claims): keep the successors
+//    not in the seen set (read-only in this phase) and not among the thread's own
+//    candidates; then thread p inserts the candidates whose key falls in partition p,
+//    visiting the blocks in range order, so the first in (position, action) order wins.
 // A level expanded by the calling thread alone (a small one, or any level with one worker)
 // inserts as it goes instead ("direct"): the first occurrence in the same order wins, so the
 // answer is the same. The next level is the winners, block by block: exactly the
@@ -68,6 +72,13 @@ export interface ParallelOptions extends SearchOptions {
    * level through the threads.
    */
   readonly minSharedLevel?: number;
+  /**
+   * The room a shared level's claims are sized for: at least `least` new states, and `factor`
+   * times the last level's new states per state (default 4096 and 1.5). A level with more
+   * new states is taken back and redone with twice the room; tests shrink the room to send
+   * levels through that.
+   */
+  readonly claimsRoom?: { readonly least: number; readonly factor: number };
   /** Called after each level with its timings (for benchmarks; MMCHECK_TRACE_LEVELS=1 prints them). */
   readonly onLevel?: (level: LevelTiming) => void;
   /** Called once the search's own pool has started and its threads have loaded the model (ms since the search began). */
@@ -81,14 +92,17 @@ export interface LevelTiming {
   readonly states: number;
   /** Threads that expanded it (1: this thread alone). */
   readonly threads: number;
-  /** Vectors on several threads: inserted at once with claims (level-claims.ts). */
+  /** Several threads: successors inserted at once with claims (level-claims.ts). */
   readonly claims: boolean;
+  /** Times the level was expanded: more than 1 when its claims ran out of room and it was redone. */
+  readonly attempts: number;
   /** Wall time growing the seen set before the level, expanding it, and settling it (insert or validate phase, figures, violations). */
   readonly growMs: number;
   readonly expandMs: number;
   readonly settleMs: number;
-  /** Per thread: time spent expanding ranges. */
+  /** Per thread: time spent expanding ranges, and the states it expanded. */
   readonly busyMs: readonly number[];
+  readonly expanded: readonly number[];
   /** Successors kept as candidates, and the level's new states. */
   readonly candidates: number;
   readonly newStates: number;
@@ -130,8 +144,18 @@ const PARALLEL_LEVEL = 2048;
  */
 const START_POOL_LEVEL = 2048;
 const START_POOL_MS = 1000;
-/** States per range: small enough for balance and for this thread to yield often, large enough to amortise a range. */
-const RANGE_STATES = 4096;
+/**
+ * On several threads a range is about RANGE_MS of one thread's work (from the last level's
+ * cost per state), between MIN_RANGE_STATES and MAX_RANGE_STATES states: short enough that
+ * the threads end a level together (the last range is the only wait), long enough to
+ * amortise a range — and a range's states share encoded collections (codec.ts interns them
+ * per block), so shorter ranges make bigger frontiers. Vectors (~2 µs a state) get the
+ * maximum; an Immutable model at ~30 µs a state gets ~800-state ranges, where 4096 left a
+ * thread idle for up to 120 ms at the end of each level. One thread takes the maximum.
+ */
+const RANGE_MS = 25;
+const MIN_RANGE_STATES = 256;
+const MAX_RANGE_STATES = 4096;
 /** Ranges per thread at least, in a shared level. */
 const RANGES_PER_THREAD = 4;
 /** The calling thread yields to timers and signals at least this often (ms). */
@@ -331,6 +355,9 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     let levelStart = 0;
     // New states per state of the last level (sizes a level's claims).
     let lastRatio = 2;
+    // States per range (RANGE_MS of work at the last level's cost per state).
+    let rangeStates = MAX_RANGE_STATES;
+    const claimsRoom = options.claimsRoom ?? { least: 4096, factor: 1.5 };
     // Claims maps of even and odd levels, and the last level's, whose marks are still set.
     const claimMaps: (ClaimsRef | undefined)[] = [undefined, undefined];
     let pending: { claims: ClaimsRef; mark: number; generations: number[] } | undefined;
@@ -349,7 +376,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       const threads = shared ? workers : 1;
       // Partial-order reduction's cycle proviso needs the seen set as it was before the level.
       const direct = !shared && main.select === undefined;
-      const ranges = Math.max(threads === 1 ? 1 : threads * RANGES_PER_THREAD, Math.ceil(levelSize / RANGE_STATES));
+      const ranges = threads === 1 ? Math.ceil(levelSize / MAX_RANGE_STATES) : Math.max(threads * RANGES_PER_THREAD, Math.ceil(levelSize / rangeStates));
       const before: number[] = [];
       let members = 0;
       for (const b of level) {
@@ -359,15 +386,18 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       const levelRef: LevelRef = { segments: level, before, start: levelStart, size: levelSize, ranges };
       const tLevel = performance.now();
       let growMs = 0;
-      // Vectors on several threads insert at once with claims (level-claims.ts), unless a
-      // level is too wide for them: then every successor waits for the insert phase.
-      let useClaims = shared && engine === 'vector' && levelSize <= 0xffffff;
+      // Several threads insert at once with claims (level-claims.ts), unless a level is too
+      // wide for them (then every successor waits for the insert phase), or partial-order
+      // reduction's cycle proviso must read the seen set as it was before the level.
+      let useClaims = shared && main.select === undefined && levelSize <= 0xffffff;
       let results: ExpandResult[];
       let byRange: (RangeResult | undefined)[];
       let levelClaims: ClaimsRef | undefined;
       const mark = 1 << (depth & 1);
       let retire: ExpandTask['retire'];
+      let attempts = 0;
       for (let attempt = 0; ; attempt++) {
+        attempts = attempt + 1;
         retire = undefined;
         if (useClaims) {
           // The last claims level's marks: cleared by the threads during this level if it used
@@ -376,13 +406,16 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
             retireClaims({ claims: pending.claims, marks: marksOf(pending), counter: new SharedArrayBuffer(4) }, parts.map((p) => p.table.ref));
             pending = undefined;
           }
-          const room = Math.max(4096, Math.ceil(levelSize * Math.max(1, lastRatio) * 1.5)) * 2 ** attempt;
-          // Room for the level's new states in every partition; partitions grow at once, one per thread.
+          const room = Math.max(claimsRoom.least, Math.ceil(levelSize * Math.max(1, lastRatio) * claimsRoom.factor)) * 2 ** attempt;
+          // Each partition's share of that room (keys spread evenly over the partitions; the
+          // claims count each partition's insertions, so an uneven level is redone, never
+          // overfilled); partitions grow at once, one per thread.
+          const partRoom = Math.ceil((room / parts.length) * 1.1);
           const tg = performance.now();
           const grows: Promise<void>[] = [];
           let here: (() => void) | undefined;
           parts.forEach((part, p) => {
-            const need = Math.ceil((part.count + room) / MAX_LOAD);
+            const need = Math.ceil((part.count + partRoom) / MAX_LOAD);
             if (need <= part.table.capacity) return;
             const cap = Math.max(need, Math.ceil(part.table.capacity * GROWTH));
             if (cap * 8 > partBudget()) throw new TableBudgetError(`memory budget reached (a seen-set partition of ${mib(cap * 8)} MiB would exceed its share of ${mib(memoryBytes)} MiB)`);
@@ -397,7 +430,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
           here?.();
           await Promise.all(grows);
           growMs += performance.now() - tg;
-          levelClaims = (claimMaps[depth & 1] !== undefined ? reuseClaims(claimMaps[depth & 1]!, room) : null) ?? newClaims(room);
+          levelClaims = (claimMaps[depth & 1] !== undefined ? reuseClaims(claimMaps[depth & 1]!, partRoom, parts.length) : null) ?? newClaims(partRoom, parts.length);
           claimMaps[depth & 1] = levelClaims;
           if (pending !== undefined) retire = { claims: pending.claims, marks: marksOf(pending), counter: new SharedArrayBuffer(4) };
         }
@@ -522,6 +555,9 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       }
       const newStates = perBlock.reduce((a, b) => a + b, 0);
       lastRatio = newStates / levelSize;
+      const busy = results.reduce((t, r) => t + (r.busyMs ?? 0), 0);
+      // A level of a few states says little (and its first states pay for the JIT).
+      if (levelSize >= 256 && busy > 0) rangeStates = Math.round(Math.min(MAX_RANGE_STATES, Math.max(MIN_RANGE_STATES, (RANGE_MS * levelSize) / busy)));
 
       // Violations, in the sequential search's order: (position, action), transition before invariant.
       const events: { ev: WorkerEvent; block: number }[] = [];
@@ -609,10 +645,12 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         states: levelSize,
         threads,
         claims: levelClaims !== undefined,
+        attempts,
         growMs,
         expandMs: tMerge - tLevel - growMs,
         settleMs: performance.now() - tMerge,
         busyMs: results.map((r) => r.busyMs ?? 0),
+        expanded: results.map((r) => r.ranges.reduce((n, x) => n + x.actionCounts.length, 0)),
         candidates,
         newStates,
       });

@@ -108,6 +108,42 @@ describe('parallel search: same answer for 1, 2 and 4 workers', () => {
   });
 });
 
+describe('parallel search: levels whose claims run out of room', () => {
+  // Claims are sized from an estimate of the level's new states, per partition; a level
+  // that outgrows its room in any partition is taken out of the seen set and redone with
+  // twice the room. A tiny room sends most levels through that, on both engines.
+  it('are redone, with the same answer (kvm and range-start-only, 2 and 4 workers)', async () => {
+    for (const [modelFile, params] of [
+      [KVM, { addresses: 2, faults: 1, attempts: 1 }],
+      [RANGE_START_ONLY, {}],
+    ] as const) {
+      const def = await importDefinition(modelFile, modelFile);
+      const sequential = answer(await bfs(buildModel(def, params)));
+      for (const engine of ['immutable', 'auto'] as const) {
+        for (const workers of [2, 4]) {
+          let redone = 0;
+          let claimed = 0;
+          const r = await runSearch(buildModel(def, params), {
+            workers,
+            engine,
+            pool: pools.get(workers),
+            minSharedLevel: 1,
+            claimsRoom: { least: 1, factor: 0.01 },
+            onLevel: (l) => {
+              if (l.claims) claimed++;
+              if (l.attempts > 1) redone++;
+            },
+            source: { file: modelFile, params },
+          });
+          expect(answer(r), `${modelFile}, ${workers} workers, engine ${engine}`).toEqual(sequential);
+          expect(claimed).toBeGreaterThan(5);
+          expect(redone).toBeGreaterThan(0);
+        }
+      }
+    }
+  });
+});
+
 describe('parallel search with reductions: the same answer as the reduced sequential search', () => {
   // The cycle proviso asks whether a successor was stored at this depth or before: in the
   // parallel search, exactly the states in the table while a level is expanded.
