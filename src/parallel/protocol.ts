@@ -231,7 +231,11 @@ export type Task = ExpandTask | InsertTask | ValidateTask | GrowTask | WarmTask;
 /** Index of the stop request in the control words. */
 export const CONTROL_STOP = 0;
 
-/** Merge partition of a key. */
+/**
+ * Seen-set partition of a key with high half `hi`. A high half of 0 counts as 1, as the
+ * table stores it (shared-seen-set.ts `highWord`), so a probe from the raw key and one from
+ * a stored word (the claims' retire) pick the same partition.
+ */
 export function partitionOf(hi: number, parts: number): number {
-  return (hi >>> 0) % parts;
+  return ((hi | 0 || 1) >>> 0) % parts;
 }
