@@ -5,16 +5,20 @@
 // memory) is reported by the coordinator as a dead worker.
 import { withExitGuard } from '../explore/exit-guard.ts';
 import { loadSource } from './loaded.ts';
+import { warmUp } from './warm-up.ts';
 import { expandPhase, growPhase, insertPhase, validatePhase } from './participant.ts';
 import type { ExpandResult, GrowableRef, InsertResult, Task, ValidateResult } from './protocol.ts';
 
 /** The piscina task handler. */
 export async function runTask(task: Task): Promise<ExpandResult | InsertResult | ValidateResult | GrowableRef | null> {
   switch (task.kind) {
-    case 'warm':
+    case 'warm': {
       // A model that fails to load reports it on its first expand task, with the step.
-      await loadSource(task.source, task.search).catch(() => undefined);
+      const loaded = await loadSource(task.source, task.search).catch(() => undefined);
+      // Warm the JIT and the memo tries before the first shared level (warm-up.ts).
+      if (loaded !== undefined) await withExitGuard(async () => warmUp(loaded));
       return null;
+    }
     case 'expand': {
       // process.exit in model code throws here as in the calling thread, so the step is named
       // whichever thread ran it.
