@@ -7,7 +7,7 @@
 // `mmcheck check` process (so peak memory and JIT warm-up are per run). It prints states,
 // transitions, search and process time, states/s, peak memory, seen-set and frontier bytes
 // per state, the engine, and the 2-worker speedup (from one back-to-back pair of runs, or the
-// median of `--repeat=N` pairs: these machines are noisy).
+// median of `--repeat=N` pairs, in alternating order: these machines are noisy).
 //
 // Two checks frame the speedup: the machine check (2 threads of pure arithmetic against 1:
 // 2.00 on two idle cores) and the contention check (two independent 1-worker searches of the
@@ -210,23 +210,29 @@ for (const c of configs) {
   const rates: [number[], number[]] = [[], []];
   const aloneSeconds: number[] = [];
   for (let k = 0; k < repeat; k++) {
-    pair = [];
-    for (const workers of [1, 2]) {
+    // Pairs alternate their order (1 then 2 workers, then 2 then 1), so a drift of the
+    // machine's speed during the run does not favour either.
+    const order = k % 2 === 0 ? [1, 2] : [2, 1];
+    const byWorkers: Run[] = [];
+    for (const workers of order) {
       const r = runMmcheck(c, workers);
-      pair.push(r);
+      byWorkers[workers] = r;
       if (workers === 1) aloneSeconds.push(r.searchSeconds);
       rates[workers - 1].push(r.statesPerSecond);
-      if (workers === 2) speedups.push(r.statesPerSecond / pair[0].statesPerSecond);
-      runRow(c.label, workers, r, workers === 2 ? `${(r.statesPerSecond / pair[0].statesPerSecond).toFixed(2)}x` : '');
-      if (workers === 2 && (r.states !== pair[0].states || r.transitions !== pair[0].transitions || r.status !== pair[0].status)) {
-        console.log(`  MISMATCH: 1 and 2 workers disagree (${pair[0].status}/${pair[0].states} vs ${r.status}/${r.states})`);
-        mismatch = true;
-      }
+      const other = byWorkers[3 - workers];
+      const speedup = other === undefined ? '' : `${(byWorkers[2].statesPerSecond / byWorkers[1].statesPerSecond).toFixed(2)}x`;
+      runRow(c.label, workers, r, speedup);
+    }
+    pair = [byWorkers[1], byWorkers[2]];
+    speedups.push(pair[1].statesPerSecond / pair[0].statesPerSecond);
+    if (pair[1].states !== pair[0].states || pair[1].transitions !== pair[0].transitions || pair[1].status !== pair[0].status) {
+      console.log(`  MISMATCH: 1 and 2 workers disagree (${pair[0].status}/${pair[0].states} vs ${pair[1].status}/${pair[1].states})`);
+      mismatch = true;
     }
   }
   if (repeat > 1) {
     console.log(
-      `  median of ${repeat} pairs: 1 worker ${n(median(rates[0]))} states/s, 2 workers ${n(median(rates[1]))} states/s; ` +
+      `  median of ${repeat} pairs (alternating order): 1 worker ${n(median(rates[0]))} states/s, 2 workers ${n(median(rates[1]))} states/s (${(median(rates[1]) / median(rates[0])).toFixed(2)}x); ` +
         `speedup ${median(speedups).toFixed(2)}x (pairs: ${speedups.map((x) => x.toFixed(2)).join(', ')})`,
     );
   }
