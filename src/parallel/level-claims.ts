@@ -4,13 +4,14 @@
 //
 // While a level is expanded, a successor's key is inserted into its partition of the seen
 // set with compare-and-exchange, with the level's mark set in its low word (inserted in this
-// level: bit 1 for even levels, 2 for odd ones; shared-seen-set.ts). The thread that inserts a key also enters it in the claims map
-// with its (position in the level, action) — before publishing the key, so whoever finds
-// the key finds its claim. A thread that finds the key FRESH (new in this level, found first
-// from another parent) lowers the claim to its own (position, action) if that is smaller,
-// and keeps a copy of the state too. After the level every thread checks its copies: a copy
-// is the state's record exactly when its (position, action) is the claim's final value, the
-// minimum, which is the parent the sequential search records. A key found without the
+// level: bit 1 for even levels, 2 for odd ones; shared-seen-set.ts). The thread that inserts
+// a key also enters it in the claims map with its (position in the level, action) — before
+// publishing the key, so whoever finds the key finds its claim. A thread that finds the key
+// FRESH (new in this level, found first from another parent) lowers the claim to its own
+// (position, action) if that is smaller, and keeps a copy of the state too. After the level
+// the threads check every record kept (validatePhase): it is the state's record exactly when
+// its (position, action) is the claim's final value, the minimum, which is the parent the
+// sequential search records. A key found without the
 // level's mark is old. The marks are cleared while the next level is expanded (which marks
 // with the other bit), each claim knowing its key's slot; so even and odd levels alternate
 // between two claims maps.

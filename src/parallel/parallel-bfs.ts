@@ -292,7 +292,12 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   let pool = options.pool;
   const ownPool = pool === undefined;
   let poolReady = !ownPool;
-  let poolFailed = false;
+  /**
+   * Why the search's own pool failed: a thread died loading the model or warming up (model
+   * code that ends its thread, or no memory). Raised at the next level, as a thread that
+   * dies during a level is.
+   */
+  let poolFailure: unknown;
   const canUsePool = workers > 1;
   const warmUp = (p: Piscina, tStart: number) => {
     const warm = Array.from({ length: Math.max(1, workers - 1) }, () => p.run({ kind: 'warm', source, search: searchId } satisfies Task));
@@ -301,7 +306,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         poolReady = true;
         options.onPoolReady?.({ startedMs: tStart - t0, readyMs: performance.now() - t0 });
       },
-      () => (poolFailed = true),
+      (e: unknown) => (poolFailure = e ?? new Error('a worker thread failed to start')),
     );
   };
   let starting = false;
@@ -364,6 +369,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     /** The mark to clear in each partition for `p` (0 where the partition was rebuilt since). */
     const marksOf = (p: { mark: number; generations: number[] }) => parts.map((part, k) => (part.generation === p.generations[k] ? p.mark : 0));
     while (levelSize > 0 && !stopAfterLevel && limit === undefined) {
+      if (poolFailure !== undefined) throw poolFailure;
       peakFrontier = Math.max(peakFrontier, levelSize);
       levelBytes = level.reduce((b, x) => b + blockBytes(x), 0);
       if (levelBytes > peakFrontierBytes) {
@@ -372,7 +378,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       }
       startPool(performance.now());
       const expandLevel = !(options.maxDepth !== undefined && depth >= options.maxDepth);
-      const shared = canUsePool && poolReady && !poolFailed && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL);
+      const shared = canUsePool && poolReady && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL);
       const threads = shared ? workers : 1;
       // Partial-order reduction's cycle proviso needs the seen set as it was before the level.
       const direct = !shared && main.select === undefined;

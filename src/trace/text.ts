@@ -86,6 +86,7 @@ export function renderStats(st: CheckStats): string {
     `${count(st.distinctStates)} distinct states, ${count(st.transitions)} transitions, depth ${st.depth}`,
     `${seconds(st.elapsedMs)} s, ${count(st.statesPerSecond)} states/s, peak memory ${mib(st.peakMemoryBytes)} MiB, seen set ${st.seenSetBytesPerState.toFixed(1)} B/state${st.frontierBytesPerState === undefined ? '' : `, frontier ${st.frontierBytesPerState.toFixed(1)} B/state`}, ${st.workers} worker${st.workers === 1 ? '' : 's'}`,
     `fingerprint collision probability: ${st.collisionProbability.toExponential(1)} (birthday bound over ${count(st.distinctStates)} ${st.fingerprintBits ?? 64}-bit fingerprints)`,
+    ...(st.engineNote !== undefined ? [`note: ${st.engineNote}`] : []),
   ].join('\n');
 }
 

@@ -24,6 +24,14 @@ describe('mmcheck check', () => {
     expect(r.out).toMatch(/distinct states, \d+ transitions, depth \d+/);
   });
 
+  it('hmm-mirror: the summary says why it searched Immutable values (its state has a growing List)', () => {
+    const r = mmcheck('check', 'hmm-mirror');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^note: a state has no fixed layout of slots \(.*\); searched Immutable values instead$/m);
+    const kvm = mmcheck('check', 'kvm');
+    expect(kvm.out).not.toMatch(/^note:/m);
+  });
+
   it('kvm: exit 0 with state counts and the collision probability', () => {
     const r = mmcheck('check', 'kvm');
     expect(r.code).toBe(0);

@@ -158,6 +158,16 @@ describe('dying workers', () => {
     expect(r.err).toMatch(/model 'worker-killer', thread 'writer', step 'append': effect threw: ModelExitError: called process.exit\(7\)/);
   });
 
+  it('a worker thread killed by model code while it warms up: exit 2, says a worker died (not a silent fallback to one thread)', () => {
+    // depth 3: the worker's warm-up (a short search of its own from the initial state)
+    // meets the killing step at once; the calling thread only pauses there. Without the
+    // error the search would go on alone until --max-states (exit 3).
+    const r = mmcheck(['check', 'test/fixtures/worker-killer.ts', '-p', 'how=kill', '-p', 'depth=3', '--workers', '2', '--max-states', '400000']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/a worker thread died \(worker exited with code: 9\)/);
+    expect(hasStack(r.err)).toBe(false);
+  });
+
   it('a stack overflow inside a worker: exit 2, names the step', () => {
     const r = mmcheck(['check', 'test/fixtures/worker-killer.ts', '-p', 'how=overflow', '--workers', '2']);
     expect(r.code).toBe(2);
