@@ -363,6 +363,8 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     // States per range (RANGE_MS of work at the last level's cost per state).
     let rangeStates = MAX_RANGE_STATES;
     const claimsRoom = options.claimsRoom ?? { least: 4096, factor: 1.5 };
+    // Set once a level had a state with more steps than a claim can number (256).
+    let claimsTooNarrow = false;
     // Claims maps of even and odd levels, and the last level's, whose marks are still set.
     const claimMaps: (ClaimsRef | undefined)[] = [undefined, undefined];
     let pending: { claims: ClaimsRef; mark: number; generations: number[] } | undefined;
@@ -395,7 +397,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       // Several threads insert at once with claims (level-claims.ts), unless a level is too
       // wide for them (then every successor waits for the insert phase), or partial-order
       // reduction's cycle proviso must read the seen set as it was before the level.
-      let useClaims = shared && main.select === undefined && levelSize <= 0xffffff;
+      let useClaims = shared && main.select === undefined && levelSize <= 0xffffff && !claimsTooNarrow;
       let results: ExpandResult[];
       let byRange: (RangeResult | undefined)[];
       let levelClaims: ClaimsRef | undefined;
@@ -486,7 +488,11 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
             // or without claims).
             for (const part of parts) part.rebuildWithout(mark, part.table.capacity);
             new Int32Array(levelClaims!.map).fill(0);
-            if (results.some((r) => r.wide)) useClaims = false;
+            if (results.some((r) => r.wide)) {
+              // A state with more than 256 steps: later levels would only meet it again.
+              useClaims = false;
+              claimsTooNarrow = true;
+            }
             levelClaims = undefined;
             continue;
           }

@@ -94,7 +94,7 @@ describe('parallel search: same answer for 1, 2 and 4 workers', () => {
     await compare(RANGE_START_ONLY, {}, { allProperties: true });
   });
 
-  for (const kind of ['independent', 'locked-counter', 'deadlock', 'sleepy', 'many-inits']) {
+  for (const kind of ['independent', 'locked-counter', 'deadlock', 'sleepy', 'many-inits', 'many-steps']) {
     it(`tiny model '${kind}'`, async () => {
       await compare(TINY, { kind });
     });
