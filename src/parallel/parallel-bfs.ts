@@ -353,6 +353,8 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     startPool(now);
     return new Promise<void>((r) => setImmediate(r)).then(() => {
       lastYield = performance.now();
+      // A pool thread that died starting up ends the search now, not at the level's end.
+      if (poolFailure !== undefined) throw poolFailure;
     });
   };
 

@@ -162,7 +162,7 @@ describe('dying workers', () => {
     // depth 3: the worker's warm-up (a short search of its own from the initial state)
     // meets the killing step at once; the calling thread only pauses there. Without the
     // error the search would go on alone until --max-states (exit 3).
-    const r = mmcheck(['check', 'test/fixtures/worker-killer.ts', '-p', 'how=kill', '-p', 'depth=3', '--workers', '2', '--max-states', '400000']);
+    const r = mmcheck(['check', 'test/fixtures/worker-killer.ts', '-p', 'how=kill', '-p', 'depth=3', '--workers', '2', '--max-states', '2000000']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/a worker thread died \(worker exited with code: 9\)/);
     expect(hasStack(r.err)).toBe(false);
