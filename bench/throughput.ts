@@ -117,10 +117,15 @@ function readRun(json: string, processSeconds: number): Run {
   };
 }
 
+/** A fresh path for a run's --json output, and the removal of its directory. */
+function resultFile(): { readonly json: string; readonly remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'mmcheck-bench-'));
+  return { json: join(dir, 'result.json'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 /** One `mmcheck check` in a fresh process, figures from its --json output. */
 function runMmcheck(c: Config, workers: number, engine = 'auto'): Run {
-  const dir = mkdtempSync(join(tmpdir(), 'mmcheck-bench-'));
-  const json = join(dir, 'result.json');
+  const { json, remove } = resultFile();
   const t0 = performance.now();
   try {
     execFileSync(process.execPath, argv(c, workers, json, engine), { stdio: 'ignore' });
@@ -128,17 +133,18 @@ function runMmcheck(c: Config, workers: number, engine = 'auto'): Run {
     // Exit codes 1 (violated) and 3 (incomplete) still write the JSON.
     if ((e as { status?: number }).status === 2 || (e as { status?: number }).status === undefined) throw e;
   }
-  const run = readRun(json, (performance.now() - t0) / 1000);
-  rmSync(dir, { recursive: true, force: true });
-  return run;
+  try {
+    return readRun(json, (performance.now() - t0) / 1000);
+  } finally {
+    remove();
+  }
 }
 
 /** Two 1-worker searches of `c` at once, in two processes: their search times. */
 async function runTwoAtOnce(c: Config): Promise<[Run, Run]> {
   const one = () =>
     new Promise<Run>((resolve, reject) => {
-      const dir = mkdtempSync(join(tmpdir(), 'mmcheck-bench-'));
-      const json = join(dir, 'result.json');
+      const { json, remove } = resultFile();
       const t0 = performance.now();
       const p = spawn(process.execPath, argv(c, 1, json), { stdio: 'ignore' });
       p.on('error', reject);
@@ -148,7 +154,7 @@ async function runTwoAtOnce(c: Config): Promise<[Run, Run]> {
         } catch (e) {
           reject(e);
         } finally {
-          rmSync(dir, { recursive: true, force: true });
+          remove();
         }
       });
     });

@@ -45,8 +45,7 @@ export function chooseEngine(model: Model<any, any>, options: RunOptions): { eng
 
 function withNote(r: CheckResult, note: string | undefined): CheckResult {
   if (note === undefined) return r;
-  const engineNote = r.stats.engineNote !== undefined ? `${note}; ${r.stats.engineNote}` : note;
-  return { ...r, stats: { ...r.stats, engineNote } as CheckStats };
+  return { ...r, stats: { ...r.stats, engineNote: note } as CheckStats };
 }
 
 /**

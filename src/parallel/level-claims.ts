@@ -11,10 +11,9 @@
 // (position, action) if that is smaller, and keeps a copy of the state too. After the level
 // the threads check every record kept (validatePhase): it is the state's record exactly when
 // its (position, action) is the claim's final value, the minimum, which is the parent the
-// sequential search records. A key found without the
-// level's mark is old. The marks are cleared while the next level is expanded (which marks
-// with the other bit), each claim knowing its key's slot; so even and odd levels alternate
-// between two claims maps.
+// sequential search records. A key found without the level's mark is old. The marks are
+// cleared while the next level is expanded (which marks with the other bit), each claim
+// knowing its key's slot; so even and odd levels alternate between two claims maps.
 //
 // The seen set cannot grow while threads insert: each partition is sized beforehand from an
 // estimate of its share of the level's new states; when more turn up in any partition (its

@@ -423,19 +423,15 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
           const partRoom = Math.ceil((room / parts.length) * 1.1);
           const tg = performance.now();
           const grows: Promise<void>[] = [];
+          // The first partition that must grow grows here, the others on the pool's threads.
           let here: (() => void) | undefined;
           parts.forEach((part, p) => {
             const need = Math.ceil((part.count + partRoom) / MAX_LOAD);
             if (need <= part.table.capacity) return;
             const cap = Math.max(need, Math.ceil(part.table.capacity * GROWTH));
             if (cap * 8 > partBudget()) throw new TableBudgetError(`memory budget reached (a seen-set partition of ${mib(cap * 8)} MiB would exceed its share of ${mib(memoryBytes)} MiB)`);
-            if (here === undefined || p === 0) {
-              const prev = here;
-              here = () => {
-                prev?.();
-                part.growAlone(cap);
-              };
-            } else grows.push(run<GrowableRef>({ kind: 'grow', table: part.ref, capacity: cap }).then((ref) => void (parts[p] = GrowingSeenSet.fromRef(ref))));
+            if (here === undefined) here = () => part.growAlone(cap);
+            else grows.push(run<GrowableRef>({ kind: 'grow', table: part.ref, capacity: cap }).then((ref) => void (parts[p] = GrowingSeenSet.fromRef(ref))));
           });
           here?.();
           await Promise.all(grows);

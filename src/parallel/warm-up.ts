@@ -17,68 +17,71 @@ const WARM_UP_STATES = 50_000;
  * Immutable model, fingerprints and the codec). Any error ends it quietly: the search meets
  * it again, and reports it with its step.
  */
-export function warmUp(L: Loaded, ms = WARM_UP_MS, maxStates = WARM_UP_STATES): number {
-  const t0 = performance.now();
-  const seen = new Set<number>();
+export function warmUp(L: Loaded, ms = WARM_UP_MS, maxStates = WARM_UP_STATES): void {
   const fp = new Uint32Array(2);
-  const keyOf = (hi: number, lo: number) => (hi >>> 0) * 2097152 + (lo >>> 11);
-  let expanded = 0;
   try {
     const vm = L.vector;
     const z = L.zobrist;
     if (vm !== undefined && z !== undefined) {
       const succ = new Successors();
-      let level: Int32Array[] = L.model.initStates().map((s) => {
+      const inits = L.model.initStates().map((s) => {
         const v = new Int32Array(vm.width);
         vm.encode(s, v);
         return v;
       });
-      while (level.length > 0) {
-        const next: Int32Array[] = [];
-        for (const v of level) {
-          if (seen.size >= maxStates || performance.now() - t0 > ms) return expanded;
-          vm.successors(v, succ);
-          expanded++;
-          for (let i = 0; i < succ.count; i++) {
-            const n = v.slice();
-            const d = succ.deltas[i];
-            for (let j = 0; j < d.length; j += 2) n[d[j]] = d[j + 1];
-            z.full(n, fp);
-            const k = keyOf(fp[0], fp[1]);
-            if (seen.has(k)) continue;
-            seen.add(k);
-            next.push(n);
-          }
+      explore(inits, ms, maxStates, (v, visit) => {
+        vm.successors(v, succ);
+        for (let i = 0; i < succ.count; i++) {
+          const n = v.slice();
+          const d = succ.deltas[i];
+          for (let j = 0; j < d.length; j += 2) n[d[j]] = d[j + 1];
+          z.full(n, fp);
+          visit(n, fp[0], fp[1]);
         }
-        level = next;
-      }
-      return expanded;
+      });
+      return;
     }
     const { model, codec } = L;
-    let level: unknown[] = [...model.initStates()];
     const sink = L.scratch.sink;
-    while (level.length > 0) {
-      const next: unknown[] = [];
-      for (const s of level) {
-        if (seen.size >= maxStates || performance.now() - t0 > ms) return expanded;
-        expanded++;
-        sink.clear();
-        for (const a of model.actions(s)) {
-          const s2 = model.next(s, a);
-          L.keyOf(s2, fp);
-          const k = keyOf(fp[0], fp[1]);
-          if (seen.has(k)) continue;
-          seen.add(k);
-          codec.encode(s2, sink);
-          next.push(s2);
-        }
+    explore([...model.initStates()], ms, maxStates, (s, visit) => {
+      sink.clear();
+      for (const a of model.actions(s)) {
+        const s2 = model.next(s, a);
+        L.keyOf(s2, fp);
+        if (visit(s2, fp[0], fp[1])) codec.encode(s2, sink);
       }
-      level = next;
-    }
+    });
   } catch {
     // The search reports it.
   } finally {
     L.scratch.sink.clear();
   }
-  return expanded;
+}
+
+/**
+ * Breadth-first from `inits` until the budget runs out: `expand` calls `visit` with each
+ * successor and its key, which is true when the successor was new (it is then expanded in
+ * the next level).
+ */
+function explore<T>(inits: T[], ms: number, maxStates: number, expand: (state: T, visit: (next: T, hi: number, lo: number) => boolean) => void): void {
+  const t0 = performance.now();
+  // Keys as 53-bit numbers: a collision only skips a state of the warm-up.
+  const seen = new Set<number>();
+  let next: T[] = [];
+  const visit = (n: T, hi: number, lo: number): boolean => {
+    const k = (hi >>> 0) * 2097152 + (lo >>> 11);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    next.push(n);
+    return true;
+  };
+  let level = inits;
+  while (level.length > 0) {
+    next = [];
+    for (const s of level) {
+      if (seen.size >= maxStates || performance.now() - t0 > ms) return;
+      expand(s, visit);
+    }
+    level = next;
+  }
 }

@@ -139,6 +139,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     const workers = flags.workers === undefined ? availableParallelism() : Math.floor(positiveInt('--workers', flags.workers)!);
     const engine = (flags.engine ?? 'auto') as EngineChoice;
     if (!['auto', 'vector', 'immutable'].includes(engine)) throw new UsageError(`--engine must be 'auto', 'vector' or 'immutable', got '${flags.engine}'`);
+    const traceLevels = process.env.MMCHECK_TRACE_LEVELS === '1';
     const search: SearchOptions & Pick<ParallelOptions, 'onLevel' | 'onPoolReady'> = {
       maxStates: positiveInt('--max-states', flags.maxStates),
       maxDepth: flags.maxDepth === undefined ? undefined : Math.floor(Number(flags.maxDepth)),
@@ -149,17 +150,15 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
       signal: controller.signal,
       onTransition: coverage?.onTransition,
       // MMCHECK_TRACE_LEVELS=1: one line per BFS level with its timings (docs/parallel.md).
-      onLevel:
-        process.env.MMCHECK_TRACE_LEVELS === '1'
-          ? (l) =>
-              process.stderr.write(
-                `level ${l.depth}: ${count(l.states)} states, ${l.threads} thread${l.threads > 1 ? 's' : ''}${l.claims ? ' (claims)' : ''}${l.attempts > 1 ? `, ${l.attempts} attempts` : ''}, grow ${l.growMs.toFixed(1)} ms, expand ${l.expandMs.toFixed(1)} ms (busy ${l.busyMs.map((b) => b.toFixed(1)).join('/')} ms, ${l.expanded.map(count).join('/')} states), settle ${l.settleMs.toFixed(1)} ms, ${count(l.candidates)} candidates, ${count(l.newStates)} new\n`,
-              )
-          : undefined,
-      onPoolReady:
-        process.env.MMCHECK_TRACE_LEVELS === '1'
-          ? (t) => process.stderr.write(`pool: started at ${(t.startedMs / 1000).toFixed(2)} s, threads ready at ${(t.readyMs / 1000).toFixed(2)} s\n`)
-          : undefined,
+      onLevel: traceLevels
+        ? (l) =>
+            process.stderr.write(
+              `level ${l.depth}: ${count(l.states)} states, ${l.threads} thread${l.threads > 1 ? 's' : ''}${l.claims ? ' (claims)' : ''}${l.attempts > 1 ? `, ${l.attempts} attempts` : ''}, grow ${l.growMs.toFixed(1)} ms, expand ${l.expandMs.toFixed(1)} ms (busy ${l.busyMs.map((b) => b.toFixed(1)).join('/')} ms, ${l.expanded.map(count).join('/')} states), settle ${l.settleMs.toFixed(1)} ms, ${count(l.candidates)} candidates, ${count(l.newStates)} new\n`,
+            )
+        : undefined,
+      onPoolReady: traceLevels
+        ? (t) => process.stderr.write(`pool: started at ${(t.startedMs / 1000).toFixed(2)} s, threads ready at ${(t.readyMs / 1000).toFixed(2)} s\n`)
+        : undefined,
       progressIntervalMs: (positiveInt('--progress', flags.progress) ?? 5) * 1000,
       onProgress: (p) =>
         process.stderr.write(
