@@ -51,7 +51,7 @@ import { NotVectorizableError } from '../state/layout.ts';
 import { loadedFrom, type Loaded } from './loaded.ts';
 import { expandPhase, insertPhase, retireClaims, validatePhase } from './participant.ts';
 import { newClaims, reuseClaims, type ClaimsRef } from './level-claims.ts';
-import { partitionOf, type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type GrowableRef, type InsertResult, type InsertTask, type LevelRef, type ValidateResult, type ValidateTask, type ModelSource, type RangeResult, type Task, type WorkerEvent, rangeBounds } from './protocol.ts';
+import { partitionOf, type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type GrowableRef, type InsertResult, type InsertTask, type LevelRef, type ValidateResult, type ValidateTask, type ModelSource, type RangeResult, type Task, type WorkerEvent, levelRanges, rangeBounds } from './protocol.ts';
 import { GROWTH, GrowingSeenSet, KEY_BITS, MAX_LOAD } from './shared-seen-set.ts';
 import { ROOT, TraceStore } from './trace-store.ts';
 
@@ -145,19 +145,20 @@ const PARALLEL_LEVEL = 2048;
 const START_POOL_LEVEL = 2048;
 const START_POOL_MS = 1000;
 /**
- * On several threads a range is about RANGE_MS of one thread's work (from the last level's
- * cost per state), between MIN_RANGE_STATES and MAX_RANGE_STATES states: short enough that
- * the threads end a level together (the last range is the only wait), long enough to
- * amortise a range — and a range's states share encoded collections (codec.ts interns them
- * per block), so shorter ranges make bigger frontiers. Vectors (~2 µs a state) get the
- * maximum; an Immutable model at ~30 µs a state gets ~800-state ranges, where 4096 left a
- * thread idle for up to 120 ms at the end of each level. One thread takes the maximum.
+ * On several threads a level is cut by guided scheduling (levelRanges, protocol.ts): ranges
+ * of up to MAX_RANGE_STATES while much of the level is left, shrinking to the shortest,
+ * about RANGE_MS of one thread's work (from the last level's cost per state, at least
+ * MIN_RANGE_STATES), at its end, so the threads end a level together. Long ranges matter on
+ * Immutable models (~40 µs a state): a range's states share encoded collections (codec.ts
+ * interns them per block), and at 256–800 states a range each state cost 15–20% more than
+ * at 4096 (two-phase-commit 7, 2 workers, `MMCHECK_TRACE_LEVELS=1`), with 30% bigger
+ * frontiers. Fixed ranges of 4096 instead left a thread idle for up to 160 ms at the end of
+ * each level. Vectors (~2 µs a state) get the maximum throughout. One thread takes
+ * equal ranges of at most the maximum.
  */
 const RANGE_MS = 25;
 const MIN_RANGE_STATES = 256;
 const MAX_RANGE_STATES = 4096;
-/** Ranges per thread at least, in a shared level. */
-const RANGES_PER_THREAD = 4;
 /** The calling thread yields to timers and signals at least this often (ms). */
 const YIELD_MS = 50;
 
@@ -386,14 +387,15 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       const threads = shared ? workers : 1;
       // Partial-order reduction's cycle proviso needs the seen set as it was before the level.
       const direct = !shared && main.select === undefined;
-      const ranges = threads === 1 ? Math.ceil(levelSize / MAX_RANGE_STATES) : Math.max(threads * RANGES_PER_THREAD, Math.ceil(levelSize / rangeStates));
+      const starts = levelRanges(levelSize, threads, rangeStates, MAX_RANGE_STATES);
+      const ranges = starts.length - 1;
       const before: number[] = [];
       let members = 0;
       for (const b of level) {
         before.push(members);
         members += b.winners;
       }
-      const levelRef: LevelRef = { segments: level, before, start: levelStart, size: levelSize, ranges };
+      const levelRef: LevelRef = { segments: level, before, start: levelStart, size: levelSize, ranges, starts };
       const tLevel = performance.now();
       let growMs = 0;
       // Several threads insert at once with claims (level-claims.ts), unless a level is too

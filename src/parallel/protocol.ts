@@ -91,12 +91,47 @@ export interface LevelRef {
   readonly size: number;
   /** The level is cut into this many ranges of consecutive positions. */
   readonly ranges: number;
+  /** Range r is positions [starts[r], starts[r + 1]) (`ranges + 1` entries; levelRanges). */
+  readonly starts: Int32Array;
 }
 
 /** Range r of a level: positions [from, to). */
 export function rangeBounds(level: LevelRef, r: number): { from: number; to: number } {
-  return { from: Math.floor((level.size * r) / level.ranges), to: Math.floor((level.size * (r + 1)) / level.ranges) };
+  return { from: level.starts[r], to: level.starts[r + 1] };
 }
+
+/**
+ * Cuts a level of `size` states into ranges for `threads` threads (the starts of each, and
+ * `size` last). One thread: equal ranges of at most `most` states. Several: guided
+ * self-scheduling, as OpenMP's `schedule(guided)` — each range is 1/(GUIDE × threads) of the
+ * states still after it, within [least, most]. Most of a level goes in long ranges, which are
+ * cheaper a state (a range's states share encoded collections, codec.ts), and the last ranges
+ * are short, so the threads end the level together. Only the cut depends on the thread count,
+ * never the search's answer: the level's states are read, and its successors ordered, by
+ * position.
+ */
+export function levelRanges(size: number, threads: number, least: number, most: number): Int32Array {
+  if (threads === 1) {
+    const n = Math.max(1, Math.ceil(size / most));
+    const starts = new Int32Array(n + 1);
+    for (let r = 0; r <= n; r++) starts[r] = Math.floor((size * r) / n);
+    return starts;
+  }
+  const starts: number[] = [0];
+  let pos = 0;
+  while (pos < size) {
+    const left = size - pos;
+    let take = Math.min(most, Math.max(least, Math.floor(left / (GUIDE * threads))));
+    // No sliver at the end: a last piece under half a short range joins this one.
+    if (left - take < least / 2) take = left;
+    pos += take;
+    starts.push(pos);
+  }
+  return Int32Array.from(starts);
+}
+
+/** Guided scheduling: a range is at most 1/(GUIDE × threads) of the states left. */
+const GUIDE = 2;
 
 /** Expand a level: take ranges from the shared counter until none is left. */
 export interface ExpandTask {
