@@ -51,7 +51,7 @@ import { NotVectorizableError } from '../state/layout.ts';
 import { loadedFrom, type Loaded } from './loaded.ts';
 import { expandPhase, insertPhase, retireClaims, validatePhase } from './participant.ts';
 import { newClaims, reuseClaims, type ClaimsRef } from './level-claims.ts';
-import { partitionOf, type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type GrowableRef, type InsertResult, type InsertTask, type LevelRef, type ValidateResult, type ValidateTask, type ModelSource, type RangeResult, type Task, type WorkerEvent, levelRanges, rangeBounds } from './protocol.ts';
+import { partitionOf, type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type GrowableRef, type InsertResult, type InsertTask, type LevelRef, type ValidateResult, type ValidateTask, type ModelSource, type RangeResult, type Task, type WorkerEvent, WARM_READY, WARM_STOP, levelRanges, rangeBounds } from './protocol.ts';
 import { GROWTH, GrowingSeenSet, KEY_BITS, MAX_LOAD } from './shared-seen-set.ts';
 import { ROOT, TraceStore } from './trace-store.ts';
 
@@ -144,6 +144,12 @@ const PARALLEL_LEVEL = 2048;
  */
 const START_POOL_LEVEL = 2048;
 const START_POOL_MS = 1000;
+/**
+ * How long a worker may go on warming up (warm-up.ts) after it is ready, while this thread
+ * still runs levels alone: a core that would idle runs the model's code, so the worker's
+ * first shared level runs JIT-compiled and, on the vector engine, with fuller memo tries.
+ */
+const WARM_HOLD_MS = 3000;
 /**
  * On several threads a level is cut by guided scheduling (levelRanges, protocol.ts): ranges
  * of up to MAX_RANGE_STATES while much of the level is left, shrinking to the shortest,
@@ -300,12 +306,21 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
    */
   let poolFailure: unknown;
   const canUsePool = workers > 1;
-  const warmUp = (p: Piscina, tStart: number) => {
-    const warm = Array.from({ length: Math.max(1, workers - 1) }, () => p.run({ kind: 'warm', source, search: searchId } satisfies Task));
+  // The warm-ups' [stop, ready] (protocol.ts WarmTask).
+  const warmControl = new Int32Array(new SharedArrayBuffer(8));
+  let tPoolStart = 0;
+  const poolIsReady = () => {
+    poolReady = true;
+    options.onPoolReady?.({ startedMs: tPoolStart - t0, readyMs: performance.now() - t0 });
+  };
+  const warmUp = (p: Piscina) => {
+    // A worker goes on warming while this thread runs levels alone, if it has a core of its
+    // own (more threads than cores would slow this one down).
+    const holdMs = workers <= availableParallelism() ? WARM_HOLD_MS : 0;
+    const warm = Array.from({ length: Math.max(1, workers - 1) }, () => p.run({ kind: 'warm', source, search: searchId, control: warmControl.buffer as SharedArrayBuffer, holdMs } satisfies Task));
     Promise.all(warm).then(
       () => {
-        poolReady = true;
-        options.onPoolReady?.({ startedMs: tStart - t0, readyMs: performance.now() - t0 });
+        if (!poolReady) poolIsReady();
       },
       (e: unknown) => (poolFailure = e ?? new Error('a worker thread failed to start')),
     );
@@ -317,11 +332,11 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     if (pool !== undefined || starting || !canUsePool) return;
     starting = true;
     // Threads load a bundle of the worker and model (fast), or the TypeScript through tsx.
-    const tStart = performance.now();
+    tPoolStart = performance.now();
     void (source.file !== '' ? workerBundle(source.file) : Promise.resolve(null)).then((entry) => {
       if (destroyed) return;
       pool = createWorkerPool(workers, entry ?? undefined);
-      warmUp(pool, tStart);
+      warmUp(pool);
     });
   };
   let destroyed = false;
@@ -383,7 +398,10 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       }
       startPool(performance.now());
       const expandLevel = !(options.maxDepth !== undefined && depth >= options.maxDepth);
+      if (!poolReady && pool !== undefined && Atomics.load(warmControl, WARM_READY) >= workers - 1) poolIsReady();
       const shared = canUsePool && poolReady && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL);
+      // The workers' warm-ups end before their first level (their tasks queue behind them).
+      if (shared) Atomics.store(warmControl, WARM_STOP, 1);
       const threads = shared ? workers : 1;
       // Partial-order reduction's cycle proviso needs the seen set as it was before the level.
       const direct = !shared && main.select === undefined;
@@ -689,6 +707,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     if (timer !== undefined) clearTimeout(timer);
     if (progress !== undefined) clearInterval(progress);
     destroyed = true;
+    Atomics.store(warmControl, WARM_STOP, 1);
     if (ownPool && pool !== undefined) await pool.destroy();
   }
 

@@ -259,7 +259,18 @@ export interface WarmTask {
   readonly kind: 'warm';
   readonly source: ModelSource;
   readonly search: string;
+  /**
+   * Int32 [stop, ready]: a worker adds 1 to `ready` once loaded and warmed for WARM_UP_MS,
+   * then goes on warming (while its core would idle) until `stop` is set — by the search,
+   * before the first level it shares — or `holdMs` more have passed.
+   */
+  readonly control: SharedArrayBuffer;
+  readonly holdMs: number;
 }
+
+/** Words of a WarmTask's control. */
+export const WARM_STOP = 0;
+export const WARM_READY = 1;
 
 export type Task = ExpandTask | InsertTask | ValidateTask | GrowTask | WarmTask;
 

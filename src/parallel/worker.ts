@@ -7,7 +7,7 @@ import { withExitGuard } from '../explore/exit-guard.ts';
 import { loadSource } from './loaded.ts';
 import { warmUp } from './warm-up.ts';
 import { expandPhase, growPhase, insertPhase, validatePhase } from './participant.ts';
-import type { ExpandResult, GrowableRef, InsertResult, Task, ValidateResult } from './protocol.ts';
+import { WARM_READY, WARM_STOP, type ExpandResult, type GrowableRef, type InsertResult, type Task, type ValidateResult } from './protocol.ts';
 
 /** The piscina task handler. */
 export async function runTask(task: Task): Promise<ExpandResult | InsertResult | ValidateResult | GrowableRef | null> {
@@ -15,8 +15,17 @@ export async function runTask(task: Task): Promise<ExpandResult | InsertResult |
     case 'warm': {
       // A model that fails to load reports it on its first expand task, with the step.
       const loaded = await loadSource(task.source, task.search).catch(() => undefined);
-      // Warm the JIT and the memo tries before the first shared level (warm-up.ts).
-      if (loaded !== undefined) await withExitGuard(async () => warmUp(loaded));
+      // Warm the JIT and the memo tries before the first shared level (warm-up.ts), and on
+      // while the search runs alone; say when ready. A thread that dies meanwhile never says so.
+      const control = new Int32Array(task.control);
+      let said = false;
+      const ready = () => {
+        if (!said) Atomics.add(control, WARM_READY, 1);
+        said = true;
+      };
+      const stop = () => Atomics.load(control, WARM_STOP) !== 0;
+      if (loaded !== undefined) await withExitGuard(async () => warmUp(loaded, { ready, stop, holdMs: task.holdMs }));
+      ready();
       return null;
     }
     case 'expand': {
