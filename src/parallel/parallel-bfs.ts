@@ -158,7 +158,7 @@ const WARM_HOLD_MS = 3000;
  * Immutable models (~40 µs a state): a range's states share encoded collections (codec.ts
  * interns them per block), and at 256–800 states a range each state cost 15–20% more than
  * at 4096 (two-phase-commit 7, 2 workers, `MMCHECK_TRACE_LEVELS=1`), with 30% bigger
- * frontiers. Fixed ranges of 4096 instead left a thread idle for up to 160 ms at the end of
+ * frontiers. Fixed ranges of 4096 instead left a thread idle for up to 140 ms at the end of
  * each level. Vectors (~2 µs a state) get the maximum throughout. One thread takes
  * equal ranges of at most the maximum.
  */
