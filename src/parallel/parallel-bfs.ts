@@ -309,21 +309,14 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   // The warm-ups' [stop, ready] (protocol.ts WarmTask).
   const warmControl = new Int32Array(new SharedArrayBuffer(8));
   let tPoolStart = 0;
-  const poolIsReady = () => {
-    poolReady = true;
-    options.onPoolReady?.({ startedMs: tPoolStart - t0, readyMs: performance.now() - t0 });
-  };
   const warmUp = (p: Piscina) => {
     // A worker goes on warming while this thread runs levels alone, if it has a core of its
     // own (more threads than cores would slow this one down).
     const holdMs = workers <= availableParallelism() ? WARM_HOLD_MS : 0;
     const warm = Array.from({ length: Math.max(1, workers - 1) }, () => p.run({ kind: 'warm', source, search: searchId, control: warmControl.buffer as SharedArrayBuffer, holdMs } satisfies Task));
-    Promise.all(warm).then(
-      () => {
-        if (!poolReady) poolIsReady();
-      },
-      (e: unknown) => (poolFailure = e ?? new Error('a worker thread failed to start')),
-    );
+    // Readiness is the control's count (a warm task that ends well has said it is ready);
+    // a thread that dies instead fails the search.
+    Promise.all(warm).catch((e: unknown) => (poolFailure = e ?? new Error('a worker thread failed to start')));
   };
   let starting = false;
   /** Starts the pool once the search has run a second on a level big enough to share. */
@@ -398,7 +391,10 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       }
       startPool(performance.now());
       const expandLevel = !(options.maxDepth !== undefined && depth >= options.maxDepth);
-      if (!poolReady && pool !== undefined && Atomics.load(warmControl, WARM_READY) >= workers - 1) poolIsReady();
+      if (!poolReady && pool !== undefined && Atomics.load(warmControl, WARM_READY) >= workers - 1) {
+        poolReady = true;
+        options.onPoolReady?.({ startedMs: tPoolStart - t0, readyMs: performance.now() - t0 });
+      }
       const shared = canUsePool && poolReady && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL);
       // The workers' warm-ups end before their first level (their tasks queue behind them).
       if (shared) Atomics.store(warmControl, WARM_STOP, 1);
@@ -413,7 +409,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         before.push(members);
         members += b.winners;
       }
-      const levelRef: LevelRef = { segments: level, before, start: levelStart, size: levelSize, ranges, starts };
+      const levelRef: LevelRef = { segments: level, before, start: levelStart, size: levelSize, starts };
       const tLevel = performance.now();
       let growMs = 0;
       // Several threads insert at once with claims (level-claims.ts), unless a level is too

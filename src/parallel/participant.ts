@@ -46,7 +46,7 @@ export async function expandPhase(L: Loaded, task: ExpandTask, direct?: Dedupe, 
   const t0 = performance.now();
   for (;;) {
     const r = Atomics.add(counter, 0, 1);
-    if (r >= task.level.ranges) break;
+    if (r >= task.level.starts.length - 1) break;
     const res = L.engine === 'vector' ? expandVectorRange(L, task, r, cursor, dd, direct !== undefined, checkHere) : expandValueRange(L, task, r, cursor, dd, direct !== undefined);
     ranges.push(res);
     // After a failed range only earlier ranges matter (the coordinator reports the first

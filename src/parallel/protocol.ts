@@ -89,9 +89,7 @@ export interface LevelRef {
   /** Global index of the level's first state. */
   readonly start: number;
   readonly size: number;
-  /** The level is cut into this many ranges of consecutive positions. */
-  readonly ranges: number;
-  /** Range r is positions [starts[r], starts[r + 1]) (`ranges + 1` entries; levelRanges). */
+  /** The level is cut into ranges of consecutive positions: range r is [starts[r], starts[r + 1]) (levelRanges; `size` last). */
   readonly starts: Int32Array;
 }
 
@@ -104,7 +102,7 @@ export function rangeBounds(level: LevelRef, r: number): { from: number; to: num
  * Cuts a level of `size` states into ranges for `threads` threads (the starts of each, and
  * `size` last). One thread: equal ranges of at most `most` states. Several: guided
  * self-scheduling, as OpenMP's `schedule(guided)` — each range is 1/(GUIDE × threads) of the
- * states still after it, within [least, most]. Most of a level goes in long ranges, which are
+ * states left, within [least, most]. Most of a level goes in long ranges, which are
  * cheaper a state (a range's states share encoded collections, codec.ts), and the last ranges
  * are short, so the threads end the level together. Only the cut depends on the thread count,
  * never the search's answer: the level's states are read, and its successors ordered, by
