@@ -51,7 +51,7 @@ import { NotVectorizableError } from '../state/layout.ts';
 import { loadedFrom, type Loaded } from './loaded.ts';
 import { expandPhase, insertPhase, retireClaims, validatePhase } from './participant.ts';
 import { newClaims, reuseClaims, type ClaimsRef } from './level-claims.ts';
-import { partitionOf, type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type GrowableRef, type InsertResult, type InsertTask, type LevelRef, type ValidateResult, type ValidateTask, type ModelSource, type RangeResult, type Task, type WorkerEvent, WARM_READY, WARM_STOP, levelRanges, rangeBounds } from './protocol.ts';
+import { partitionOf, type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type GrowableRef, type InsertResult, type InsertTask, type LevelRef, type ValidateResult, type ValidateTask, type ModelSource, type RangeResult, type Task, type WorkerEvent, WARM_READY, WARM_STOP, closeJoin, levelRanges, rangeBounds } from './protocol.ts';
 import { GROWTH, GrowingSeenSet, KEY_BITS, MAX_LOAD } from './shared-seen-set.ts';
 import { ROOT, TraceStore } from './trace-store.ts';
 
@@ -72,6 +72,11 @@ export interface ParallelOptions extends SearchOptions {
    * level through the threads.
    */
   readonly minSharedLevel?: number;
+  /**
+   * When the search's own pool starts: once the search has run `afterMs` on a level of at
+   * least `level` states (default START_POOL_MS and START_POOL_LEVEL). Tests start it at once.
+   */
+  readonly startPool?: { readonly afterMs: number; readonly level: number };
   /**
    * The room a shared level's claims are sized for: at least `least` new states, and `factor`
    * times the last level's new states per state (default 4096 and 1.5). A level with more
@@ -140,10 +145,11 @@ const PARALLEL_LEVEL = 2048;
 /**
  * An own pool is started once the search has run this long (ms) with levels at least
  * `START_POOL_LEVEL` states: a search that ends sooner never pays for starting threads
- * (~0.15 s each from a bundle, plus ~0.2 s to build the bundle the first time).
+ * (~0.2 s from a bundle, the warm-up included, plus ~0.2 s to build the bundle the first
+ * time). Its threads join the level under way when they are ready (protocol.ts Joinable).
  */
 const START_POOL_LEVEL = 2048;
-const START_POOL_MS = 1000;
+const START_POOL_MS = 250;
 /**
  * How long a worker may go on warming up (warm-up.ts) after it is ready, while this thread
  * still runs levels alone: a core that would idle runs the model's code, so the worker's
@@ -319,9 +325,10 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     Promise.all(warm).catch((e: unknown) => (poolFailure = e ?? new Error('a worker thread failed to start')));
   };
   let starting = false;
-  /** Starts the pool once the search has run a second on a level big enough to share. */
+  /** Starts the pool once the search has run a while on a level big enough to share. */
   const startPool = (now: number) => {
-    if (!ownPool || levelSize < START_POOL_LEVEL || now - t0 <= START_POOL_MS) return;
+    const when = options.startPool ?? { afterMs: START_POOL_MS, level: START_POOL_LEVEL };
+    if (!ownPool || levelSize < when.level || now - t0 < when.afterMs) return;
     if (pool !== undefined || starting || !canUsePool) return;
     starting = true;
     // Threads load a bundle of the worker and model (fast), or the TypeScript through tsx.
@@ -395,7 +402,14 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         poolReady = true;
         options.onPoolReady?.({ startedMs: tPoolStart - t0, readyMs: performance.now() - t0 });
       }
-      const shared = canUsePool && poolReady && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL);
+      const big = canUsePool && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL);
+      const claimsFit = main.select === undefined && levelSize <= 0xffffff && !claimsTooNarrow;
+      // A level is shared once the pool's threads are ready, or — if it can use claims, whose
+      // phases take their work from counters — as soon as the pool has started: a thread
+      // still loading or warming up joins it part-way, when its warm-up ends (protocol.ts
+      // Joinable), instead of idling until the next level begins.
+      const joinable = big && !poolReady && pool !== undefined && claimsFit;
+      const shared = big && (poolReady || joinable);
       // The workers' warm-ups end before their first level (their tasks queue behind them).
       if (shared) Atomics.store(warmControl, WARM_STOP, 1);
       const threads = shared ? workers : 1;
@@ -415,7 +429,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       // Several threads insert at once with claims (level-claims.ts), unless a level is too
       // wide for them (then every successor waits for the insert phase), or partial-order
       // reduction's cycle proviso must read the seen set as it was before the level.
-      let useClaims = shared && main.select === undefined && levelSize <= 0xffffff && !claimsTooNarrow;
+      let useClaims = shared && claimsFit;
       let results: ExpandResult[];
       let byRange: (RangeResult | undefined)[];
       let levelClaims: ClaimsRef | undefined;
@@ -439,17 +453,18 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
           const partRoom = Math.ceil((room / parts.length) * 1.1);
           const tg = performance.now();
           const grows: Promise<void>[] = [];
-          // The first partition that must grow grows here, the others on the pool's threads.
-          let here: (() => void) | undefined;
+          // The first partition that must grow grows here, the others on the pool's threads
+          // (all here while they may not be ready).
+          const here: (() => void)[] = [];
           parts.forEach((part, p) => {
             const need = Math.ceil((part.count + partRoom) / MAX_LOAD);
             if (need <= part.table.capacity) return;
             const cap = Math.max(need, Math.ceil(part.table.capacity * GROWTH));
             if (cap * 8 > partBudget()) throw new TableBudgetError(`memory budget reached (a seen-set partition of ${mib(cap * 8)} MiB would exceed its share of ${mib(memoryBytes)} MiB)`);
-            if (here === undefined) here = () => part.growAlone(cap);
+            if (here.length === 0 || joinable) here.push(() => part.growAlone(cap));
             else grows.push(run<GrowableRef>({ kind: 'grow', table: part.ref, capacity: cap }).then((ref) => void (parts[p] = GrowingSeenSet.fromRef(ref))));
           });
-          here?.();
+          for (const grow of here) grow();
           await Promise.all(grows);
           growMs += performance.now() - tg;
           levelClaims = (claimMaps[depth & 1] !== undefined ? reuseClaims(claimMaps[depth & 1]!, partRoom, parts.length) : null) ?? newClaims(partRoom, parts.length);
@@ -471,19 +486,21 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
           skip: [...violated],
           control,
           ...(useClaims ? { claims: levelClaims, mark, ...(retire !== undefined ? { retire } : {}) } : {}),
+          ...(joinable ? { join: new SharedArrayBuffer(4) } : {}),
         };
 
         // Phase 1: expand (this thread takes ranges too).
         const others: Promise<ExpandResult>[] = [];
         if (shared) for (let w = 1; w < workers; w++) others.push(run<ExpandResult>(task));
         let mine: ExpandResult;
+        let theirs: PromiseSettledResult<ExpandResult>[];
         try {
           mine = await expandPhase(main, task, direct ? new DirectDedupe(parts, MAX_LOAD, GROWTH, partBudget()) : undefined, pause);
         } finally {
           // Let the other threads finish before anything else touches the level.
-          await Promise.allSettled(others);
+          theirs = await participants(others, task.join);
         }
-        results = [mine, ...(await Promise.all(others))];
+        results = [mine, ...fulfilled(theirs)];
         byRange = new Array(ranges);
         for (const r of results) {
           for (const x of r.ranges) byRange[x.range] = x;
@@ -535,10 +552,11 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         perBlock = blocks.map((b) => b.count);
       } else if (levelClaims !== undefined) {
         // Phase 2: flag the copies that hold their state's final claim.
-        const vtask: ValidateTask = { kind: 'validate', claims: levelClaims, tables: parts.map((p) => p.table.ref), blocks, levelStart, counter: new SharedArrayBuffer(4) };
+        const vtask: ValidateTask = { kind: 'validate', claims: levelClaims, tables: parts.map((p) => p.table.ref), blocks, levelStart, counter: new SharedArrayBuffer(4), ...(joinable ? { join: new SharedArrayBuffer(4) } : {}) };
         const othersV: Promise<ValidateResult>[] = [];
         for (let w = 1; w < workers; w++) othersV.push(run<ValidateResult>(vtask));
-        const doneV = [validatePhase(vtask), ...(await Promise.all(othersV))];
+        const mineV = validatePhase(vtask);
+        const doneV = [mineV, ...fulfilled(await participants(othersV, vtask.join))];
         perBlock = blocks.map(() => 0);
         for (const r of doneV) for (const [bi, n] of r.winners) perBlock[bi] = n;
         blocks = blocks.map((b, k) => ({ ...b, winners: perBlock[k] }));
@@ -669,7 +687,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       options.onLevel?.({
         depth,
         states: levelSize,
-        threads,
+        threads: results.length,
         claims: levelClaims !== undefined,
         attempts,
         growMs,
@@ -708,6 +726,40 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   }
 
   return finalResult(model.name, stats(), propertyNames, violations, limit, limitReason, options.allProperties ?? false);
+}
+
+/**
+ * How the other threads' tasks of a phase ended, once this thread has done its part. For a
+ * joinable phase (protocol.ts Joinable) it is closed first, and only the threads that joined
+ * are waited for (a task that starts later does nothing).
+ */
+function participants<R extends { readonly late?: boolean }>(tasks: readonly Promise<R>[], join: SharedArrayBuffer | undefined): Promise<PromiseSettledResult<R>[]> {
+  if (join === undefined) return Promise.allSettled(tasks);
+  const joined = closeJoin(join);
+  if (joined === 0) return Promise.resolve([]);
+  return new Promise((resolve) => {
+    const done: PromiseSettledResult<R>[] = [];
+    const add = (r: PromiseSettledResult<R>) => {
+      done.push(r);
+      if (done.length === joined) resolve(done);
+    };
+    for (const t of tasks) {
+      t.then(
+        (value) => {
+          if (value.late !== true) add({ status: 'fulfilled', value });
+        },
+        // A thread that died: the search ends with it (whether or not it had joined).
+        (reason: unknown) => add({ status: 'rejected', reason }),
+      );
+    }
+  });
+}
+
+/** The values of settled tasks; the first failure is thrown. */
+function fulfilled<R>(settled: readonly PromiseSettledResult<R>[]): R[] {
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<R>).value);
 }
 
 /** Keeps each thread's latest memo figures (vector engine). */

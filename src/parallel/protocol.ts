@@ -164,9 +164,13 @@ export interface ExpandTask {
    * rebuilt since, only empty the entries).
    */
   readonly retire?: { readonly claims: ClaimsRef; readonly marks: readonly number[]; readonly counter: SharedArrayBuffer };
+  /** A level shared before the pool's threads are known to be ready: see `Joinable`. */
+  readonly join?: SharedArrayBuffer;
 }
 
 export interface ExpandResult {
+  /** The task began after the calling thread had closed the level (`Joinable`): it did nothing. */
+  readonly late?: boolean;
   readonly ranges: readonly RangeResult[];
   readonly descriptors: readonly string[];
   readonly strings: readonly string[];
@@ -191,9 +195,13 @@ export interface ValidateTask {
   readonly levelStart: number;
   /** Int32 [0]: the next block to take. */
   readonly counter: SharedArrayBuffer;
+  /** A phase shared before the pool's threads are known to be ready: see `Joinable`. */
+  readonly join?: SharedArrayBuffer;
 }
 
 export interface ValidateResult {
+  /** The task began after the calling thread had closed the phase (`Joinable`): it did nothing. */
+  readonly late?: boolean;
   /** [block index, winners] pairs. */
   readonly winners: readonly (readonly [number, number])[];
 }
@@ -271,6 +279,36 @@ export const WARM_STOP = 0;
 export const WARM_READY = 1;
 
 export type Task = ExpandTask | InsertTask | ValidateTask | GrowTask | WarmTask;
+
+/**
+ * A phase the pool's threads may join part-way: a level shared while they may still be
+ * loading the model or warming up. The phase's work is taken from a counter, so a thread that
+ * joins late takes what is left. Int32 [0] of `join` counts the threads that joined; the
+ * calling thread, once it has taken the last of the work itself, closes the phase
+ * (JOIN_CLOSED) and waits only for the threads that joined. A task that starts after that
+ * returns `late` at once, touching nothing of the level (its memory may be reused by then).
+ */
+export const JOIN_CLOSED = 1 << 30;
+
+/** A worker's entry into a joinable phase: false when the phase is closed (do nothing). */
+export function tryJoin(join: SharedArrayBuffer | undefined): boolean {
+  if (join === undefined) return true;
+  const word = new Int32Array(join);
+  for (;;) {
+    const v = Atomics.load(word, 0);
+    if ((v & JOIN_CLOSED) !== 0) return false;
+    if (Atomics.compareExchange(word, 0, v, v + 1) === v) return true;
+  }
+}
+
+/** Closes a joinable phase (no thread may join after this); the number of threads that joined. */
+export function closeJoin(join: SharedArrayBuffer): number {
+  const word = new Int32Array(join);
+  for (;;) {
+    const v = Atomics.load(word, 0);
+    if (Atomics.compareExchange(word, 0, v, v | JOIN_CLOSED) === v) return v & ~JOIN_CLOSED;
+  }
+}
 
 /** Index of the stop request in the control words. */
 export const CONTROL_STOP = 0;

@@ -3,11 +3,12 @@
 // The model is imported by file path and built from its parameters once per thread and
 // search (loaded.ts); its closures never cross threads. A thread that dies anyway (out of
 // memory) is reported by the coordinator as a dead worker.
+import { threadId } from 'node:worker_threads';
 import { withExitGuard } from '../explore/exit-guard.ts';
 import { loadSource } from './loaded.ts';
 import { warmUp } from './warm-up.ts';
 import { expandPhase, growPhase, insertPhase, validatePhase } from './participant.ts';
-import { WARM_READY, WARM_STOP, type ExpandResult, type GrowableRef, type InsertResult, type Task, type ValidateResult } from './protocol.ts';
+import { WARM_READY, WARM_STOP, tryJoin, type ExpandResult, type GrowableRef, type InsertResult, type Task, type ValidateResult } from './protocol.ts';
 
 /** The piscina task handler. */
 export async function runTask(task: Task): Promise<ExpandResult | InsertResult | ValidateResult | GrowableRef | null> {
@@ -29,6 +30,8 @@ export async function runTask(task: Task): Promise<ExpandResult | InsertResult |
       return null;
     }
     case 'expand': {
+      // A level this thread came too late for (protocol.ts Joinable).
+      if (!tryJoin(task.join)) return { late: true, ranges: [], descriptors: [], strings: [], thread: threadId };
       // process.exit in model code throws here as in the calling thread, so the step is named
       // whichever thread ran it.
       const loaded = await loadSource(task.source, task.search);
@@ -37,7 +40,7 @@ export async function runTask(task: Task): Promise<ExpandResult | InsertResult |
     case 'insert':
       return insertPhase(task, task.invariants ? await loadSource(task.source, task.search) : undefined);
     case 'validate':
-      return validatePhase(task);
+      return tryJoin(task.join) ? validatePhase(task) : { late: true, winners: [] };
     case 'grow':
       return growPhase(task);
   }

@@ -14,7 +14,7 @@ import { answerOf as answer } from '../helpers.ts';
 import { buildModel } from '../../src/check.ts';
 import { importDefinition } from '../../src/cli/load.ts';
 import { runSearch } from '../../src/explore/engine.ts';
-import { createWorkerPool, parallelBfs } from '../../src/parallel/parallel-bfs.ts';
+import { createWorkerPool, parallelBfs, type LevelTiming } from '../../src/parallel/parallel-bfs.ts';
 import { reductionFor, type ReductionChoice } from '../../src/reduce/reduction.ts';
 
 const file = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
@@ -184,6 +184,28 @@ describe('parallel search: small levels in the calling thread', () => {
     const r = await parallelBfs(buildModel(def, {}), { file: RANGE_START_ONLY, params: {} }, { workers: 3 });
     if (r.status === 'needs-immutable') throw new Error('the immutable engine asked for itself');
     expect(answer(r)).toEqual(sequential);
+  });
+});
+
+describe("parallel search: the search's own pool, joined part-way", () => {
+  it('gives the same answer when the threads join levels already under way, or come too late for them', async () => {
+    // The pool starts with the search; its threads warm up for 150 ms (warm-up.ts) before
+    // they take work, so the first levels are closed before they come (their tasks return
+    // `late`), and later ones are joined whenever the threads are ready (protocol.ts Joinable).
+    const params = { addresses: 2, faults: 2, attempts: 1 };
+    const def = await importDefinition(KVM, KVM);
+    const want = answer(await bfs(buildModel(def, params), {}));
+    for (const engine of ['immutable', 'vector'] as const) {
+      for (const workers of [2, 3]) {
+        const levels: LevelTiming[] = [];
+        const r = await parallelBfs(buildModel(def, params), { file: KVM, params, engine }, { workers, minSharedLevel: 1, startPool: { afterMs: 0, level: 1 }, onLevel: (l) => levels.push(l) });
+        if (r.status === 'needs-immutable') throw new Error(r.reason);
+        expect(answer(r), `${engine}, ${workers} workers`).toEqual(want);
+        // The first level shared (with claims, once the pool has started) was expanded by this
+        // thread alone: its threads were still loading the model or warming up.
+        expect(levels.find((l) => l.claims)).toMatchObject({ threads: 1 });
+      }
+    }
   });
 });
 
