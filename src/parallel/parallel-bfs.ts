@@ -74,9 +74,11 @@ export interface ParallelOptions extends SearchOptions {
   readonly minSharedLevel?: number;
   /**
    * When the search's own pool starts: once the search has run `afterMs` on a level of at
-   * least `level` states (default START_POOL_MS and START_POOL_LEVEL). Tests start it at once.
+   * least `level` states (default START_POOL_MS and START_POOL_LEVEL); and which levels its
+   * threads may join part-way before they are ready: those expected to take `joinMs` on this
+   * thread (default JOINABLE_MS). Tests start it at once and let them join every level.
    */
-  readonly startPool?: { readonly afterMs: number; readonly level: number };
+  readonly startPool?: { readonly afterMs: number; readonly level: number; readonly joinMs: number };
   /**
    * The room a shared level's claims are sized for: at least `least` new states, and `factor`
    * times the last level's new states per state (default 4096 and 1.5). A level with more
@@ -171,6 +173,13 @@ const WARM_HOLD_MS = 3000;
 const RANGE_MS = 25;
 const MIN_RANGE_STATES = 256;
 const MAX_RANGE_STATES = 4096;
+/**
+ * A level expected to take this long alone (ms, at the last level's cost a state) is shared
+ * before the pool's threads are known to be ready, so that they join it part-way: shorter
+ * ones are not worth the claims' cost on this thread alone (kvm 2/2/5 on vectors: its
+ * 20-50 ms levels took twice as long with claims as without, before the worker came).
+ */
+const JOINABLE_MS = 100;
 /** The calling thread yields to timers and signals at least this often (ms). */
 const YIELD_MS = 50;
 
@@ -312,6 +321,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
    */
   let poolFailure: unknown;
   const canUsePool = workers > 1;
+  const when = options.startPool ?? { afterMs: START_POOL_MS, level: START_POOL_LEVEL, joinMs: JOINABLE_MS };
   // The warm-ups' [stop, ready] (protocol.ts WarmTask).
   const warmControl = new Int32Array(new SharedArrayBuffer(8));
   let tPoolStart = 0;
@@ -327,7 +337,6 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   let starting = false;
   /** Starts the pool once the search has run a while on a level big enough to share. */
   const startPool = (now: number) => {
-    const when = options.startPool ?? { afterMs: START_POOL_MS, level: START_POOL_LEVEL };
     if (!ownPool || levelSize < when.level || now - t0 < when.afterMs) return;
     if (pool !== undefined || starting || !canUsePool) return;
     starting = true;
@@ -380,6 +389,8 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     let lastRatio = 2;
     // States per range (RANGE_MS of work at the last level's cost per state).
     let rangeStates = MAX_RANGE_STATES;
+    // One thread's time a state at the last level of a few hundred states or more (ms).
+    let stateMs = 0;
     const claimsRoom = options.claimsRoom ?? { least: 4096, factor: 1.5 };
     // Set once a level had a state with more steps than a claim can number (256).
     let claimsTooNarrow = false;
@@ -405,10 +416,10 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       const big = canUsePool && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL);
       const claimsFit = main.select === undefined && levelSize <= 0xffffff && !claimsTooNarrow;
       // A level is shared once the pool's threads are ready, or — if it can use claims, whose
-      // phases take their work from counters — as soon as the pool has started: a thread
-      // still loading or warming up joins it part-way, when its warm-up ends (protocol.ts
-      // Joinable), instead of idling until the next level begins.
-      const joinable = big && !poolReady && pool !== undefined && claimsFit;
+      // phases take their work from counters, and is long enough to be worth joining — as soon
+      // as the pool has started: a thread still loading or warming up joins it part-way, when
+      // its warm-up ends (protocol.ts Joinable), instead of idling until the next level begins.
+      const joinable = big && !poolReady && pool !== undefined && claimsFit && levelSize * stateMs >= when.joinMs;
       const shared = big && (poolReady || joinable);
       // The workers' warm-ups end before their first level (their tasks queue behind them).
       if (shared) Atomics.store(warmControl, WARM_STOP, 1);
@@ -601,7 +612,10 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       lastRatio = newStates / levelSize;
       const busy = results.reduce((t, r) => t + (r.busyMs ?? 0), 0);
       // A level of a few states says little (and its first states pay for the JIT).
-      if (levelSize >= 256 && busy > 0) rangeStates = Math.round(Math.min(MAX_RANGE_STATES, Math.max(MIN_RANGE_STATES, (RANGE_MS * levelSize) / busy)));
+      if (levelSize >= 256 && busy > 0) {
+        rangeStates = Math.round(Math.min(MAX_RANGE_STATES, Math.max(MIN_RANGE_STATES, (RANGE_MS * levelSize) / busy)));
+        stateMs = busy / levelSize;
+      }
 
       // Violations, in the sequential search's order: (position, action), transition before invariant.
       const events: { ev: WorkerEvent; block: number }[] = [];

@@ -198,7 +198,7 @@ describe("parallel search: the search's own pool, joined part-way", () => {
     for (const engine of ['immutable', 'vector'] as const) {
       for (const workers of [2, 3]) {
         const levels: LevelTiming[] = [];
-        const r = await parallelBfs(buildModel(def, params), { file: KVM, params, engine }, { workers, minSharedLevel: 1, startPool: { afterMs: 0, level: 1 }, onLevel: (l) => levels.push(l) });
+        const r = await parallelBfs(buildModel(def, params), { file: KVM, params, engine }, { workers, minSharedLevel: 1, startPool: { afterMs: 0, level: 1, joinMs: 0 }, onLevel: (l) => levels.push(l) });
         if (r.status === 'needs-immutable') throw new Error(r.reason);
         expect(answer(r), `${engine}, ${workers} workers`).toEqual(want);
         // The first level shared (with claims, once the pool has started) was expanded by this
