@@ -566,8 +566,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         const vtask: ValidateTask = { kind: 'validate', claims: levelClaims, tables: parts.map((p) => p.table.ref), blocks, levelStart, counter: new SharedArrayBuffer(4), ...(joinable ? { join: new SharedArrayBuffer(4) } : {}) };
         const othersV: Promise<ValidateResult>[] = [];
         for (let w = 1; w < workers; w++) othersV.push(run<ValidateResult>(vtask));
-        const mineV = validatePhase(vtask);
-        const doneV = [mineV, ...fulfilled(await participants(othersV, vtask.join))];
+        const doneV = [validatePhase(vtask), ...fulfilled(await participants(othersV, vtask.join))];
         perBlock = blocks.map(() => 0);
         for (const r of doneV) for (const [bi, n] of r.winners) perBlock[bi] = n;
         blocks = blocks.map((b, k) => ({ ...b, winners: perBlock[k] }));
@@ -754,6 +753,7 @@ function participants<R extends { readonly late?: boolean }>(tasks: readonly Pro
   return new Promise((resolve) => {
     const done: PromiseSettledResult<R>[] = [];
     const add = (r: PromiseSettledResult<R>) => {
+      if (done.length === joined) return;
       done.push(r);
       if (done.length === joined) resolve(done);
     };
