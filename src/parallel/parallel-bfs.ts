@@ -387,9 +387,9 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     let levelStart = 0;
     // New states per state of the last level (sizes a level's claims).
     let lastRatio = 2;
-    // States per range (RANGE_MS of work at the last level's cost per state).
-    let rangeStates = MAX_RANGE_STATES;
-    // One thread's time a state at the last level of a few hundred states or more (ms).
+    // One thread's time a state at the last level of a few hundred states or more (ms; 0
+    // before one): it sizes the shortest ranges (RANGE_MS of work) and says which levels are
+    // worth joining.
     let stateMs = 0;
     const claimsRoom = options.claimsRoom ?? { least: 4096, factor: 1.5 };
     // Set once a level had a state with more steps than a claim can number (256).
@@ -426,6 +426,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       const threads = shared ? workers : 1;
       // Partial-order reduction's cycle proviso needs the seen set as it was before the level.
       const direct = !shared && main.select === undefined;
+      const rangeStates = stateMs > 0 ? Math.round(Math.min(MAX_RANGE_STATES, Math.max(MIN_RANGE_STATES, RANGE_MS / stateMs))) : MAX_RANGE_STATES;
       const starts = levelRanges(levelSize, threads, rangeStates, MAX_RANGE_STATES);
       const ranges = starts.length - 1;
       const before: number[] = [];
@@ -611,10 +612,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       lastRatio = newStates / levelSize;
       const busy = results.reduce((t, r) => t + (r.busyMs ?? 0), 0);
       // A level of a few states says little (and its first states pay for the JIT).
-      if (levelSize >= 256 && busy > 0) {
-        rangeStates = Math.round(Math.min(MAX_RANGE_STATES, Math.max(MIN_RANGE_STATES, (RANGE_MS * levelSize) / busy)));
-        stateMs = busy / levelSize;
-      }
+      if (levelSize >= 256 && busy > 0) stateMs = busy / levelSize;
 
       // Violations, in the sequential search's order: (position, action), transition before invariant.
       const events: { ev: WorkerEvent; block: number }[] = [];
