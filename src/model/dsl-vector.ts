@@ -50,6 +50,11 @@ interface ThreadLeaf {
   readonly actions: readonly number[];
   readonly deltas: readonly Int32Array[];
   readonly messages: readonly ((readonly (string | null)[]) | null)[];
+  /** The slots the step logic read to reach this leaf (one bit per slot). */
+  readonly keyed: Int32Array;
+  /** Per action: the invariants (bit q for q < 31) that may read a slot its delta writes, as of `touchVersion`. */
+  readonly touches: number[];
+  touchVersion: number;
 }
 
 function lockCode(v: number): number {
@@ -58,6 +63,12 @@ function lockCode(v: number): number {
 
 function lockValue(c: number): number {
   return c === 0 ? FREE : c < READERS ? c - 1 : -(c - READERS + 1);
+}
+
+/** True when bit sets `a` and `b` share no bit. */
+function disjoint(a: Int32Array, b: Int32Array): boolean {
+  for (let i = 0; i < a.length; i++) if ((a[i] & b[i]) !== 0) return false;
+  return true;
 }
 
 function sameShape(a: Shape, b: Shape): boolean {
@@ -179,7 +190,46 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
   const threadTries = m.threads.map(() => new MemoTrie<ThreadLeaf>(perTrie));
   const invariantTries = invariants.map(() => new MemoTrie<string | null>(perTrie));
   let hits = 0;
+  let kept = 0;
   let misses = 0;
+  // Sets of slots (one bit per slot). A state that agrees with another on the slots a leaf
+  // was keyed on reaches the same leaf, so its result is the other's:
+  //   - A thread's leaf holds its key (`keyed`), so the next state expanded keeps the leaves
+  //     of the threads whose key slots it does not change: siblings of a BFS level differ
+  //     only in what their parents' last steps wrote.
+  //   - Each invariant's set is every slot its trie was ever keyed on, and says which steps
+  //     can change its verdict (`Successors.touches`). That needs the set to hold what the
+  //     invariant read on the parent, which any thread of the search may have checked: so
+  //     these sets are kept in memory the search's threads share (`shareInvariantReads`: a
+  //     version word, then each invariant's words); until then every step counts as
+  //     touching every invariant.
+  const words = (width + 31) >>> 5;
+  const invariantReads = invariants.map(() => new Int32Array(words));
+  let sharedReads: Int32Array | null = null;
+  /** The shared version a leaf's `touches` were computed at (-1: not shared yet, every bit set). */
+  const sharedVersion = (): number => (sharedReads === null ? -1 : Atomics.load(sharedReads, 0));
+  const addReads = (set: Int32Array, slots: readonly number[]): void => {
+    for (const x of slots) set[x >>> 5] |= 1 << (x & 31);
+  };
+  /** ORs invariant `q`'s local set into the shared one (bumping its version when it grows). */
+  const publishReads = (q: number): void => {
+    if (sharedReads === null) return;
+    const local = invariantReads[q];
+    const at = 1 + q * words;
+    for (let w = 0; w < words; w++) {
+      if ((Atomics.load(sharedReads, at + w) & local[w]) === local[w]) continue;
+      Atomics.or(sharedReads, at + w, local[w]);
+      Atomics.add(sharedReads, 0, 1);
+    }
+  };
+  const shareInvariantReads = (buffer: SharedArrayBuffer): void => {
+    sharedReads = new Int32Array(buffer, 0, 1 + invariants.length * words);
+    for (let q = 0; q < invariants.length; q++) publishReads(q);
+  };
+  const prev = new Int32Array(width);
+  let havePrev = false;
+  const lastLeaf: ThreadLeaf[] = new Array(n);
+  const diff = new Int32Array(words);
   const sleep = m.sleep;
   const tmp = new Int32Array(width);
 
@@ -256,22 +306,75 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     }
     const slots: number[] = [];
     keySlots(tracker.reads, slots);
-    const leaf: ThreadLeaf = { actions: acts, deltas, messages: msgs };
+    const keyed = new Int32Array(words);
+    addReads(keyed, slots);
+    const leaf: ThreadLeaf = { actions: acts, deltas, messages: msgs, keyed, touches: [], touchVersion: -2 };
     insert(threadTries[t], vec, slots, leaf, `thread ${m.threads[t].name}'s step`);
     return leaf;
   };
 
+  /** Recomputes which invariants each of `leaf`'s deltas may change, as of shared version `version`. */
+  const touchesOf = (leaf: ThreadLeaf, version: number): void => {
+    leaf.touches.length = 0;
+    for (const d of leaf.deltas) {
+      let mask = -1;
+      if (sharedReads !== null) {
+        mask = 0;
+        for (let q = 0; q < invariants.length; q++) {
+          if (q >= 31) {
+            mask |= 1 << 31;
+            break;
+          }
+          const at = 1 + q * words;
+          for (let j = 0; j < d.length; j += 2) {
+            if ((Atomics.load(sharedReads, at + (d[j] >>> 5)) & (1 << (d[j] & 31))) !== 0) {
+              mask |= 1 << q;
+              break;
+            }
+          }
+        }
+      }
+      leaf.touches.push(mask);
+    }
+    leaf.touchVersion = version;
+  };
+
   const successors = (vec: Int32Array, out: Successors): void => {
     out.count = 0;
+    // The slots where `vec` differs from the last state expanded.
+    if (havePrev) {
+      // Branch-free: a slot's bit is the sign of (d | -d), set exactly when d ≠ 0.
+      for (let w = 0; w < words; w++) {
+        let bits = 0;
+        const end = Math.min(width, (w + 1) << 5);
+        for (let x = w << 5; x < end; x++) {
+          const d = vec[x] ^ prev[x];
+          bits |= ((d | -d) >>> 31) << (x & 31);
+        }
+        diff[w] = bits;
+      }
+    } else diff.fill(-1);
+    havePrev = false;
+    const version = sharedVersion();
     for (let t = 0; t < n; t++) {
-      let leaf = threadTries[t].lookup(vec);
+      let leaf: ThreadLeaf | undefined;
+      const last = lastLeaf[t];
+      if (last !== undefined && disjoint(diff, last.keyed)) {
+        leaf = last;
+        kept++;
+      }
+      else leaf = threadTries[t].lookup(vec);
       if (leaf === undefined) {
         misses++;
         leaf = missThread(t, vec);
       } else hits++;
+      lastLeaf[t] = leaf;
+      if (leaf.touchVersion !== version) touchesOf(leaf, version);
       const acts = leaf.actions;
-      for (let k = 0; k < acts.length; k++) out.push(acts[k], leaf.deltas[k], leaf.messages[k]);
+      for (let k = 0; k < acts.length; k++) out.push(acts[k], leaf.deltas[k], leaf.messages[k], leaf.touches[k]);
     }
+    prev.set(vec);
+    havePrev = true;
   };
 
   const checkInvariant = (i: number, vec: Int32Array): string | null => {
@@ -293,6 +396,8 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     const slots: number[] = [];
     keySlots(tracker.reads, slots);
     insert(trie, vec, slots, msg, `invariant '${invariants[i].name}'`);
+    addReads(invariantReads[i], slots);
+    publishReads(i);
     return msg;
   };
 
@@ -373,7 +478,7 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
       nodes += tr.nodes;
       flushes += tr.flushes;
     }
-    return { hits, misses, nodes, flushes };
+    return { hits, kept, misses, nodes, flushes };
   };
 
   const slotName = (slot: number): string => {
@@ -396,6 +501,8 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     learnStrings: (xs) => strings.learn(xs),
     memoStats,
     slotName,
+    invariantReadsBytes: 4 * (1 + invariants.length * words),
+    shareInvariantReads,
   };
 }
 

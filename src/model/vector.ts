@@ -19,19 +19,29 @@ export class Successors {
   readonly deltas: Int32Array[] = [];
   /** Per transition: the messages of the transition properties (by index), or null when all hold. */
   readonly messages: (readonly (string | null)[] | null)[] = [];
+  /**
+   * Per transition: bit q (q < 31) set when invariant q may read a slot the transition
+   * writes. A clear bit means the successor's verdict on q is its parent's: the engine then
+   * need not check q (its parent, a stored state, satisfied it). Invariants from 31 on are
+   * always checked.
+   */
+  readonly touches: number[] = [];
 
-  push(action: unknown, delta: Int32Array, messages: readonly (string | null)[] | null): void {
+  push(action: unknown, delta: Int32Array, messages: readonly (string | null)[] | null, touches = -1): void {
     const i = this.count++;
     this.actions[i] = action;
     this.deltas[i] = delta;
     this.messages[i] = messages;
+    this.touches[i] = touches;
   }
 }
 
 /** How the memo tries did in one thread of a search. */
 export interface MemoStats {
-  /** Lookups answered from a trie. */
+  /** Lookups answered from a trie, or by the leaf the previous state reached (`kept`). */
   readonly hits: number;
+  /** Of the hits, a thread's leaf kept from the previous state expanded, which changed none of its key slots (no trie walk). */
+  readonly kept: number;
   /** Lookups that ran model code. */
   readonly misses: number;
   /** Trie nodes held. */
@@ -68,6 +78,14 @@ export interface VectorModel<S = unknown> {
   memoStats(): MemoStats;
   /** A name for slot `slot` (e.g. `shared.pte[1]`, `pc[vcpu0]`), for messages. */
   slotName(slot: number): string;
+  /** Bytes of the memory `shareInvariantReads` takes. */
+  readonly invariantReadsBytes: number;
+  /**
+   * Keeps, in `buffer` (zeroed, `invariantReadsBytes` long, one per search, given to every
+   * thread's vector model before it checks anything), the slots each invariant has read in
+   * any thread. `Successors.touches` are computed from it; before this call every bit is set.
+   */
+  shareInvariantReads(buffer: SharedArrayBuffer): void;
 }
 
 /** What a search asks of the vector form. */

@@ -201,8 +201,12 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
         }
         const c = out.count;
         out.push(kh, kl, parent, i, packVector(nxt, sink));
+        const touches = succ.touches[i];
         for (let k = 0; k < invIdx.length; k++) {
           const q = invIdx[k];
+          // A step that writes no slot invariant q reads keeps the parent's verdict: it held
+          // (a stored state that broke q would have been reported, and q skipped since).
+          if (q < 31 && ((touches >>> q) & 1) === 0) continue;
           const msg = vm.checkInvariant(q, nxt);
           if (msg !== null) events.push({ property: L.invariants[q].name, kind: 'invariant', message: msg, pos, action: i, candidate: c, hi: kh >>> 0, lo: kl >>> 0 });
         }

@@ -76,6 +76,7 @@ export function loadedFrom(model: Model<unknown, unknown>, source: ModelSource):
   const props = propertiesByKind(model);
   if (engine === 'vector') {
     const vector = vectorModelOf(model, source.reduction?.symmetry ?? false);
+    if (source.invariantReads !== undefined) vector.shareInvariantReads(source.invariantReads);
     const zobrist = new Zobrist(vector.width);
     return { model, engine, codec, vector, zobrist, keyOf: vectorKey(vector, zobrist), scratch: scratch(), ...props };
   }

@@ -214,6 +214,12 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   } catch (e) {
     return { status: 'error', model: model.name, stats: emptyStats(workers, engine, peakRss()), error: { message: errorText(e), stack: (e as Error)?.stack } };
   }
+  if (main.vector !== undefined) {
+    // One record of the slots invariants read, for every thread (see Successors.touches).
+    const invariantReads = new SharedArrayBuffer(main.vector.invariantReadsBytes);
+    main.vector.shareInvariantReads(invariantReads);
+    source = { ...source, invariantReads };
+  }
   const { invariants } = main;
   const keyOf = engine === 'vector' ? main.keyOf : (options.reduction?.key ?? main.keyOf);
   const propertyNames = model.properties.map((p) => p.name);
@@ -284,7 +290,12 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     for (let i = 0; i < inits.length; i++) {
       const s = inits[i];
       validateState(s);
-      if (vec !== null) main.vector!.encode(s, vec);
+      if (vec !== null) {
+        main.vector!.encode(s, vec);
+        // Through the vector model too, so its record of what invariants read covers these
+        // states' verdicts (their successors are checked only where a step can change one).
+        for (let q = 0; q < main.vector!.invariantCount; q++) main.vector!.checkInvariant(q, vec);
+      }
       else main.codec.learnFrom(s);
       keyOf(s, fp);
       if (!parts[partitionOf(fp[0], workers)].insertGrowing(fp[0], fp[1], MAX_LOAD, GROWTH)) continue;
@@ -783,16 +794,18 @@ function memoOf(main: Loaded, results: readonly ExpandResult[], into: Map<number
 
 function sumMemo(m: Map<number, MemoStats>): MemoStats {
   let hits = 0;
+  let kept = 0;
   let misses = 0;
   let nodes = 0;
   let flushes = 0;
   for (const x of m.values()) {
     hits += x.hits;
+    kept += x.kept;
     misses += x.misses;
     nodes += x.nodes;
     flushes += x.flushes;
   }
-  return { hits, misses, nodes, flushes };
+  return { hits, kept, misses, nodes, flushes };
 }
 
 /**

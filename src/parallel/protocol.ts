@@ -17,6 +17,8 @@ export interface ModelSource {
   readonly reduction?: ReductionChoice;
   /** The state representation of the search (default 'immutable'). */
   readonly engine?: Engine;
+  /** Vector engine: the slots invariants were seen to read, shared by the search's threads (VectorModel.shareInvariantReads). */
+  readonly invariantReads?: SharedArrayBuffer;
 }
 
 /**
