@@ -22,7 +22,7 @@
 // entry and sleeps in migration_entry_wait (mmap_lock held for read) before walking again.
 import { List, Record, type RecordOf } from 'immutable';
 import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { expectations, allocPage, getPage, initialMm, migratePage, mmInvariants, pageLock, ptl, putPage, setPte, setSpte, zapPageRange } from '../mm/index.ts';
+import { expectations, allocPage, getPage, initialMm, migratePage, mmInvariants, pageLock, ptl, putPage, setPte, setSpte, zapPageRange, PAGE_STATES } from '../mm/index.ts';
 import { INTERVAL_FIELDS, MMN_LOCK, USER_LOCK, intervalNotifierOps, readBeginSteps, type IntervalFields, type IntervalState } from './interval-notifier.ts';
 
 type S = IntervalState;
@@ -139,6 +139,7 @@ between a stale pfn and the device. Expected: every property holds.`,
       name: 'hmm-mirror',
       // MADV_DONTNEED: the mapping holds the only reference; migration: plus the isolation reference.
       shared: initialMm<IntervalFields>(1, 1, INTERVAL_FIELDS, { refs: path === 'dontneed' ? 1 : 2 }),
+      strings: PAGE_STATES,
       locks: { [MMN_LOCK]: 'spinlock', [USER_LOCK]: 'mutex', [MMAP_LOCK]: 'rwsem', [ptl(0)]: 'spinlock', [pageLock(0)]: 'mutex' },
       threads: [
         path === 'dontneed'

@@ -30,7 +30,7 @@
 //                          __mmu_notifier_invalidate_range_start_map catches this in the kernel)
 import { Record, type RecordOf } from 'immutable';
 import { DONE, defineModel, int, oneOf, setFields, threadModel, type Step } from '../../src/index.ts';
-import { expectations, GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, pageLock, putPage, ptl, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
+import { expectations, GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, pageLock, putPage, ptl, setSpte, tryToUnmapOne, type MmState, type NotifierOps, PAGE_STATES } from '../mm/index.ts';
 
 export interface IntervalFields {
   /** mmn_mm->invalidate_seq: odd while an overlapping invalidation is active. Under mmn_lock. */
@@ -280,6 +280,7 @@ SPTE. Expected: every property holds; each mutant is caught.`,
     return threadModel<S>({
       name: 'interval-notifier',
       shared: initialMm<IntervalFields>(addresses, addresses, INTERVAL_FIELDS),
+      strings: PAGE_STATES,
       locks: { [MMN_LOCK]: 'spinlock', [USER_LOCK]: 'mutex', ...Object.fromEntries(Array.from({ length: addresses }, (_, v) => [ptl(v), 'spinlock' as const])) },
       threads: [
         ...Array.from({ length: addresses }, (_, v) => ({ name: `unmap${v}`, locals: null, steps: tryToUnmapOne<IntervalFields>(v, intervalNotifierOps(mutant as IntervalMutant)) })),

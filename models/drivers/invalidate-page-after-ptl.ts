@@ -15,7 +15,7 @@
 // `semantic=v4.13` is the fix: try_to_unmap_one with range_start/range_end (369ea8242c0f) and
 // KVM's range callbacks; the SPTE is gone before the PTE changes.
 import { defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { expectations, COHERENCE, spteKeys, clearSptes, cpuFault, initialMm, mmInvariants, ptl, tryToUnmapOne, type NotifierOps } from '../mm/index.ts';
+import { expectations, COHERENCE, spteKeys, clearSptes, cpuFault, initialMm, mmInvariants, ptl, tryToUnmapOne, type NotifierOps, PAGE_STATES } from '../mm/index.ts';
 import { FaultLocal, KVM_FIELDS, MMU_LOCK, kvmFaultSteps, kvmNotifier, type KvmState } from './kvm.ts';
 
 type S = KvmState;
@@ -63,6 +63,7 @@ the window.`,
     return threadModel<S>({
       name: 'invalidate-page-after-ptl',
       shared: initialMm(1, 1 + faults, KVM_FIELDS, { deviceMapped: true }),
+      strings: PAGE_STATES,
       locks: { [MMU_LOCK]: 'spinlock', [ptl(0)]: 'spinlock' },
       threads: [
         { name: 'reclaim', locals: null, steps: tryToUnmapOne(0, semantic === 'v4.10' ? kvmInvalidatePage() : kvmNotifier(), { era: semantic === 'v4.10' ? 'v4.10' : 'v4.13' }) },

@@ -15,7 +15,7 @@
 // while get_user_pages takes the PTL; the unmapper holds the PTL and waits for the mutex.
 // `semantic=v4.10` runs the same driver with invalidate_page after the PTL (legal there).
 import { defineModel, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { gupStep, expectations, spteKeys, clearSptes, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
+import { gupStep, expectations, spteKeys, clearSptes, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps, PAGE_STATES } from '../mm/index.ts';
 
 type S = MmState;
 const DRIVER_LOCK = 'rmn_lock';
@@ -74,6 +74,7 @@ that mutex while get_user_pages takes the PTL. Expected: 'no sleeping under a sp
     threadModel<S>({
       name: 'invalidate-page-under-ptl',
       shared: initialMm(1, 1, {}),
+      strings: PAGE_STATES,
       locks: { [ptl(0)]: 'spinlock', [DRIVER_LOCK]: 'mutex' },
       threads: [
         { name: 'reclaim', locals: null, steps: tryToUnmapOne(0, sleepingInvalidatePage, { era: semantic as 'v4.11' | 'v4.10' }) },

@@ -15,7 +15,7 @@
 // mn_invalidate_range did) → 'no sleeping under a spinlock'; no-invalidate-range (a driver
 // that registers nothing) → 'no use-after-free'.
 import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { expectations, keysOf, spteKeys, clearSptes, initialMm, mmInvariants, pageLock, ptl, replacePage, setSpte, type MmState, type NotifierOps } from '../mm/index.ts';
+import { expectations, keysOf, spteKeys, clearSptes, initialMm, mmInvariants, pageLock, ptl, replacePage, setSpte, type MmState, type NotifierOps, PAGE_STATES } from '../mm/index.ts';
 
 type S = MmState;
 const IOMMU_MUTEX = 'iommu_lock';
@@ -89,6 +89,7 @@ sleep under the PTL; a driver without the callback keeps the freed page in its I
       name: 'iommu-invalidate-range',
       // Page 0: the mapping's reference and the caller's get_user_pages reference.
       shared: initialMm(1, 1, {}),
+      strings: PAGE_STATES,
       locks: { [ptl(0)]: 'spinlock', [pageLock(0)]: 'mutex', [IOMMU_MUTEX]: 'mutex' },
       threads: [
         { name: 'replace', locals: null, steps: replacePage(0, 1, iommuOps(mutant as Mutant)) },

@@ -30,7 +30,7 @@
 //   count-after-zap  range_start zaps under mmu_lock, drops it, and only then raises the count
 import { Record, type RecordOf } from 'immutable';
 import { DONE, defineModel, int, oneOf, setFields, threadModel, type Step } from '../../src/index.ts';
-import { expectations, GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, pageLock, putPage, ptl, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
+import { expectations, GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, pageLock, putPage, ptl, setSpte, tryToUnmapOne, type MmState, type NotifierOps, PAGE_STATES } from '../mm/index.ts';
 
 interface KvmFields {
   /** kvm->mmu_notifier_seq: bumped by every range_end. Under mmu_lock. */
@@ -221,6 +221,7 @@ Expected: every property holds; each mutant breaks 'no use-after-free'.`,
     return threadModel<S>({
       name: 'kvm',
       shared: initialMm<KvmFields>(addresses, addresses, KVM_FIELDS),
+      strings: PAGE_STATES,
       locks: { [MMU_LOCK]: 'spinlock', ...Object.fromEntries(Array.from({ length: addresses }, (_, v) => [ptl(v), 'spinlock' as const])) },
       threads: [
         ...Array.from({ length: addresses }, (_, v) => ({ name: `unmap${v}`, locals: null, steps: tryToUnmapOne<KvmFields>(v, kvmNotifier(mutant as KvmMutant)) })),

@@ -12,7 +12,7 @@
 // entry (coherence) or after the page is freed (use-after-free).
 // Mutants: kvm-seq-in-start and interval-no-set-seq must be caught.
 import { defineModel, int, oneOf, threadModel } from '../../src/index.ts';
-import { expectations, cpuFault, initialMm, migratePage, mmInvariants, pageLock, ptl, type MmState } from '../mm/index.ts';
+import { expectations, cpuFault, initialMm, migratePage, mmInvariants, pageLock, ptl, type MmState, PAGE_STATES } from '../mm/index.ts';
 import { FaultLocal, KVM_FIELDS, MMU_LOCK, kvmFaultSteps, kvmNotifier } from './kvm.ts';
 import { INTERVAL_FIELDS, MMN_LOCK, ReaderLocal, USER_LOCK, intervalNotifierOps, readerSteps } from './interval-notifier.ts';
 
@@ -49,6 +49,7 @@ the migration entry wait for the page lock. Expected: every property holds.`,
       return threadModel<MmState<typeof KVM_FIELDS>>({
         name: 'migration',
         shared: initialMm(1, 1, KVM_FIELDS),
+        strings: PAGE_STATES,
         locks: { ...locks, [MMU_LOCK]: 'spinlock' },
         threads: [
           { name: 'migrate', locals: null, steps: migratePage(0, 1, kvmNotifier(mutant === 'kvm-seq-in-start' ? 'seq-in-start' : 'none')) },
@@ -62,6 +63,7 @@ the migration entry wait for the page lock. Expected: every property holds.`,
     return threadModel<MmState<typeof INTERVAL_FIELDS>>({
       name: 'migration',
       shared: initialMm(1, 1, INTERVAL_FIELDS),
+      strings: PAGE_STATES,
       locks: { ...locks, [MMN_LOCK]: 'spinlock', [USER_LOCK]: 'mutex' },
       threads: [
         { name: 'migrate', locals: null, steps: migratePage(0, 1, intervalNotifierOps(mutant === 'interval-no-set-seq' ? 'no-set-seq' : 'none')) },

@@ -15,7 +15,7 @@
 //                  only), so the writable mapping made before writeback survives it
 // The device starts with address 0 mapped writable.
 import { defineModel, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { gupStep, expectations, COHERENCE, NO_WRITABLE_AFTER_WRPROTECT, keysOf, spteKeys, clearSptes, initialMm, mmInvariants, pageMkcleanOne, ptl, putPage, setSpte, type NotifierOps } from '../mm/index.ts';
+import { gupStep, expectations, COHERENCE, NO_WRITABLE_AFTER_WRPROTECT, keysOf, spteKeys, clearSptes, initialMm, mmInvariants, pageMkcleanOne, ptl, putPage, setSpte, type NotifierOps, PAGE_STATES } from '../mm/index.ts';
 import { FaultLocal, KVM_FIELDS, MMU_LOCK, kvmFaultSteps, kvmNotifier, type KvmState } from './kvm.ts';
 
 type S = KvmState;
@@ -64,6 +64,7 @@ sequence check makes the fault retry; everything holds.`,
     threadModel<S>({
       name: 'mkclean-writable',
       shared: initialMm(1, 0, KVM_FIELDS, { deviceMapped: true }),
+      strings: PAGE_STATES,
       locks: { [ptl(0)]: 'spinlock', [DRIVER_LOCK]: 'mutex', [MMU_LOCK]: 'spinlock' },
       threads: [
         { name: 'writeback', locals: null, steps: pageMkcleanOne(0, driver === 'kvm' ? kvmNotifier() : driver === 'start-only' ? startOnly : keepsWritable, { era: 'v4.15' }) },

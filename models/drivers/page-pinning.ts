@@ -13,7 +13,7 @@
 // range_end = lock; flush; SPTE := none; unlock; put_page. Kernel side: try_to_unmap_one
 // (v4.13+) and a CPU thread faulting the address in again.
 import { defineModel, int, threadModel, type Step } from '../../src/index.ts';
-import { gupStep, expectations, COHERENCE, spteKeys, cpuFault, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
+import { gupStep, expectations, COHERENCE, spteKeys, cpuFault, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps, PAGE_STATES } from '../mm/index.ts';
 
 type S = MmState;
 const DRIVER_LOCK = 'driver_lock';
@@ -77,6 +77,7 @@ the address while the device still maps the old one: coherence is violated by de
       name: 'page-pinning',
       // The device maps page 0 and pins it: mapping + reclaim isolation + driver pin.
       shared: initialMm(1, 1 + faults, {}, { deviceMapped: true, refs: 3 }),
+      strings: PAGE_STATES,
       locks: { [ptl(0)]: 'spinlock', [DRIVER_LOCK]: 'mutex' },
       threads: [
         { name: 'reclaim', locals: null, steps: tryToUnmapOne(0, pinningOps) },

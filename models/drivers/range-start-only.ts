@@ -23,7 +23,7 @@
 // Locks: the fault's gup takes the PTL (follow_page_pte); the driver's mutex guards the SPTE.
 import { defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
 import { List } from 'immutable';
-import { gupStep, expectations, NO_USE_AFTER_FREE, COHERENCE, keysOf, spteKeys, clearSptes, initialMm, mmInvariants, putPage, ptl, setSpte, tryToUnmapOne, zapPageRange, type MmState, type NotifierOps } from '../mm/index.ts';
+import { gupStep, expectations, NO_USE_AFTER_FREE, COHERENCE, keysOf, spteKeys, clearSptes, initialMm, mmInvariants, putPage, ptl, setSpte, tryToUnmapOne, zapPageRange, type MmState, type NotifierOps, PAGE_STATES } from '../mm/index.ts';
 
 type S = MmState;
 
@@ -102,6 +102,7 @@ about to be freed: 'no use-after-free' and coherence are violated.`,
       name: 'range-start-only',
       // dontneed: the mapping holds the page's only reference; reclaim: plus the isolation reference.
       shared: path === 'dontneed' ? initialMm(2, 1, {}, { refs: 1 }) : initialMm(1, 1, {}),
+      strings: PAGE_STATES,
       locks: { [ptl(0)]: 'spinlock', ...(path === 'dontneed' ? { [ptl(1)]: 'spinlock' } : {}), driver_lock: 'mutex' },
       threads: [
         path === 'dontneed'

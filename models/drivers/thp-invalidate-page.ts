@@ -18,7 +18,7 @@
 //   spin_lock(&priv->lock) (so no sleeping under the PMD lock here); its fixed ops keep only
 //   invalidate_range_start. The device has both subpages mapped writable at the start.
 import { defineModel, bool, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { expectations, COHERENCE, NO_WRITABLE_AFTER_WRPROTECT, keysOf, spteKeys, clearSptes, initialMm, mmInvariants, pageMkcleanOne, PMD_LOCK, ptl, splitHugePmd, tryToUnmapHuge, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
+import { expectations, COHERENCE, NO_WRITABLE_AFTER_WRPROTECT, keysOf, spteKeys, clearSptes, initialMm, mmInvariants, pageMkcleanOne, PMD_LOCK, ptl, splitHugePmd, tryToUnmapHuge, tryToUnmapOne, type MmState, type NotifierOps, PAGE_STATES } from '../mm/index.ts';
 
 type S = MmState;
 const PRIV_LOCK = 'priv_lock';
@@ -66,6 +66,7 @@ invalidate_page correct. fixed=true: the notifier range covers the whole compoun
     threadModel<S>({
       name: 'thp-invalidate-page',
       shared: initialMm(SUBPAGES, 0, {}, { deviceMapped: true, huge: true }),
+      strings: PAGE_STATES,
       locks: { [PMD_LOCK]: 'spinlock', [PRIV_LOCK]: 'spinlock', [ptl(1)]: 'spinlock' },
       threads: [
         op === 'mkclean'

@@ -17,7 +17,7 @@
 // 'no use-after-free'.
 import { Record, type RecordOf } from 'immutable';
 import { DONE, defineModel, int, oneOf, setFields, threadModel, type Step } from '../../src/index.ts';
-import { expectations, GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps } from '../mm/index.ts';
+import { expectations, GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, ptl, putPage, setSpte, tryToUnmapOne, type MmState, type NotifierOps, PAGE_STATES } from '../mm/index.ts';
 
 interface OdpFields {
   /** notifiers_seq. Under umem_mutex. */
@@ -194,6 +194,7 @@ notifier completion and retries. Expected: every property holds; each mutant is 
     return threadModel<S>({
       name: 'umem-odp',
       shared: initialMm<OdpFields>(addresses, addresses, { seq: 0, count: 0, completed: true }),
+      strings: PAGE_STATES,
       locks: { [UMEM_MUTEX]: 'mutex', [UMEM_RWSEM]: 'rwsem', ...Object.fromEntries(Array.from({ length: addresses }, (_, v) => [ptl(v), 'spinlock' as const])) },
       threads: [
         ...Array.from({ length: addresses }, (_, v) => ({ name: addresses === 1 ? 'reclaim' : `reclaim${v}`, locals: null, steps: tryToUnmapOne<OdpFields>(v, odpOps(mutant as Mutant)) })),

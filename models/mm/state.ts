@@ -13,6 +13,12 @@ import { setFields } from '../../src/model/records.ts';
 
 /** A page frame's life: never handed out, in use, or returned to the allocator. */
 export type PageState = 'unused' | 'live' | 'freed';
+/**
+ * Every PageState, for a driver model's `strings`: 'freed' is in no initial state, and
+ * without it the vector engine would give it a hashed code (five bytes in a frontier state,
+ * and the slow paths of the memo tries and Zobrist keys) instead of a small one.
+ */
+export const PAGE_STATES: readonly PageState[] = ['unused', 'live', 'freed'];
 
 /** A page frame's fields. */
 export interface PageFields {

@@ -21,13 +21,14 @@
 // So a leaf's effect is exactly the step's effect on every state that reaches the leaf.
 import { List } from 'immutable';
 import type { DslInternals, DslState } from './dsl.ts';
-import type { MemoStats, NotVectorizable, VectorModel, VectorOptions } from './vector.ts';
+import type { MemoStats, NotVectorizable, Transitions, VectorModel, VectorOptions } from './vector.ts';
 import { Successors } from './vector.ts';
 import { StringCodes } from '../state/codes.ts';
 import { Decoder, NotVectorizableError, encodeValue, shapeOf, type RecordShape, type Shape } from '../state/layout.ts';
 import { MemoConflictError, MemoTrie } from './memo.ts';
 import { Tracker, fieldsSet, trackingPrototype } from './tracking.ts';
 import { ModelError } from './errors.ts';
+import { keyHi, keyLo } from '../state/zobrist.ts';
 
 const FREE = -1;
 /** Lock codes at or above this are rwsem reader masks (threads are at most 30). */
@@ -46,13 +47,12 @@ interface Field {
   readonly name: string;
 }
 
-interface ThreadLeaf {
-  readonly actions: readonly number[];
-  readonly deltas: readonly Int32Array[];
-  readonly messages: readonly ((readonly (string | null)[]) | null)[];
-  /** The slots the step logic read to reach this leaf (one bit per slot). */
-  readonly keyed: Int32Array;
-  /** Per action: the invariants (bit q for q < 31) that may read a slot its delta writes, as of `touchVersion`. */
+/** A thread's enabled steps from every state that agrees with `keyCodes` on `keys`. */
+interface ThreadLeaf extends Transitions {
+  /** The slots the step logic read to reach this leaf, in order, and their codes. */
+  readonly keys: Int32Array;
+  readonly keyCodes: Int32Array;
+  /** Per action: which invariants it may change (Transitions.touches), as of shared version `touchVersion`. */
   readonly touches: number[];
   touchVersion: number;
 }
@@ -63,12 +63,6 @@ function lockCode(v: number): number {
 
 function lockValue(c: number): number {
   return c === 0 ? FREE : c < READERS ? c - 1 : -(c - READERS + 1);
-}
-
-/** True when bit sets `a` and `b` share no bit. */
-function disjoint(a: Int32Array, b: Int32Array): boolean {
-  for (let i = 0; i < a.length; i++) if ((a[i] & b[i]) !== 0) return false;
-  return true;
 }
 
 function sameShape(a: Shape, b: Shape): boolean {
@@ -192,17 +186,17 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
   let hits = 0;
   let kept = 0;
   let misses = 0;
-  // Sets of slots (one bit per slot). A state that agrees with another on the slots a leaf
-  // was keyed on reaches the same leaf, so its result is the other's:
-  //   - A thread's leaf holds its key (`keyed`), so the next state expanded keeps the leaves
-  //     of the threads whose key slots it does not change: siblings of a BFS level differ
-  //     only in what their parents' last steps wrote.
-  //   - Each invariant's set is every slot its trie was ever keyed on, and says which steps
-  //     can change its verdict (`Successors.touches`). That needs the set to hold what the
-  //     invariant read on the parent, which any thread of the search may have checked: so
-  //     these sets are kept in memory the search's threads share (`shareInvariantReads`: a
-  //     version word, then each invariant's words); until then every step counts as
-  //     touching every invariant.
+  // Two shortcuts past the tries. A state that agrees with another on the slots a leaf was
+  // keyed on reaches the same leaf, so its result is the other's:
+  //   - A thread's leaf holds its key (`keys`, `keyCodes`), and the next state expanded
+  //     keeps the leaf when it has the same codes there: siblings of a BFS level differ only
+  //     in what their parents' last steps wrote, so most threads' leaves carry over.
+  //   - Each invariant has the set of every slot its trie was ever keyed on (one bit per
+  //     slot), which says which steps can change its verdict (`Transitions.touches`). That
+  //     needs the set to hold what the invariant read on the parent, which any thread of the
+  //     search may have checked: so these sets are kept in memory the search's threads
+  //     share (`shareInvariantReads`: a version word, then each invariant's words); until
+  //     then every step counts as touching every invariant.
   const words = (width + 31) >>> 5;
   const invariantReads = invariants.map(() => new Int32Array(words));
   let sharedReads: Int32Array | null = null;
@@ -226,10 +220,7 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     sharedReads = new Int32Array(buffer, 0, 1 + invariants.length * words);
     for (let q = 0; q < invariants.length; q++) publishReads(q);
   };
-  const prev = new Int32Array(width);
-  let havePrev = false;
-  const lastLeaf: ThreadLeaf[] = new Array(n);
-  const diff = new Int32Array(words);
+  const lastLeaf: (ThreadLeaf | undefined)[] = new Array(n).fill(undefined);
   const sleep = m.sleep;
   const tmp = new Int32Array(width);
 
@@ -306,9 +297,32 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     }
     const slots: number[] = [];
     keySlots(tracker.reads, slots);
-    const keyed = new Int32Array(words);
-    addReads(keyed, slots);
-    const leaf: ThreadLeaf = { actions: acts, deltas, messages: msgs, keyed, touches: [], touchVersion: -2 };
+    const keys = Int32Array.from(slots);
+    const keyCodes = Int32Array.from(slots, (x) => vec[x]);
+    // A written slot the leaf is keyed on has the same old code in every state reaching the
+    // leaf, so its part of the successor's Zobrist key change is fixed here; the others
+    // ('loose': set but not read) are the engine's to XOR in.
+    const fixedHi: number[] = [];
+    const fixedLo: number[] = [];
+    const loose: Int32Array[] = [];
+    for (const d of deltas) {
+      let h = 0;
+      let l = 0;
+      const rest: number[] = [];
+      for (let j = 0; j < d.length; j += 2) {
+        const x = d[j];
+        const c = d[j + 1];
+        if (!slots.includes(x)) rest.push(x, c);
+        else if (vec[x] !== c) {
+          h ^= keyHi(x, vec[x]) ^ keyHi(x, c);
+          l ^= keyLo(x, vec[x]) ^ keyLo(x, c);
+        }
+      }
+      fixedHi.push(h);
+      fixedLo.push(l);
+      loose.push(Int32Array.from(rest));
+    }
+    const leaf: ThreadLeaf = { actions: acts, deltas, messages: msgs, fixedHi, fixedLo, loose, keys, keyCodes, touches: [], touchVersion: -2 };
     insert(threadTries[t], vec, slots, leaf, `thread ${m.threads[t].name}'s step`);
     return leaf;
   };
@@ -339,42 +353,32 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     leaf.touchVersion = version;
   };
 
+  /** True when `vec` reaches `leaf` (it has the leaf's codes at the leaf's key slots). */
+  const reaches = (vec: Int32Array, leaf: ThreadLeaf): boolean => {
+    const keys = leaf.keys;
+    const codes = leaf.keyCodes;
+    for (let j = 0; j < keys.length; j++) if (vec[keys[j]] !== codes[j]) return false;
+    return true;
+  };
+
   const successors = (vec: Int32Array, out: Successors): void => {
-    out.count = 0;
-    // The slots where `vec` differs from the last state expanded.
-    if (havePrev) {
-      // Branch-free: a slot's bit is the sign of (d | -d), set exactly when d ≠ 0.
-      for (let w = 0; w < words; w++) {
-        let bits = 0;
-        const end = Math.min(width, (w + 1) << 5);
-        for (let x = w << 5; x < end; x++) {
-          const d = vec[x] ^ prev[x];
-          bits |= ((d | -d) >>> 31) << (x & 31);
-        }
-        diff[w] = bits;
-      }
-    } else diff.fill(-1);
-    havePrev = false;
+    out.clear();
     const version = sharedVersion();
     for (let t = 0; t < n; t++) {
-      let leaf: ThreadLeaf | undefined;
       const last = lastLeaf[t];
-      if (last !== undefined && disjoint(diff, last.keyed)) {
+      let leaf: ThreadLeaf | undefined;
+      if (last !== undefined && reaches(vec, last)) {
         leaf = last;
         kept++;
-      }
-      else leaf = threadTries[t].lookup(vec);
+      } else leaf = threadTries[t].lookup(vec);
       if (leaf === undefined) {
         misses++;
         leaf = missThread(t, vec);
       } else hits++;
       lastLeaf[t] = leaf;
       if (leaf.touchVersion !== version) touchesOf(leaf, version);
-      const acts = leaf.actions;
-      for (let k = 0; k < acts.length; k++) out.push(acts[k], leaf.deltas[k], leaf.messages[k], leaf.touches[k]);
+      out.add(leaf);
     }
-    prev.set(vec);
-    havePrev = true;
   };
 
   const checkInvariant = (i: number, vec: Int32Array): string | null => {

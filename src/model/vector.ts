@@ -9,30 +9,68 @@
 // back to Immutable values (src/explore/bfs.ts) for any model or state that has no fixed
 // layout.
 
-/** The transitions of one state: filled by `VectorModel.successors`, reused across states. */
-export class Successors {
-  /** Transitions, in the model's action order (index = action index, as traces store it). */
-  count = 0;
+/**
+ * Transitions from a state that one memo leaf answers (one thread's enabled steps), by
+ * index k. The model keeps them: nothing here may be changed.
+ */
+export interface Transitions {
   /** The model action of each transition. */
-  readonly actions: unknown[] = [];
+  readonly actions: readonly unknown[];
   /** The slot writes of each transition: [slot, code, slot, code, …]. */
-  readonly deltas: Int32Array[] = [];
+  readonly deltas: readonly Int32Array[];
   /** Per transition: the messages of the transition properties (by index), or null when all hold. */
-  readonly messages: (readonly (string | null)[] | null)[] = [];
+  readonly messages: readonly (readonly (string | null)[] | null)[];
   /**
    * Per transition: bit q (q < 31) set when invariant q may read a slot the transition
    * writes. A clear bit means the successor's verdict on q is its parent's: the engine then
    * need not check q (its parent, a stored state, satisfied it). Invariants from 31 on are
    * always checked.
    */
-  readonly touches: number[] = [];
+  readonly touches: readonly number[];
+  /**
+   * Per transition, the successor's Zobrist key (src/state/zobrist.ts) is its parent's XOR
+   * (fixedHi, fixedLo) — the change its writes make to slots whose old codes are known, the
+   * same in every state with this transition — XOR the change of its `loose` writes
+   * ([slot, code, …], a subset of the delta), computed from the parent's codes.
+   */
+  readonly fixedHi: readonly number[];
+  readonly fixedLo: readonly number[];
+  readonly loose: readonly Int32Array[];
+}
 
-  push(action: unknown, delta: Int32Array, messages: readonly (string | null)[] | null, touches = -1): void {
-    const i = this.count++;
-    this.actions[i] = action;
-    this.deltas[i] = delta;
-    this.messages[i] = messages;
-    this.touches[i] = touches;
+/**
+ * The transitions of one state, filled by `VectorModel.successors` (reused across states):
+ * groups of Transitions in the model's action order, so transition i (its action index, as
+ * traces store it) is the i-th across the groups.
+ */
+export class Successors {
+  /** Transitions in all. */
+  count = 0;
+  /** Groups in use. */
+  groups = 0;
+  readonly group: Transitions[] = [];
+
+  clear(): void {
+    this.count = 0;
+    this.groups = 0;
+  }
+
+  /** Appends a group (ignored when empty). */
+  add(g: Transitions): void {
+    if (g.actions.length === 0) return;
+    this.group[this.groups++] = g;
+    this.count += g.actions.length;
+  }
+
+  /** The group and index in it of transition `i` (off the hot path: a scan over the groups). */
+  at(i: number): { readonly g: Transitions; readonly k: number } {
+    let k = i;
+    for (let j = 0; j < this.groups; j++) {
+      const g = this.group[j];
+      if (k < g.actions.length) return { g, k };
+      k -= g.actions.length;
+    }
+    throw new RangeError(`no transition ${i} (of ${this.count})`);
   }
 }
 

@@ -261,6 +261,10 @@ export class LevelCursor {
   get offset(): number {
     return this.offsets[this.seg][this.j];
   }
+  /** Where the current member's bytes end. */
+  get end(): number {
+    return this.offsets[this.seg][this.j + 1];
+  }
   get hi(): number {
     return this.fps[this.seg][2 * this.j];
   }

@@ -62,11 +62,12 @@ function crossCheck(L: Loaded, vec: Int32Array, succ: Successors, state: unknown
   const expect = new Int32Array(vm.width);
   const got = new Int32Array(vm.width);
   for (let i = 0; i < acts.length; i++) {
-    if (!Object.is(acts[i], succ.actions[i])) fail(`step #${i + 1} ('${model.formatAction(state, acts[i])}')`);
+    const { g, k } = succ.at(i);
+    if (!Object.is(acts[i], g.actions[k])) fail(`step #${i + 1} ('${model.formatAction(state, acts[i])}')`);
     const s2 = model.next(state, acts[i]);
     vm.encode(s2, expect);
     got.set(vec);
-    const d = succ.deltas[i];
+    const d = g.deltas[k];
     for (let j = 0; j < d.length; j += 2) got[d[j]] = d[j + 1];
     for (let x = 0; x < vm.width; x++) {
       if (got[x] !== expect[x]) fail(`what step '${model.formatAction(state, acts[i])}' writes to ${vm.slotName(x)}`);
@@ -128,7 +129,7 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
         stopped = true;
         break;
       }
-      unpackVector(cursor.bytes[cursor.segment], cursor.offset, cur);
+      unpackVector(cursor.bytes[cursor.segment], cursor.offset, cursor.end, cur);
       let h0: number;
       let l0: number;
       if (canonical === undefined) {
@@ -160,55 +161,62 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
         continue;
       }
       if (!expand) continue;
-      const deltas = succ.deltas;
-      for (let i = 0; i < n; i++) {
-        transitions++;
-        const msgs = succ.messages[i];
-        if (msgs !== null) {
-          for (let t = 0; t < msgs.length; t++) {
-            const msg = msgs[t];
-            if (msg === null || transSkip[t] || transSeen[t]) continue;
-            transSeen[t] = 1;
-            events.push({ property: transNames[t], kind: 'transition', message: msg, pos, action: i, candidate: -1, hi: 0, lo: 0 });
-          }
-        }
-        const d = deltas[i];
-        let kh: number;
-        let kl: number;
-        if (canonical === undefined) {
-          kh = h0;
-          kl = l0;
-          for (let j = 0; j < d.length; j += 2) {
-            const s = d[j];
-            const c = d[j + 1];
-            const o = cur[s];
-            if (o !== c) {
-              kh ^= z.hiOf(s, o) ^ z.hiOf(s, c);
-              kl ^= z.loOf(s, o) ^ z.loOf(s, c);
+      transitions += n;
+      // Transition i (the action index) is the k-th of group g.
+      let i = -1;
+      for (let g = 0; g < succ.groups; g++) {
+        const T = succ.group[g];
+        const deltas = T.deltas;
+        for (let k = 0; k < deltas.length; k++) {
+          i++;
+          const msgs = T.messages[k];
+          if (msgs !== null) {
+            for (let t = 0; t < msgs.length; t++) {
+              const msg = msgs[t];
+              if (msg === null || transSkip[t] || transSeen[t]) continue;
+              transSeen[t] = 1;
+              events.push({ property: transNames[t], kind: 'transition', message: msg, pos, action: i, candidate: -1, hi: 0, lo: 0 });
             }
           }
-          if (!dedupe.admit(kh, kl, pos, i)) continue;
-          nxt.set(cur);
-          for (let j = 0; j < d.length; j += 2) nxt[d[j]] = d[j + 1];
-        } else {
-          nxt.set(cur);
-          for (let j = 0; j < d.length; j += 2) nxt[d[j]] = d[j + 1];
-          canonical(nxt, canon);
-          z.full(canon, fp);
-          kh = fp[0];
-          kl = fp[1];
-          if (!dedupe.admit(kh, kl, pos, i)) continue;
-        }
-        const c = out.count;
-        out.push(kh, kl, parent, i, packVector(nxt, sink));
-        const touches = succ.touches[i];
-        for (let k = 0; k < invIdx.length; k++) {
-          const q = invIdx[k];
-          // A step that writes no slot invariant q reads keeps the parent's verdict: it held
-          // (a stored state that broke q would have been reported, and q skipped since).
-          if (q < 31 && ((touches >>> q) & 1) === 0) continue;
-          const msg = vm.checkInvariant(q, nxt);
-          if (msg !== null) events.push({ property: L.invariants[q].name, kind: 'invariant', message: msg, pos, action: i, candidate: c, hi: kh >>> 0, lo: kl >>> 0 });
+          const d = deltas[k];
+          let kh: number;
+          let kl: number;
+          if (canonical === undefined) {
+            kh = h0 ^ T.fixedHi[k];
+            kl = l0 ^ T.fixedLo[k];
+            const loose = T.loose[k];
+            for (let j = 0; j < loose.length; j += 2) {
+              const s = loose[j];
+              const c = loose[j + 1];
+              const o = cur[s];
+              if (o !== c) {
+                kh ^= z.hiOf(s, o) ^ z.hiOf(s, c);
+                kl ^= z.loOf(s, o) ^ z.loOf(s, c);
+              }
+            }
+            if (!dedupe.admit(kh, kl, pos, i)) continue;
+            nxt.set(cur);
+            for (let j = 0; j < d.length; j += 2) nxt[d[j]] = d[j + 1];
+          } else {
+            nxt.set(cur);
+            for (let j = 0; j < d.length; j += 2) nxt[d[j]] = d[j + 1];
+            canonical(nxt, canon);
+            z.full(canon, fp);
+            kh = fp[0];
+            kl = fp[1];
+            if (!dedupe.admit(kh, kl, pos, i)) continue;
+          }
+          const c = out.count;
+          out.push(kh, kl, parent, i, packVector(nxt, sink));
+          const touches = T.touches[k];
+          for (let x = 0; x < invIdx.length; x++) {
+            const q = invIdx[x];
+            // A step that writes no slot invariant q reads keeps the parent's verdict: it held
+            // (a stored state that broke q would have been reported, and q skipped since).
+            if (q < 31 && ((touches >>> q) & 1) === 0) continue;
+            const msg = vm.checkInvariant(q, nxt);
+            if (msg !== null) events.push({ property: L.invariants[q].name, kind: 'invariant', message: msg, pos, action: i, candidate: c, hi: kh >>> 0, lo: kl >>> 0 });
+          }
         }
       }
     }

@@ -109,7 +109,7 @@ export function insertPhase(task: InsertTask, L?: Loaded): InsertResult {
         flags[k] = 1;
         n++;
         if (vec !== null) {
-          unpackVector(block.bytes, block.offsets[k], vec);
+          unpackVector(block.bytes, block.offsets[k], block.offsets[k + 1], vec);
           for (let q = 0; q < invIdx.length; q++) {
             const msg = vm!.checkInvariant(invIdx[q], vec);
             if (msg !== null) {

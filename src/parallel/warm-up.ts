@@ -43,12 +43,13 @@ export function warmUp(L: Loaded, control: WarmUpControl, maxStates = WARM_UP_ST
       });
       explore(inits, control, maxStates, (v, visit) => {
         vm.successors(v, succ);
-        for (let i = 0; i < succ.count; i++) {
-          const n = v.slice();
-          const d = succ.deltas[i];
-          for (let j = 0; j < d.length; j += 2) n[d[j]] = d[j + 1];
-          z.full(n, fp);
-          visit(fp[0], fp[1], () => n);
+        for (let g = 0; g < succ.groups; g++) {
+          for (const d of succ.group[g].deltas) {
+            const n = v.slice();
+            for (let j = 0; j < d.length; j += 2) n[d[j]] = d[j + 1];
+            z.full(n, fp);
+            visit(fp[0], fp[1], () => n);
+          }
         }
       });
       return;

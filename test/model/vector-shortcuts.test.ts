@@ -4,11 +4,14 @@
 //     leaf was keyed on: the transitions must still be exactly the model's;
 //   - `Successors.touches`: a step whose bit for invariant q is clear must leave q's verdict
 //     as it was, and the bits must come from the record every thread of a search shares —
-//     a thread that never checked an invariant must clear no more bits than the one that did.
+//     a thread that never checked an invariant must clear no more bits than the one that did;
+//   - a successor's Zobrist key from its parent's, the transition's fixed part and its loose
+//     writes, must be the key of the whole successor.
 import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../src/check.ts';
 import { Successors, type VectorModel } from '../../src/model/vector.ts';
 import type { Model } from '../../src/model/model.ts';
+import { Zobrist } from '../../src/state/zobrist.ts';
 
 async function vectorOf(file: string, params: Record<string, unknown>) {
   const def = (await import(new URL(`../../models/${file}`, import.meta.url).href)).default;
@@ -35,7 +38,7 @@ function reachable(model: Model<unknown, unknown>, vm: VectorModel<unknown>): In
       vm.successors(v, succ);
       for (let i = 0; i < succ.count; i++) {
         const n = v.slice();
-        const d = succ.deltas[i];
+        const d = succ.at(i).g.deltas[succ.at(i).k];
         for (let j = 0; j < d.length; j += 2) n[d[j]] = d[j + 1];
         const key = n.join(',');
         if (!seen.has(key)) {
@@ -58,13 +61,16 @@ const MODELS: [string, Record<string, unknown>][] = [
 
 describe('vector model shortcuts', () => {
   for (const [file, params] of MODELS) {
-    it(`${file} ${JSON.stringify(params)}: kept leaves give the model's own transitions, in BFS order`, async () => {
+    it(`${file} ${JSON.stringify(params)}: kept leaves give the model's own transitions and successors' keys, in BFS order`, async () => {
       const { model, vm } = await vectorOf(file, params);
       const states = reachable(model, vm);
       expect(states.length).toBeGreaterThan(10);
       const succ = new Successors();
       const got = new Int32Array(vm.width);
       const want = new Int32Array(vm.width);
+      const z = new Zobrist(vm.width);
+      const parentKey = new Uint32Array(2);
+      const childKey = new Uint32Array(2);
       const before = vm.memoStats().kept;
       for (const v of states) {
         vm.successors(v, succ);
@@ -72,12 +78,23 @@ describe('vector model shortcuts', () => {
         const acts = model.actions(s);
         expect(succ.count).toBe(acts.length);
         for (let i = 0; i < acts.length; i++) {
-          expect(succ.actions[i]).toBe(acts[i]);
+          const { g, k } = succ.at(i);
+          expect(g.actions[k]).toBe(acts[i]);
           got.set(v);
-          const d = succ.deltas[i];
+          const d = g.deltas[k];
           for (let j = 0; j < d.length; j += 2) got[d[j]] = d[j + 1];
           vm.encode(model.next(s, acts[i]), want);
           expect(Array.from(got)).toEqual(Array.from(want));
+          z.full(v, parentKey);
+          z.full(want, childKey);
+          let h = parentKey[0] ^ g.fixedHi[k];
+          let l = parentKey[1] ^ g.fixedLo[k];
+          const loose = g.loose[k];
+          for (let j = 0; j < loose.length; j += 2) {
+            h ^= z.hiOf(loose[j], v[loose[j]]) ^ z.hiOf(loose[j], loose[j + 1]);
+            l ^= z.loOf(loose[j], v[loose[j]]) ^ z.loOf(loose[j], loose[j + 1]);
+          }
+          expect([h >>> 0, l >>> 0]).toEqual([childKey[0], childKey[1]]);
         }
       }
       // The shortcut was taken (else this test checks nothing of it).
@@ -105,12 +122,14 @@ describe('vector model shortcuts', () => {
         a.successors(v, succA);
         b.successors(v, succB);
         for (let i = 0; i < succA.count; i++) {
-          expect(succB.touches[i]).toBe(succA.touches[i]);
+          const { g, k } = succA.at(i);
+          const { g: gB, k: kB } = succB.at(i);
+          expect(gB.touches[kB]).toBe(g.touches[k]);
           child.set(v);
-          const d = succA.deltas[i];
+          const d = g.deltas[k];
           for (let j = 0; j < d.length; j += 2) child[d[j]] = d[j + 1];
           for (let q = 0; q < a.invariantCount; q++) {
-            if (((succA.touches[i] >>> q) & 1) === 1) continue;
+            if (((g.touches[k] >>> q) & 1) === 1) continue;
             cleared++;
             expect(a.checkInvariant(q, child)).toBe(a.checkInvariant(q, v));
           }
@@ -122,7 +141,7 @@ describe('vector model shortcuts', () => {
       alone.learnStrings(strings);
       const succ = new Successors();
       alone.successors(states[0], succ);
-      for (let i = 0; i < succ.count; i++) expect(succ.touches[i]).toBe(-1);
+      for (let i = 0; i < succ.count; i++) expect(succ.at(i).g.touches[succ.at(i).k]).toBe(-1);
     });
   }
 });

@@ -133,15 +133,21 @@ describe('Zobrist fingerprints', () => {
 });
 
 describe('packed vectors', () => {
-  it('round-trip, one byte for codes below 128', () => {
+  it('round-trip: one byte a slot when every code is below 256, varints otherwise', () => {
     const sink = new ByteSink(16);
-    const vecs = [Int32Array.from([0, 1, 127, 128, 2 ** 31 - 1, 5]), Int32Array.from([3, 3, 3, 3, 3, 3])];
+    const vecs = [
+      Int32Array.from([0, 1, 127, 128, 2 ** 31 - 1, 5]), // varint: 1 + 1 + 1 + 2 + 5 + 1 bytes
+      Int32Array.from([3, 3, 3, 3, 3, 3]), // raw
+      Int32Array.from([255, 128, 0, 200, 1, 7]), // raw, with codes that take two varint bytes
+      Int32Array.from([256, 0, 0, 0, 0, 0]), // varint: 2 + 5 bytes
+      Int32Array.from([-1, 0, 0, 0, 0, 0]), // a code of 2^32 - 1: varint, 5 + 5 bytes
+    ];
     const offsets = vecs.map((v) => packVector(v, sink));
-    expect(offsets[1] - offsets[0]).toBe(1 + 1 + 1 + 2 + 5 + 1);
-    expect(sink.length - offsets[1]).toBe(6);
+    const ends = [...offsets.slice(1), sink.length];
+    expect(ends.map((e, i) => e - offsets[i])).toEqual([11, 6, 6, 7, 10]);
     const out = new Int32Array(6);
     for (let i = 0; i < vecs.length; i++) {
-      unpackVector(sink.bytes, offsets[i], out);
+      unpackVector(sink.bytes, offsets[i], ends[i], out);
       expect([...out]).toEqual([...vecs[i]]);
     }
   });
