@@ -11,15 +11,22 @@
 // same values mean the function depends on something outside the state: that is reported.
 //
 // Layout, for locality (a search does a few dozen lookups per state): nodes are indices
-// into typed arrays — the slot each reads, and where its children for codes below 64 (small
-// integers, null, booleans, the model's seeded strings) start in one shared arena of child
-// indices; children of larger codes are in a Map per node. A trie that grows past its node
+// into one typed array of four words a node — the slot it reads, and where its children for
+// codes below 64 (small integers, null, booleans, the model's seeded strings) start in one
+// shared arena of child indices, and how many codes they cover — so a step of a walk reads
+// one cache line for the node and one for the child; children of larger codes are in a Map
+// per node. (With the three words in three arrays, a step read three cache lines for the
+// node, and kvm's tries span more than a core's L2 cache.) A trie that grows past its node
 // budget is emptied and refilled (its results are a cache: dropping them costs time, never
 // correctness).
 
 const DENSE = 64;
 const FRESH = -2;
 const LEAF = -1;
+// Words of a node.
+const SLOT = 0;
+const BASE = 1;
+const LEN = 2;
 
 /** A run of model code read different slots than an earlier run that read the same values. */
 export class MemoConflictError extends Error {
@@ -28,11 +35,11 @@ export class MemoConflictError extends Error {
 
 /** Results of a function of vector states, keyed on the slots it read. */
 export class MemoTrie<L> {
-  /** Per node: the slot it reads, LEAF, or FRESH (created, not yet known). */
-  private slot = new Int32Array(1024);
-  /** Per node: where its dense children start in `kids`, and how many codes they cover. */
-  private base = new Int32Array(1024);
-  private len = new Int32Array(1024);
+  /**
+   * Per node n, at 4n: the slot it reads (LEAF, or FRESH: created, not yet known); at 4n+1
+   * and 4n+2, where its dense children start in `kids` and how many codes they cover.
+   */
+  private node = new Int32Array(4 * 1024);
   /** Child node indices (0: none; the root, node 0, is nobody's child). */
   private kids = new Int32Array(4096);
   private kidsUsed = 0;
@@ -46,22 +53,21 @@ export class MemoTrie<L> {
   flushes = 0;
 
   constructor(private readonly maxNodes = 1 << 20) {
-    this.slot[0] = FRESH;
+    this.node[SLOT] = FRESH;
   }
 
   /** The result for `vec`, or undefined when it must be computed. */
   lookup(vec: Int32Array): L | undefined {
-    const slot = this.slot;
-    const base = this.base;
-    const len = this.len;
+    const node = this.node;
     const kids = this.kids;
     let n = 0;
     for (;;) {
-      const s = slot[n];
+      const at = n << 2;
+      const s = node[at];
       if (s < 0) return s === LEAF ? this.leaf[n] : undefined;
       const c = vec[s];
       let k: number;
-      if (c < len[n]) k = kids[base[n] + c];
+      if (c < node[at + LEN]) k = kids[node[at + BASE] + c];
       else if (c >= DENSE) k = this.far[n]?.get(c) ?? 0;
       else k = 0;
       if (k === 0) return undefined;
@@ -70,9 +76,8 @@ export class MemoTrie<L> {
   }
 
   private reset(): void {
-    this.slot.fill(0);
-    this.len.fill(0);
-    this.slot[0] = FRESH;
+    this.node.fill(0);
+    this.node[SLOT] = FRESH;
     this.kidsUsed = 0;
     this.far = [];
     this.leaf = [];
@@ -82,18 +87,13 @@ export class MemoTrie<L> {
 
   private newNode(): number {
     const n = this.nodes++;
-    if (n >= this.slot.length) {
-      const grow = (a: Int32Array) => {
-        const b = new Int32Array(a.length * 2);
-        b.set(a);
-        return b;
-      };
-      this.slot = grow(this.slot);
-      this.base = grow(this.base);
-      this.len = grow(this.len);
+    if (4 * n >= this.node.length) {
+      const b = new Int32Array(this.node.length * 2);
+      b.set(this.node);
+      this.node = b;
     }
-    this.slot[n] = FRESH;
-    this.len[n] = 0;
+    this.node[4 * n + SLOT] = FRESH;
+    this.node[4 * n + LEN] = 0;
     return n;
   }
 
@@ -109,9 +109,11 @@ export class MemoTrie<L> {
       }
       return k;
     }
-    if (c >= this.len[n]) {
+    const at = 4 * n;
+    const len = this.node[at + LEN];
+    if (c >= len) {
       // Move the node's dense children to a block covering c (the old block is left unused).
-      const newLen = Math.min(DENSE, Math.max(c + 1, this.len[n] * 2, 4));
+      const newLen = Math.min(DENSE, Math.max(c + 1, len * 2, 4));
       if (this.kidsUsed + newLen > this.kids.length) {
         const b = new Int32Array(Math.max(this.kids.length * 2, this.kidsUsed + newLen));
         b.set(this.kids.subarray(0, this.kidsUsed));
@@ -119,15 +121,16 @@ export class MemoTrie<L> {
       }
       const nb = this.kidsUsed;
       this.kids.fill(0, nb, nb + newLen);
-      this.kids.copyWithin(nb, this.base[n], this.base[n] + this.len[n]);
+      const base = this.node[at + BASE];
+      this.kids.copyWithin(nb, base, base + len);
       this.kidsUsed += newLen;
-      this.base[n] = nb;
-      this.len[n] = newLen;
+      this.node[at + BASE] = nb;
+      this.node[at + LEN] = newLen;
     }
-    let k = this.kids[this.base[n] + c];
+    let k = this.kids[this.node[at + BASE] + c];
     if (k === 0) {
       k = this.newNode();
-      this.kids[this.base[n] + c] = k;
+      this.kids[this.node[at + BASE] + c] = k;
     }
     return k;
   }
@@ -145,17 +148,17 @@ export class MemoTrie<L> {
     let n = 0;
     for (let i = 0; i < slots.length; i++) {
       const s = slots[i];
-      const at = this.slot[n];
-      if (at === FRESH) this.slot[n] = s;
+      const at = this.node[4 * n + SLOT];
+      if (at === FRESH) this.node[4 * n + SLOT] = s;
       else if (at !== s) {
         throw new MemoConflictError(at === LEAF ? `a run read slot ${s} where an earlier run from the same values read nothing more` : `a run read slot ${s} where an earlier run from the same values read slot ${at}`);
       }
       n = this.child(n, vec[s]);
     }
-    const at = this.slot[n];
+    const at = this.node[4 * n + SLOT];
     if (at !== FRESH && at !== LEAF) throw new MemoConflictError(`a run read nothing more where an earlier run from the same values read slot ${at}`);
     if (at === FRESH) this.leaves++;
-    this.slot[n] = LEAF;
+    this.node[4 * n + SLOT] = LEAF;
     this.leaf[n] = leaf;
   }
 }
