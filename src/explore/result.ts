@@ -32,6 +32,12 @@ export interface CheckStats {
   readonly engine?: 'vector' | 'immutable';
   /** Why the search ran on Immutable values although the vector engine was asked for (or was the default). */
   readonly engineNote?: string;
+  /**
+   * Vector engine: strings the states held that had no small code (in no initial state, no
+   * Record default, not in the model's `strings`): each took a hashed code, five bytes a
+   * slot in a frontier state and the slow paths of the memo tries and fingerprints.
+   */
+  readonly hashedStrings?: readonly string[];
   /** Vector engine: how often model code ran (misses) against answers from the memo tries (hits). */
   readonly memo?: MemoStats;
 }

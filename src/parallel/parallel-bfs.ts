@@ -225,6 +225,8 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   const propertyNames = model.properties.map((p) => p.name);
   const violations: Violation[] = [];
   const violated = new Set<string>();
+  /** Vector engine: the strings any thread gave a hashed code (each thread learns them all). */
+  let strings: string[] = [];
   const traces = new TraceStore();
   // The seen set, in one partition per thread (by key): a thread inserts only into its own,
   // so the insert phase needs no atomics; a level expanded alone inserts into all of them.
@@ -266,7 +268,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       workers,
       frontierBytesPerState,
       engine,
-      ...(engine === 'vector' ? { memo: sumMemo(memo) } : {}),
+      ...(engine === 'vector' ? { memo: sumMemo(memo), ...(strings.length > 0 ? { hashedStrings: [...strings] } : {}) } : {}),
     };
   };
   const errorResult = (message: string, stack?: string): CheckResult => ({ status: 'error', model: model.name, stats: stats(), error: { message, stack } });
@@ -368,7 +370,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     return p;
   };
   const descriptors: string[] = main.codec.takeNewDescriptors();
-  const strings: string[] = main.vector?.takeHashedStrings() ?? [];
+  strings = main.vector?.takeHashedStrings() ?? [];
   const onAbort = () => Atomics.store(controlWords, 0, 1);
   options.signal?.addEventListener('abort', onAbort);
   const timer = options.timeLimitMs !== undefined && Number.isFinite(options.timeLimitMs) ? setTimeout(onAbort, Math.max(0, options.timeLimitMs - (performance.now() - t0))) : undefined;

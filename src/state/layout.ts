@@ -100,12 +100,13 @@ function seedDefaults(proto: RecordProto, strings: StringCodes): void {
  */
 export function shapeOf(v: unknown, strings: StringCodes, path = ''): Shape {
   if (v === null || typeof v !== 'object') {
+    // Seeded before its code is asked for: asking first would give it a hashed code.
+    if (typeof v === 'string') strings.seed(v);
     try {
       codeOf(v, strings);
     } catch (e) {
       throw new NotVectorizableError(path, e instanceof NoCodeError ? e.message : String(e));
     }
-    if (typeof v === 'string') strings.seed(v);
     return PRIM;
   }
   if (isRecord(v)) {

@@ -87,7 +87,17 @@ export function renderStats(st: CheckStats): string {
     `${seconds(st.elapsedMs)} s, ${count(st.statesPerSecond)} states/s, peak memory ${mib(st.peakMemoryBytes)} MiB, seen set ${st.seenSetBytesPerState.toFixed(1)} B/state${st.frontierBytesPerState === undefined ? '' : `, frontier ${st.frontierBytesPerState.toFixed(1)} B/state`}, ${st.workers} worker${st.workers === 1 ? '' : 's'}`,
     `fingerprint collision probability: ${st.collisionProbability.toExponential(1)} (birthday bound over ${count(st.distinctStates)} ${st.fingerprintBits ?? 64}-bit fingerprints)`,
     ...(st.engineNote !== undefined ? [`note: ${st.engineNote}`] : []),
+    ...(st.hashedStrings !== undefined && st.hashedStrings.length > 0 ? [`note: ${hashedNote(st.hashedStrings)}`] : []),
   ].join('\n');
+}
+
+const SHOWN_STRINGS = 5;
+
+function hashedNote(xs: readonly string[]): string {
+  const shown = xs.slice(0, SHOWN_STRINGS).map((x) => JSON.stringify(x)).join(', ');
+  const more = xs.length > SHOWN_STRINGS ? ` and ${xs.length - SHOWN_STRINGS} more` : '';
+  const n = xs.length === 1 ? 'string' : 'strings';
+  return `the states held ${xs.length} ${n} in no initial state (${shown}${more}); listing ${xs.length === 1 ? 'it' : 'them'} in the model's \`strings\` gives small codes: smaller states, a faster search`;
 }
 
 /** Verdict line plus figures, printed at the end of every run. */

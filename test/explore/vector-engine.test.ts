@@ -12,6 +12,8 @@ import { answerOf as answer } from '../helpers.ts';
 import type { Model } from '../../src/model/model.ts';
 import { reductionFor, type ReductionChoice } from '../../src/reduce/reduction.ts';
 import { randomModel } from '../reduce/random-models.ts';
+import { threadModel } from '../../src/model/dsl.ts';
+import { renderStats } from '../../src/trace/text.ts';
 
 /** Both engines' answers on `model`, and which engine 'auto' picked (with its note). */
 async function both(model: () => Model<any, any>, options: RunOptions = {}, reductions: ReductionChoice = {}) {
@@ -94,5 +96,23 @@ describe('vector engine: the same answer as the immutable engine', () => {
     const auto = await runSearch(buildModel(def, {}), {});
     expect(auto.stats.engine).toBe('immutable');
     expect(auto.stats.engineNote).toMatch(/no fixed layout of slots \(madvise\.locals: a List of 1/);
+  });
+
+  it('names the strings that got hashed codes, and says to declare them', async () => {
+    const model = (strings?: string[]) =>
+      threadModel<string>({
+        name: 'enum',
+        shared: 'idle',
+        ...(strings !== undefined ? { strings } : {}),
+        threads: [{ name: 't', steps: [{ label: 'run', do: () => ({ shared: 'running' }) }, { label: 'stop', do: () => ({ shared: 'stopped' }) }] }],
+      });
+    const plain = await runSearch(model(), { workers: 1 });
+    expect(plain.stats.engine).toBe('vector');
+    expect(plain.stats.hashedStrings).toEqual(['running', 'stopped']);
+    expect(renderStats(plain.stats)).toContain('note: the states held 2 strings in no initial state ("running", "stopped"); listing them in the model\'s `strings`');
+    const declared = await runSearch(model(['running', 'stopped']), { workers: 1 });
+    expect(declared.stats.hashedStrings).toBeUndefined();
+    expect(renderStats(declared.stats)).not.toContain('note:');
+    expect(answer(declared)).toEqual(answer(plain));
   });
 });
