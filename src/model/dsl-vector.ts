@@ -334,11 +334,8 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
       let mask = -1;
       if (sharedReads !== null) {
         mask = 0;
-        for (let q = 0; q < invariants.length; q++) {
-          if (q >= 31) {
-            mask |= 1 << 31;
-            break;
-          }
+        // Bits for invariants 0-30 only: the engine checks the others on every successor.
+        for (let q = 0; q < Math.min(invariants.length, 31); q++) {
           const at = 1 + q * words;
           for (let j = 0; j < d.length; j += 2) {
             if ((Atomics.load(sharedReads, at + (d[j] >>> 5)) & (1 << (d[j] & 31))) !== 0) {

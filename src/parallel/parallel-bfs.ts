@@ -297,8 +297,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         // Through the vector model too, so its record of what invariants read covers these
         // states' verdicts (their successors are checked only where a step can change one).
         for (let q = 0; q < main.vector!.invariantCount; q++) main.vector!.checkInvariant(q, vec);
-      }
-      else main.codec.learnFrom(s);
+      } else main.codec.learnFrom(s);
       keyOf(s, fp);
       if (!parts[partitionOf(fp[0], workers)].insertGrowing(fp[0], fp[1], MAX_LOAD, GROWTH)) continue;
       kept.push(i);
