@@ -66,8 +66,12 @@ function align4(n: number): number {
   return (n + 3) & ~3;
 }
 
-/** Views of a block's arrays over `data` (layout: fps, parents, offsets, partition lists, actions, flags, bytes). */
-export function blockViews(data: SharedArrayBuffer, count: number, byteCount: number, partSizes: readonly number[]): Omit<CandidateBlock, 'count' | 'winners' | 'data'> {
+/**
+ * Views of a block's arrays over `data` (layout: fps, parents, offsets, partition lists or
+ * claim entries, actions, flags, bytes). A block of a level with claims has entries (one per
+ * candidate) and no partition lists; any other has lists (`count` indices in all).
+ */
+export function blockViews(data: SharedArrayBuffer, count: number, byteCount: number, partSizes: readonly number[], claims = false): Omit<CandidateBlock, 'count' | 'winners' | 'data'> {
   let at = 0;
   const fps = new Uint32Array(data, at, count * 2);
   at += count * 8;
@@ -76,21 +80,29 @@ export function blockViews(data: SharedArrayBuffer, count: number, byteCount: nu
   const offsets = new Uint32Array(data, at, count + 1);
   at += (count + 1) * 4;
   const parts: Uint32Array[] = [];
-  for (const n of partSizes) {
-    parts.push(new Uint32Array(data, at, n));
-    at += n * 4;
+  let entries: Uint32Array = EMPTY;
+  if (claims) {
+    entries = new Uint32Array(data, at, count);
+    at += count * 4;
+  } else {
+    for (const n of partSizes) {
+      parts.push(new Uint32Array(data, at, n));
+      at += n * 4;
+    }
   }
   const actions = new Uint16Array(data, at, count);
   at = align4(at + count * 2);
   const flags = new Uint8Array(data, at, count);
   at += count;
   const bytes = new Uint8Array(data, at, byteCount);
-  return { fps, parents, offsets, parts, actions, flags, bytes };
+  return { fps, parents, offsets, parts, entries, actions, flags, bytes };
 }
+
+const EMPTY = new Uint32Array(0);
 
 /** Bytes a block of `count` candidates and `byteCount` bytes of states needs. */
 function blockSize(count: number, byteCount: number): number {
-  // The partition lists hold `count` indices in all.
+  // The partition lists hold `count` indices in all (or the entries one per candidate).
   return align4(count * 8 + count * 4 + (count + 1) * 4 + count * 4 + count * 2) + count + byteCount;
 }
 
@@ -100,14 +112,19 @@ export class BlockBuilder {
   readonly parents = new U32s();
   readonly actions = new U32s();
   readonly offsets = new U32s();
+  /** With claims: each candidate's claim entry, in place of the partition lists. */
+  private readonly entries = new U32s();
+  private claims = false;
   private byPart: U32s[] = [];
 
-  /** Starts a range whose keys fall in `parts` seen-set partitions. */
-  reset(parts: number): void {
+  /** Starts a range whose keys fall in `parts` seen-set partitions; with `claims`, a range of a level expanded with claims. */
+  reset(parts: number, claims: boolean): void {
     this.fps.n = 0;
     this.parents.n = 0;
     this.actions.n = 0;
     this.offsets.n = 0;
+    this.entries.n = 0;
+    this.claims = claims;
     while (this.byPart.length < parts) this.byPart.push(new U32s());
     this.byPart.length = parts;
     for (const p of this.byPart) p.n = 0;
@@ -118,13 +135,18 @@ export class BlockBuilder {
     return this.parents.n;
   }
 
-  push(hi: number, lo: number, parent: number, action: number, offset: number): void {
+  /** Appends a candidate; `entry` is its claim entry in a level with claims (the dedupe's `entry`). */
+  push(hi: number, lo: number, parent: number, action: number, offset: number, entry: number): void {
     const k = this.parents.n;
     this.fps.push(hi);
     this.fps.push(lo);
     this.parents.push(parent);
     this.actions.push(action);
     this.offsets.push(offset);
+    if (this.claims) {
+      this.entries.push(entry);
+      return;
+    }
     const parts = this.byPart;
     parts[parts.length === 1 ? 0 : partitionOf(hi, parts.length)].push(k);
   }
@@ -137,12 +159,13 @@ export class BlockBuilder {
     const count = this.parents.n;
     const size = blockSize(count, sink.length);
     const data = recycler !== undefined ? recycler.take(size, expansion) : new SharedArrayBuffer(size);
-    const v = blockViews(data, count, sink.length, this.byPart.map((p) => p.n));
+    const v = blockViews(data, count, sink.length, this.claims ? [] : this.byPart.map((p) => p.n), this.claims);
     v.fps.set(this.fps.a.subarray(0, 2 * count));
     v.parents.set(this.parents.a.subarray(0, count));
     v.offsets.set(this.offsets.a.subarray(0, count));
     v.offsets[count] = sink.length;
-    this.byPart.forEach((p, i) => v.parts[i].set(p.a.subarray(0, p.n)));
+    if (this.claims) v.entries.set(this.entries.a.subarray(0, count));
+    else this.byPart.forEach((p, i) => v.parts[i].set(p.a.subarray(0, p.n)));
     for (let k = 0; k < count; k++) {
       if (this.actions.a[k] > 0xffff) throw new Error('more than 65535 enabled actions in one state');
     }
@@ -282,6 +305,8 @@ export class TableBudgetError extends Error {
 export interface Dedupe {
   /** True when a successor with key (hi, lo), reached by (position in the level, action), is to be kept as a candidate. */
   admit(hi: number, lo: number, pos: number, action: number): boolean;
+  /** Claims: the claim entry of the successor last admitted (for its candidate); -1 otherwise. */
+  readonly entry: number;
   /** True when (hi, lo) was stored at an earlier level (partial-order reduction's cycle proviso). */
   storedBefore(hi: number, lo: number): boolean;
 }
@@ -304,6 +329,7 @@ export class PartitionedTables {
  * state costs more than probing — and let the insert phase decide among the threads.
  */
 export class SharedDedupe implements Dedupe {
+  readonly entry = -1;
   constructor(
     private readonly tables: PartitionedTables,
     private readonly local: KeySet,
@@ -321,13 +347,13 @@ export class SharedDedupe implements Dedupe {
  * once and keep the copies that hold a state's smallest claim (level-claims.ts).
  */
 export class ClaimDedupe implements Dedupe {
-  constructor(
-    readonly view: LevelClaimsView,
-    private readonly mark: number,
-  ) {}
+  constructor(readonly view: LevelClaimsView) {}
   admit(hi: number, lo: number, pos: number, action: number): boolean {
-    const r = this.view.claim(hi, lo, pos, action, this.mark);
+    const r = this.view.claim(hi, lo, pos, action);
     return r === NEW || r === LOWER;
+  }
+  get entry(): number {
+    return this.view.entry;
   }
   storedBefore(): boolean {
     throw new Error('claims do not answer the cycle proviso (partial-order reduction runs on Immutable values)');
@@ -340,6 +366,7 @@ export class ClaimDedupe implements Dedupe {
  * insert phase.
  */
 export class KeepAll implements Dedupe {
+  readonly entry = -1;
   constructor(private readonly tables: PartitionedTables) {}
   admit(): boolean {
     return true;
@@ -355,6 +382,7 @@ export class KeepAll implements Dedupe {
  * the insert phase), growing it when needed. The level's blocks then hold only new states.
  */
 export class DirectDedupe implements Dedupe {
+  readonly entry = -1;
   constructor(
     private readonly parts: readonly GrowingSeenSet[],
     private readonly maxLoad: number,

@@ -37,7 +37,7 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
   const sink = L.scratch.sink;
   sink.clear();
   const out = L.scratch.builder;
-  out.reset(task.tables.length);
+  out.reset(task.tables.length, task.claims !== undefined);
   const events: WorkerEvent[] = [];
   const firstEvent = new Set<string>();
   const actionCounts = new Uint32Array(to - from);
@@ -121,7 +121,7 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
         if (!dedupe.admit(fp[0], fp[1], pos, i)) continue;
         if (keyOf !== fingerprintInto) validateState(s2);
         const c = out.count;
-        out.push(fp[0], fp[1], parent, i, codec.encode(s2, sink));
+        out.push(fp[0], fp[1], parent, i, codec.encode(s2, sink), dedupe.entry);
         for (let t = 0; t < inv.length; t++) {
           const msg = inv[t].check(s2);
           if (msg !== null) events.push({ property: inv[t].name, kind: 'invariant', message: msg, pos, action: i, candidate: c, hi: fp[0], lo: fp[1] });

@@ -112,7 +112,7 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
   const sink = L.scratch.sink;
   sink.clear();
   const out = L.scratch.builder;
-  out.reset(task.tables.length);
+  out.reset(task.tables.length, task.claims !== undefined);
   const events: WorkerEvent[] = [];
   const transSeen = new Uint8Array(transNames.length);
   let deadlockSeen = false;
@@ -207,7 +207,7 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
             if (!dedupe.admit(kh, kl, pos, i)) continue;
           }
           const c = out.count;
-          out.push(kh, kl, parent, i, packVector(nxt, sink));
+          out.push(kh, kl, parent, i, packVector(nxt, sink), dedupe.entry);
           const touches = T.touches[k];
           for (let x = 0; x < invIdx.length; x++) {
             const q = invIdx[x];

@@ -49,7 +49,7 @@ import { validateState } from '../state/validate.ts';
 import { BlockBuilder, DirectDedupe, TableBudgetError, blockBytes } from './blocks.ts';
 import { NotVectorizableError } from '../state/layout.ts';
 import { loadedFrom, type Loaded } from './loaded.ts';
-import { expandPhase, insertPhase, retireClaims, validatePhase } from './participant.ts';
+import { expandPhase, insertPhase, validatePhase } from './participant.ts';
 import { newClaims, reuseClaims, type ClaimsRef } from './level-claims.ts';
 import { partitionOf, type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type GrowableRef, type InsertResult, type InsertTask, type LevelRef, type ValidateResult, type ValidateTask, type ModelSource, type RangeResult, type Task, type WorkerEvent, WARM_READY, WARM_STOP, closeJoin, levelRanges, rangeBounds } from './protocol.ts';
 import { GROWTH, GrowingSeenSet, KEY_BITS, MAX_LOAD } from './shared-seen-set.ts';
@@ -285,7 +285,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     const inits = model.initStates();
     const sink = new ByteSink(1 << 12);
     const out = new BlockBuilder();
-    out.reset(workers);
+    out.reset(workers, false);
     const fp = new Uint32Array(2);
     const vec = engine === 'vector' ? new Int32Array(main.vector!.width) : null;
     const kept: number[] = [];
@@ -302,7 +302,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       if (!parts[partitionOf(fp[0], workers)].insertGrowing(fp[0], fp[1], MAX_LOAD, GROWTH)) continue;
       kept.push(i);
       // A vector level stores each state's own fingerprint only without symmetry (then it is the key).
-      out.push(fp[0], fp[1], ROOT, i, vec !== null ? packVector(vec, sink) : main.codec.encode(s, sink));
+      out.push(fp[0], fp[1], ROOT, i, vec !== null ? packVector(vec, sink) : main.codec.encode(s, sink), -1);
     }
     const block = out.finish(sink, true);
     distinct = stored();
@@ -406,11 +406,8 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     const claimsRoom = options.claimsRoom ?? { least: 4096, factor: 1.5 };
     // Set once a level had a state with more steps than a claim can number (256).
     let claimsTooNarrow = false;
-    // Claims maps of even and odd levels, and the last level's, whose marks are still set.
-    const claimMaps: (ClaimsRef | undefined)[] = [undefined, undefined];
-    let pending: { claims: ClaimsRef; mark: number; generations: number[] } | undefined;
-    /** The mark to clear in each partition for `p` (0 where the partition was rebuilt since). */
-    const marksOf = (p: { mark: number; generations: number[] }) => parts.map((part, k) => (part.generation === p.generations[k] ? p.mark : 0));
+    // The claim entries, reused from level to level while large enough.
+    let claimsBuffer: ClaimsRef | undefined;
     while (levelSize > 0 && !stopAfterLevel && limit === undefined) {
       if (poolFailure !== undefined) throw poolFailure;
       peakFrontier = Math.max(peakFrontier, levelSize);
@@ -457,19 +454,10 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       let results: ExpandResult[];
       let byRange: (RangeResult | undefined)[];
       let levelClaims: ClaimsRef | undefined;
-      const mark = 1 << (depth & 1);
-      let retire: ExpandTask['retire'];
       let attempts = 0;
       for (let attempt = 0; ; attempt++) {
         attempts = attempt + 1;
-        retire = undefined;
         if (useClaims) {
-          // The last claims level's marks: cleared by the threads during this level if it used
-          // the other mark, else now (this level must find its own mark only on its own keys).
-          if (pending !== undefined && pending.mark === mark) {
-            retireClaims({ claims: pending.claims, marks: marksOf(pending), counter: new SharedArrayBuffer(4) }, parts.map((p) => p.table.ref));
-            pending = undefined;
-          }
           const room = Math.max(claimsRoom.least, Math.ceil(levelSize * Math.max(1, lastRatio) * claimsRoom.factor)) * 2 ** attempt;
           // Each partition's share of that room (keys spread evenly over the partitions; the
           // claims count each partition's insertions, so an uneven level is redone, never
@@ -491,9 +479,13 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
           for (const grow of here) grow();
           await Promise.all(grows);
           growMs += performance.now() - tg;
-          levelClaims = (claimMaps[depth & 1] !== undefined ? reuseClaims(claimMaps[depth & 1]!, partRoom, parts.length) : null) ?? newClaims(partRoom, parts.length);
-          claimMaps[depth & 1] = levelClaims;
-          if (pending !== undefined) retire = { claims: pending.claims, marks: marksOf(pending), counter: new SharedArrayBuffer(4) };
+          levelClaims = (claimsBuffer !== undefined ? reuseClaims(claimsBuffer, partRoom, parts.length) : null) ?? newClaims(partRoom, parts.length) ?? undefined;
+          if (levelClaims === undefined) {
+            // More new states than a slot can number entries for: this level and the ones
+            // after it go without claims.
+            useClaims = false;
+            claimsTooNarrow = true;
+          } else claimsBuffer = levelClaims;
         }
         const task: ExpandTask = {
           kind: 'expand',
@@ -509,7 +501,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
           expand: expandLevel,
           skip: [...violated],
           control,
-          ...(useClaims ? { claims: levelClaims, mark, ...(retire !== undefined ? { retire } : {}) } : {}),
+          ...(useClaims ? { claims: levelClaims } : {}),
           ...(joinable ? { join: new SharedArrayBuffer(4) } : {}),
         };
 
@@ -535,14 +527,12 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
           }
         }
         if (useClaims) {
-          if (retire !== undefined) pending = undefined;
           for (const r of results) r.inserted!.forEach((n, p) => (parts[p].count += n));
           if (results.some((r) => r.overflow)) {
             // More new states than room, or a claim too wide: take this level's insertions
-            // out of the seen set (which drops every mark) and redo it (with twice the room,
-            // or without claims).
-            for (const part of parts) part.rebuildWithout(mark, part.table.capacity);
-            new Int32Array(levelClaims!.map).fill(0);
+            // out of the seen set (its claimed slots) and redo it (with twice the room, or
+            // without claims).
+            for (const part of parts) part.rebuildWithoutClaimed(part.table.capacity);
             if (results.some((r) => r.wide)) {
               // A state with more than 256 steps: later levels would only meet it again.
               useClaims = false;
@@ -583,8 +573,11 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         perBlock = blocks.map(() => 0);
         for (const r of doneV) for (const [bi, n] of r.winners) perBlock[bi] = n;
         blocks = blocks.map((b, k) => ({ ...b, winners: perBlock[k] }));
-        // Its marks are cleared while the next level is expanded.
-        pending = { claims: levelClaims, mark, generations: parts.map((p) => p.generation) };
+        // Each state inserted has exactly one copy holding its claim, which put its key back
+        // into the seen set: a slot left holding an entry would mislead every later probe.
+        const won = perBlock.reduce((a, b) => a + b, 0);
+        const inserted = results.reduce((n, r) => n + r.inserted!.reduce((a, b) => a + b, 0), 0);
+        if (won !== inserted) throw new Error(`internal error: ${inserted} states inserted with claims at depth ${depth} but ${won} copies hold their claims`);
       } else {
         // Phase 2: each thread inserts its partition's candidates, blocks in order.
         const budget = partBudget(blocks.reduce((n, x) => n + blockBytes(x), 0));

@@ -38,9 +38,8 @@ export async function expandPhase(L: Loaded, task: ExpandTask, direct?: Dedupe, 
   // Vectors insert at once with claims (or, for a level too wide for them, keep every
   // successor for the insert phase, which then checks invariants of new states); Immutable
   // values are filtered first, and checked here.
-  if (task.retire !== undefined) retireClaims(task.retire, task.tables);
   const claims = task.claims !== undefined ? new LevelClaimsView(task.claims, task.tables) : undefined;
-  const dd = direct ?? (claims !== undefined ? new ClaimDedupe(claims, task.mark!) : L.engine === 'vector' ? new KeepAll(tables) : new SharedDedupe(tables, candidatesOf(L, task.levelId)));
+  const dd = direct ?? (claims !== undefined ? new ClaimDedupe(claims) : L.engine === 'vector' ? new KeepAll(tables) : new SharedDedupe(tables, candidatesOf(L, task.levelId)));
   const checkHere = direct !== undefined || claims !== undefined || L.engine !== 'vector';
   const ranges: RangeResult[] = [];
   const t0 = performance.now();
@@ -126,21 +125,10 @@ export function insertPhase(task: InsertTask, L?: Loaded): InsertResult {
   return { inserted, table: seen.ref, events, ...(overBudget ? { overBudget } : {}) };
 }
 
-/** Entries of the map per retire chunk. */
-const RETIRE_CHUNK = 1 << 14;
-
-/** Retires, in chunks taken from its counter, the map of an earlier level's claims (see level-claims.ts). */
-export function retireClaims(r: NonNullable<ExpandTask['retire']>, tables: ExpandTask['tables']): void {
-  const view = new LevelClaimsView(r.claims, tables);
-  const counter = new Int32Array(r.counter);
-  for (;;) {
-    const start = Atomics.add(counter, 0, 1) * RETIRE_CHUNK;
-    if (start >= view.size) return;
-    view.retire(start, Math.min(view.size, start + RETIRE_CHUNK), r.marks);
-  }
-}
-
-/** Flags the copies holding their state's final claim, in the blocks taken from the counter. */
+/**
+ * Flags the copies holding their state's final claim, in the blocks taken from the counter,
+ * and puts each such copy's key back into its seen-set slot (level-claims.ts `settle`).
+ */
 export function validatePhase(task: ValidateTask): ValidateResult {
   const view = new LevelClaimsView(task.claims, task.tables);
   const counter = new Int32Array(task.counter);
@@ -149,11 +137,11 @@ export function validatePhase(task: ValidateTask): ValidateResult {
     const bi = Atomics.add(counter, 0, 1);
     if (bi >= task.blocks.length) break;
     const b = task.blocks[bi];
-    const { fps, parents, actions, flags } = b;
+    const { fps, parents, actions, flags, entries } = b;
     let n = 0;
     for (let k = 0; k < b.count; k++) {
       const key = (((parents[k] - task.levelStart) << 8) | actions[k]) >>> 0;
-      if (view.claimOf(fps[2 * k], fps[2 * k + 1]) === key) {
+      if (view.settle(entries[k], key, fps[2 * k])) {
         flags[k] = 1;
         n++;
       }

@@ -45,8 +45,10 @@ export interface CandidateBlock {
   readonly bytes: Uint8Array;
   /** 1 when the candidate won the merge (is a new state). */
   readonly flags: Uint8Array;
-  /** Per seen-set partition: the indices of the candidates whose key falls in it, in order. */
+  /** Per seen-set partition: the indices of the candidates whose key falls in it, in order (none in a level expanded with claims). */
   readonly parts: readonly Uint32Array[];
+  /** A level expanded with claims: each candidate's claim entry (level-claims.ts); else empty. */
+  readonly entries: Uint32Array;
 }
 
 /** A property violation seen while expanding; the coordinator decides, in canonical order, which count. */
@@ -157,15 +159,8 @@ export interface ExpandTask {
   readonly skip: readonly string[];
   /** Int32 control words: [CONTROL_STOP] stop request. */
   readonly control: SharedArrayBuffer;
-  /** Vectors on several threads: insert at once, keeping the smallest claims (level-claims.ts), marked with `mark`. */
+  /** Several threads: insert at once, keeping the smallest claims (level-claims.ts). */
   readonly claims?: ClaimsRef;
-  readonly mark?: number;
-  /**
-   * The claims of the last level expanded with claims, to retire first (in chunks from
-   * `counter`): clear mark `marks[p]` of their keys in partition p (0: the partition was
-   * rebuilt since, only empty the entries).
-   */
-  readonly retire?: { readonly claims: ClaimsRef; readonly marks: readonly number[]; readonly counter: SharedArrayBuffer };
   /** A level shared before the pool's threads are known to be ready: see `Joinable`. */
   readonly join?: SharedArrayBuffer;
 }
@@ -188,7 +183,11 @@ export interface ExpandResult {
   readonly busyMs?: number;
 }
 
-/** After a level expanded with claims: flag, in the blocks taken from the counter, the copies that hold their state's final claim. */
+/**
+ * After a level expanded with claims: flag, in the blocks taken from the counter, the copies
+ * that hold their state's final claim, and put their keys back into the seen set in place of
+ * their claim entries.
+ */
 export interface ValidateTask {
   readonly kind: 'validate';
   readonly claims: ClaimsRef;
@@ -221,8 +220,6 @@ export interface GrowableRef {
   readonly capacity: number;
   /** Keys it holds. */
   readonly count: number;
-  /** Times it was rebuilt (which moves keys to other slots and drops their marks). */
-  readonly generation: number;
 }
 
 /**
@@ -318,7 +315,7 @@ export const CONTROL_STOP = 0;
 /**
  * Seen-set partition of a key with high half `hi`. A high half of 0 counts as 1, as the
  * table stores it (shared-seen-set.ts `highWord`), so a probe from the raw key and one from
- * a stored word (the claims' retire) pick the same partition.
+ * a stored word pick the same partition.
  */
 export function partitionOf(hi: number, parts: number): number {
   return ((hi | 0 || 1) >>> 0) % parts;

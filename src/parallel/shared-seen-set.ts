@@ -4,16 +4,19 @@ import type { GrowableRef, TableRef } from './protocol.ts';
 // SharedArrayBuffer, which threads map and insert into with Atomics.compareExchange.
 //
 // A slot is two 32-bit words [high, low]. Bits 0 and 1 of the low word are not part of the
-// key: they mark a key inserted during an even or an odd level being expanded with claims
-// (level-claims.ts), so a key is 62 bits. Neither half of a stored key is 0 (a 0 high half is
-// stored as 1, a 0 low half as 4), so a slot whose high word is 0 is empty and a slot whose
-// high word is set but low word still 0 is being written. Insertion claims the high word
-// with a compare-and-exchange, then publishes the low word; a reader meeting a claimed slot
-// waits for the low word (a few instructions). Parents and actions are not kept here but in
-// dense per-level arrays (trace-store.ts), so a slot is 8 bytes.
+// key, so a key is 62 bits. Bit 0 (CLAIMED) is set only while a level is expanded with claims
+// (level-claims.ts): a slot inserted in that level then holds, in place of the key's low
+// word, the index of the level's claim entry that holds it; the level's validation puts the
+// low word back. Outside such a level every stored low word has both bits clear. Neither half
+// of a stored key is 0 (a 0 high half is stored as 1, a 0 low half as 4), so a slot whose high
+// word is 0 is empty and a slot whose high word is set but low word still 0 is being
+// written. Insertion claims the high word with a compare-and-exchange, then publishes the
+// low word; a reader meeting a claimed slot waits for the low word (a few instructions).
+// Parents and actions are not kept here but in dense per-level arrays (trace-store.ts), so a
+// slot is 8 bytes.
 //
 // The table never grows while threads insert into it: it is grown between the phases of a
-// level (which clears the marks). Any capacity works (not only powers of two): a key's home
+// level. Any capacity works (not only powers of two): a key's home
 // slot is `lo * capacity / 2^32`, so the table can grow by 1.25× and run at a high load,
 // keeping bytes per state low.
 
@@ -22,13 +25,21 @@ export function highWord(hi: number): number {
   return hi | 0 || 1;
 }
 
-/** The low word a table stores for low half `lo` (its mark bits clear). */
+/** The low word a table stores for low half `lo` (bits 0 and 1 clear). */
 export function lowWord(lo: number): number {
   return lo & ~MARKS || 4;
 }
 
-/** The bits of a stored low word that mark a key inserted in an even (1) or odd (2) level expanded with claims. */
+/** The bits of a stored low word that are not part of the key. */
 export const MARKS = 3;
+
+/** The bit of a slot's low word set while it holds a claim entry's index (level-claims.ts). */
+export const CLAIMED = 1;
+
+/** The error of a plain probe that meets a slot holding a claim entry (only the claims' view can read one). */
+function claimedSlot(): Error {
+  return new Error('internal error: a seen-set slot still holds a claim entry outside its level (level-claims.ts)');
+}
 
 /** Bits of the key: the collision bound is computed over this many. */
 export const KEY_BITS = 62;
@@ -75,7 +86,8 @@ export class SharedSeenSet {
       if (sh === h) {
         let sl = w[b + 1];
         while (sl === 0) sl = Atomics.load(w, b + 1);
-        if ((sl & ~MARKS) === l) return true;
+        if (sl === l) return true;
+        if ((sl & CLAIMED) !== 0) throw claimedSlot();
       }
       i = i + 1 === this.capacity ? 0 : i + 1;
     }
@@ -103,7 +115,8 @@ export class SharedSeenSet {
       if (sh === h) {
         let sl = Atomics.load(w, b + 1);
         while (sl === 0) sl = Atomics.load(w, b + 1);
-        if ((sl & ~MARKS) === l) return false;
+        if (sl === l) return false;
+        if ((sl & CLAIMED) !== 0) throw claimedSlot();
       }
       i = i + 1 === this.capacity ? 0 : i + 1;
     }
@@ -127,7 +140,11 @@ export class SharedSeenSet {
         w[b + 1] = l;
         return true;
       }
-      if (sh === h && (w[b + 1] & ~MARKS) === l) return false;
+      if (sh === h) {
+        const sl = w[b + 1];
+        if (sl === l) return false;
+        if ((sl & CLAIMED) !== 0) throw claimedSlot();
+      }
       i = i + 1 === cap ? 0 : i + 1;
     }
   }
@@ -154,14 +171,14 @@ export class SharedSeenSet {
       return;
     }
     // Alone: plain stores, and no equality test (the keys of a table are distinct). Slots
-    // are visited in order, so homes — and stores — move forward almost monotonically. Marks
-    // are dropped (a table is copied only between levels).
+    // are visited in order, so homes — and stores — move forward almost monotonically. A
+    // table is copied only between levels, when no slot holds a claim entry.
     const dst = this.words;
     const cap = this.capacity;
     for (let b = start << 1; b < end << 1; b += 2) {
       const h = src[b];
       if (h === 0) continue;
-      const l = src[b + 1] & ~MARKS;
+      const l = src[b + 1];
       let i = Math.floor(((l >>> 0) * cap) / 4294967296);
       while (dst[i << 1] !== 0) if (++i === cap) i = 0;
       dst[i << 1] = h;
@@ -190,29 +207,24 @@ export class GrowingSeenSet {
   /** Keys held. */
   count: number;
 
-  /** Times the table was rebuilt (its keys moved, their marks dropped). */
-  generation: number;
-
   constructor(
     capacity: number,
     private region: SharedArrayBuffer = new SharedArrayBuffer(Math.max(FIRST_REGION, capacity * 8)),
     private scratch: SharedArrayBuffer | null = null,
     count = 0,
-    generation = 0,
   ) {
     this.table = new SharedSeenSet({ buffer: region, capacity });
     this.count = count;
-    this.generation = generation;
   }
 
   /** The partition another thread holds. */
   static fromRef(ref: GrowableRef): GrowingSeenSet {
-    return new GrowingSeenSet(ref.capacity, ref.region, ref.scratch, ref.count, ref.generation);
+    return new GrowingSeenSet(ref.capacity, ref.region, ref.scratch, ref.count);
   }
 
   /** How another thread holds this partition. */
   get ref(): GrowableRef {
-    return { region: this.region, scratch: this.scratch, capacity: this.table.capacity, count: this.count, generation: this.generation };
+    return { region: this.region, scratch: this.scratch, capacity: this.table.capacity, count: this.count };
   }
 
   /** Bytes of table in use (the reserved region is larger, its untouched pages free). */
@@ -242,7 +254,6 @@ export class GrowingSeenSet {
   /** Switches to the table `prepare` returned, once every key is copied into it. */
   commit(into: TableRef): void {
     this.table = new SharedSeenSet(into);
-    this.generation++;
   }
 
   /** Grows to `capacity` slots, copying in this thread. */
@@ -253,10 +264,10 @@ export class GrowingSeenSet {
   }
 
   /**
-   * Grows to `capacity` slots leaving out the keys with mark `mark` (the insertions of an
-   * abandoned level, level-claims.ts) and dropping every other mark.
+   * Grows to `capacity` slots leaving out the slots claimed in an abandoned level
+   * (level-claims.ts): the level's insertions.
    */
-  rebuildWithout(mark: number, capacity: number): void {
+  rebuildWithoutClaimed(capacity: number): void {
     const { from, into } = this.prepare(capacity);
     const src = new Int32Array(from.buffer, 0, from.capacity * 2);
     const dst = new SharedSeenSet(into);
@@ -265,7 +276,7 @@ export class GrowingSeenSet {
       const h = src[i << 1];
       if (h === 0) continue;
       const l = src[(i << 1) + 1];
-      if ((l & mark) !== 0) {
+      if ((l & CLAIMED) !== 0) {
         removed++;
         continue;
       }

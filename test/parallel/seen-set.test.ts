@@ -2,7 +2,7 @@
 // (claims, direct insertion, the insert phase) is found every other way, whatever its high
 // half — including 0, which the table stores as 1.
 import { describe, expect, it } from 'vitest';
-import { LevelClaimsView, NEW, OLD, LOWER, newClaims } from '../../src/parallel/level-claims.ts';
+import { HIGHER, LevelClaimsView, NEW, OLD, LOWER, newClaims } from '../../src/parallel/level-claims.ts';
 import { PartitionedTables } from '../../src/parallel/blocks.ts';
 import { partitionOf } from '../../src/parallel/protocol.ts';
 import { GrowingSeenSet, MAX_LOAD, GROWTH } from '../../src/parallel/shared-seen-set.ts';
@@ -14,29 +14,70 @@ describe('seen-set partitions', () => {
     for (const parts of [2, 3, 4]) expect(partitionOf(0, parts)).toBe(partitionOf(1, parts));
   });
 
-  it('keys claimed in a level are found by plain probes, and a key stored directly is old to claims', () => {
+  it('keys claimed in a level are old to claims once settled, found by plain probes; a key stored directly is old to claims', () => {
     for (const n of [2, 3]) {
       const parts = Array.from({ length: n }, () => new GrowingSeenSet(4096));
-      const view = new LevelClaimsView(newClaims(1000, n), tablesOf(parts));
+      const view = new LevelClaimsView(newClaims(1000, n)!, tablesOf(parts));
       const keys: [number, number][] = [
         [0, 12345],
         [1, 777],
         [0x80000000 | 0, 99],
         [5, 0],
       ];
-      keys.forEach(([hi, lo], i) => expect(view.claim(hi, lo, i, 0, 1), `claim ${hi}/${lo}`).toBe(NEW));
+      const entries = keys.map(([hi, lo], i) => {
+        expect(view.claim(hi, lo, i, 0), `claim ${hi}/${lo}`).toBe(NEW);
+        return view.entry;
+      });
+      expect(new Set(entries).size).toBe(keys.length);
       // Found again in the same level from a later position: a copy that does not hold the claim.
-      keys.forEach(([hi, lo], i) => expect(view.claim(hi, lo, i + 10, 0, 1)).not.toBe(NEW));
+      keys.forEach(([hi, lo], i) => expect(view.claim(hi, lo, i + 10, 0)).toBe(HIGHER));
+      // A claimed slot holds its entry, not its key: a plain probe must not read it as a key.
       const probe = new PartitionedTables(tablesOf(parts));
+      expect(() => probe.has(keys[0][0], keys[0][1])).toThrow(/claim entry/);
+      // Settling: only the (position, action) of the final claim settles, and puts the key back.
+      keys.forEach(([hi], i) => expect(view.settle(entries[i], ((i + 10) << 8) >>> 0, hi)).toBe(false));
+      keys.forEach(([hi], i) => expect(view.settle(entries[i], (i << 8) >>> 0, hi)).toBe(true));
       for (const [hi, lo] of keys) expect(probe.has(hi, lo), `has ${hi}/${lo}`).toBe(true);
+      const next = new LevelClaimsView(newClaims(1000, n)!, tablesOf(parts));
+      for (const [hi, lo] of keys) expect(next.claim(hi, lo, 0, 0)).toBe(OLD);
       // Stored directly (a level expanded alone), then met by a level with claims: old.
       const p = partitionOf(0, n);
       expect(parts[p].insertGrowing(0, 4242, MAX_LOAD, GROWTH)).toBe(true);
-      expect(view.claim(0, 4242, 0, 1, 1)).toBe(OLD);
-      expect(view.claim(0, 4248, 0, 1, 1)).toBe(NEW);
-      // A lower (position, action) than the claim: this copy holds it now. (Bits 0-1 of the
-      // low half are the level marks, not the key: 4242 and 4243 are one key, 4248 another.)
-      expect(view.claim(0, 4248, 0, 0, 1)).toBe(LOWER);
+      expect(next.claim(0, 4242, 0, 1)).toBe(OLD);
+      expect(next.claim(0, 4248, 3, 1)).toBe(NEW);
+      const e = next.entry;
+      // A lower (position, action) than the claim: this copy holds it now, on the same entry.
+      // (Bits 0-1 of the low half are not part of the key: 4248 and 4249 are one key.)
+      expect(next.claim(0, 4249, 2, 0)).toBe(LOWER);
+      expect(next.entry).toBe(e);
+      expect(next.claim(0, 4248, 2, 5)).toBe(HIGHER);
+      expect(next.settle(e, (3 << 8) | 1, 0)).toBe(false);
+      expect(next.settle(e, 2 << 8, 0)).toBe(true);
+      expect(probe.has(0, 4248)).toBe(true);
     }
+  });
+
+  it('a level whose entries run out is abandoned without publishing a slot', () => {
+    const parts = [new GrowingSeenSet(1 << 16)];
+    // Room for 1 new state: the entries are that and a few chunks of slack.
+    const view = new LevelClaimsView(newClaims(1, 1)!, tablesOf(parts));
+    let n = 0;
+    while (!view.overflow && n < 100000) if (view.claim(n + 1, 4 * (n + 1), n, 0) === NEW) n++;
+    expect(view.overflow).toBe(true);
+    expect(view.abandoned).toBe(true);
+    // Every slot taken was published (no reader would wait on it), and all are claimed.
+    const w = parts[0].table.words;
+    let claimed = 0;
+    for (let i = 0; i < w.length; i += 2) {
+      if (w[i] === 0) continue;
+      expect(w[i + 1]).not.toBe(0);
+      claimed++;
+    }
+    expect(claimed).toBe(n);
+    expect(view.inserted[0]).toBe(n);
+    // As the search does: counted, then taken out again.
+    parts[0].count += n;
+    parts[0].rebuildWithoutClaimed(parts[0].table.capacity);
+    expect(parts[0].count).toBe(0);
   });
 });
