@@ -159,20 +159,21 @@ export class LevelClaimsView {
         }
       }
       if (sh === h) {
-        // A plain read first: a key stored before this level (the usual case) is final, and
-        // Atomics calls are not inlined (each is a builtin call). A slot claimed in this
-        // level is read again atomically, which makes its entry (written before the slot
-        // was published) visible to plain reads.
+        // Plain reads: Atomics calls are not inlined (each is a builtin call), and this is
+        // once per successor. A low word of 0 is still being written: wait for it. A key
+        // stored before this level is final. A claimed slot names its entry, which its
+        // inserter wrote before publishing the slot (an atomic store); the entry's address
+        // depends on the value read from the slot, so the read of the entry cannot be made
+        // before it (neither the compiler nor x86 or Arm reorder a load before the load its
+        // address comes from) and sees the entry written. A mismatch (another key with the
+        // same high word) is read again atomically before it counts.
         let sl = w[b + 1];
-        if (sl === 0 || (sl & CLAIMED) !== 0) {
-          sl = Atomics.load(w, b + 1);
-          while (sl === 0) sl = Atomics.load(w, b + 1);
-        }
+        while (sl === 0) sl = Atomics.load(w, b + 1);
         if ((sl & CLAIMED) === 0) {
           if (sl === l) return OLD;
         } else {
           const e = sl >>> 2;
-          if (E[e * WORDS] === l) {
+          if (E[e * WORDS] === l || Atomics.load(E, e * WORDS) === l) {
             this.entry = e;
             return this.lower(e, key) ? LOWER : HIGHER;
           }
