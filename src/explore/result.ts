@@ -22,7 +22,7 @@ export interface CheckStats {
   readonly peakFrontier: number;
   /** Probability that two distinct states shared a fingerprint (see collisionProbability). */
   readonly collisionProbability: number;
-  /** Bits of the seen set's keys (64; 62 in the level-synchronous search, which marks keys with two bits). */
+  /** Bits of the seen set's keys (64; 62 in the level-synchronous search, whose slots keep two low bits for claims). */
   readonly fingerprintBits?: number;
   /** Worker threads used. */
   readonly workers: number;
