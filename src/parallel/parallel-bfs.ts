@@ -7,9 +7,9 @@
 // in (position, action) order, checks properties, and keeps some successors in a block in
 // shared memory with their key, parent index and action index. Which ones:
 //  - claims (level-claims.ts; the usual case): every successor is inserted into the shared
-//    seen set at once, with compare-and-exchange; a new key records its (position, action) in
-//    an entry of the level's claim array, whose index its slot holds until validation,
-//    lowered by any thread that meets the key later in the level from a smaller one. The
+//    seen set at once, with compare-and-exchange; a new key records its (position, action)
+//    — lowered by any thread that meets the key later in the level from a smaller one — in
+//    an entry of the level's claim array, whose index the key's slot holds until validation. The
 //    thread that inserted a key, or lowered its claim, keeps the state; after the level,
 //    a validate phase keeps the copy holding the final (smallest) claim: the parent a
 //    sequential BFS records, whatever the timing.
