@@ -54,7 +54,8 @@ function mirrorSteps(): Step<S, MirrorLocal>[] {
     {
       label: 'hmm_range_fault',
       kernel: 'hmm_range_fault',
-      note: 'holds mmap_lock for read: if mmu_interval_check_retry → -EBUSY; walk: PTL; pfn := PTE (no reference); pte_none → handle_mm_fault and walk again',
+      note: 'holds mmap_lock for read: if mmu_interval_check_retry → -EBUSY; walk: PTL; pfn := PTE (no reference); pte_none → handle_mm_fault and walk again — may sleep',
+      maySleep: true,
       acquire: (c) => ptl(c.local.v),
       release: (c) => ptl(c.local.v),
       reads: ['mniSeq', 'pte[*]', 'migration[*]', 'pages'],

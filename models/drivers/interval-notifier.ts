@@ -166,7 +166,8 @@ export function readerSteps(mutant: IntervalMutant = 'none'): Step<S, ReaderLoca
     {
       label: 'gup',
       kernel: 'get_user_pages',
-      note: 'follow_page_pte under the PTL: take a page reference (faults one in if none)',
+      note: 'down_read(mmap_sem); follow_page_pte under the PTL: take a page reference (faults one in if none) — may sleep',
+      maySleep: true,
       acquire: (c) => ptl(c.local.v),
       release: (c) => ptl(c.local.v),
       reads: GUP_READS,

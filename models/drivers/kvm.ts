@@ -64,7 +64,7 @@ export const FaultLocal = Record<FaultFields>({ v: 0, s: 0, pfn: null, left: 0 }
 export const MMU_LOCK = 'mmu_lock';
 
 /** The KVM variants: the correct code and its near misses. */
-export const KVM_MUTANTS = ['none', 'seq-in-start', 'no-seq', 'count-after-zap'] as const;
+export const KVM_MUTANTS = ['none', 'seq-in-start', 'no-seq', 'count-after-zap', 'gup-under-mmu-lock'] as const;
 /** A KVM variant name. */
 export type KvmMutant = (typeof KVM_MUTANTS)[number];
 
@@ -115,6 +115,7 @@ export function kvmNotifier(mutant: KvmMutant = 'none'): NotifierOps<S> {
  */
 export function kvmFaultSteps(addresses: number, mutant: KvmMutant = 'none'): Step<S, FaultLocal, number>[] {
   const again = (c: { local: FaultLocal }) => (c.local.left > 0 ? 'read_seq' : DONE);
+  const lockStep: Step<S, FaultLocal, number> = { label: 'lock', kernel: 'tdp_page_fault', note: 'spin_lock(&kvm->mmu_lock)', acquire: MMU_LOCK };
   return [
     {
       label: 'read_seq',
@@ -125,10 +126,14 @@ export function kvmFaultSteps(addresses: number, mutant: KvmMutant = 'none'): St
       choose: () => Array.from({ length: addresses }, (_, v) => v),
       do: ({ shared, local }, v) => ({ local: setFields(local, { v, s: shared.seq, pfn: null, left: local.left - 1 }) }),
     },
+    ...(mutant === 'gup-under-mmu-lock' ? [lockStep] : []),
     {
       label: 'gup',
       kernel: 'gfn_to_pfn',
-      note: 'try_async_pf → get_user_pages(FOLL_WRITE): takes a page reference (follow_page_pte holds the PTL)',
+      note: mutant === 'gup-under-mmu-lock'
+        ? 'MUTANT: holds mmu_lock (a spinlock): get_user_pages(FOLL_WRITE) — down_read(mmap_sem), may fault a page in: sleeps'
+        : 'try_async_pf → get_user_pages(FOLL_WRITE): down_read(mmap_sem), takes a page reference (follow_page_pte holds the PTL) — may sleep',
+      maySleep: true,
       acquire: (c) => ptl(c.local.v),
       release: (c) => ptl(c.local.v),
       reads: GUP_READS,
@@ -139,7 +144,7 @@ export function kvmFaultSteps(addresses: number, mutant: KvmMutant = 'none'): St
         return { shared: r.state, local: local.set('pfn', r.page), goto: r.migrating ? 'gup_wait' : undefined };
       },
     },
-    { label: 'lock', kernel: 'tdp_page_fault', note: 'spin_lock(&kvm->mmu_lock)', acquire: MMU_LOCK },
+    ...(mutant === 'gup-under-mmu-lock' ? [] : [lockStep]),
     {
       label: 'check',
       kernel: 'mmu_notifier_retry',
@@ -214,6 +219,7 @@ Expected: every property holds; each mutant breaks 'no use-after-free'.`,
     { name: 'seq-in-start', description: 'mmu_notifier_seq++ in range_start instead of range_end', params: { mutant: 'seq-in-start' }, breaks: UAF },
     { name: 'no-seq', description: 'no mmu_notifier_seq: the fault checks the count only', params: { mutant: 'no-seq' }, breaks: UAF },
     { name: 'count-after-zap', description: 'range_start zaps, drops mmu_lock, then raises mmu_notifier_count', params: { mutant: 'count-after-zap' }, breaks: UAF },
+    { name: 'gup-under-mmu-lock', description: 'the vCPU takes mmu_lock before gfn_to_pfn: get_user_pages sleeps under the spinlock', params: { mutant: 'gup-under-mmu-lock' }, breaks: 'no sleeping under a spinlock' },
   ],
   build: ({ addresses, faults, attempts, mutant }) => {
     // One program shared by every vCPU: symmetry reduction needs the very same step objects.

@@ -107,7 +107,8 @@ function faultSteps(addresses: number): Step<S, FaultLocal, number>[] {
     {
       label: 'gup',
       kernel: 'get_user_pages_remote',
-      note: 'down_read(mmap_sem); follow_page_pte under the PTL: reference the page; up_read',
+      note: 'down_read(mmap_sem); follow_page_pte under the PTL: reference the page; up_read — may sleep',
+      maySleep: true,
       acquire: (c) => ptl(c.local.v),
       release: (c) => ptl(c.local.v),
       reads: GUP_READS,

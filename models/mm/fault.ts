@@ -27,7 +27,8 @@ export function cpuFault<D extends object>(v: number): Step<MmState<D>, number |
     {
       label: 'cpu_fault',
       kernel: 'handle_pte_fault',
-      note: 'pte_offset_map_lock; pte_none → do_anonymous_page: set_pte_at(new page, writable); migration entry → take a reference and wait; pte_unmap_unlock',
+      note: 'pte_offset_map_lock; pte_none → do_anonymous_page: set_pte_at(new page, writable); migration entry → take a reference and wait; pte_unmap_unlock — may sleep (the page allocation)',
+      maySleep: true,
       acquire: ptl(v),
       release: ptl(v),
       reads: [`pte[${v}]`, `migration[${v}]`, 'pages'],

@@ -20,6 +20,9 @@ export function gupStep<D extends object>(v: number, note: string, write = false
     label: 'gup',
     kernel: 'get_user_pages',
     note,
+    // down_read(mmap_sem), and a page fault-in allocates with GFP_HIGHUSER_MOVABLE: both may
+    // sleep (might_sleep in __get_user_pages' cond_resched and in the allocator).
+    maySleep: true,
     acquire: ptl(v),
     release: ptl(v),
     reads: GUP_READS,
