@@ -26,7 +26,11 @@ import { getHeapStatistics } from 'node:v8';
 
 /** Limits and switches of a search. */
 export interface SearchOptions {
-  /** Stop (incomplete) once this many distinct states are stored. */
+  /**
+   * Store at most this many distinct states: the search stops (incomplete) at the transition
+   * that finds one more, counting neither it nor anything after it. A model with no more
+   * states than this is searched in full.
+   */
   readonly maxStates?: number;
   /** Do not expand states at this depth (incomplete if any would have had successors). */
   readonly maxDepth?: number;
@@ -183,6 +187,18 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
     }
   };
 
+  // Fingerprinting validates what it hashes (fingerprint.ts); on failure validation finds the
+  // path to the bad value. A symmetry key hashes a permuted copy instead, so then new states
+  // are validated separately.
+  const keyOrValidate = (s2: S): void => {
+    try {
+      keyOf(s2, fp);
+    } catch (e) {
+      validateState(s2);
+      throw e;
+    }
+  };
+
   let current: S | undefined;
   let currentAction: A | undefined;
   try {
@@ -192,6 +208,12 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
       current = s;
       validateState(s);
       keyOf(s, fp);
+      // --max-states N stores at most N states: an (N+1)-th stops the search before it is stored.
+      if (options.maxStates !== undefined && seen.size >= options.maxStates && seen.find(fp[0], fp[1]) < 0) {
+        limit = 'max-states';
+        limitReason = `max states ${options.maxStates} reached`;
+        break;
+      }
       let slot = seen.insert(fp[0], fp[1], ROOT, i);
       if (slot < 0) continue;
       // Many initial states: grow here too (an insert into a full table would never end).
@@ -256,6 +278,16 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
           const a = acts[i];
           currentAction = a;
           const s2 = presampled !== null ? presampled[j] : model.next(s, a);
+          // --max-states N: the transition that finds an (N+1)-th state ends the search; it
+          // and everything after it are not counted (at most N states are stored).
+          if (options.maxStates !== undefined && seen.size >= options.maxStates) {
+            keyOrValidate(s2);
+            if (seen.find(fp[0], fp[1]) < 0) {
+              limit = 'max-states';
+              limitReason = `max states ${options.maxStates} reached`;
+              break;
+            }
+          }
           transitions++;
           if (onTransition !== undefined) onTransition(s, a);
           for (const tp of transitionProps) {
@@ -263,15 +295,7 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
             const msg = tp.check(s, a, s2);
             if (msg !== null) record({ property: tp.name, kind: 'transition', message: msg, trace: traceTo(model, seen, frontierSlots[k], i, keyOf) });
           }
-          // Fingerprinting validates what it hashes (fingerprint.ts); on failure validation
-          // finds the path to the bad value. A symmetry key hashes a permuted copy instead,
-          // so then new states are validated separately.
-          try {
-            keyOf(s2, fp);
-          } catch (e) {
-            validateState(s2);
-            throw e;
-          }
+          keyOrValidate(s2);
           const ns = seen.insert(fp[0], fp[1], frontierSlots[k], i);
           if (ns < 0) continue;
           if (keyOf !== fingerprintInto) validateState(s2);
@@ -283,10 +307,6 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
             if (violated.has(inv.name)) continue;
             const msg = inv.check(s2);
             if (msg !== null) record({ property: inv.name, kind: 'invariant', message: msg, trace: traceTo(model, seen, nextSlots[nextSlots.length - 1], undefined, keyOf) });
-          }
-          if (options.maxStates !== undefined && seen.size >= options.maxStates && limit === undefined) {
-            limit = 'max-states';
-            limitReason = `max states ${options.maxStates} reached`;
           }
         }
         if ((k & 255) === 255) {

@@ -42,6 +42,8 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
   const firstEvent = new Set<string>();
   const actionCounts = new Uint32Array(to - from);
   let transitions = 0;
+  // Partial-order reduction's subsets, for the figures of a level cut by --max-states.
+  const subsets = new Map<number, readonly number[]>();
   let stopped = false;
   let state: unknown;
   let action: unknown;
@@ -95,6 +97,7 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
       // Transitions taken from this position (the coordinator's figures when a violation
       // cuts the level short).
       actionCounts[pos - from] = expandCount;
+      if (chosen !== null) subsets.set(pos, chosen);
       for (let j = 0; j < expandCount; j++) {
         const i = chosen === null ? j : chosen[j];
         const a = acts[i];
@@ -132,5 +135,5 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
     if (e instanceof TableBudgetError) throw e;
     return { range, block: emptyBlock(), actionCounts, transitions, events: [], stopped: false, error: { pos, message: locateMessage(model, state, action, e), stack: (e as Error)?.stack } };
   }
-  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped };
+  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped, ...(subsets.size > 0 ? { subsets } : {}) };
 }

@@ -27,7 +27,7 @@
 // equal those of bfs.ts.
 //
 // A run bounded by --max-states stops where the sequential search would (the figures are
-// cut at that position of the level). Known limit: a run stopped by --time-limit, --memory
+// cut at that (position, action) of the level). Known limit: a run stopped by --time-limit, --memory
 // or Ctrl-C stops at a range boundary, so its figures can differ from the sequential
 // search's — they depend on timing anyway.
 import { availableParallelism, totalmem } from 'node:os';
@@ -301,12 +301,18 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       } else main.codec.learnFrom(s);
       keyOf(s, fp);
       if (!parts[partitionOf(fp[0], workers)].insertGrowing(fp[0], fp[1], MAX_LOAD, GROWTH)) continue;
+      if (options.maxStates !== undefined && kept.length >= options.maxStates) {
+        // An (N+1)-th initial state under --max-states N: not counted, and the search ends here.
+        limit = 'max-states';
+        limitReason = `max states ${options.maxStates} reached`;
+        break;
+      }
       kept.push(i);
       // A vector level stores each state's own fingerprint only without symmetry (then it is the key).
       out.push(fp[0], fp[1], ROOT, i, vec !== null ? packVector(vec, sink) : main.codec.encode(s, sink), -1);
     }
     const block = out.finish(sink, true);
-    distinct = stored();
+    distinct = kept.length;
     traces.addLevel(new Uint32Array(kept.length).fill(ROOT), Uint16Array.from(kept));
     level = [block];
     // Invariants of the initial states, in order (as bfs.ts does).
@@ -638,11 +644,11 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         return idx;
       };
       traces.addLevelFromBlocks(blocks, newStates, levelStart);
-      // --max-states: the sequential search stops after expanding the state whose successor
-      // reached the bound; nothing found after that position counts.
-      const capPos = options.maxStates !== undefined ? boundPosition(blocks, levelStart, options.maxStates - distinct) : -1;
+      // --max-states N stores at most N states: the transition that finds an (N+1)-th ends the
+      // search, as in the sequential search; nothing from it on counts.
+      const cut = options.maxStates !== undefined ? cutPoint(blocks, levelStart, options.maxStates - distinct) : undefined;
       for (const { ev, block } of events) {
-        if (capPos >= 0 && ev.pos > capPos) continue;
+        if (cut !== undefined && !precedes(ev.pos, ev.action, cut)) continue;
         if (violated.has(ev.property)) continue;
         if (ev.kind === 'invariant' && !winner(block, ev.candidate)) continue;
         if (stopPos >= 0 && ev.pos > stopPos && ev.kind !== 'deadlock') continue;
@@ -657,35 +663,32 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         if (stopAfterLevel && stopPos < 0) stopPos = ev.pos;
       }
 
-      // Figures: the whole level, or (stopped by a violation or --max-states) up to the
-      // position where the sequential search would have stopped expanding.
-      if (capPos >= 0 && (stopPos < 0 || capPos < stopPos)) stopPos = capPos;
+      // Figures: the whole level, or (stopped by a violation, which lets its state's
+      // expansion finish, or by --max-states) what comes before the point where the
+      // sequential search stopped.
+      let stop: StopPoint | undefined = stopPos >= 0 ? { pos: stopPos + 1, action: 0 } : undefined;
+      if (cut !== undefined && (stop === undefined || precedes(cut.pos, cut.action, stop))) stop = cut;
       let levelTransitions = rangeResults.reduce((t, r) => t + r.transitions, 0);
       let levelNew = newStates;
-      if (stopPos >= 0) {
-        levelTransitions = 0;
-        for (let t = 0; t < rangeResults.length; t++) {
-          const { from } = rangeBounds(levelRef, t);
-          const counts = rangeResults[t].actionCounts;
-          for (let k = 0; k < counts.length && from + k <= stopPos; k++) levelTransitions += expandLevel ? counts[k] : 0;
-        }
+      if (stop !== undefined) {
+        levelTransitions = expandLevel ? transitionsBefore(rangeResults, levelRef, stop) : 0;
         levelNew = 0;
         for (let b = 0; b < blocks.length; b++) {
-          const par = blocks[b].parents;
-          for (let k = 0; k < blocks[b].count; k++) if (winner(b, k) && par[k] - levelStart <= stopPos) levelNew++;
+          const { parents, actions } = blocks[b];
+          for (let k = 0; k < blocks[b].count; k++) if (winner(b, k) && precedes(parents[k] - levelStart, actions[k], stop)) levelNew++;
         }
       }
       transitions += levelTransitions;
       // States stored past the stopping point are not counted: the sequential search never made them.
       distinct += levelNew;
       // At the depth bound, a state with successors before the stopping point means unexplored states.
-      if (!expandLevel && rangeResults.some((r, t) => r.actionCounts.some((c, k) => c > 0 && (stopPos < 0 || rangeBounds(levelRef, t).from + k < stopPos)))) {
+      if (!expandLevel && rangeResults.some((r, t) => r.actionCounts.some((c, k) => c > 0 && (stop === undefined || rangeBounds(levelRef, t).from + k < stop.pos)))) {
         limit = 'max-depth';
         limitReason = `max depth ${options.maxDepth} reached`;
         break;
       }
       if (levelNew > 0) depth++;
-      if (options.maxStates !== undefined && distinct >= options.maxStates) {
+      if (cut !== undefined) {
         limit = 'max-states';
         limitReason = `max states ${options.maxStates} reached`;
       }
@@ -803,26 +806,55 @@ function sumMemo(m: Map<number, MemoStats>): MemoStats {
   return { hits, kept, misses, nodes, flushes };
 }
 
+/** A point in a level's (position, action) order: what comes before it counts. */
+interface StopPoint {
+  readonly pos: number;
+  readonly action: number;
+}
+
+/** True when (pos, action) comes before `p` in the level's order. */
+function precedes(pos: number, action: number, p: StopPoint): boolean {
+  return pos < p.pos || (pos === p.pos && action < p.action);
+}
+
 /**
- * The level position whose expansion brings the level's new states to `room` (in canonical
- * order: blocks in order, winners in order), or -1 when the level stays below it.
+ * The (position, action) that found the level's new state number `room + 1` (in canonical
+ * order: blocks in order, winners in order), or undefined when the level has no more than
+ * `room` new states.
  */
-function boundPosition(blocks: readonly CandidateBlock[], levelStart: number, room: number): number {
+function cutPoint(blocks: readonly CandidateBlock[], levelStart: number, room: number): StopPoint | undefined {
   let n = 0;
   for (const b of blocks) {
     const all = b.winners === b.count;
-    const flags = b.flags;
-    const par = b.parents;
-    if (all && n + b.count < room) {
+    if (all && n + b.count <= room) {
       n += b.count;
       continue;
     }
     for (let k = 0; k < b.count; k++) {
-      if (!all && flags[k] !== 1) continue;
-      if (++n >= room) return par[k] - levelStart;
+      if (!all && b.flags[k] !== 1) continue;
+      if (++n > room) return { pos: b.parents[k] - levelStart, action: b.actions[k] };
     }
   }
-  return -1;
+  return undefined;
+}
+
+/**
+ * Transitions the level's ranges took before `stop`: every transition of the positions
+ * before it, and those of its position with a smaller action index (all of them up to it, or,
+ * where partial-order reduction took a subset, the subset's).
+ */
+function transitionsBefore(ranges: readonly RangeResult[], level: LevelRef, stop: StopPoint): number {
+  let n = 0;
+  for (let t = 0; t < ranges.length; t++) {
+    const { from } = rangeBounds(level, t);
+    const counts = ranges[t].actionCounts;
+    for (let k = 0; k < counts.length && from + k < stop.pos; k++) n += counts[k];
+    if (stop.action > 0 && from <= stop.pos && stop.pos < from + counts.length) {
+      const subset = ranges[t].subsets?.get(stop.pos);
+      n += subset !== undefined ? subset.filter((i) => i < stop.action).length : Math.min(stop.action, counts[stop.pos - from]);
+    }
+  }
+  return n;
 }
 
 function kindOrder(ev: WorkerEvent): number {

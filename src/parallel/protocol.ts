@@ -77,6 +77,8 @@ export interface RangeResult {
   readonly actionCounts: Uint32Array;
   readonly transitions: number;
   readonly events: readonly WorkerEvent[];
+  /** Partial-order reduction: the positions where a subset of the enabled actions was taken, with that subset (action indices, ascending). */
+  readonly subsets?: ReadonlyMap<number, readonly number[]>;
   /** Set when the stop request was seen before the range was done. */
   readonly stopped: boolean;
   readonly error?: { readonly pos: number; readonly message: string; readonly stack?: string };
