@@ -9,6 +9,7 @@ import type { SearchOptions } from './explore/bfs.ts';
 import { runSearch, type EngineChoice } from './explore/engine.ts';
 import type { CheckResult, CheckStats } from './explore/result.ts';
 import { reductionFor } from './reduce/reduction.ts';
+import { searchThreads } from './parallel/thread-count.ts';
 
 /** Options of `check`: search limits plus the model's parameters. */
 export interface CheckOptions extends SearchOptions {
@@ -23,6 +24,8 @@ export interface CheckOptions extends SearchOptions {
    * the parallel search runs on worker threads, which import the model by file path: give
    * `modelFile` (the absolute path of the module whose default export is the definition).
    * The answer (states, transitions, verdict, counterexample) is the same for any count.
+   * At most one thread per core is used (`os.availableParallelism()`; `stats.workers` says
+   * how many ran): more only slow the search.
    */
   readonly workers?: number;
   /** Absolute path of the model module, needed by `workers > 1`. */
@@ -85,7 +88,7 @@ export async function check(model: Model<any, any> | ModelDefinition, options: C
   const reductions = { por: options.por, symmetry: options.symmetry };
   const reduced = reductionFor(built, reductions);
   if (!reduced.ok) return { status: 'error', model: name, stats: EMPTY_STATS, error: { message: reduced.reason } };
-  const workers = Math.max(1, Math.floor(options.workers ?? 1));
+  const workers = searchThreads(options.workers ?? 1).threads;
   const source = isModelDefinition(model) && options.modelFile !== undefined ? { file: options.modelFile, params: options.params ?? {} } : undefined;
   return runSearch(built, { ...options, workers, source, reductions, reduction: reduced.reduction });
 }

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -44,5 +45,16 @@ describe('--max-states N stores exactly N states', () => {
     const r = mmcheck(['check', 'kvm', '--max-states', '106']);
     expect(r.code).toBe(3);
     expect(figures(r.out)?.[0]).toBe('106');
+  });
+});
+
+describe('--workers is clamped to the machine', () => {
+  it('--workers 1000 runs one thread per core and says so in one line', () => {
+    // It once started 1,000 threads (15 GB) and ignored Ctrl-C.
+    const cores = availableParallelism();
+    const r = mmcheck(['check', 'kvm', '--workers', '1000']);
+    expect(r.code).toBe(0);
+    expect(r.err).toContain(`mmcheck: --workers 1000: this machine runs ${cores} thread${cores === 1 ? '' : 's'} at once; using ${cores}`);
+    expect(r.out).toMatch(new RegExp(`, ${cores} workers?$`, 'm'));
   });
 });

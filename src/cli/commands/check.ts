@@ -3,10 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { hardExit } from '../../explore/exit-guard.ts';
 import type { Command } from 'commander';
 import { buildModel } from '../../check.ts';
-import { availableParallelism } from 'node:os';
 import type { SearchOptions } from '../../explore/bfs.ts';
 import { runSearch, type EngineChoice } from '../../explore/engine.ts';
 import type { ParallelOptions } from '../../parallel/parallel-bfs.ts';
+import { searchThreads } from '../../parallel/thread-count.ts';
 import type { CheckResult } from '../../explore/result.ts';
 import type { Violation } from '../../explore/result.ts';
 import type { Model } from '../../model/model.ts';
@@ -136,7 +136,9 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   process.on('SIGTERM', onSignal);
   let result: CheckResult;
   try {
-    const workers = flags.workers === undefined ? availableParallelism() : Math.floor(positiveInt('--workers', flags.workers)!);
+    const clamped = searchThreads(flags.workers === undefined ? undefined : positiveInt('--workers', flags.workers));
+    if (clamped.note !== undefined) process.stderr.write(err.dim(`mmcheck: ${clamped.note}`) + '\n');
+    const workers = clamped.threads;
     const engine = (flags.engine ?? 'auto') as EngineChoice;
     if (!['auto', 'vector', 'immutable'].includes(engine)) throw new UsageError(`--engine must be 'auto', 'vector' or 'immutable', got '${flags.engine}'`);
     const traceLevels = process.env.MMCHECK_TRACE_LEVELS === '1';
@@ -253,7 +255,7 @@ export function registerCheck(program: Command, setExit: (code: number) => void)
     .option('--dot-limit <n>', `largest state graph --dot writes (default ${DOT_STATE_LIMIT})`)
     .option('--progress <seconds>', 'seconds between progress lines on stderr', '5')
     .option('--no-color', 'no ANSI colour even on a terminal')
-    .option('--workers <n>', 'search threads (default: the number of cores; 1 = only the main thread)')
+    .option('--workers <n>', 'search threads (default and most: the number of cores; 1 = only the main thread)')
     .option('--engine <engine>', "state representation: 'vector' (fixed-width slots, memoised steps), 'immutable' (Immutable.js values: any model, every option) or 'auto'", 'auto')
     .option('--debug', 'print stack traces of errors')
     .action(async (spec: string, flags: CheckFlags) => setExit(await runCheck(spec, flags)));
