@@ -34,10 +34,6 @@ export function noUseAfterFree<D extends object>(): InvariantSpec<MmState<D>> {
   return {
     name: NO_USE_AFTER_FREE,
     reads: ['spte', 'pages'],
-    // A freed page is never handed out again (gupPage faults in only 'unused' pages, and
-    // putPage refuses a page with no reference), so once a secondary PTE maps a freed page
-    // only a change of that secondary PTE can end the violation.
-    repairs: ['spte'],
     check: ({ shared }) => {
       for (let v = 0; v < shared.spte.size; v++) {
         const p = shared.spte.get(v);
@@ -60,11 +56,8 @@ export function noUseAfterFree<D extends object>(): InvariantSpec<MmState<D>> {
 export function coherence<D extends object>(): InvariantSpec<MmState<D>> {
   return {
     name: COHERENCE,
+    // `migration` only names the entry in the message, but it is read.
     reads: ['spte', 'spteWrite', 'pte', 'pteWrite', 'inval', 'migration'],
-    // Every field the verdict depends on may repair it: a range_start raising inval, a write
-    // fault making the PTE writable, a zap or remap of either PTE. `migration` only names the
-    // entry in the message.
-    repairs: ['spte', 'spteWrite', 'pte', 'pteWrite', 'inval'],
     check: ({ shared }) => {
       for (let v = 0; v < shared.spte.size; v++) {
         const p = shared.spte.get(v);

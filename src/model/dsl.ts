@@ -11,9 +11,11 @@ import { List, Record as IRecord, is } from 'immutable';
 import type { Change, Model, Property, StepInfo } from './model.ts';
 import { ModelError, errorText } from './errors.ts';
 import { diffValues, formatValue } from '../trace/diff.ts';
-import { threadIndependence } from '../reduce/thread-independence.ts';
+import { hasUserCode, threadIndependence } from '../reduce/thread-independence.ts';
+import { parseKey } from '../reduce/footprint.ts';
 import { symmetryGroups, threadSymmetry } from '../reduce/thread-symmetry.ts';
 import { trackRead, trackWrite } from './tracking.ts';
+import { AccessProbe, assignedPaths, isView, probeActive, probeRead, probeWrite, probing, unprobed, viewOf } from '../reduce/access-probe.ts';
 import { compileThreadVectors } from './dsl-vector.ts';
 
 /** A spinlock (holding one makes the thread atomic), a sleeping mutex, or a reader/writer semaphore. */
@@ -73,21 +75,21 @@ export interface Step<S, L, C = unknown> {
   /**
    * Shared fields the guard, choice, effect, goto function and lock-name functions read, for
    * partial-order reduction: keys such as `seq`, `pte[0]`, `pte[*]`, `pages`, `lock:l` (for
-   * `isLocked`). Default: everything, unless the step has no code at all (see
-   * src/reduce/thread-independence.ts). Must be complete, or --por is unsound.
+   * `isLocked`); reading a key the step declares in `writes` needs no entry here. Default:
+   * everything, unless the step has no code at all (see src/reduce/thread-independence.ts).
+   * Checked with --por: a step reading an undeclared key stops the search (a model error).
    */
   readonly reads?: readonly string[];
   /**
-   * Shared fields the effect writes (same keys; default as for `reads`). Locks the step
+   * Shared fields the step assigns (same keys; default as for `reads`). Locks the step
    * acquires or releases by name are added automatically; locks named by a function must be
-   * listed (`lock:ptl[*]`), else the step counts as touching every lock.
+   * listed (`lock:ptl[*]`), else the step counts as touching every lock. Checked with --por.
    */
   readonly writes?: readonly string[];
   /**
-   * Shared fields the effect changes by a commutative read-modify-write that nothing else in
-   * the step depends on (get_page/put_page on a refcount, an atomic add): two such updates of
-   * one key by different threads commute, so they are independent of each other, though not
-   * of reads or writes of that key. Declaring a write that does not commute here is unsound.
+   * Shared fields the effect changes by a read-modify-write (get_page/put_page on a
+   * refcount). Partial-order reduction treats them as writes: that two such updates commute
+   * is a claim about values no check can confirm. Kept to document intent.
    */
   readonly updates?: readonly string[];
   /**
@@ -119,18 +121,12 @@ export interface InvariantSpec<S> {
   /** Returns null, or a message naming the values that broke the invariant. */
   readonly check: (v: StateView<S>) => string | null;
   /**
-   * The shared fields (and `lock:NAME` for `holder`) the check reads, for partial-order
-   * reduction: steps writing none of them are invisible to it. Default: it may read
-   * anything, thread locals and program counters included (no step is then invisible).
+   * The shared fields (`lock:NAME` for `holder`, `thread:NAME` for `local` and `at`) the check
+   * reads, for partial-order reduction: steps writing none of them are invisible to it.
+   * Default: it may read anything, thread locals and program counters included (no step is
+   * then invisible). Checked with --por: reading an undeclared key stops the search.
    */
   readonly reads?: readonly string[];
-  /**
-   * The keys whose writes can make a violated check pass again (default: `reads`). For
-   * partial-order reduction only steps that can *repair* a violation must never be deferred;
-   * e.g. a use-after-free stays one until the secondary PTE changes, because a freed page is
-   * never handed out again, so `noUseAfterFree` declares `repairs: ['spte']`.
-   */
-  readonly repairs?: readonly string[];
 }
 
 /** Read access to a DSL state, for invariants. */
@@ -330,16 +326,21 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
   // as a vector model (dsl-vector.ts): the DSL's own reads and writes of them are reported to
   // the active read tracker. -1 before the model is compiled to vectors.
   const watch: DslWatch = { lock0: -1, pc0: -1, localWhole: [] };
+  // Footprint keys of the locks and of each thread's own state, for the footprint probe.
+  const lockPaths = lockNames.map((n) => ({ path: parseKey(`lock:${n}`), text: `lock:${n}` }));
+  const threadPaths = threadNames.map((n) => ({ path: ['#thread', n], text: `thread:${n}` }));
 
   /** Lock i's value in `locks`, reported as a read of that lock. */
   const lockAt = (locks: List<number>, i: number): number => {
     if (watch.lock0 >= 0) trackRead(watch.lock0 + i);
+    if (probeActive()) probeRead(lockPaths[i].path, lockPaths[i].text);
     return locks.get(i)!;
   };
 
   /** `locks` with lock i set to `v`, reported as a write of that lock. */
   const lockSet = (locks: List<number>, i: number, v: number): List<number> => {
     if (watch.lock0 >= 0) trackWrite(watch.lock0 + i);
+    if (probeActive()) probeWrite(lockPaths[i].path, lockPaths[i].text);
     return locks.set(i, v);
   };
 
@@ -436,11 +437,16 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     return null;
   };
 
-  const locksHeldBy = (locks: List<number>, tid: number): string[] => {
-    const out: string[] = [];
-    for (let i = 0; i < lockNames.length; i++) if (holdsIdx(locks, i, tid)) out.push(lockNames[i]);
-    return out;
-  };
+  /**
+   * The locks thread `tid` holds. Which locks a thread holds only its own steps change, so
+   * this reads no other thread's doing: unseen by the footprint probe.
+   */
+  const locksHeldBy = (locks: List<number>, tid: number): string[] =>
+    unprobed(() => {
+      const out: string[] = [];
+      for (let i = 0; i < lockNames.length; i++) if (holdsIdx(locks, i, tid)) out.push(lockNames[i]);
+      return out;
+    });
 
   const initial: DslState<S> = DslStateRecord({
     shared: spec.shared,
@@ -463,7 +469,34 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     }
   };
 
+  /**
+   * What thread `tid`'s next step reads and assigns on `s` (its guard, lock operations,
+   * choice, and the effect and goto of each of its actions), seen by the footprint probe.
+   */
+  const probeStep = (s: DslState<S>, tid: number): AccessProbe => {
+    const probe = new AccessProbe();
+    const root = viewOf(s.shared);
+    const ps = s.set('shared', root);
+    probing(probe, () => {
+      const acts: number[] = [];
+      threadActionsInto(tid, ps.pcs, ps.locks, ps.shared, ps.locals, acts);
+      for (const a of acts) assignedPaths(root, next(ps, a).shared, probe);
+    });
+    // A primitive shared state cannot be watched: code that may look at it reads it.
+    if (!isView(root) && hasUserCode(threads[tid].steps[ps.pcs.get(tid)!].spec)) probe.read([], '*');
+    return probe;
+  };
+
+  /** During a reduced search: every thread's next step on `s` checked against its declared footprint. */
+  const checkFootprints = (s: DslState<S>): void => {
+    for (let tid = 0; tid < threads.length; tid++) {
+      const pc = s.pcs.get(tid)!;
+      if (pc < threads[tid].steps.length) independence.checkStep(tid, pc, probeStep(s, tid));
+    }
+  };
+
   const actions = (s: DslState<S>): number[] => {
+    if (independence.strict) checkFootprints(s);
     const out: number[] = [];
     const pcs = s.pcs;
     const locks = s.locks;
@@ -565,11 +598,13 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     local(x: number | string): any {
       const tid = tidOf(x);
       if (watch.pc0 >= 0 && watch.localWhole[tid] >= 0) trackRead(watch.localWhole[tid]);
+      if (probeActive()) probeRead(threadPaths[tid].path, threadPaths[tid].text);
       return this.s.locals.get(tid);
     }
     at(x: number | string): string {
       const tid = tidOf(x);
       if (watch.pc0 >= 0) trackRead(watch.pc0 + tid);
+      if (probeActive()) probeRead(threadPaths[tid].path, threadPaths[tid].text);
       return labelAt(this.s, tid);
     }
     holder(lock: string): string | null {
@@ -581,13 +616,23 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
   }
   const view = (s: DslState<S>): StateView<S> => new View(s);
 
+  /** During a reduced search: what invariant `i` reads on `s` checked against its declared reads. */
+  const checkInvariantReads = (i: number, inv: InvariantSpec<S>, s: DslState<S>): void => {
+    const probe = new AccessProbe();
+    const root = viewOf(s.shared);
+    probing(probe, () => inv.check(view(s.set('shared', root))));
+    if (!isView(root)) probe.read([], '*');
+    independence.checkInvariant(i, probe);
+  };
+
   const properties: Property<DslState<S>, number>[] = [];
-  for (const inv of spec.invariants ?? []) {
+  for (const [i, inv] of (spec.invariants ?? []).entries()) {
     properties.push({
       kind: 'invariant',
       name: inv.name,
       check: (s) => {
         try {
+          if (independence.strict && inv.reads !== undefined) checkInvariantReads(i, inv, s);
           return inv.check(view(s));
         } catch (e) {
           throw new ModelError({ model: spec.name }, `invariant '${inv.name}' threw: ${errorText(e)}`, { cause: e });

@@ -1,19 +1,24 @@
 // Independence of thread-DSL steps, for partial-order reduction: footprints from each step's
-// declared reads and writes plus the locks it takes, the threads' control-flow graphs, and
-// the "future conflict" table the persistent-set computation queries per state.
+// declared reads and writes plus the locks it takes, the threads' control-flow graphs, the
+// "future conflict" table the persistent-set computation queries per state — and the check,
+// on every state a reduced search expands, that each step really stays inside its footprint.
 //
 // Footprint of a step (see footprint.ts for keys):
-// - `reads` / `writes` / `updates` as declared; a step with user code (guard, effect,
-//   choice, goto function, lock-name function) that declares nothing reads and writes
-//   everything;
+// - `reads` / `writes` as declared (`updates` count as writes); a step with user code
+//   (guard, effect, choice, goto function, lock-name function) that declares nothing reads
+//   and writes everything;
 //   a step with no user code (a bare lock operation or a no-op) touches no shared field;
 // - each lock it acquires or releases is written (`lock:NAME`); a lock named by a function
-//   counts as `lock:*` unless the step declares which (`writes: ['lock:ptl[*]']`).
-// Two steps of different threads are dependent when one writes what the other reads, writes
-// or updates, or one updates what the other reads. Two *updates* of the same key commute
-// (`updates` declares commutative read-modify-writes such as get_page/put_page on a
-// refcount: either order gives the same state and neither disables the other). Steps of
-// one thread are always dependent (the thread runs them in order).
+//   counts as `lock:*` unless the step declares which (`writes: ['lock:ptl[*]']`);
+// - its own thread's program counter and locals (`thread:NAME`) are written.
+// Two steps of different threads are dependent when one writes what the other reads or
+// writes. Steps of one thread are always dependent (the thread runs them in order).
+//
+// Declarations are checked, not trusted: while `strict` (a reduced search), the DSL probes
+// every step of every thread on every state it expands (access-probe.ts) and calls
+// `checkStep`, which stops the search with a ModelError naming the first access outside the
+// declared footprint; invariants likewise (`checkInvariant`). Why checking the states the
+// reduced search expands is enough is in docs/reduce.md ("Why checking is sound").
 //
 // Control flow: a step goes to the next step, to its static `goto`, to any of its declared
 // `targets`, or — with a goto function and no `targets` — anywhere in its thread. An effect
@@ -22,7 +27,8 @@
 // future-conflict table wrong.
 import type { DslState, Step, ThreadModelSpec } from '../model/dsl.ts';
 import { ModelError } from '../model/errors.ts';
-import { EVERYTHING, footprintsOverlap, parseKey, type Footprint } from './footprint.ts';
+import type { AccessProbe } from './access-probe.ts';
+import { EVERYTHING, footprintCovers, footprintsOverlap, keyText, parseKey, type Footprint } from './footprint.ts';
 import type { Independence } from './support.ts';
 
 /** Independence of a thread model, plus the jump check the DSL runs while `strict`. */
@@ -33,12 +39,20 @@ export interface ThreadIndependence<S> extends Independence<S, number> {
   allowsJump(tid: number, pc: number, nextPc: number): boolean;
   /** Per thread, per step: the footprint used (for tests and `explain`). */
   readonly footprints: readonly (readonly StepFootprint[])[];
+  /**
+   * Throws a ModelError when what thread `tid`'s step `pc` did (as `probe` saw it, on one
+   * state) lies outside the step's declared footprint.
+   */
+  checkStep(tid: number, pc: number, probe: AccessProbe): void;
+  /** Throws a ModelError when what invariant `i` read (`probe`) lies outside its declared `reads`. */
+  checkInvariant(i: number, probe: AccessProbe): void;
 }
 
 const CHOICE = 256; // the DSL's action encoding: tid + CHOICE * choice
 const DONE = 'done'; // the DSL's end label (dsl.ts DONE; not imported, to keep the import graph acyclic)
 
-function hasUserCode(s: Step<any, any, any>): boolean {
+/** Whether a step runs user code (a guard, effect, choice, goto function or lock-name function). */
+export function hasUserCode(s: Step<any, any, any>): boolean {
   const fnLock = (r: unknown) => (Array.isArray(r) ? r.some((x) => typeof x === 'function') : typeof r === 'function');
   return (
     s.when !== undefined ||
@@ -64,39 +78,50 @@ function lockKeys(s: Step<any, any, any>): { names: string[]; dynamic: boolean }
   return { names, dynamic };
 }
 
-/** What one step reads, writes, and updates commutatively (parsed keys). */
+/** What one step reads and writes (parsed keys). */
 export interface StepFootprint {
   readonly reads: Footprint;
   readonly writes: Footprint;
-  readonly updates: Footprint;
 }
 
-/** The footprint of one step (exported for tests). */
+/**
+ * The footprint of one step (exported for tests). `updates` are writes: a read-modify-write
+ * of a refcount by two threads commutes only if nothing else in either step depends on the
+ * value, which no check can see — so partial-order reduction does not assume it.
+ */
 export function stepFootprint(s: Step<any, any, any>): StepFootprint {
   const user = hasUserCode(s);
   const reads: Footprint = s.reads ? s.reads.map(parseKey) : user ? EVERYTHING : [];
-  const writes: (readonly string[])[] = s.writes ? s.writes.map(parseKey) : user ? [...EVERYTHING] : [];
+  const writes: (readonly string[])[] = s.writes || s.updates ? [...(s.writes ?? []), ...(s.updates ?? [])].map(parseKey) : user ? [...EVERYTHING] : [];
   const { names, dynamic } = lockKeys(s);
   // A lock named by a function is covered only by a lock key the step declares itself (or
   // '*'), not by the keys of the locks it names statically, which are added next.
   const declaresLocks = writes.some((k) => k[0] === '#lock' || k[0] === '*');
   for (const n of names) writes.push(parseKey(`lock:${n}`));
   if (dynamic && !declaresLocks) writes.push(parseKey('lock:*'));
-  const updates: Footprint = (s.updates ?? []).map(parseKey);
-  return { reads, writes, updates };
+  return { reads, writes };
 }
 
 /** Whether steps `a` and `b` of different threads may fail to commute. */
 export function dependent(a: StepFootprint, b: StepFootprint): boolean {
-  return (
-    footprintsOverlap(a.writes, b.reads) ||
-    footprintsOverlap(a.writes, b.writes) ||
-    footprintsOverlap(a.writes, b.updates) ||
-    footprintsOverlap(b.writes, a.reads) ||
-    footprintsOverlap(b.writes, a.updates) ||
-    footprintsOverlap(a.updates, b.reads) ||
-    footprintsOverlap(b.updates, a.reads)
-  );
+  return footprintsOverlap(a.writes, b.reads) || footprintsOverlap(a.writes, b.writes) || footprintsOverlap(b.writes, a.reads);
+}
+
+/** A key to suggest declaring for an access to `path`: the exact key, and a wildcard form. */
+function suggestion(path: readonly string[]): string {
+  if (path.length === 0) return `'*' (or leave the declaration out)`;
+  const exact = keyText(path);
+  const idx = path.findIndex((seg, i) => i > (path[0].startsWith('#') ? 1 : 0) && (/^\d+$/.test(seg) || seg === '#size'));
+  if (idx < 0) return `'${exact}'`;
+  const wide = keyText([...path.slice(0, idx), '*']);
+  return path[idx] === '#size' ? `'${wide}'` : `'${exact}' (or '${wide}')`;
+}
+
+/** How an access to `path` reads in a message. */
+function accessText(path: readonly string[]): string {
+  if (path.length === 0) return 'the whole shared state';
+  if (path[path.length - 1] === '#size') return `the size of '${keyText(path.slice(0, -1))}'`;
+  return `'${keyText(path)}'`;
 }
 
 /**
@@ -113,7 +138,14 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
     total += t.steps.length;
   }
   const words = Math.max(1, Math.ceil(total / 32));
-  const footprints = threads.map((t) => t.steps.map(stepFootprint));
+  // Each step also writes its own thread's program counter and locals (for invariants that
+  // read them); no other thread's step can touch them.
+  const footprints = threads.map((t) =>
+    t.steps.map((st) => {
+      const f = stepFootprint(st);
+      return { reads: f.reads, writes: [...f.writes, parseKey(`thread:${t.name}`)] };
+    }),
+  );
   const flat = footprints.flat();
   const threadOf = threads.flatMap((t, tid) => t.steps.map(() => tid));
 
@@ -172,13 +204,46 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
     }),
   );
 
-  // Visibility: a step is visible when it writes a key through which some invariant's
-  // violation can be repaired (`repairs`, default `reads`); an invariant that declares
-  // neither may read anything (locals, program counters too), so every step is visible.
+  // Visibility: a step is visible when it writes a key some invariant reads (it can change
+  // the invariant's verdict); an invariant that declares no reads may read anything (locals,
+  // program counters too), so every step is visible.
   const invariants = spec.invariants ?? [];
-  const allVisible = invariants.some((i) => (i.repairs ?? i.reads) === undefined);
-  const repairKeys: Footprint = invariants.flatMap((i) => (i.repairs ?? i.reads ?? []).map(parseKey));
-  const visible = flat.map((f) => allVisible || footprintsOverlap(f.writes, repairKeys) || footprintsOverlap(f.updates, repairKeys));
+  const invariantReads: Footprint[] = invariants.map((i) => (i.reads === undefined ? EVERYTHING : i.reads.map(parseKey)));
+  const readKeys: Footprint = invariantReads.flat();
+  const visible = flat.map((f) => footprintsOverlap(f.writes, readKeys));
+  const declaredReads = threads.map((t) => t.steps.map((st) => st.reads !== undefined || !hasUserCode(st)));
+  const declaredWrites = threads.map((t) => t.steps.map((st) => st.writes !== undefined || st.updates !== undefined || !hasUserCode(st)));
+
+  const checkStep = (tid: number, pc: number, probe: AccessProbe): void => {
+    const f = footprints[tid][pc];
+    const where = { model: spec.name, thread: threads[tid].name, step: threads[tid].steps[pc].label };
+    const advice = 'partial-order reduction (--por) relies on every shared access a step makes being declared';
+    if (declaredReads[tid][pc]) {
+      for (const path of probe.reads.values()) {
+        if (footprintCovers(f.reads, path) || footprintCovers(f.writes, path)) continue;
+        throw new ModelError(where, `reads ${accessText(path)}, which its footprint does not declare: add ${suggestion(path)} to its reads; ${advice}`);
+      }
+    }
+    if (declaredWrites[tid][pc]) {
+      for (const path of probe.writes.values()) {
+        if (footprintCovers(f.writes, path)) continue;
+        throw new ModelError(where, `writes ${accessText(path)}, which its footprint does not declare: add ${suggestion(path)} to its writes; ${advice}`);
+      }
+    }
+  };
+
+  const checkInvariant = (i: number, probe: AccessProbe): void => {
+    const inv = invariants[i];
+    if (inv.reads === undefined) return;
+    for (const path of probe.reads.values()) {
+      if (footprintCovers(invariantReads[i], path)) continue;
+      const what = path[0] === '#thread' ? `the program counter or locals of thread '${path[1]}'` : accessText(path);
+      throw new ModelError(
+        { model: spec.name },
+        `invariant '${inv.name}' reads ${what}, which its 'reads' do not declare: add ${suggestion(path)} to its reads; partial-order reduction (--por) relies on every key an invariant reads being declared`,
+      );
+    }
+  };
 
   let strict = false;
   return {
@@ -202,5 +267,7 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
     isVisible: (t) => visible[t],
     allowsJump: (tid, pc, nextPc) => succ[tid][pc][nextPc] === 1,
     footprints,
+    checkStep,
+    checkInvariant,
   };
 }

@@ -93,3 +93,36 @@ export async function expectSameVerdicts(
   }
   return counts;
 }
+
+/** What a reduced search on a model with wrong declarations may answer. */
+const DECLARATION_ERROR = /which its footprint does not declare|which its 'reads' do not declare|not among its declared 'targets'/;
+
+/**
+ * Checks `build()` fully and with partial-order reduction (alone and with symmetry) and
+ * asserts that the reduced search either stops with a declaration error or reports exactly
+ * the full search's verdict and violated properties — never a different answer silently.
+ * Returns per reduction whether it stopped with a declaration error ('error'), or agreed and
+ * stored fewer states ('reduced') or not ('same'); null when the model is too big.
+ */
+export async function expectNoSilentDifference(build: () => Model<any, any>, label: string, maxStates = Infinity): Promise<Record<string, 'error' | 'reduced' | 'same'> | null> {
+  const full = await bfs(build(), { allProperties: true, maxStates });
+  if (full.status === 'incomplete') return null;
+  expect(full.status, `${label}: full search`).not.toBe('error');
+  const out: Record<string, 'error' | 'reduced' | 'same'> = {};
+  for (const choice of CHOICES.filter((c) => c.por)) {
+    const model = build();
+    const red = reductionFor(model, choice);
+    if (!red.ok) continue;
+    const r = await bfs(model, { allProperties: true, reduction: red.reduction });
+    const name = reductionName(choice);
+    if (r.status === 'error') {
+      expect(r.error.message, `${label} with ${name}: the only error allowed is a declaration error`).toMatch(DECLARATION_ERROR);
+      out[name] = 'error';
+      continue;
+    }
+    expect(r.status, `${label} with ${name}: verdict`).toBe(full.status);
+    expect(violatedSet(r), `${label} with ${name}: violated properties`).toEqual(violatedSet(full));
+    out[name] = r.stats.distinctStates < full.stats.distinctStates ? 'reduced' : 'same';
+  }
+  return out;
+}

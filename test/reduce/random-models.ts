@@ -1,7 +1,10 @@
 // Random small thread-DSL models for the reduction soundness test: shared variables, locks,
-// guards, choices, loops, sleeping steps, commutative updates, a sticky flag, invariants and
-// groups of identical threads. Every step's `reads`/`writes`/`updates` and every invariant's
-// `reads`/`repairs` is correct by construction: code touches exactly what it declares.
+// guards, choices, loops, sleeping steps, read-modify-write updates, a sticky flag,
+// invariants and groups of identical threads. Every step's `reads`/`writes`/`updates`/
+// `targets` and every invariant's `reads` is correct by construction — code touches exactly
+// what it declares — unless `wrong` is asked for: then some declarations are deliberately
+// wrong (a read or a write left out, a write declared as an update, an invariant's read or
+// a jump target left out), as a hurried user would write them.
 import { List } from 'immutable';
 import { DONE, threadModel, type InvariantSpec, type LockKind, type Step, type ThreadSpec } from '../../src/model/dsl.ts';
 import type { Model } from '../../src/model/model.ts';
@@ -21,11 +24,27 @@ export function prng(seed: number): () => number {
   };
 }
 
-const key = (x: number) => `x[${x}]`;
+/** The footprint key of shared variable x: element x of the shared List. */
+const key = (x: number) => `[${x}]`;
 
-/** One random model, the same for the same seed. */
-export function randomModel(seed: number): Model<any, number> {
+/** Options of a random model. */
+export interface RandomModelOptions {
+  /** Make some declarations wrong (see the file header); default false. */
+  readonly wrong?: boolean;
+}
+
+/** One random model, the same for the same seed (and options). */
+export function randomModel(seed: number, options: RandomModelOptions = {}): Model<any, number> {
   const rnd = prng(seed);
+  // Mistakes come from their own generator, so the model itself is the same either way.
+  const mistakes = prng(seed ^ 0x5eed);
+  const wrong = options.wrong ?? false;
+  /** `keys` with one left out, sometimes (only when asked for wrong declarations). */
+  const dropOne = (keys: string[], p: number): string[] => {
+    if (!wrong || keys.length === 0 || mistakes() >= p) return keys;
+    const i = Math.floor(mistakes() * keys.length);
+    return keys.filter((_, j) => j !== i);
+  };
   const int = (n: number) => Math.floor(rnd() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
   const subset = (n: number, p: number) => Array.from({ length: n }, (_, i) => i).filter(() => rnd() < p);
@@ -53,7 +72,7 @@ export function randomModel(seed: number): Model<any, number> {
       const last = i === n - 1;
       // The last step may loop back to s0, by a goto reading only the thread's local.
       const loop = last && rnd() < 0.3;
-      const loopGoto = loop ? { goto: (c: { local: number }) => (c.local % 2 === 0 ? DONE : 's0'), targets: [DONE, 's0'] } : {};
+      const loopGoto = loop ? { goto: (c: { local: number }) => (c.local % 2 === 0 ? DONE : 's0'), targets: dropOne([DONE, 's0'], 0.3) } : {};
       if (kind === 0) {
         // No code at all: a bare lock operation or a no-op (footprint derived: nothing shared).
         steps.push({ ...base, ...(loop ? { ...loopGoto, reads: [], writes: [] } : {}) });
@@ -63,7 +82,7 @@ export function randomModel(seed: number): Model<any, number> {
       } else {
         const R = subset(vars, 0.4);
         const W = subset(vars, 0.35).filter((x) => !R.includes(x) || rnd() < 0.5);
-        // Commutative updates x += k (mod 3) on variables the step neither reads nor writes.
+        // Read-modify-write updates x += k (mod 3) on variables the step neither reads nor writes.
         const U = kind === 5 ? subset(vars, 0.5).filter((x) => !R.includes(x) && !W.includes(x)) : [];
         const setsFlag = rnd() < 0.15;
         const c = int(MOD);
@@ -71,11 +90,13 @@ export function randomModel(seed: number): Model<any, number> {
         const guardVal = int(MOD);
         const chooses = rnd() < 0.25;
         const toLocal = rnd() < 0.3;
+        // A write declared as a (commutative) update: x := v does not commute with x += k.
+        const asUpdate = wrong && W.length > 0 && mistakes() < 0.15;
+        const writes = [...W.map(key), ...(setsFlag ? [key(F)] : [])];
         steps.push({
           ...base,
-          reads: R.map(key),
-          writes: [...W.map(key), ...(setsFlag ? [key(F)] : [])],
-          ...(U.length ? { updates: U.map(key) } : {}),
+          reads: dropOne(R.map(key), 0.5),
+          ...(asUpdate ? { writes: [], updates: [...writes, ...U.map(key)] } : { writes: dropOne(writes, 0.5), ...(U.length ? { updates: dropOne(U.map(key), 0.2) } : {}) }),
           ...(guardVar >= 0 ? { when: ({ shared }: { shared: Shared }) => shared.get(guardVar) !== guardVal } : {}),
           ...(chooses ? { choose: ({ shared }: { shared: Shared }) => (R.length && shared.get(R[0])! > 0 ? [0, 1] : [0]) } : {}),
           do: ({ shared, local }, choice) => {
@@ -125,22 +146,20 @@ export function randomModel(seed: number): Model<any, number> {
     const vy = int(MOD);
     invariants.push({
       name: `inv${i}`,
-      reads: [key(x), key(y)],
+      reads: dropOne([key(x), key(y)], 0.2),
       check: ({ shared }) => (shared.get(x) === vx && shared.get(y) === vy ? `x${x}=${vx} and x${y}=${vy}` : null),
     });
   }
   if (rnd() < 0.5) {
     // Once set the flag stays set: no step can repair this violation.
-    invariants.push({ name: 'flag clear', reads: [key(F)], repairs: [], check: ({ shared }) => (shared.get(F) === 1 ? 'flag set' : null) });
+    invariants.push({ name: 'flag clear', reads: dropOne([key(F)], 0.2), check: ({ shared }) => (shared.get(F) === 1 ? 'flag set' : null) });
   }
   if (rnd() < 0.4) {
     const x = int(vars);
     const vx = int(MOD);
-    // Only a change of x[x] can repair this one (the flag never clears).
     invariants.push({
       name: 'flag and x',
-      reads: [key(F), key(x)],
-      repairs: [key(x)],
+      reads: dropOne([key(F), key(x)], 0.2),
       check: ({ shared }) => (shared.get(F) === 1 && shared.get(x) === vx ? `flag set and x${x}=${vx}` : null),
     });
   }
