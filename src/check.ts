@@ -1,10 +1,11 @@
 // The programmatic API: check a model (a definition with parameters, or a built Model) from
 // a driver author's own test suite, and get the result as a value.
 import type { ModelDefinition } from './model/definition.ts';
-import { isModelDefinition } from './model/definition.ts';
+import { checkDefinition, isModelDefinition } from './model/definition.ts';
 import type { Model } from './model/model.ts';
-import { errorText } from './model/errors.ts';
-import { resolveParams } from './model/params.ts';
+import { ModelError, errorText } from './model/errors.ts';
+import { ParamError } from './model/params.ts';
+import { buildModel, checkModel } from './model/build.ts';
 import type { SearchOptions } from './explore/bfs.ts';
 import { runSearch, type EngineChoice } from './explore/engine.ts';
 import type { CheckResult, CheckStats } from './explore/result.ts';
@@ -51,15 +52,7 @@ const EMPTY_STATS: CheckStats = {
   workers: 1,
 };
 
-/**
- * Builds a model from its definition with the given parameters (defaults filled in).
- * Throws ParamError for unknown or ill-typed parameters and ModelError for a model that
- * fails to build.
- */
-export function buildModel(def: ModelDefinition, params: Readonly<Record<string, unknown>> = {}): Model<any, any> {
-  const values = resolveParams(def.params, params, def.name);
-  return def.build(values as never);
-}
+export { buildModel };
 
 /**
  * Checks every reachable state of a model.
@@ -81,9 +74,12 @@ export async function check(model: Model<any, any> | ModelDefinition, options: C
   let built: Model<any, any>;
   const name = model.name;
   try {
-    built = isModelDefinition(model) ? buildModel(model, options.params ?? {}) : model;
+    if (isModelDefinition(model)) checkDefinition(model, model.name);
+    built = isModelDefinition(model) ? buildModel(model, options.params ?? {}) : checkModel(model, name);
   } catch (e) {
-    return { status: 'error', model: name, stats: EMPTY_STATS, error: { message: errorText(e), stack: (e as Error)?.stack } };
+    // A model or parameter error's message already names where; anything else gets its type.
+    const message = e instanceof ModelError || e instanceof ParamError ? e.message : errorText(e);
+    return { status: 'error', model: name, stats: EMPTY_STATS, error: { message, stack: (e as Error)?.stack } };
   }
   const reductions = { por: options.por, symmetry: options.symmetry };
   const reduced = reductionFor(built, reductions);

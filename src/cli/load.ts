@@ -4,8 +4,10 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ModelDefinition } from '../model/definition.ts';
-import { isModelDefinition } from '../model/definition.ts';
+import { checkDefinition } from '../model/definition.ts';
 import { suggest } from '../model/params.ts';
+import { echo } from '../model/describe.ts';
+import { hardExit, ModelExitError, withExitGuard } from '../explore/exit-guard.ts';
 
 /** A problem with how mmcheck was called or with the model file (exit code 2). */
 export class UsageError extends Error {
@@ -38,18 +40,36 @@ export interface LoadedModel {
   readonly builtin: boolean;
 }
 
-/** Imports a model module and returns its ModelDefinition, or throws a UsageError. */
+/**
+ * Imports a model module and returns its checked ModelDefinition (definition.ts), or throws a
+ * UsageError (the module does not load) or a ModelError (its export is not a well-formed
+ * definition). The module's top-level code runs with process.exit turned into an error; if
+ * its top-level await never settles, the process says so and exits 2 when nothing else is
+ * left to run (Node would exit 13 with no message).
+ */
 export async function importDefinition(file: string, label: string): Promise<ModelDefinition> {
   let mod: Record<string, unknown>;
+  const stuck = () => {
+    process.stderr.write(`mmcheck: error: model '${label}' never finished loading: its top-level await never settled (it waits for something nothing will do)\n`);
+    hardExit(2);
+  };
+  process.on('beforeExit', stuck);
   try {
-    mod = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    mod = (await withExitGuard(() => import(pathToFileURL(file).href))) as Record<string, unknown>;
   } catch (e) {
-    throw new UsageError(`model ${label} failed to load: ${compileErrorText(e)}`);
+    if (e instanceof ModelExitError) throw new UsageError(`model '${label}' failed to load: the model called process.exit(${e.exitCode}) while loading: a model must not exit the process`);
+    // FIXME: a CommonJS model's require() of mmcheck (an ES module package, loaded already)
+    // fails inside Node's require(esm) with an internal message; say what to write instead.
+    const commonJs = /\.c[jt]s$/.test(file) ? '; a CommonJS model (.cjs, .cts) cannot require() mmcheck, an ES module package: write it with import/export in a .ts, .mts or .js file' : '';
+    throw new UsageError(`model '${label}' failed to load: ${compileErrorText(e)}${commonJs}`);
+  } finally {
+    process.off('beforeExit', stuck);
   }
   const def = mod.default ?? mod.model;
-  if (!isModelDefinition(def)) {
-    throw new UsageError(`model ${label} has no default export made with defineModel({ name, summary, params, build })`);
+  if (def === undefined) {
+    throw new UsageError(`model '${label}' has no default export: write export default defineModel({ name, summary, params, build })`);
   }
+  checkDefinition(def, label);
   return def;
 }
 
@@ -72,18 +92,18 @@ export async function loadModel(spec: string, cwd = process.cwd()): Promise<Load
   if (looksLikePath(spec)) {
     const file = resolve(cwd, spec);
     if (!existsSync(file) || !statSync(file).isFile()) {
-      throw new UsageError(`no model file '${spec}' (looked for ${file})`);
+      throw new UsageError(`no model file '${echo(spec)}' (looked for ${echo(file)})`);
     }
-    return { def: await importDefinition(file, `'${spec}'`), file, builtin: false };
+    return { def: await importDefinition(file, echo(spec)), file, builtin: false };
   }
   const catalog = await builtinCatalog();
   const entry = catalog.find((c) => c.name === spec);
   if (!entry) {
     const hint = suggest(spec, catalog.map((c) => c.name));
     throw new UsageError(
-      `unknown model '${spec}'${hint ? ` (did you mean '${hint}'?)` : ''}; 'mmcheck list' shows the built-in models, or give a path to a .ts model file`,
+      `unknown model '${echo(spec)}'${hint ? ` (did you mean '${hint}'?)` : ''}; 'mmcheck list' shows the built-in models, or give a path to a .ts model file`,
     );
   }
   const file = new URL(entry.file, MODELS_DIR).pathname;
-  return { def: await importDefinition(file, `'${spec}'`), file, builtin: true };
+  return { def: await importDefinition(file, echo(spec)), file, builtin: true };
 }

@@ -13,20 +13,44 @@ export function hardExit(code?: number): never {
 /** Thrown in place of exiting when model code calls process.exit during a search. */
 export class ModelExitError extends Error {
   override name = 'ModelExitError';
+  constructor(
+    /** The code the model passed to process.exit, as written (empty when none). */
+    readonly exitCode: string,
+  ) {
+    super(`called process.exit(${exitCode}); a model must not exit the process`);
+  }
 }
 
 let depth = 0;
 
-/** Runs `search` with process.exit turned into a throw (re-entrant; restored afterwards). */
-export async function withExitGuard<T>(search: () => Promise<T>): Promise<T> {
+function guard(): void {
   if (depth++ === 0) {
     process.exit = ((code?: number | string | null) => {
-      throw new ModelExitError(`called process.exit(${code ?? ''}); a model must not exit the process`);
+      throw new ModelExitError(String(code ?? ''));
     }) as typeof process.exit;
   }
+}
+
+function unguard(): void {
+  if (--depth === 0) process.exit = realExit;
+}
+
+/** Runs `search` with process.exit turned into a throw (re-entrant; restored afterwards). */
+export async function withExitGuard<T>(search: () => Promise<T>): Promise<T> {
+  guard();
   try {
     return await search();
   } finally {
-    if (--depth === 0) process.exit = realExit;
+    unguard();
+  }
+}
+
+/** The same for synchronous model code (a model's `build()`). */
+export function withExitGuardSync<T>(run: () => T): T {
+  guard();
+  try {
+    return run();
+  } finally {
+    unguard();
   }
 }

@@ -1,8 +1,10 @@
 // A model file's contract: a default export built with `defineModel`, a factory taking typed
-// parameters. Worker threads import the file by path and call `build`, so closures never
-// cross threads.
+// parameters, checked when the file is loaded (`checkDefinition`). Worker threads import the
+// file by path and call `build`, so closures never cross threads.
 import type { Model } from './model.ts';
-import type { ParamSpecs, ParamValues } from './params.ts';
+import { checkParamSpecs, suggest, type ParamSpecs, type ParamValues } from './params.ts';
+import { ModelError } from './errors.ts';
+import { describeValue, echo, isPlainObject, unknownKeys } from './describe.ts';
 
 /** Expected verdict of a property, as documented by the model's author. */
 export type Expectation = 'holds' | 'violated';
@@ -61,4 +63,65 @@ export function defineModel<const P extends ParamSpecs>(def: ModelDefinition<P>)
 /** True when a module's export looks like a model definition. */
 export function isModelDefinition(x: unknown): x is ModelDefinition {
   return typeof x === 'object' && x !== null && typeof (x as ModelDefinition).build === 'function' && typeof (x as ModelDefinition).name === 'string';
+}
+
+/** Every key a definition may have (tsc checks the list against the interface). */
+const DEFINITION_KEYS = ['name', 'summary', 'description', 'kernel', 'params', 'expect', 'mutants', 'build'] as const satisfies readonly (keyof ModelDefinition)[];
+const definitionKeysComplete: [Exclude<keyof ModelDefinition, (typeof DEFINITION_KEYS)[number]>] extends [never] ? true : never = true;
+void definitionKeysComplete;
+const MUTANT_KEYS = ['name', 'description', 'params', 'breaks'] as const satisfies readonly (keyof Mutant)[];
+const EXPECTATIONS: readonly string[] = ['holds', 'violated'] satisfies Expectation[];
+
+/**
+ * Checks a model file's default export when it is loaded, before anything is built or
+ * searched: its name, summary, parameter specs, build function, expectations and mutants.
+ * Throws a ModelError naming the model (or `label`, the file as given, when the export has
+ * no name) and saying what to write instead.
+ *
+ * @example
+ *   checkDefinition(mod.default, "'my-model.ts'");
+ */
+export function checkDefinition(def: unknown, label: string): asserts def is ModelDefinition {
+  const how = 'export default defineModel({ name, summary, params, build })';
+  if (!isPlainObject(def)) {
+    throw new ModelError({ model: label }, `the default export is ${describeValue(def)}, not a model definition: write ${how}`);
+  }
+  const name = typeof def.name === 'string' && def.name.length > 0 ? def.name : undefined;
+  const fail = (problem: string): never => {
+    throw new ModelError({ model: name ?? label }, problem);
+  };
+  if (name === undefined) fail(`the definition's name is ${describeValue(def.name)}: give it a name (a non-empty string), as in ${how}`);
+  const extra = unknownKeys(def, DEFINITION_KEYS);
+  if (extra.length > 0) {
+    const hint = suggest(extra[0], DEFINITION_KEYS);
+    fail(`the definition has an unknown key '${echo(extra[0])}'${hint ? ` (did you mean '${hint}'?)` : ''}; its keys are ${DEFINITION_KEYS.join(', ')}`);
+  }
+  if (typeof def.summary !== 'string') fail(`the definition's summary is ${describeValue(def.summary)}: give a one-line summary (a string) for 'mmcheck list'`);
+  if (def.params === undefined) fail("the definition has no 'params': write `params: {}` for a model without parameters");
+  if (typeof def.build !== 'function') fail(`the definition's build is ${describeValue(def.build)}: write build: (params) => threadModel({ … })`);
+  if (def.description !== undefined && typeof def.description !== 'string') fail(`the definition's description is ${describeValue(def.description)}: write a string`);
+  if (def.kernel !== undefined && (!isPlainObject(def.kernel) || !Array.isArray(def.kernel.functions))) {
+    fail(`the definition's kernel is ${describeValue(def.kernel)}: write { functions: ['…'], commits?: ['…'], files?: ['…'] }`);
+  }
+  checkParamSpecs(def.params, name!);
+  if (def.expect !== undefined) {
+    if (!isPlainObject(def.expect)) fail(`the definition's expect is ${describeValue(def.expect)}: write { 'property name': 'holds' | 'violated', … }`);
+    for (const [property, verdict] of Object.entries(def.expect as object)) {
+      if (!EXPECTATIONS.includes(verdict as string)) fail(`expect['${echo(property)}'] is ${describeValue(verdict)}: write 'holds' or 'violated'`);
+    }
+  }
+  if (def.mutants !== undefined) {
+    if (!Array.isArray(def.mutants)) fail(`the definition's mutants are ${describeValue(def.mutants)}: write an array of { name, description, params, breaks }`);
+    (def.mutants as unknown[]).forEach((m, i) => {
+      const what = `mutant ${i + 1}${isPlainObject(m) && typeof m.name === 'string' ? ` ('${echo(m.name)}')` : ''}`;
+      if (!isPlainObject(m)) return fail(`${what} is ${describeValue(m)}: write { name, description, params, breaks }`);
+      const extraM = unknownKeys(m, MUTANT_KEYS);
+      if (extraM.length > 0) fail(`${what} has an unknown key '${echo(extraM[0])}'; a mutant's keys are ${MUTANT_KEYS.join(', ')}`);
+      for (const k of ['name', 'description', 'breaks'] as const) if (typeof m[k] !== 'string') fail(`${what}: its ${k} is ${describeValue(m[k])}: write a string`);
+      if (!isPlainObject(m.params)) fail(`${what}: its params are ${describeValue(m.params)}: write the parameter values that select it, e.g. { mutant: 'no-seq' }`);
+      for (const p of Object.keys(m.params as object)) {
+        if (!Object.hasOwn(def.params as object, p)) fail(`${what} sets parameter '${echo(p)}', which the model does not declare; known: ${Object.keys(def.params as object).join(', ') || 'none'}`);
+      }
+    });
+  }
 }

@@ -17,12 +17,14 @@ import { symmetryGroups, threadSymmetry } from '../reduce/thread-symmetry.ts';
 import { trackRead, trackWrite } from './tracking.ts';
 import { AccessProbe, assignedPaths, isView, probeActive, probeRead, probeWrite, probing, unprobed, viewOf } from '../reduce/access-probe.ts';
 import { compileThreadVectors } from './dsl-vector.ts';
+import { DONE, MAX_THREADS, checkThreadModelSpec, twiceText } from './thread-spec-check.ts';
+import { chooseProblem, effectProblem, gotoProblem, guardProblem, invariantProblem, lockNameProblem } from './step-results.ts';
 
 /** A spinlock (holding one makes the thread atomic), a sleeping mutex, or a reader/writer semaphore. */
 export type LockKind = 'spinlock' | 'mutex' | 'rwsem';
 
 /** The end of a thread's program: `goto: DONE`. */
-export const DONE = 'done';
+export { DONE };
 
 /** What a guard or effect sees. */
 export interface StepContext<S, L> {
@@ -208,7 +210,6 @@ export interface DslInternals<S> {
 }
 
 const FREE = -1;
-const MAX_THREADS = 30; // rwsem reader masks use one bit per thread
 const CHOICE = 256;
 
 interface CompiledStep {
@@ -229,6 +230,8 @@ interface CompiledThread {
   readonly name: string;
   readonly steps: readonly CompiledStep[];
   readonly byLabel: ReadonlyMap<string, number>;
+  /** Step labels in order (for messages). */
+  readonly labels: readonly string[];
   readonly daemon: boolean;
 }
 
@@ -249,50 +252,33 @@ function asArray<T>(r: T | readonly T[] | undefined): readonly T[] {
  *   });
  */
 export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, number> {
-  if (spec.threads.length === 0) throw new ModelError({ model: spec.name }, 'a model needs at least one thread');
-  if (spec.threads.length > MAX_THREADS) throw new ModelError({ model: spec.name }, `at most ${MAX_THREADS} threads are supported`);
+  // Every key, kind, name, label, goto, lock reference and the initial state, before anything else.
+  checkThreadModelSpec(spec);
   const lockNames = Object.keys(spec.locks ?? {});
   const lockKinds = lockNames.map((n) => spec.locks![n]);
   const lockIndex = new Map(lockNames.map((n, i) => [n, i] as const));
   const threadNames = spec.threads.map((t) => t.name);
   const threadIndex = new Map(threadNames.map((n, i) => [n, i] as const));
-  if (threadIndex.size !== threadNames.length) throw new ModelError({ model: spec.name }, 'thread names must be unique');
 
-  const staticLocks = (r: LockRefs<any, any> | undefined, t: string, label: string): number[] | null => {
+  /** Lock indices of refs that are all names (checked declared), else null (resolved per state). */
+  const staticLocks = (r: LockRefs<any, any> | undefined): number[] | null => {
     const arr = asArray(r);
     if (arr.some((x) => typeof x !== 'string')) return null;
-    return arr.map((x) => {
-      const i = lockIndex.get(x as string);
-      if (i === undefined) throw new ModelError({ model: spec.name, thread: t, step: label }, `lock '${String(x)}' is not declared in 'locks'`);
-      return i;
-    });
+    return arr.map((x) => lockIndex.get(x as string)!);
   };
 
   const threads: CompiledThread[] = spec.threads.map((t) => {
     const byLabel = new Map<string, number>();
-    t.steps.forEach((s, i) => {
-      if (s.label === DONE) throw new ModelError({ model: spec.name, thread: t.name }, `'${DONE}' is reserved and cannot label a step`);
-      if (byLabel.has(s.label)) throw new ModelError({ model: spec.name, thread: t.name, step: s.label }, 'duplicate step label');
-      byLabel.set(s.label, i);
-    });
-    for (const s of t.steps) {
-      if (typeof s.goto === 'string' && s.goto !== DONE && !byLabel.has(s.goto)) {
-        throw new ModelError({ model: spec.name, thread: t.name, step: s.label }, `goto '${s.goto}' names no step of this thread`);
-      }
-    }
+    t.steps.forEach((s, i) => byLabel.set(s.label, i));
     return {
       name: t.name,
       daemon: t.daemon ?? false,
       byLabel,
+      labels: t.steps.map((s) => s.label),
       steps: t.steps.map((s, i) => {
-        const acquire = staticLocks(s.acquire, t.name, s.label);
-        const acquireRead = staticLocks(s.acquireRead, t.name, s.label);
-        const release = staticLocks(s.release, t.name, s.label);
-        for (const li of acquireRead ?? []) {
-          if (lockKinds[li] !== 'rwsem') {
-            throw new ModelError({ model: spec.name, thread: t.name, step: s.label }, `acquireRead needs an rwsem, '${lockNames[li]}' is a ${lockKinds[li]}`);
-          }
-        }
+        const acquire = staticLocks(s.acquire);
+        const acquireRead = staticLocks(s.acquireRead);
+        const release = staticLocks(s.release);
         const sleepingLock = [...(acquire ?? []), ...(acquireRead ?? [])].some((li) => lockKinds[li] !== 'spinlock');
         return {
           spec: s,
@@ -316,9 +302,10 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     step: pc !== undefined && pc < threads[tid].steps.length ? threads[tid].steps[pc].spec.label : undefined,
   });
 
-  const lockId = (name: string, tid: number, pc: number): number => {
-    const i = lockIndex.get(name);
-    if (i === undefined) throw new ModelError(where(tid, pc), `lock '${name}' is not declared in 'locks'`);
+  /** The index of the lock named `name` (from user code: a lock-name function, holds, isLocked). */
+  const lockId = (name: unknown, tid: number, pc: number): number => {
+    const i = typeof name === 'string' ? lockIndex.get(name) : undefined;
+    if (i === undefined) throw new ModelError(where(tid, pc), lockNameProblem(name, lockNames));
     return i;
   };
 
@@ -379,7 +366,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
   /** Lock indices of a step's refs: precompiled, or evaluated against the context. */
   const lockIds = (pre: readonly number[] | null, r: LockRefs<any, any> | undefined, c: Ctx): readonly number[] => {
     if (pre !== null) return pre;
-    return asArray(r).map((x) => lockId(typeof x === 'function' ? runUser(c.tid, c['pc'], 'lock name', x, c) : x, c.tid, c['pc']));
+    return asArray(r).map((x) => lockId(typeof x === 'function' ? runUser(c.tid, c['pc'], 'the lock name function', x, c) : x, c.tid, c['pc']));
   };
 
   /** Runs user code, turning a throw into a located ModelError. */
@@ -417,7 +404,12 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
   const blockedBy = (s: DslState<S>, tid: number): string | null => {
     const pc = s.pcs.get(tid)!;
     if (pc >= threads[tid].steps.length) return 'finished';
-    return blockedAt(tid, pc, s.locks, ctxOf(s, tid));
+    const c = ctxOf(s, tid);
+    const why = blockedAt(tid, pc, s.locks, c);
+    if (why !== null) return why;
+    const choose = threads[tid].steps[pc].spec.choose;
+    if (choose && choicesAt(tid, pc, choose, c).length === 0) return 'has no option enabled (choose returned an empty array)';
+    return null;
   };
 
   /** Why thread `tid`, at step `pc` (not past its end), cannot take it, or null. */
@@ -426,6 +418,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     const step = cs.spec;
     for (const li of lockIds(cs.acquire, step.acquire, c)) {
       const v = lockAt(locks, li);
+      if (v === tid) return `waits for ${lockNames[li]}, which it holds itself (a lock taken twice deadlocks)`;
       if (v !== FREE) return `waits for ${lockNames[li]} (held by ${holderText(v)})`;
     }
     for (const li of lockIds(cs.acquireRead, step.acquireRead, c)) {
@@ -433,7 +426,11 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       const v = lockAt(locks, li);
       if (v >= 0) return `waits for ${lockNames[li]} (held for write by ${threads[v].name})`;
     }
-    if (step.when && !runUser(tid, pc, 'guard', step.when, c)) return 'waits (guard false)';
+    if (step.when) {
+      const ok = runUser(tid, pc, 'guard', step.when, c);
+      if (ok === false) return 'waits (guard false)';
+      if (ok !== true) throw new ModelError(where(tid, pc), guardProblem(ok));
+    }
     return null;
   };
 
@@ -448,6 +445,13 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       return out;
     });
 
+  /** The options of a step with `choose` in context `c`, checked to be an array. */
+  const choicesAt = (tid: number, pc: number, choose: (c: Ctx) => unknown, c: Ctx): readonly unknown[] => {
+    const options = runUser(tid, pc, 'choose', choose, c);
+    if (!Array.isArray(options)) throw new ModelError(where(tid, pc), chooseProblem(options));
+    return options;
+  };
+
   const initial: DslState<S> = DslStateRecord({
     shared: spec.shared,
     pcs: List(threads.map(() => 0)),
@@ -461,7 +465,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     const pc = pcs.get(tid)!;
     const step = threads[tid].steps[pc].spec;
     if (step.choose) {
-      const n = runUser(tid, pc, 'choose', step.choose, new Ctx(shared, locals.get(tid), tid, locks, pc)).length;
+      const n = choicesAt(tid, pc, step.choose, new Ctx(shared, locals.get(tid), tid, locks, pc)).length;
       if (n > CHOICE) throw new ModelError(where(tid, pc), `choose returned ${n} options; at most ${CHOICE}`);
       for (let k = 0; k < n; k++) out.push(tid + CHOICE * k);
     } else {
@@ -521,17 +525,24 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     const step = cstep.spec;
     const c0 = new Ctx(shared0, locals0.get(tid), tid, locks0, pc);
     let locks = locks0;
-    for (const li of lockIds(cstep.acquire, step.acquire, c0)) locks = lockSet(locks, li, tid);
+    // The guard saw each lock free (or, for read, not write-held): one held now was taken
+    // earlier in this very step, or is held for read by this thread already.
+    for (const li of lockIds(cstep.acquire, step.acquire, c0)) {
+      if (lockAt(locks, li) !== FREE) throw new ModelError(where(tid, pc), twiceText(lockNames[li], lockKinds[li]));
+      locks = lockSet(locks, li, tid);
+    }
     for (const li of lockIds(cstep.acquireRead, step.acquireRead, c0)) {
       const v = lockAt(locks, li);
-      const mask = v === FREE ? 0 : -(v + 1);
+      const mask = v === FREE ? 0 : v >= 0 ? -1 : -(v + 1);
+      if ((mask & (1 << tid)) !== 0) throw new ModelError(where(tid, pc), recursiveReadText(lockNames[li], v >= 0 || !holdsIdx(locks0, li, tid)));
       locks = lockSet(locks, li, -((mask | (1 << tid)) + 1));
     }
     const c1 = locks === locks0 ? c0 : new Ctx(shared0, c0.local, tid, locks, pc);
-    const choice = step.choose ? runUser(tid, pc, 'choose', step.choose, c0)[choiceIdx] : undefined;
+    const choice = step.choose ? choicesAt(tid, pc, step.choose, c0)[choiceIdx] : undefined;
     const eff = step.do ? runUser(tid, pc, 'effect', step.do, c1, choice) : undefined;
-    if (eff !== undefined && (typeof eff !== 'object' || eff === null)) {
-      throw new ModelError(where(tid, pc), `effect must return { shared?, local?, goto? } or nothing, got ${eff === null ? 'null' : typeof eff}`);
+    if (eff !== undefined) {
+      const problem = effectProblem(eff);
+      if (problem !== null) throw new ModelError(where(tid, pc), problem);
     }
     const shared = eff && eff.shared !== undefined ? (eff.shared as S) : shared0;
     const local = eff && 'local' in eff ? eff.local : c0.local;
@@ -543,16 +554,22 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
         locks = lockSet(locks, li, mask === 0 ? FREE : -(mask + 1));
       } else throw new ModelError(where(tid, pc), `releases ${lockNames[li]}, which it does not hold`);
     }
-    let target: string | undefined = eff ? eff.goto : undefined;
+    let target: unknown = eff ? eff.goto : undefined;
+    let from = "the effect's goto is";
     if (target === undefined && step.goto !== undefined) {
-      target = typeof step.goto === 'function' ? runUser(tid, pc, 'goto', step.goto, c1.with(shared, local)) : step.goto;
+      if (typeof step.goto === 'function') {
+        target = runUser(tid, pc, 'goto', step.goto, c1.with(shared, local));
+        from = 'goto returned';
+        // A goto function must name where to go: undefined is a forgotten branch, not "next".
+        if (target === undefined) throw new ModelError(where(tid, pc), gotoProblem(target, from, t.name, t.labels));
+      } else target = step.goto;
     }
     let nextPc = cstep.next;
     if (target !== undefined) {
       if (target === DONE) nextPc = t.steps.length;
       else {
-        const j = t.byLabel.get(target);
-        if (j === undefined) throw new ModelError(where(tid, pc), `goto '${target}' names no step of this thread`);
+        const j = typeof target === 'string' ? t.byLabel.get(target) : undefined;
+        if (j === undefined) throw new ModelError(where(tid, pc), gotoProblem(target, from, t.name, t.labels));
         nextPc = j;
       }
     }
@@ -631,12 +648,15 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       kind: 'invariant',
       name: inv.name,
       check: (s) => {
+        let r: unknown;
         try {
           if (independence.strict && inv.reads !== undefined) checkInvariantReads(i, inv, s);
-          return inv.check(view(s));
+          r = inv.check(view(s));
         } catch (e) {
           throw new ModelError({ model: spec.name }, `invariant '${inv.name}' threw: ${errorText(e)}`, { cause: e });
         }
+        if (r === null || (typeof r === 'string' && r !== '')) return r;
+        throw new ModelError({ model: spec.name }, invariantProblem(r, inv.name));
       },
     });
   }
@@ -750,6 +770,12 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     symmetry,
     vectorize: (options) => compileThreadVectors(internals, options ?? {}),
   };
+}
+
+/** The message for a step taking an rwsem for read that its thread already holds (`inStep`: taken earlier in the same step). */
+function recursiveReadText(lock: string, inStep: boolean): string {
+  if (inStep) return `acquires '${lock}' twice in one step (an rwsem taken twice by one thread can deadlock): take it once`;
+  return `takes rwsem '${lock}' for read while already holding it for read: a recursive down_read deadlocks once a writer waits between the two (lockdep reports it)`;
 }
 
 function toPlain(v: unknown): unknown {

@@ -5,8 +5,8 @@
 // and its Zobrist keys.
 import { pathToFileURL } from 'node:url';
 import { propertiesByKind, type Model, type PropertiesByKind } from '../model/model.ts';
-import { isModelDefinition } from '../model/definition.ts';
-import { resolveParams } from '../model/params.ts';
+import { checkDefinition } from '../model/definition.ts';
+import { buildModel } from '../model/build.ts';
 import type { VectorModel } from '../model/vector.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
 import { ByteSink, StateCodec } from '../state/codec.ts';
@@ -105,8 +105,8 @@ export function loadSource(source: ModelSource, search: string): Promise<Loaded>
       const bundled = (globalThis as { __mmcheckBundledModels?: Record<string, Record<string, unknown>> }).__mmcheckBundledModels?.[source.file];
       const mod = bundled ?? ((await import(pathToFileURL(source.file).href)) as Record<string, unknown>);
       const def = mod.default ?? mod.model;
-      if (!isModelDefinition(def)) throw new Error(`${source.file} has no default export made with defineModel`);
-      const model = def.build(resolveParams(def.params, source.params, def.name) as never) as Model<unknown, unknown>;
+      checkDefinition(def, source.file);
+      const model = buildModel(def, source.params) as Model<unknown, unknown>;
       return loadedFrom(model, source);
     })();
     imported.set(key, p);

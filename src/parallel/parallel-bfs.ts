@@ -325,7 +325,8 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     });
   } catch (e) {
     if (e instanceof NotVectorizableError) return { status: 'needs-immutable', reason: e.message };
-    return errorResult(`the initial state: ${errorText(e)}`, (e as Error)?.stack);
+    // A model error (an invariant's bad result) already says where; anything else happened here.
+    return errorResult(e instanceof ModelError ? e.message : `the initial state: ${errorText(e)}`, (e as Error)?.stack);
   }
 
   // The pool: given, or started once the search is big enough; until its threads have

@@ -2,6 +2,9 @@
 // error and a documented exit code, never a JavaScript stack trace (unless --debug).
 import { describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { collisionProbability } from '../../src/explore/result.ts';
 
@@ -217,5 +220,133 @@ describe('determinism of the output', () => {
     const b = mmcheck(['check', 'range-start-only', '--all-properties']);
     expect(a.code).toBe(1);
     expect(strip(a.out)).toBe(strip(b.out));
+  });
+});
+
+describe('parameters by own name only, values cut short', () => {
+  it.each(['constructor=1', 'toString=5', '__proto__=1', 'hasOwnProperty=2'])('-p %s is an unknown parameter, not an inherited one', (p) => {
+    // Object.prototype's names used to pass `name in specs` and be silently ignored.
+    const r = mmcheck(['check', 'kvm', '-p', p]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`mmcheck: error: unknown parameter '${p.split('=')[0]}' for model 'kvm'; known: addresses, faults, attempts, mutant\n`);
+  });
+
+  it('a 100 KB value is not echoed in full', () => {
+    const r = mmcheck(['check', 'kvm', '-p', `faults=${'x'.repeat(100_000)}`]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^mmcheck: error: parameter 'faults' of model 'kvm' must be an integer, got 'x{40,80}… \(100,000 characters\)' \(vCPU fault threads\)\n$/);
+    expect(r.err.length).toBeLessThan(300);
+  });
+});
+
+describe('numeric options: one parser for every command, integers where a count is meant', () => {
+  // Each used to be ignored (--max-depth abc), accepted (--max-depth -1, --workers 0.5,
+  // mutants --max-states abc) or rounded; each now stops before anything runs.
+  it.each([
+    [['check', 'kvm', '--max-depth', 'abc'], '--max-depth must be an integer ≥ 0, got \'abc\''],
+    [['check', 'kvm', '--max-depth', '-1'], '--max-depth must be an integer ≥ 0, got \'-1\''],
+    [['check', 'kvm', '--max-states', '0.5'], '--max-states must be an integer ≥ 1 (integers only), got \'0.5\''],
+    [['check', 'kvm', '--workers', '0.5'], '--workers must be an integer ≥ 1 (integers only), got \'0.5\''],
+    [['check', 'kvm', '--workers', ''], '--workers must be an integer ≥ 1, got \'\''],
+    [['check', 'kvm', '--dot', 'x.dot', '--dot-limit', '1.5'], '--dot-limit must be an integer ≥ 1 (integers only), got \'1.5\''],
+    [['check', 'kvm', '--time-limit', 'abc'], '--time-limit must be a positive number, got \'abc\''],
+    [['check', 'kvm', '--memory', '-1'], '--memory must be a positive number, got \'-1\''],
+    [['check', 'kvm', '--progress', '0'], '--progress must be a positive number, got \'0\''],
+    [['mutants', 'kvm', '--max-states', 'abc'], '--max-states must be an integer ≥ 1, got \'abc\''],
+    [['mutants', 'kvm', '--time-limit', '-5'], '--time-limit must be a positive number, got \'-5\''],
+    [['bench', 'kvm', '--max-states', '1e400'], '--max-states must be an integer ≥ 1, got \'1e400\''],
+    [['replay', 'x.json', '--violation', '1.5'], '--violation must be an integer ≥ 1 (integers only), got \'1.5\''],
+  ])('%j', (args, message) => {
+    const r = mmcheck(args);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`mmcheck: error: ${message}\n`);
+    expect(r.out).toBe('');
+  });
+
+  it('integers written as 1e3 and 0 where 0 is allowed are taken', () => {
+    expect(mmcheck(['check', 'kvm', '--max-states', '1e3']).code).toBe(0);
+    const r = mmcheck(['check', 'kvm', '--max-depth', '0']);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^1 distinct states, 0 transitions, depth 0$/m);
+  });
+});
+
+describe('output paths are checked before the search', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'mmcheck-out-'));
+  // A violated model outside the repository (its own source must not be overwritten).
+  const model = join(tmp, 'lost.ts');
+  writeFileSync(
+    model,
+    [
+      `import { defineModel, threadModel } from '${join(root, 'src/index.ts')}';`,
+      'const inc = [{ label: "load", do: (c: any) => ({ local: c.shared }) }, { label: "store", do: (c: any) => ({ shared: c.local + 1 }) }];',
+      'export default defineModel({ name: "lost", summary: "a lost update", params: {}, build: () => threadModel({ name: "lost", shared: 0,',
+      '  threads: [0, 1].map((i) => ({ name: `t${i}`, locals: 0, steps: inc })),',
+      '  invariants: [{ name: "no lost update", check: (v) => (v.at(0) === "done" && v.at(1) === "done" && v.shared !== 2 ? `counter is ${v.shared}` : null) }] }) });',
+    ].join('\n'),
+  );
+  const source = readFileSync(model, 'utf8');
+
+  it.each([
+    [['--json', join(tmp, 'missing', 'r.json')], `--json '${join(tmp, 'missing', 'r.json')}': the directory '${join(tmp, 'missing')}' does not exist; create it or give another path`],
+    [['--html', tmp], `--html '${tmp}' is a directory: give a file path, e.g. '${tmp}/result.html'`],
+    [['--dot', join(model, 'x.dot')], `--dot '${join(model, 'x.dot')}': '${model}' is not a directory`],
+    [['--json', join(tmp, 'r.out'), '--html', join(tmp, 'r.out')], `--json and --html both write '${join(tmp, 'r.out')}': give each its own file`],
+    [['--json', model], `--json '${model}' is the model file itself: writing it would replace the model's source; give another path`],
+  ])('%j: exit 2 before any search, nothing written', (flags, message) => {
+    const r = mmcheck(['check', model, ...flags]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`mmcheck: error: ${message}\n`);
+    expect(r.out).toBe(''); // no search ran: no verdict printed
+    expect(readFileSync(model, 'utf8')).toBe(source);
+    expect(existsSync(join(tmp, 'r.out'))).toBe(false);
+  });
+
+  it('good paths: the verdict and both files', () => {
+    const r = mmcheck(['check', model, '--json', join(tmp, 'r.json'), '--html', join(tmp, 'r.html')]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(readFileSync(join(tmp, 'r.json'), 'utf8')).status).toBe('violated');
+    expect(readFileSync(join(tmp, 'r.html'), 'utf8')).toMatch(/^<!DOCTYPE html>/);
+  });
+});
+
+describe('replay of malformed files: one line each, exit 2', () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'mmcheck-replay-'));
+  const good = join(tmp, 'good.json');
+  const written = mmcheck(['check', 'range-start-only', '--json', good]);
+  const base = () => JSON.parse(readFileSync(good, 'utf8'));
+
+  it('a file that is not JSON: one line, not two', () => {
+    expect(written.code).toBe(1);
+    const f = join(tmp, 'bad.json');
+    writeFileSync(f, 'not json {\n  "a": 1\n');
+    const r = mmcheck(['replay', f]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(new RegExp(`^mmcheck: error: '${f}' is not JSON: Unexpected token .*\\n$`));
+    expect(r.err.split('\n').filter(Boolean)).toHaveLength(1);
+  });
+
+  it.each([
+    ['a null step', (j: any) => (j.violations[0].trace.steps[0] = null), 'violations[0].trace.steps[0] is null, expected { index, action, actionIndex, state }'],
+    ['a step without its action', (j: any) => delete j.violations[0].trace.steps[2].action, "violations[0].trace.steps[2].action is undefined, expected the step's action, e.g. 'fault0: map'"],
+    ['steps that are numbers', (j: any) => (j.violations[0].trace.steps = [1, 2]), 'violations[0].trace.steps[0] is 1 (a number), expected { index, action, actionIndex, state }'],
+    ['params as a string', (j: any) => (j.params = 'faults=2'), "params is 'faults=2' (a string), expected an object of parameter values"],
+    ['source as a number', (j: any) => (j.source = 5), 'source is 5 (a number), expected { "builtin": name } or { "file": path }'],
+    ['no model name', (j: any) => ((j.model = null), (j.source = null)), "model is null, expected the model's name"],
+    ['a numeric property', (j: any) => (j.violations[0].property = 7), "violations[0].property is 7 (a number), expected the property's name"],
+  ])('%s', (_what, spoil, problem) => {
+    const j = base();
+    spoil(j);
+    const f = join(tmp, 'spoilt.json');
+    writeFileSync(f, JSON.stringify(j));
+    const r = mmcheck(['replay', f]);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`mmcheck: error: '${f}' is not a well-formed mmcheck trace: ${problem}\n`);
+  });
+
+  it('--violation beyond the file says how many it holds', () => {
+    const r = mmcheck(['replay', good, '--violation', '3']);
+    expect(r.code).toBe(2);
+    expect(r.err).toBe(`mmcheck: error: --violation must be from 1 to 1 ('${good}' holds 1 counterexample), got 3\n`);
   });
 });

@@ -15,6 +15,7 @@ import { count } from '../../trace/text.ts';
 import { EXIT } from '../exit-codes.ts';
 import { builtinCatalog, loadModel, UsageError } from '../load.ts';
 import { reportError } from '../output.ts';
+import { integerOption, positiveOption } from '../numbers.ts';
 
 /** The four rows of a model's table, in order. */
 export const MODES: readonly ReductionChoice[] = [{}, { por: true }, { symmetry: true }, { por: true, symmetry: true }];
@@ -49,8 +50,8 @@ interface BenchFlags {
   param: string[];
   json?: boolean;
   markdown?: boolean;
-  timeLimit?: string;
-  maxStates?: string;
+  timeLimit?: number;
+  maxStates?: number;
   child?: boolean;
   mode?: string;
   debug?: boolean;
@@ -80,8 +81,8 @@ async function runChild(spec: string, flags: BenchFlags): Promise<number> {
   const r = await bfs(model, {
     allProperties: true,
     reduction: reduced.reduction,
-    timeLimitMs: flags.timeLimit ? Number(flags.timeLimit) * 1000 : undefined,
-    maxStates: flags.maxStates ? Number(flags.maxStates) : undefined,
+    timeLimitMs: flags.timeLimit === undefined ? undefined : flags.timeLimit * 1000,
+    maxStates: flags.maxStates,
   });
   const violated = r.status === 'violated' || r.status === 'incomplete' ? [...new Set(r.violations.map((v) => v.property))].sort() : [];
   const row: BenchRow = {
@@ -103,8 +104,8 @@ function childRow(spec: string, mode: ReductionChoice, flags: BenchFlags): Promi
   const bin = fileURLToPath(new URL('../../../bin/mmcheck.js', import.meta.url));
   const args = [bin, 'bench', '--child', '--mode', reductionName(mode), spec];
   for (const p of flags.param ?? []) args.push('-p', p);
-  if (flags.timeLimit) args.push('--time-limit', flags.timeLimit);
-  if (flags.maxStates) args.push('--max-states', flags.maxStates);
+  if (flags.timeLimit !== undefined) args.push('--time-limit', String(flags.timeLimit));
+  if (flags.maxStates !== undefined) args.push('--max-states', String(flags.maxStates));
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -201,8 +202,8 @@ export function registerBench(program: Command, setExit: (code: number) => void)
     .option('-p, --param <name=value>', 'set a parameter of every model benchmarked (repeatable)', collect, [])
     .option('--markdown', 'print Markdown tables (for a README)')
     .option('--json', 'print JSON for machines')
-    .option('--time-limit <seconds>', 'per search')
-    .option('--max-states <n>', 'per search')
+    .option('--time-limit <seconds>', 'per search', positiveOption('--time-limit'))
+    .option('--max-states <n>', 'per search', integerOption('--max-states', 1))
     .option('--debug', 'print stack traces of errors')
     .addOption(new Option('--child', 'run one search and print its row as JSON (internal)').hideHelp())
     .addOption(new Option('--mode <reduction>', 'none | por | symmetry | both (with --child)').hideHelp())

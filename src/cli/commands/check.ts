@@ -21,34 +21,29 @@ import { reductionFor } from '../../reduce/reduction.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadModel, UsageError } from '../load.ts';
 import { reportError, styleFor } from '../output.ts';
+import { integerOption, positiveOption } from '../numbers.ts';
+import { checkOutputPaths } from '../output-paths.ts';
 
 interface CheckFlags {
   param: string[];
-  maxStates?: string;
-  maxDepth?: string;
-  timeLimit?: string;
-  memory?: string;
+  maxStates?: number;
+  maxDepth?: number;
+  timeLimit?: number;
+  memory?: number;
   allProperties?: boolean;
   json?: string;
   html?: string;
   dot?: string;
-  dotLimit?: string;
+  dotLimit?: number;
   coverage?: boolean;
   minPreemptions?: boolean;
-  progress?: string;
+  progress?: number;
   color?: boolean;
   debug?: boolean;
   por?: boolean;
   symmetry?: boolean;
-  workers?: string;
+  workers?: number;
   engine?: string;
-}
-
-function positiveInt(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${name} needs a positive number, got '${v}'`);
-  return n;
 }
 
 /** Exit code of a result. */
@@ -89,7 +84,7 @@ function writeOutput(flag: string, file: string, text: string): void {
   try {
     writeFileSync(file, text);
   } catch (e) {
-    throw new UsageError(`cannot write ${flag} file '${file}': ${(e as Error).message}`);
+    throw new UsageError(`cannot write ${flag} file '${file}': ${(e as Error).message} (the verdict printed above stands)`);
   }
 }
 
@@ -106,11 +101,14 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   try {
     const given = parseParamArgs(flags.param ?? []);
     loaded = await loadModel(spec);
+    // Before the search: a long run's result must not be lost to a bad output path.
+    const outputs = (['json', 'html', 'dot'] as const).filter((k) => flags[k] !== undefined).map((k) => ({ flag: `--${k}`, file: flags[k]! }));
+    checkOutputPaths(outputs, [loaded.file]);
     params = resolveParams(loaded.def.params, given, loaded.def.name) as Record<string, unknown>;
     model = buildModel(loaded.def, params);
     source = loaded.builtin ? { builtin: spec } : { file: loaded.file };
     if (flags.dot) {
-      dotLimit = positiveInt('--dot-limit', flags.dotLimit) ?? DOT_STATE_LIMIT;
+      dotLimit = flags.dotLimit ?? DOT_STATE_LIMIT;
       // Refuse before searching: the graph is explored up to the limit only.
       const probe = stateGraphDot(model, { limit: dotLimit });
       if (probe.status === 'too-large') throw new UsageError(`--dot: ${probe.message}`);
@@ -136,17 +134,17 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   process.on('SIGTERM', onSignal);
   let result: CheckResult;
   try {
-    const clamped = searchThreads(flags.workers === undefined ? undefined : positiveInt('--workers', flags.workers));
+    const clamped = searchThreads(flags.workers);
     if (clamped.note !== undefined) process.stderr.write(err.dim(`mmcheck: ${clamped.note}`) + '\n');
     const workers = clamped.threads;
     const engine = (flags.engine ?? 'auto') as EngineChoice;
     if (!['auto', 'vector', 'immutable'].includes(engine)) throw new UsageError(`--engine must be 'auto', 'vector' or 'immutable', got '${flags.engine}'`);
     const traceLevels = process.env.MMCHECK_TRACE_LEVELS === '1';
     const search: SearchOptions & Pick<ParallelOptions, 'onLevel' | 'onPoolReady'> = {
-      maxStates: positiveInt('--max-states', flags.maxStates),
-      maxDepth: flags.maxDepth === undefined ? undefined : Math.floor(Number(flags.maxDepth)),
-      timeLimitMs: (positiveInt('--time-limit', flags.timeLimit) ?? Infinity) * 1000,
-      memoryBytes: flags.memory === undefined ? undefined : positiveInt('--memory', flags.memory)! * 2 ** 20,
+      maxStates: flags.maxStates,
+      maxDepth: flags.maxDepth,
+      timeLimitMs: (flags.timeLimit ?? Infinity) * 1000,
+      memoryBytes: flags.memory === undefined ? undefined : flags.memory * 2 ** 20,
       allProperties: flags.allProperties ?? false,
       reduction: reduced.reduction,
       signal: controller.signal,
@@ -161,7 +159,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
       onPoolReady: traceLevels
         ? (t) => process.stderr.write(`pool: started at ${(t.startedMs / 1000).toFixed(2)} s, threads ready at ${(t.readyMs / 1000).toFixed(2)} s\n`)
         : undefined,
-      progressIntervalMs: (positiveInt('--progress', flags.progress) ?? 5) * 1000,
+      progressIntervalMs: (flags.progress ?? 5) * 1000,
       onProgress: (p) =>
         process.stderr.write(
           err.dim(
@@ -240,10 +238,10 @@ export function registerCheck(program: Command, setExit: (code: number) => void)
     .description('explore every interleaving of a model and check its properties')
     .argument('<model>', "a built-in model name (see 'mmcheck list') or a path to a .ts model file")
     .option('-p, --param <name=value>', 'set a model parameter (repeatable)', collect, [])
-    .option('--max-states <n>', 'store at most n distinct states (incomplete when there are more)')
-    .option('--max-depth <n>', 'do not explore beyond n steps from an initial state')
-    .option('--time-limit <seconds>', 'stop (incomplete) after this many seconds')
-    .option('--memory <MiB>', 'memory budget for the seen set and heap')
+    .option('--max-states <n>', 'store at most n distinct states (incomplete when there are more)', integerOption('--max-states', 1))
+    .option('--max-depth <n>', 'do not explore beyond n steps from an initial state', integerOption('--max-depth', 0))
+    .option('--time-limit <seconds>', 'stop (incomplete) after this many seconds', positiveOption('--time-limit'))
+    .option('--memory <MiB>', 'memory budget for the seen set and heap', positiveOption('--memory'))
     .option('--all-properties', 'report every violated property (each with its shortest trace), not only the first')
     .option('--por', 'partial-order reduction: expand only a persistent set of independent steps (same verdicts)')
     .option('--symmetry', "symmetry reduction: store one state per permutation of the model's interchangeable threads")
@@ -252,10 +250,10 @@ export function registerCheck(program: Command, setExit: (code: number) => void)
     .option('--html <file>', 'also write the counterexample as a self-contained HTML page (one swimlane per thread)')
     .option('--coverage', 'print how many times each step fired, and the steps that never fired')
     .option('--dot <file>', `write the state graph in Graphviz DOT (small models only: refused above --dot-limit states)`)
-    .option('--dot-limit <n>', `largest state graph --dot writes (default ${DOT_STATE_LIMIT})`)
-    .option('--progress <seconds>', 'seconds between progress lines on stderr', '5')
+    .option('--dot-limit <n>', `largest state graph --dot writes (default ${DOT_STATE_LIMIT})`, integerOption('--dot-limit', 1))
+    .option('--progress <seconds>', 'seconds between progress lines on stderr', positiveOption('--progress'), 5)
     .option('--no-color', 'no ANSI colour even on a terminal')
-    .option('--workers <n>', 'search threads (default and most: the number of cores; 1 = only the main thread)')
+    .option('--workers <n>', 'search threads (default and most: the number of cores; 1 = only the main thread)', integerOption('--workers', 1))
     .option('--engine <engine>', "state representation: 'vector' (fixed-width slots, memoised steps), 'immutable' (Immutable.js values: any model, every option) or 'auto'", 'auto')
     .option('--debug', 'print stack traces of errors')
     .action(async (spec: string, flags: CheckFlags) => setExit(await runCheck(spec, flags)));

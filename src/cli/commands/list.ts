@@ -17,7 +17,7 @@ function expectations(def: ModelDefinition): string {
 export async function listText(): Promise<string> {
   const catalog = await builtinCatalog();
   const defs: { name: string; def: ModelDefinition }[] = [];
-  for (const c of catalog) defs.push({ name: c.name, def: await importDefinition(new URL(c.file, MODELS_DIR).pathname, `'${c.name}'`) });
+  for (const c of catalog) defs.push({ name: c.name, def: await importDefinition(new URL(c.file, MODELS_DIR).pathname, c.name) });
   const properties: string[] = [];
   for (const { def } of defs) for (const p of Object.keys(def.expect ?? {})) if (!properties.includes(p)) properties.push(p);
   const cols = properties.map((_, i) => `P${i + 1}`);

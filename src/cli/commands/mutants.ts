@@ -9,6 +9,7 @@ import { count } from '../../trace/text.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadModel, UsageError } from '../load.ts';
 import { reportError } from '../output.ts';
+import { integerOption, positiveOption } from '../numbers.ts';
 
 /** The verdict on one mutant. */
 export interface MutantResult {
@@ -79,16 +80,16 @@ export function registerMutants(program: Command, setExit: (code: number) => voi
     .description("check a model's named near-miss variants: each must violate the property it names")
     .argument('<model>', 'a built-in model name or a path to a .ts model file')
     .option('-p, --param <name=value>', 'set a model parameter under every mutant (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
-    .option('--max-states <n>', 'stop each check after n distinct states')
-    .option('--time-limit <seconds>', 'stop each check after this many seconds')
-    .action(async (spec: string, flags: { param: string[]; maxStates?: string; timeLimit?: string }) => {
+    .option('--max-states <n>', 'stop each check after n distinct states', integerOption('--max-states', 1))
+    .option('--time-limit <seconds>', 'stop each check after this many seconds', positiveOption('--time-limit'))
+    .action(async (spec: string, flags: { param: string[]; maxStates?: number; timeLimit?: number }) => {
       try {
         const { def } = await loadModel(spec);
         if (!def.mutants?.length) throw new UsageError(`model '${def.name}' declares no mutants ('mmcheck list' shows which models have some)`);
         const results = await checkMutants(def, {
           params: parseParamArgs(flags.param ?? []),
-          maxStates: flags.maxStates === undefined ? undefined : Number(flags.maxStates),
-          timeLimitMs: flags.timeLimit === undefined ? undefined : Number(flags.timeLimit) * 1000,
+          maxStates: flags.maxStates,
+          timeLimitMs: flags.timeLimit === undefined ? undefined : flags.timeLimit * 1000,
         });
         process.stdout.write(mutantsTable(def, results) + '\n');
         setExit(results.every((r) => r.caught) ? EXIT.HOLDS : EXIT.VIOLATED);

@@ -1,0 +1,31 @@
+// Node module hooks (registered after tsx's by bin/mmcheck.js and the worker entry, so they run
+// first): a user's model file written as an ES module loads as one whatever its package.json
+// says. tsx loads a .ts file outside a "type": "module" package as CommonJS, and Node then
+// refuses its `export default` with "Cannot require() ES Module … in a cycle"; a .js file with
+// import/export in a "type": "commonjs" package fails with "Cannot use import statement
+// outside a module". Here, outside node_modules, a .ts/.tsx file resolved as CommonJS is an ES
+// module, and so is a .js/.jsx file whose source has a top-level import or export statement.
+// .cts/.cjs stay CommonJS and .mts/.mjs ES modules, as their extensions say.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const ESM_SYNTAX = /^\s*(import\s*[\w*{'"]|export\s+(default|const|let|var|function|class|async|\{|\*))/m;
+
+/** True when `url`, resolved as CommonJS, is a user's ES module. */
+function userEsModule(url) {
+  if (!url.startsWith('file:') || url.includes('/node_modules/')) return false;
+  const path = fileURLToPath(url);
+  if (/\.tsx?$/.test(path)) return true;
+  if (!/\.jsx?$/.test(path)) return false;
+  try {
+    return ESM_SYNTAX.test(readFileSync(path, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** @type {import('node:module').ResolveHook} */
+export async function resolve(specifier, context, nextResolve) {
+  const r = await nextResolve(specifier, context);
+  return r.format === 'commonjs' && userEsModule(r.url) ? { ...r, format: 'module' } : r;
+}

@@ -1,0 +1,84 @@
+// Building a model from its definition, checked: parameters resolved, `build()` run with
+// process.exit turned into an error, and what it returns checked to be a model whose initial
+// states are valid — before any search, with the same messages on every engine and thread.
+import type { ModelDefinition } from './definition.ts';
+import type { Model } from './model.ts';
+import { ModelError, errorText } from './errors.ts';
+import { resolveParams } from './params.ts';
+import { describeValue, isPlainObject, isThenable } from './describe.ts';
+import { ModelExitError, withExitGuardSync } from '../explore/exit-guard.ts';
+import { InvalidStateError, validateState } from '../state/validate.ts';
+
+const MODEL_FUNCTIONS = ['initStates', 'actions', 'next', 'formatAction'] as const;
+const PROPERTY_KINDS: Readonly<Record<string, readonly string[]>> = { invariant: ['check'], transition: ['check'], deadlock: ['isEnd', 'explain'] };
+const HOW = 'return threadModel({ … }), or an object implementing the Model interface (name, initStates, actions, next, properties, formatAction)';
+
+/**
+ * Checks that `built` is a model (the Model interface's functions and properties) and that its
+ * initial states hold only Immutable values and primitives. `model` names it in errors; `said`
+ * introduces what was found ("build() returned", "the model is"). Returns it typed.
+ */
+export function checkModel(built: unknown, model: string, said = 'the model is'): Model<any, any> {
+  const fail = (problem: string): never => {
+    throw new ModelError({ model }, problem);
+  };
+  if (typeof built !== 'object' || built === null) fail(`${said} ${describeValue(built)}: ${HOW}`);
+  const m = built as Record<string, unknown>;
+  if (isPlainObject(m) && 'threads' in m && !('initStates' in m)) fail(`${said} a thread-model specification, not a model: wrap it in threadModel({ … })`);
+  if (typeof m.name !== 'string') fail(`${said} an object without a name (name is ${describeValue(m.name)}): ${HOW}`);
+  for (const f of MODEL_FUNCTIONS) if (typeof m[f] !== 'function') fail(`${said} an object without ${f}() (${f} is ${describeValue(m[f])}): ${HOW}`);
+  if (!Array.isArray(m.properties)) fail(`${said} an object whose properties are ${describeValue(m.properties)}: give an array (empty when the model checks nothing)`);
+  for (const p of m.properties as unknown[]) {
+    const prop = p as Record<string, unknown>;
+    const needs = typeof prop === 'object' && prop !== null && typeof prop.kind === 'string' ? PROPERTY_KINDS[prop.kind] : undefined;
+    if (needs === undefined || typeof prop.name !== 'string' || needs.some((f) => typeof prop[f] !== 'function')) {
+      fail(`${said} a model with a property that is not { kind: 'invariant' | 'transition', name, check } or { kind: 'deadlock', name, isEnd, explain }: ${describeValue(p)}`);
+    }
+  }
+  let inits: unknown;
+  try {
+    inits = (m.initStates as () => unknown)();
+  } catch (e) {
+    if (e instanceof ModelError) throw e;
+    fail(`initStates() threw: ${errorText(e)}`);
+  }
+  if (!Array.isArray(inits) || inits.length === 0) fail(`initStates() returned ${describeValue(inits)}: return a non-empty array of states`);
+  (inits as unknown[]).forEach((s, i) => {
+    try {
+      validateState(s);
+    } catch (e) {
+      if (!(e instanceof InvalidStateError)) throw e;
+      fail(`${(inits as unknown[]).length > 1 ? `initial state ${i + 1}` : 'the initial state'}: ${e.message}`);
+    }
+  });
+  return built as Model<any, any>;
+}
+
+/**
+ * Builds a model from its definition with the given parameters (defaults filled in). Throws
+ * ParamError for unknown or ill-typed parameters and ModelError for a model that fails to
+ * build: `build()` throwing, exiting the process, returning nothing, a Promise, the
+ * specification instead of `threadModel(spec)`, or a model with an invalid initial state.
+ *
+ * @example
+ *   const model = buildModel(kvm, { faults: '2' });
+ */
+export function buildModel(def: ModelDefinition, params: Readonly<Record<string, unknown>> = {}): Model<any, any> {
+  const values = resolveParams(def.params, params, def.name);
+  let built: unknown;
+  try {
+    built = withExitGuardSync(() => def.build(values as never));
+  } catch (e) {
+    if (e instanceof ModelError) throw e;
+    if (e instanceof ModelExitError) {
+      throw new ModelError({ model: def.name }, `build() called process.exit(${e.exitCode}): a model must not exit the process; throw an Error to refuse parameters`, { cause: e });
+    }
+    throw new ModelError({ model: def.name }, `build() threw: ${errorText(e)}`, { cause: e });
+  }
+  if (built === undefined || built === null) throw new ModelError({ model: def.name }, `build() returned ${describeValue(built)}: return the model, e.g. \`build: (p) => threadModel({ … })\``);
+  if (isThenable(built)) {
+    throw new ModelError({ model: def.name }, "build() returned a Promise: build must be synchronous (do asynchronous work at the module's top level, before defineModel)");
+  }
+  if (built === def) throw new ModelError({ model: def.name }, 'build() returned its own definition: return threadModel({ … }) or a Model');
+  return checkModel(built, def.name, 'build() returned');
+}

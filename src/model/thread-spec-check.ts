@@ -1,0 +1,213 @@
+// Checks a thread-model specification when threadModel() builds it, before any search: every
+// key known (a misspelt `aquire` or `invariant` would be silently ignored), lock kinds, thread
+// names, step labels, gotos, lock references, and the initial state (shared state and locals
+// validated as every later state is). Each error is one ModelError naming model, thread and
+// step and saying what to write instead.
+import type { InvariantSpec, LockKind, Step, ThreadModelSpec, ThreadSpec } from './dsl.ts';
+import { ModelError, type ModelLocation } from './errors.ts';
+import { suggest } from './params.ts';
+import { describeValue, echo, isPlainObject, unknownKeys } from './describe.ts';
+import { lockNameProblem } from './step-results.ts';
+import { InvalidStateError, validateState } from '../state/validate.ts';
+
+/** The lock kinds, in the order messages list them. */
+export const LOCK_KINDS: readonly LockKind[] = ['spinlock', 'mutex', 'rwsem'];
+
+/** `goto: DONE` ends a thread (dsl.ts re-exports it). */
+export const DONE = 'done';
+
+/** Most threads a model may have (rwsem reader masks use one bit per thread). */
+export const MAX_THREADS = 30;
+
+// Every key each part of a specification may have. tsc checks each list against its interface
+// both ways, so a key added to the DSL must be added here (or every model using it is refused).
+type Complete<K, L> = [Exclude<K, L>] extends [never] ? true : never;
+const SPEC_KEYS = ['name', 'shared', 'locks', 'threads', 'invariants', 'deadlock', 'sleepCheck', 'sharedToJSON', 'strings'] as const satisfies readonly (keyof ThreadModelSpec<unknown>)[];
+const THREAD_KEYS = ['name', 'locals', 'steps', 'daemon', 'group'] as const satisfies readonly (keyof ThreadSpec<unknown>)[];
+const STEP_KEYS = [
+  'label',
+  'kernel',
+  'note',
+  'acquire',
+  'acquireRead',
+  'release',
+  'maySleep',
+  'when',
+  'choose',
+  'do',
+  'goto',
+  'reads',
+  'writes',
+  'updates',
+  'targets',
+] as const satisfies readonly (keyof Step<unknown, unknown>)[];
+const INVARIANT_KEYS = ['name', 'check', 'reads'] as const satisfies readonly (keyof InvariantSpec<unknown>)[];
+const complete: [
+  Complete<keyof ThreadModelSpec<unknown>, (typeof SPEC_KEYS)[number]>,
+  Complete<keyof ThreadSpec<unknown>, (typeof THREAD_KEYS)[number]>,
+  Complete<keyof Step<unknown, unknown>, (typeof STEP_KEYS)[number]>,
+  Complete<keyof InvariantSpec<unknown>, (typeof INVARIANT_KEYS)[number]>,
+] = [true, true, true, true];
+void complete;
+
+/** `'x' (did you mean 'y'?)` when a close name exists, else `'x'`. */
+function named(x: string, among: readonly string[]): string {
+  const hint = suggest(x, among);
+  return `'${echo(x)}'${hint ? ` (did you mean '${hint}'?)` : ''}`;
+}
+
+/** Throws at the first key of `o` not in `known`: `<unknown> 'x' (did you mean 'y'?); <whose> a, b, c`. */
+function checkKeys(o: Record<string, unknown>, known: readonly string[], at: ModelLocation, unknown: string, whose: string): void {
+  const extra = unknownKeys(o, known);
+  if (extra.length > 0) throw new ModelError(at, `${unknown} ${named(extra[0], known)}; ${whose} ${known.join(', ')}`);
+}
+
+function checkStrings(v: unknown, at: ModelLocation, key: string): void {
+  if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) {
+    throw new ModelError(at, `'${key}' is ${describeValue(v)}: write an array of strings`);
+  }
+}
+
+function checkOptional(v: unknown, type: 'boolean' | 'string' | 'function', at: ModelLocation, key: string): void {
+  if (v !== undefined && typeof v !== type) throw new ModelError(at, `'${key}' is ${describeValue(v)}: write a ${type}${type === 'function' ? '' : ' or leave it out'}`);
+}
+
+/** Checks a step's acquire / acquireRead / release refs: names declared, each a string or a function. */
+function checkLockRefs(step: Step<unknown, unknown>, key: 'acquire' | 'acquireRead' | 'release', locks: Readonly<Record<string, LockKind>>, at: ModelLocation): string[] {
+  const refs = step[key];
+  if (refs === undefined) return [];
+  const list = Array.isArray(refs) ? refs : [refs];
+  const names: string[] = [];
+  const declared = Object.keys(locks);
+  for (const r of list) {
+    if (typeof r === 'function') continue;
+    if (typeof r !== 'string') throw new ModelError(at, `'${key}' holds ${describeValue(r)}: write a lock name declared in 'locks', a function returning one, or an array of them`);
+    if (!Object.hasOwn(locks, r)) throw new ModelError(at, lockNameProblem(r, declared));
+    if (key === 'acquireRead' && locks[r] !== 'rwsem') throw new ModelError(at, `acquireRead needs an rwsem, '${r}' is a ${locks[r]}: use acquire, or declare it 'rwsem'`);
+    names.push(r);
+  }
+  return names;
+}
+
+function checkStep(step: unknown, index: number, thread: string, labels: readonly string[], locks: Readonly<Record<string, LockKind>>, model: string): void {
+  const threadAt: ModelLocation = { model, thread };
+  if (!isPlainObject(step)) throw new ModelError(threadAt, `step ${index + 1} is ${describeValue(step)}: write { label, … }`);
+  const s = step as Step<unknown, unknown> & Record<string, unknown>;
+  const at: ModelLocation = { model, thread, step: typeof s.label === 'string' ? s.label : undefined };
+  checkKeys(s, STEP_KEYS, at, 'unknown key', "a step's keys are");
+  for (const key of ['kernel', 'note'] as const) checkOptional(s[key], 'string', at, key);
+  checkOptional(s.maySleep, 'boolean', at, 'maySleep');
+  for (const key of ['when', 'choose', 'do'] as const) checkOptional(s[key], 'function', at, key);
+  for (const key of ['reads', 'writes', 'updates', 'targets'] as const) checkStrings(s[key], at, key);
+  if (s.goto !== undefined && typeof s.goto !== 'function') {
+    if (typeof s.goto !== 'string') throw new ModelError(at, `'goto' is ${describeValue(s.goto)}: write a step label of thread '${thread}', '${DONE}', or a function returning one`);
+    if (s.goto !== DONE && !labels.includes(s.goto)) throw new ModelError(at, `goto ${named(s.goto, labels)} names no step of thread '${thread}'; labels: ${labels.join(', ')}, or '${DONE}'`);
+  }
+  for (const t of s.targets ?? []) {
+    if (t !== DONE && !labels.includes(t)) throw new ModelError(at, `'targets' names ${named(t, labels)}, which is no step of thread '${thread}'`);
+  }
+  const taken = [...checkLockRefs(s, 'acquire', locks, at), ...checkLockRefs(s, 'acquireRead', locks, at)];
+  checkLockRefs(s, 'release', locks, at);
+  const twice = taken.find((l, i) => taken.indexOf(l) !== i);
+  if (twice !== undefined) throw new ModelError(at, twiceText(twice, locks[twice]));
+}
+
+/** The message for a step that takes one lock twice. */
+export function twiceText(lock: string, kind: LockKind): string {
+  const why = kind === 'spinlock' ? 'a spinlock taken twice deadlocks' : kind === 'mutex' ? 'a mutex taken twice deadlocks' : 'an rwsem taken twice by one thread can deadlock';
+  return `acquires '${lock}' twice in one step (${why}): take it once`;
+}
+
+function checkThread(t: unknown, index: number, locks: Readonly<Record<string, LockKind>>, model: string, seen: Set<string>): void {
+  if (!isPlainObject(t)) throw new ModelError({ model }, `thread ${index + 1} is ${describeValue(t)}: write { name, steps, locals? }`);
+  const thread = t as ThreadSpec<unknown> & Record<string, unknown>;
+  if (typeof thread.name !== 'string' || thread.name.length === 0) {
+    throw new ModelError({ model }, `thread ${index + 1}'s name is ${describeValue(thread.name)}: give each thread a name (a non-empty string)`);
+  }
+  const at: ModelLocation = { model, thread: thread.name };
+  if (seen.has(thread.name)) throw new ModelError(at, 'thread names must be unique: two threads are named so');
+  seen.add(thread.name);
+  checkKeys(thread, THREAD_KEYS, at, 'unknown key', "a thread's keys are");
+  checkOptional(thread.daemon, 'boolean', at, 'daemon');
+  checkOptional(thread.group, 'string', at, 'group');
+  if (!Array.isArray(thread.steps)) throw new ModelError(at, `'steps' is ${describeValue(thread.steps)}: write an array of steps, [{ label, … }, …]`);
+  const labels: string[] = [];
+  thread.steps.forEach((s: unknown, j: number) => {
+    const label = isPlainObject(s) ? s.label : undefined;
+    if (typeof label !== 'string' || label.length === 0) {
+      throw new ModelError(at, `step ${j + 1}'s label is ${describeValue(label)}: give each step a label (a non-empty string)`);
+    }
+    if (label === DONE) throw new ModelError({ ...at, step: label }, `'${DONE}' is reserved (goto: '${DONE}' ends the thread) and cannot label a step`);
+    if (labels.includes(label)) throw new ModelError({ ...at, step: label }, 'duplicate step label: labels must be unique within a thread');
+    labels.push(label);
+  });
+  thread.steps.forEach((s: unknown, j: number) => checkStep(s, j, thread.name, labels, locks, model));
+}
+
+function checkInvariants(v: unknown, model: string): void {
+  if (v === undefined) return;
+  if (!Array.isArray(v)) throw new ModelError({ model }, `'invariants' is ${describeValue(v)}: write an array of { name, check }`);
+  const names = new Set<string>();
+  v.forEach((inv: unknown, i: number) => {
+    if (!isPlainObject(inv)) throw new ModelError({ model }, `invariant ${i + 1} is ${describeValue(inv)}: write { name, check: (v) => null | 'what broke' }`);
+    const name = inv.name;
+    if (typeof name !== 'string' || name.length === 0) throw new ModelError({ model }, `invariant ${i + 1}'s name is ${describeValue(name)}: give it a name (a non-empty string)`);
+    const what = `invariant '${echo(name)}'`;
+    if (names.has(name)) throw new ModelError({ model }, `two invariants are named '${echo(name)}': names must be unique (traces and --json name properties)`);
+    names.add(name);
+    checkKeys(inv, INVARIANT_KEYS, { model }, `${what} has an unknown key`, 'its keys are');
+    if (typeof inv.check !== 'function') throw new ModelError({ model }, `${what}'s check is ${describeValue(inv.check)}: write check: (v) => null when fine, or a message saying what broke`);
+    checkStrings(inv.reads, { model }, `${name}.reads`);
+  });
+}
+
+function checkLocks(v: unknown, model: string): Readonly<Record<string, LockKind>> {
+  if (v === undefined) return {};
+  if (!isPlainObject(v)) throw new ModelError({ model }, `'locks' is ${describeValue(v)}: write { name: 'spinlock' | 'mutex' | 'rwsem', … }`);
+  for (const [name, kind] of Object.entries(v)) {
+    if (!LOCK_KINDS.includes(kind as LockKind)) {
+      const hint = typeof kind === 'string' ? suggest(kind.replace(/[_\s-]/g, '').toLowerCase(), LOCK_KINDS) ?? suggest(kind, LOCK_KINDS) : undefined;
+      const shown = typeof kind === 'string' ? `'${echo(kind)}'` : describeValue(kind);
+      throw new ModelError({ model }, `lock '${echo(name)}' has kind ${shown}: a lock kind is 'spinlock', 'mutex' or 'rwsem'${hint ? ` (did you mean '${hint}'?)` : ''}`);
+    }
+  }
+  return v as Readonly<Record<string, LockKind>>;
+}
+
+function checkInitial(value: unknown, path: string, model: string): void {
+  try {
+    validateState(value, path);
+  } catch (e) {
+    if (e instanceof InvalidStateError) throw new ModelError({ model }, `the initial state: ${e.message}`, { cause: e });
+    throw e;
+  }
+}
+
+/**
+ * Checks a thread-model specification; throws a ModelError at the first mistake. Called by
+ * threadModel() before it compiles anything, so the same message comes on either engine and
+ * in every thread.
+ *
+ * @example
+ *   checkThreadModelSpec({ name: 'm', shared: {}, threads: [] }); // throws: … shared holds a plain object …
+ */
+export function checkThreadModelSpec(spec: unknown): void {
+  if (!isPlainObject(spec)) throw new ModelError({ model: '?' }, `threadModel expects { name, shared, threads, … }, got ${describeValue(spec)}`);
+  const model = typeof spec.name === 'string' && spec.name.length > 0 ? spec.name : undefined;
+  if (model === undefined) throw new ModelError({ model: '?' }, `threadModel's name is ${describeValue(spec.name)}: give the model a name (a non-empty string)`);
+  checkKeys(spec, SPEC_KEYS, { model }, 'threadModel has no key', 'its keys are');
+  const locks = checkLocks(spec.locks, model);
+  const threads = spec.threads;
+  if (!Array.isArray(threads)) throw new ModelError({ model }, `'threads' is ${describeValue(threads)}: write an array of { name, steps }`);
+  if (threads.length === 0) throw new ModelError({ model }, 'a model needs at least one thread');
+  if (threads.length > MAX_THREADS) throw new ModelError({ model }, `at most ${MAX_THREADS} threads are supported, got ${threads.length}`);
+  const seen = new Set<string>();
+  threads.forEach((t: unknown, i: number) => checkThread(t, i, locks, model, seen));
+  checkInvariants(spec.invariants, model);
+  checkOptional(spec.deadlock, 'boolean', { model }, 'deadlock');
+  checkOptional(spec.sleepCheck, 'boolean', { model }, 'sleepCheck');
+  checkOptional(spec.sharedToJSON, 'function', { model }, 'sharedToJSON');
+  checkStrings(spec.strings, { model }, 'strings');
+  checkInitial(spec.shared, 'shared', model);
+  for (const t of threads as ThreadSpec<unknown>[]) checkInitial(t.locals === undefined ? null : t.locals, `${t.name}.locals`, model);
+}
