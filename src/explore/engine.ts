@@ -9,7 +9,8 @@ import { bfs } from './bfs.ts';
 import { emptyStats, type CheckResult, type CheckStats } from './result.ts';
 import { parallelBfs, type ParallelOptions } from '../parallel/parallel-bfs.ts';
 import type { Engine, ModelSource } from '../parallel/protocol.ts';
-import type { ReductionChoice } from '../reduce/reduction.ts';
+import { reductionFor, type ReductionChoice } from '../reduce/reduction.ts';
+import { searchWithInferredFootprints } from '../reduce/footprint-inference.ts';
 
 /** The engine a search is asked to use: 'auto' picks the vector engine when it can. */
 export type EngineChoice = 'auto' | Engine;
@@ -56,6 +57,15 @@ function withNote(r: CheckResult, note: string | undefined): CheckResult {
  *   const r = await runSearch(model, { workers: 2, source: { file, params } });
  */
 export async function runSearch(model: Model<any, any>, options: RunOptions): Promise<CheckResult> {
+  // Partial-order reduction infers the footprints of steps that declare none, which may take
+  // more than one search (src/reduce/footprint-inference.ts).
+  const reductions = options.reductions;
+  if (reductions?.por && reductions.footprints === undefined) {
+    return searchWithInferredFootprints(model, reductions, options, (choice, o) => {
+      const rebuilt = reductionFor(model, choice);
+      return runSearch(model, { ...options, ...o, reductions: choice, reduction: rebuilt.ok ? rebuilt.reduction : options.reduction });
+    });
+  }
   const choice = chooseEngine(model, options);
   const workers = Math.max(1, Math.floor(options.workers ?? 1));
   const errorOf = (message: string): CheckResult => ({ status: 'error', model: model.name, stats: emptyStats(workers), error: { message } });

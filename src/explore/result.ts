@@ -32,6 +32,8 @@ export interface CheckStats {
   readonly engine?: 'vector' | 'immutable';
   /** Why the search ran on Immutable values although the vector engine was asked for (or was the default). */
   readonly engineNote?: string;
+  /** What partial-order reduction inferred, or why it could not reduce (src/reduce). */
+  readonly reductionNote?: string;
   /**
    * Vector engine: strings the states held that had no small code (in no initial state, no
    * Record default, not in the model's `strings`): each took a hashed code, five bytes a

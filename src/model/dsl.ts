@@ -650,7 +650,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       check: (s) => {
         let r: unknown;
         try {
-          if (independence.strict && inv.reads !== undefined) checkInvariantReads(i, inv, s);
+          if (independence.strict && independence.checksInvariant(i)) checkInvariantReads(i, inv, s);
           r = inv.check(view(s));
         } catch (e) {
           throw new ModelError({ model: spec.name }, `invariant '${inv.name}' threw: ${errorText(e)}`, { cause: e });

@@ -2,6 +2,7 @@
 // cannot be reduced that way.
 import type { Model } from '../model/model.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
+import type { InferredFootprints } from './inferred-footprints.ts';
 import { PersistentSets } from './persistent-set.ts';
 import type { SearchReduction } from './search-hooks.ts';
 
@@ -11,6 +12,14 @@ export interface ReductionChoice {
   readonly por?: boolean;
   /** Symmetry reduction (canonical representatives of interchangeable threads). */
   readonly symmetry?: boolean;
+  /**
+   * Partial-order reduction: the footprints inferred so far for steps and invariants that
+   * declare none (footprint-inference.ts fills this in; without it they count as touching
+   * everything).
+   */
+  readonly footprints?: InferredFootprints;
+  /** Partial-order reduction: learn footprints instead of reducing (footprint-inference.ts's first search). */
+  readonly learnFootprints?: boolean;
 }
 
 /** The hooks for a search, or the reason the model does not support what was asked. */
@@ -42,11 +51,14 @@ export function reductionFor<S, A>(model: Model<S, A>, choice: ReductionChoice):
     if (sym.description !== '') key = (s, out) => fingerprintInto(canonical(s), out);
   }
   if (choice.por) {
+    // A model without independence information is searched unreduced (the search says so:
+    // footprint-inference.ts).
     const ind = model.independence;
-    if (!ind) return { ok: false, reason: `model '${model.name}' gives no independence information, so --por cannot be used` };
-    ind.prepare?.();
-    const sets = new PersistentSets(ind);
-    select = (s, actions) => sets.find(s, actions);
+    ind?.prepare?.({ footprints: choice.footprints, learn: choice.learnFootprints });
+    if (ind !== undefined && !choice.learnFootprints) {
+      const sets = new PersistentSets(ind);
+      select = (s, actions) => sets.find(s, actions);
+    }
   }
   if (!key && !select) return { ok: true, reduction: undefined };
   return { ok: true, reduction: { key, select } };

@@ -33,8 +33,11 @@ export interface Independence<S, A> {
   conflictsWithFuture(state: S, p: number, t: number): boolean;
   /** True when transition `t` may make a violated invariant hold again. */
   isVisible(t: number): boolean;
-  /** Called once before a reduced search (the DSL starts checking declared jump targets). */
-  prepare?(): void;
+  /**
+   * Called once before a reduced search, with model-specific options (the DSL starts
+   * checking footprints and jump targets, with the footprints inferred so far).
+   */
+  prepare?(options?: unknown): void;
 }
 
 /**

@@ -29,6 +29,7 @@ import type { DslState, Step, ThreadModelSpec } from '../model/dsl.ts';
 import { ModelError } from '../model/errors.ts';
 import type { AccessProbe } from './access-probe.ts';
 import { EVERYTHING, footprintCovers, footprintsOverlap, keyText, parseKey, type Footprint } from './footprint.ts';
+import { growthMessage, KeySet, type FootprintGrowth, type InferredFootprints, type InferredStep } from './inferred-footprints.ts';
 import type { Independence } from './support.ts';
 
 /** Independence of a thread model, plus the jump check the DSL runs while `strict`. */
@@ -46,6 +47,16 @@ export interface ThreadIndependence<S> extends Independence<S, number> {
   checkStep(tid: number, pc: number, probe: AccessProbe): void;
   /** Throws a ModelError when what invariant `i` read (`probe`) lies outside its declared `reads`. */
   checkInvariant(i: number, probe: AccessProbe): void;
+  /** Whether invariant `i` is probed (it declares its reads, or they are being inferred). */
+  checksInvariant(i: number): boolean;
+  /** How many steps (with code) and invariants declare no footprint, whose footprints are inferred. */
+  readonly undeclared: { readonly steps: number; readonly invariants: number };
+  /** The footprints inferred so far. */
+  inferred(): InferredFootprints;
+  /** Adds what a search saw beyond the inferred footprints (a FootprintGrowth error's). */
+  grow(g: FootprintGrowth): void;
+  /** Why partial-order reduction can reduce nothing with the footprints in use, or null when it may. */
+  hint(): string | null;
 }
 
 const CHOICE = 256; // the DSL's action encoding: tid + CHOICE * choice
@@ -124,6 +135,18 @@ function accessText(path: readonly string[]): string {
   return `'${keyText(path)}'`;
 }
 
+/** How a reduced search prepares the tables (Independence.prepare's argument for the DSL). */
+export interface PrepareOptions {
+  /** Footprints inferred so far for steps and invariants that declare none. */
+  readonly footprints?: InferredFootprints;
+  /**
+   * Learn instead of check: an access of an undeclared step or invariant beyond what was
+   * inferred is added to it (for a search that expands everything); else such an access
+   * ends the search with a FootprintGrowth error, to be searched again.
+   */
+  readonly learn?: boolean;
+}
+
 /**
  * Builds the independence tables of a thread model.
  *
@@ -131,6 +154,7 @@ function accessText(path: readonly string[]): string {
  */
 export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndependence<DslState<S>> {
   const threads = spec.threads;
+  const invariants = spec.invariants ?? [];
   const offset: number[] = [];
   let total = 0;
   for (const t of threads) {
@@ -138,16 +162,28 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
     total += t.steps.length;
   }
   const words = Math.max(1, Math.ceil(total / 32));
-  // Each step also writes its own thread's program counter and locals (for invariants that
-  // read them); no other thread's step can touch them.
-  const footprints = threads.map((t) =>
-    t.steps.map((st) => {
-      const f = stepFootprint(st);
-      return { reads: f.reads, writes: [...f.writes, parseKey(`thread:${t.name}`)] };
-    }),
-  );
-  const flat = footprints.flat();
   const threadOf = threads.flatMap((t, tid) => t.steps.map(() => tid));
+  const declaredReads = threads.map((t) => t.steps.map((st) => st.reads !== undefined || !hasUserCode(st)));
+  const declaredWrites = threads.map((t) => t.steps.map((st) => st.writes !== undefined || st.updates !== undefined || !hasUserCode(st)));
+  const declared = threads.map((t) => t.steps.map(stepFootprint));
+  const declaredInvariantReads: (Footprint | undefined)[] = invariants.map((i) => i.reads?.map(parseKey));
+  /** Steps and invariants that declare (part of) nothing, whose footprints are inferred. */
+  const undeclaredSteps = threads.reduce((n, t, tid) => n + t.steps.filter((_, pc) => !declaredReads[tid][pc] || !declaredWrites[tid][pc]).length, 0);
+  const undeclaredInvariants = invariants.filter((i) => i.reads === undefined).length;
+
+  // Inferred footprints: per thread, per step; per invariant.
+  let inferredReads: KeySet[][] = [];
+  let inferredWrites: KeySet[][] = [];
+  let inferredInvariant: KeySet[] = [];
+  let inferring = false;
+  let learn = false;
+  const reset = (from: InferredFootprints | undefined): void => {
+    inferring = from !== undefined;
+    inferredReads = threads.map((t) => t.steps.map((st) => new KeySet(from?.steps[t.name]?.[st.label]?.reads)));
+    inferredWrites = threads.map((t) => t.steps.map((st) => new KeySet(from?.steps[t.name]?.[st.label]?.writes)));
+    inferredInvariant = invariants.map((i) => new KeySet(from?.invariants[i.name]));
+  };
+  reset(undefined);
 
   // Successor pcs of each step in its thread's control-flow graph (length = done).
   const succ: Uint8Array[][] = threads.map((t) => {
@@ -171,53 +207,75 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
     });
   });
 
-  // dep[g]: bitset of the steps (of other threads) dependent on step g.
-  const dep = flat.map((a, g) => {
-    const row = new Uint32Array(words);
-    for (let h = 0; h < total; h++) {
-      if (threadOf[h] === threadOf[g]) continue;
-      const b = flat[h];
-      if (dependent(a, b)) row[h >>> 5] |= 1 << (h & 31);
-    }
-    return row;
-  });
-
-  // future[tid][pc]: union of dep rows over the steps reachable from pc (pc included).
-  const future: Uint32Array[][] = threads.map((t, tid) =>
-    t.steps.map((_, pc) => {
-      const n = t.steps.length;
-      const seen = new Uint8Array(n);
-      const stack = [pc];
-      seen[pc] = 1;
+  // The tables, rebuilt whenever the inferred footprints change.
+  let footprints: StepFootprint[][] = [];
+  let invariantReads: Footprint[] = [];
+  let future: Uint32Array[][] = [];
+  let visible: boolean[] = [];
+  const rebuild = (): void => {
+    // A step's footprint: what it declares, else (inferring) what it was seen to touch, else
+    // everything. Each step also writes its own thread's program counter and locals (for
+    // invariants that read them); no other thread's step can touch them.
+    footprints = threads.map((t, tid) =>
+      t.steps.map((_, pc) => {
+        const d = declared[tid][pc];
+        const reads = declaredReads[tid][pc] ? d.reads : inferring ? inferredReads[tid][pc].footprint : EVERYTHING;
+        const writes = declaredWrites[tid][pc] ? d.writes : inferring ? [...inferredWrites[tid][pc].footprint, ...lockKeysOf(t.steps[pc])] : d.writes;
+        return { reads, writes: [...writes, parseKey(`thread:${t.name}`)] };
+      }),
+    );
+    invariantReads = invariants.map((_, i) => declaredInvariantReads[i] ?? (inferring ? inferredInvariant[i].footprint : EVERYTHING));
+    const flat = footprints.flat();
+    // dep[g]: bitset of the steps (of other threads) dependent on step g.
+    const dep = flat.map((a, g) => {
       const row = new Uint32Array(words);
-      while (stack.length) {
-        const k = stack.pop()!;
-        const d = dep[offset[tid] + k];
-        for (let w = 0; w < words; w++) row[w] |= d[w];
-        const next = succ[tid][k];
-        for (let j = 0; j < n; j++) if (next[j] && !seen[j]) {
-          seen[j] = 1;
-          stack.push(j);
-        }
+      for (let h = 0; h < total; h++) {
+        if (threadOf[h] === threadOf[g]) continue;
+        if (dependent(a, flat[h])) row[h >>> 5] |= 1 << (h & 31);
       }
       return row;
-    }),
-  );
+    });
+    // future[tid][pc]: union of dep rows over the steps reachable from pc (pc included).
+    future = threads.map((t, tid) =>
+      t.steps.map((_, pc) => {
+        const n = t.steps.length;
+        const seen = new Uint8Array(n);
+        const stack = [pc];
+        seen[pc] = 1;
+        const row = new Uint32Array(words);
+        while (stack.length) {
+          const k = stack.pop()!;
+          const d = dep[offset[tid] + k];
+          for (let w = 0; w < words; w++) row[w] |= d[w];
+          const next = succ[tid][k];
+          for (let j = 0; j < n; j++) if (next[j] && !seen[j]) {
+            seen[j] = 1;
+            stack.push(j);
+          }
+        }
+        return row;
+      }),
+    );
+    // Visibility: a step is visible when it writes a key some invariant reads (it can change
+    // the invariant's verdict); an invariant that may read anything makes every step visible.
+    const readKeys: Footprint = invariantReads.flat();
+    visible = flat.map((f) => footprintsOverlap(f.writes, readKeys));
+  };
+  rebuild();
 
-  // Visibility: a step is visible when it writes a key some invariant reads (it can change
-  // the invariant's verdict); an invariant that declares no reads may read anything (locals,
-  // program counters too), so every step is visible.
-  const invariants = spec.invariants ?? [];
-  const invariantReads: Footprint[] = invariants.map((i) => (i.reads === undefined ? EVERYTHING : i.reads.map(parseKey)));
-  const readKeys: Footprint = invariantReads.flat();
-  const visible = flat.map((f) => footprintsOverlap(f.writes, readKeys));
-  const declaredReads = threads.map((t) => t.steps.map((st) => st.reads !== undefined || !hasUserCode(st)));
-  const declaredWrites = threads.map((t) => t.steps.map((st) => st.writes !== undefined || st.updates !== undefined || !hasUserCode(st)));
+  const advice = 'partial-order reduction (--por) relies on every shared access a step makes being declared';
+  /** Paths of `seen` that `set` does not cover; learning: added to it. */
+  const beyond = (seen: Iterable<readonly string[]>, set: KeySet): string[] => {
+    const out: string[] = [];
+    for (const path of seen) {
+      if (learn ? set.add(path) : !footprintCovers(set.footprint, path)) out.push(keyText(path));
+    }
+    return out;
+  };
 
   const checkStep = (tid: number, pc: number, probe: AccessProbe): void => {
     const f = footprints[tid][pc];
     const where = { model: spec.name, thread: threads[tid].name, step: threads[tid].steps[pc].label };
-    const advice = 'partial-order reduction (--por) relies on every shared access a step makes being declared';
     if (declaredReads[tid][pc]) {
       for (const path of probe.reads.values()) {
         if (footprintCovers(f.reads, path) || footprintCovers(f.writes, path)) continue;
@@ -230,11 +288,22 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
         throw new ModelError(where, `writes ${accessText(path)}, which its footprint does not declare: add ${suggestion(path)} to its writes; ${advice}`);
       }
     }
+    if (!inferring) return;
+    // An undeclared part: reading what it writes needs no read key, as when declared.
+    const reads = declaredReads[tid][pc] ? [] : beyond([...probe.reads.values()].filter((p) => !footprintCovers(f.writes, p)), inferredReads[tid][pc]);
+    const writes = declaredWrites[tid][pc] ? [] : beyond(probe.writes.values(), inferredWrites[tid][pc]);
+    if (learn || (reads.length === 0 && writes.length === 0)) return;
+    throw new ModelError(where, growthMessage({ thread: where.thread, step: where.step, reads, writes }));
   };
 
   const checkInvariant = (i: number, probe: AccessProbe): void => {
     const inv = invariants[i];
-    if (inv.reads === undefined) return;
+    if (inv.reads === undefined) {
+      if (!inferring) return;
+      const reads = beyond(probe.reads.values(), inferredInvariant[i]);
+      if (learn || reads.length === 0) return;
+      throw new ModelError({ model: spec.name }, growthMessage({ invariant: inv.name, reads, writes: [] }));
+    }
     for (const path of probe.reads.values()) {
       if (footprintCovers(invariantReads[i], path)) continue;
       const what = path[0] === '#thread' ? `the program counter or locals of thread '${path[1]}'` : accessText(path);
@@ -245,14 +314,57 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
     }
   };
 
+  /** The footprints inferred so far (for the next search, and for worker threads). */
+  const inferred = (): InferredFootprints => {
+    const steps: Record<string, Record<string, InferredStep>> = {};
+    threads.forEach((t, tid) =>
+      t.steps.forEach((st, pc) => {
+        if (declaredReads[tid][pc] && declaredWrites[tid][pc]) return;
+        (steps[t.name] ??= {})[st.label] = { reads: inferredReads[tid][pc].texts(), writes: inferredWrites[tid][pc].texts() };
+      }),
+    );
+    const invs: Record<string, string[]> = {};
+    invariants.forEach((inv, i) => {
+      if (inv.reads === undefined) invs[inv.name] = inferredInvariant[i].texts();
+    });
+    return { steps, invariants: invs };
+  };
+
+  /** Adds what a search saw beyond the inferred footprints. */
+  const grow = (g: FootprintGrowth): void => {
+    const tid = threads.findIndex((t) => t.name === g.thread);
+    const pc = tid >= 0 ? threads[tid].steps.findIndex((st) => st.label === g.step) : -1;
+    const inv = invariants.findIndex((i) => i.name === g.invariant);
+    for (const k of g.reads) (pc >= 0 ? inferredReads[tid][pc] : inferredInvariant[inv])?.add(parseKey(k));
+    if (pc >= 0) for (const k of g.writes) inferredWrites[tid][pc].add(parseKey(k));
+    rebuild();
+  };
+
+  const hint = (): string | null => {
+    if (threads.length < 2) return 'the model has one thread: nothing to reorder';
+    const flat = footprints.flat();
+    if (visible.every(Boolean)) {
+      const i = invariantReads.findIndex((r) => flat.every((f) => footprintsOverlap(f.writes, r)));
+      const keys = (r: Footprint) => r.map(keyText).map((k) => `'${k}'`).join(', ');
+      if (i >= 0) return `it reduces nothing: every step may change the verdict of invariant '${invariants[i].name}' (it reads ${keys(invariantReads[i])}), so none can be deferred`;
+      return 'it reduces nothing: every step writes a key some invariant reads, so none can be deferred';
+    }
+    for (let g = 0; g < flat.length; g++) for (let h = 0; h < flat.length; h++) if (threadOf[g] !== threadOf[h] && !dependent(flat[g], flat[h])) return null;
+    return 'it reduces nothing: every step shares a key with every other thread\'s steps';
+  };
+
   let strict = false;
   return {
     processCount: threads.length,
     get strict() {
       return strict;
     },
-    prepare() {
+    prepare(options?: unknown) {
+      const o = (options ?? {}) as PrepareOptions;
       strict = true;
+      learn = o.learn ?? false;
+      reset(o.footprints);
+      rebuild();
     },
     processOf: (_s, action) => action % CHOICE,
     nextTransition: (s, p) => {
@@ -266,8 +378,20 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
     },
     isVisible: (t) => visible[t],
     allowsJump: (tid, pc, nextPc) => succ[tid][pc][nextPc] === 1,
-    footprints,
+    get footprints() {
+      return footprints;
+    },
     checkStep,
     checkInvariant,
+    checksInvariant: (i) => inferring || invariants[i].reads !== undefined,
+    undeclared: { steps: undeclaredSteps, invariants: undeclaredInvariants },
+    inferred,
+    grow,
+    hint,
   };
+}
+
+/** The lock keys a step writes by naming locks statically (a step's inferred writes add the rest). */
+function lockKeysOf(s: Step<any, any, any>): Footprint {
+  return lockKeys(s).names.map((n) => parseKey(`lock:${n}`));
 }

@@ -8,6 +8,8 @@ import type { Model } from '../../src/model/model.ts';
 import { bfs } from '../../src/explore/bfs.ts';
 import type { CheckResult, Violation } from '../../src/explore/result.ts';
 import { reductionFor, type ReductionChoice, reductionName } from '../../src/reduce/index.ts';
+import { searchWithInferredFootprints } from '../../src/reduce/footprint-inference.ts';
+import type { SearchOptions } from '../../src/explore/bfs.ts';
 import { replay } from '../../src/trace/reconstruct.ts';
 import { fingerprintBig } from '../../src/state/fingerprint.ts';
 
@@ -34,6 +36,24 @@ function recordingTerminals(model: Model<any, any>, into: Terminals): Model<any,
 }
 
 export const CHOICES: readonly ReductionChoice[] = [{ por: true }, { symmetry: true }, { por: true, symmetry: true }];
+
+/**
+ * A reduced search of `model` as `check` runs it — footprints of undeclared steps inferred
+ * (the learning search on `model`, the reduced ones on `searched`, which may record what it
+ * is asked) — on the sequential immutable engine.
+ */
+export function reducedSearch(model: Model<any, any>, choice: ReductionChoice, options: SearchOptions, searched: Model<any, any> = model, learningStates?: number): Promise<CheckResult> {
+  return searchWithInferredFootprints(
+    model,
+    choice,
+    options,
+    (c, o) => {
+      const red = reductionFor(model, c);
+      return bfs(searched, { ...o, reduction: red.ok ? red.reduction : undefined });
+    },
+    learningStates,
+  );
+}
 
 /** The names of the properties a result reports violated. */
 export function violatedSet(r: CheckResult): string[] {
@@ -64,6 +84,7 @@ export async function expectSameVerdicts(
   build: () => Model<any, any>,
   label: string,
   maxStates = Infinity,
+  learningStates?: number,
 ): Promise<Record<string, number> | null> {
   const fullTerminals: Terminals = { exact: new Set(), canonical: new Set() };
   const full = await bfs(recordingTerminals(build(), fullTerminals), { allProperties: true, maxStates });
@@ -76,7 +97,7 @@ export async function expectSameVerdicts(
     const red = reductionFor(model, choice);
     if (!red.ok) continue; // e.g. no thread group: nothing to compare
     const terminals: Terminals = { exact: new Set(), canonical: new Set() };
-    const r = await bfs(recordingTerminals(model, terminals), { allProperties: true, reduction: red.reduction });
+    const r = await reducedSearch(model, choice, { allProperties: true }, recordingTerminals(model, terminals), learningStates);
     const name = reductionName(choice);
     expect(r.status, `${label} with ${name}: ${r.status === 'error' ? r.error.message : ''}`).toBe(full.status);
     expect(violatedSet(r), `${label} with ${name}: violated properties`).toEqual(want);
@@ -113,7 +134,7 @@ export async function expectNoSilentDifference(build: () => Model<any, any>, lab
     const model = build();
     const red = reductionFor(model, choice);
     if (!red.ok) continue;
-    const r = await bfs(model, { allProperties: true, reduction: red.reduction });
+    const r = await reducedSearch(model, choice, { allProperties: true });
     const name = reductionName(choice);
     if (r.status === 'error') {
       expect(r.error.message, `${label} with ${name}: the only error allowed is a declaration error`).toMatch(DECLARATION_ERROR);

@@ -4,7 +4,8 @@
 // `targets` and every invariant's `reads` is correct by construction — code touches exactly
 // what it declares — unless `wrong` is asked for: then some declarations are deliberately
 // wrong (a read or a write left out, a write declared as an update, an invariant's read or
-// a jump target left out), as a hurried user would write them.
+// a jump target left out), as a hurried user would write them; or `undeclared`: then some
+// steps and invariants declare nothing, and partial-order reduction infers their footprints.
 import { List } from 'immutable';
 import { DONE, threadModel, type InvariantSpec, type LockKind, type Step, type ThreadSpec } from '../../src/model/dsl.ts';
 import type { Model } from '../../src/model/model.ts';
@@ -31,6 +32,8 @@ const key = (x: number) => `[${x}]`;
 export interface RandomModelOptions {
   /** Make some declarations wrong (see the file header); default false. */
   readonly wrong?: boolean;
+  /** The share of steps and invariants whose footprint declarations are left out; default 0. */
+  readonly undeclared?: number;
 }
 
 /** One random model, the same for the same seed (and options). */
@@ -168,11 +171,30 @@ export function randomModel(seed: number, options: RandomModelOptions = {}): Mod
     invariants.push({ name: 'not all at s1', check: (v) => (v.threadNames.every((n) => v.at(n) === 's1') ? 'all at s1' : null) });
   }
 
+  // Declarations left out: each distinct step (a group shares its steps) and invariant alike.
+  const strip = prng(seed ^ 0xdec1);
+  const share = options.undeclared ?? 0;
+  const stripped = new Map<Step<Shared, number, number>, Step<Shared, number, number>>();
+  const bare = (st: Step<Shared, number, number>): Step<Shared, number, number> => {
+    let out = stripped.get(st);
+    if (out === undefined) {
+      out = strip() < share ? { ...st, reads: undefined, writes: undefined, updates: undefined } : st;
+      stripped.set(st, out);
+    }
+    return out;
+  };
+  const programs = new Map<readonly Step<Shared, number, number>[], Step<Shared, number, number>[]>();
+  const undeclaredProgram = (steps: readonly Step<Shared, number, number>[]) => {
+    let out = programs.get(steps);
+    if (out === undefined) programs.set(steps, (out = steps.map(bare)));
+    return out;
+  };
+
   return threadModel<Shared>({
     name: `random-${seed}`,
     shared: List([...Array.from({ length: vars }, () => int(MOD)), 0]),
     locks,
-    threads,
-    invariants,
+    threads: share === 0 ? threads : threads.map((t) => ({ ...t, steps: undeclaredProgram(t.steps) })),
+    invariants: share === 0 ? invariants : invariants.map((i) => (strip() < share ? { ...i, reads: undefined } : i)),
   });
 }

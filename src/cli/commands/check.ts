@@ -207,6 +207,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   if (flags.por || flags.symmetry) {
     const what = [flags.por ? 'partial-order reduction' : '', flags.symmetry ? `symmetry reduction (${model.symmetry?.description || 'no groups'})` : ''].filter(Boolean).join(' + ');
     process.stdout.write(out.dim(`with ${what}${flags.por ? '; a trace is shortest in the reduced graph' : ''}`) + '\n');
+    if (result.stats.reductionNote !== undefined) process.stdout.write(out.dim(`partial-order reduction: ${result.stats.reductionNote}`) + '\n');
   }
   try {
     if (flags.json) {
