@@ -6,31 +6,77 @@
 // The bundle registers the model's definition under its file path
 // (`globalThis.__mmcheckBundledModels`), where loaded.ts finds it before importing the file.
 // Bundles are kept in the OS temporary directory, named by a hash of the model file's path
-// and of the modification times of every input, so a second run of the same model reuses
-// its bundle. When bundling fails (a model esbuild cannot bundle), workers load through tsx.
+// and of the contents of every input, so a second run of the same model reuses its bundle and
+// a changed input — even one whose modification time did not change (`cp -p`, `tar`,
+// `rsync -t`) — gets a new one. `import.meta.url`, `import.meta.dirname` and
+// `import.meta.filename` in a bundled module keep naming its own file, not the bundle. When
+// bundling fails (a model esbuild cannot bundle, or no writable temporary directory), workers
+// load through tsx. Either way each worker proves it built the same model as this thread
+// before it joins the search (model-identity.ts).
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Plugin } from 'esbuild';
 
 const WORKER_TS = fileURLToPath(new URL('./worker.ts', import.meta.url));
-const DIR = join(tmpdir(), 'mmcheck-workers');
 
 interface Manifest {
   readonly inputs: readonly string[];
 }
 
-function stamp(files: readonly string[]): string {
+/** A hash of the contents of `files` (a missing file counts as such). */
+export function contentStamp(files: readonly string[]): string {
   const h = createHash('sha256');
   for (const f of files) {
+    h.update(`${f}\n`);
     try {
-      h.update(`${f}:${statSync(f).mtimeMs}\n`);
+      h.update(readFileSync(f));
     } catch {
-      h.update(`${f}:missing\n`);
+      h.update('\0missing');
     }
+    h.update('\n');
   }
   return h.digest('hex').slice(0, 16);
+}
+
+/**
+ * An esbuild plugin that gives every bundled module that uses `import.meta.url`, `.dirname`
+ * or `.filename` the values of its own file (a model reading `new URL('./data.json',
+ * import.meta.url)` reads the file beside it, as it does when imported directly). The
+ * replacement is esbuild's `define` on the module's syntax tree, so strings and comments that
+ * mention them are left alone.
+ */
+export function importMetaPlugin(): Plugin {
+  return {
+    name: 'mmcheck-import-meta',
+    setup(build) {
+      build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
+        const text = readFileSync(args.path, 'utf8');
+        if (!/\bimport\.meta\.(url|dirname|filename)\b/.test(text)) return undefined;
+        const esbuild = await import('esbuild');
+        const ts = /\.[cm]?tsx?$/.test(args.path);
+        const jsx = args.path.endsWith('x');
+        const out = await esbuild.transform(text, {
+          loader: ts ? (jsx ? 'tsx' : 'ts') : jsx ? 'jsx' : 'js',
+          format: 'esm',
+          sourcefile: args.path,
+          define: {
+            'import.meta.url': JSON.stringify(pathToFileURL(args.path).href),
+            'import.meta.dirname': JSON.stringify(dirname(args.path)),
+            'import.meta.filename': JSON.stringify(args.path),
+          },
+        });
+        return { contents: out.code, loader: 'js', resolveDir: dirname(args.path) };
+      });
+    },
+  };
+}
+
+/** The directory bundles are kept in (under the OS temporary directory; TMPDIR changes it). */
+export function bundleDir(): string {
+  return join(tmpdir(), 'mmcheck-workers');
 }
 
 /**
@@ -38,12 +84,13 @@ function stamp(files: readonly string[]): string {
  * or null when it cannot be built.
  */
 export async function workerBundle(modelFile: string): Promise<string | null> {
+  const dir = bundleDir();
   const key = createHash('sha256').update(`${modelFile}\n${WORKER_TS}`).digest('hex').slice(0, 16);
-  const manifestPath = join(DIR, `${key}.json`);
+  const manifestPath = join(dir, `${key}.json`);
   try {
     if (existsSync(manifestPath)) {
       const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
-      const out = join(DIR, `${key}-${stamp(m.inputs)}.mjs`);
+      const out = join(dir, `${key}-${contentStamp(m.inputs)}.mjs`);
       if (existsSync(out)) return out;
     }
     const esbuild = await import('esbuild');
@@ -61,6 +108,7 @@ export async function workerBundle(modelFile: string): Promise<string | null> {
       write: false,
       metafile: true,
       logLevel: 'silent',
+      plugins: [importMetaPlugin()],
       // Node's own modules stay imports; everything else (immutable, piscina's worker side is not needed) is bundled.
       external: ['node:*'],
       banner: { js: "import { createRequire as __mmcheckRequire } from 'node:module'; const require = __mmcheckRequire(import.meta.url);" },
@@ -68,10 +116,20 @@ export async function workerBundle(modelFile: string): Promise<string | null> {
     const inputs = Object.keys(result.metafile.inputs)
       .filter((f) => !f.startsWith('<stdin>') && !f.includes('mmcheck-worker-entry'))
       .map((f) => (f.startsWith('/') ? f : join(process.cwd(), f)));
-    mkdirSync(DIR, { recursive: true });
-    const out = join(DIR, `${key}-${stamp(inputs)}.mjs`);
-    writeFileSync(out, result.outputFiles[0].contents);
-    writeFileSync(manifestPath, JSON.stringify({ inputs } satisfies Manifest));
+    // Not recursive: Node 20's recursive mkdir loops forever where mkdir fails with ENOENT
+    // under an existing directory (a TMPDIR on a read-only or special file system).
+    if (!existsSync(dir)) mkdirSync(dir);
+    const stamp = contentStamp(inputs);
+    const out = join(dir, `${key}-${stamp}.mjs`);
+    // Written under a temporary name and renamed: another mmcheck starting the same model
+    // meanwhile never loads half a file.
+    const tmp = `${out}.${process.pid}.tmp`;
+    writeFileSync(tmp, result.outputFiles[0].contents);
+    renameSync(tmp, out);
+    writeFileSync(`${manifestPath}.${process.pid}.tmp`, JSON.stringify({ inputs } satisfies Manifest));
+    renameSync(`${manifestPath}.${process.pid}.tmp`, manifestPath);
+    // Older bundles of this model are stale (their threads, if any still run, have loaded them).
+    for (const f of readdirSync(dir)) if (f.startsWith(`${key}-`) && f.endsWith('.mjs') && f !== `${key}-${stamp}.mjs`) rmSync(join(dir, f), { force: true });
     return out;
   } catch {
     return null;

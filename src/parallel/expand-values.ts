@@ -8,6 +8,7 @@ import { fingerprintInto } from '../state/fingerprint.ts';
 import { InvalidStateError, validateState } from '../state/validate.ts';
 import { TableBudgetError, emptyBlock, type Dedupe, type LevelCursor } from './blocks.ts';
 import type { Loaded } from './loaded.ts';
+import { addSample, isSampled } from './model-identity.ts';
 import { CONTROL_STOP, rangeBounds, type ExpandTask, type RangeResult, type WorkerEvent } from './protocol.ts';
 
 /** A located one-line message for an error met while expanding `state` (by `action`). */
@@ -25,7 +26,7 @@ export function locateMessage(model: Model<unknown, unknown>, state: unknown, ac
 }
 
 /** Expands range `range` of the task's level. */
-export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cursor: LevelCursor, dedupe: Dedupe, direct: boolean): RangeResult {
+export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cursor: LevelCursor, dedupe: Dedupe, direct: boolean, sample = false): RangeResult {
   const { model, codec, keyOf, select } = L;
   const skip = new Set(task.skip);
   const inv = L.invariants.filter((p) => !skip.has(p.name));
@@ -44,6 +45,7 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
   let transitions = 0;
   // Partial-order reduction's subsets, for the figures of a level cut by --max-states.
   const subsets = new Map<number, readonly number[]>();
+  const samples: number[] = [];
   let stopped = false;
   let state: unknown;
   let action: unknown;
@@ -59,6 +61,7 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
       action = undefined;
       cursor.advance();
       const parent = task.level.start + pos;
+      if (sample && isSampled(parent)) addSample(samples, L, pos, state);
       const acts = model.actions(state);
       // The same early determinism check as the sequential search, on the same states
       // (the first expanded in BFS order), whichever thread holds them.
@@ -135,5 +138,5 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
     if (e instanceof TableBudgetError) throw e;
     return { range, block: emptyBlock(), actionCounts, transitions, events: [], stopped: false, error: { pos, message: locateMessage(model, state, action, e), stack: (e as Error)?.stack } };
   }
-  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped, ...(subsets.size > 0 ? { subsets } : {}) };
+  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped, ...(subsets.size > 0 ? { subsets } : {}), ...(samples.length > 0 ? { samples: Int32Array.from(samples) } : {}) };
 }

@@ -16,6 +16,7 @@ import { validateState } from '../state/validate.ts';
 import { packVector, unpackVector } from '../state/packed.ts';
 import { TableBudgetError, emptyBlock, type Dedupe, type LevelCursor } from './blocks.ts';
 import type { Loaded } from './loaded.ts';
+import { addSample, isSampled } from './model-identity.ts';
 import { locateMessage } from './expand-values.ts';
 import { CONTROL_STOP, rangeBounds, type ExpandTask, type RangeResult, type WorkerEvent } from './protocol.ts';
 
@@ -89,7 +90,7 @@ interface Scratch {
 const scratchOf = new WeakMap<Loaded, Scratch>();
 
 /** Expands range `range` of the task's level. */
-export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cursor: LevelCursor, dedupe: Dedupe, direct: boolean, checkInvariants: boolean): RangeResult {
+export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cursor: LevelCursor, dedupe: Dedupe, direct: boolean, checkInvariants: boolean, sample = false): RangeResult {
   const vm = L.vector!;
   const z = L.zobrist!;
   const model: Model<unknown, unknown> = L.model;
@@ -120,6 +121,7 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
   const levelStart = task.level.start;
   const expand = task.expand;
   let transitions = 0;
+  const samples: number[] = [];
   let stopped = false;
   let pos = from;
   try {
@@ -142,6 +144,7 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
       }
       cursor.advance();
       const parent = levelStart + pos;
+      if (sample && isSampled(parent)) addSample(samples, L, pos, cur);
       vm.successors(cur, succ);
       if (parent < DETERMINISM_SAMPLE) crossCheck(L, cur, succ, vm.decode(cur));
       const n = succ.count;
@@ -233,5 +236,5 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
     const message = e instanceof ModelError ? immutableFailure(L, state) ?? e.message : immutableFailure(L, state) ?? locateMessage(model, state, undefined, e);
     return { range, block: emptyBlock(), actionCounts, transitions, events: [], stopped: false, error: { pos, message, stack: (e as Error)?.stack } };
   }
-  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped };
+  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped, ...(samples.length > 0 ? { samples: Int32Array.from(samples) } : {}) };
 }

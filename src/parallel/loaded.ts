@@ -14,6 +14,7 @@ import { BlockBuilder, BlockRecycler, KeySet } from './blocks.ts';
 import { Zobrist } from '../state/zobrist.ts';
 import { reductionFor } from '../reduce/reduction.ts';
 import type { Engine, ModelSource } from './protocol.ts';
+import { identityMismatch, modelIdentity } from './model-identity.ts';
 
 /** One thread's model, properties and state representation. */
 export interface Loaded extends PropertiesByKind<unknown, unknown> {
@@ -94,7 +95,8 @@ const KEPT_SEARCHES = 4;
 /**
  * The model of `source` imported by file path and built in this thread for search
  * `search` (once per search: the codes and Record types it learns, and its memo tries,
- * belong to that search).
+ * belong to that search). Throws when it is not the model the main thread built
+ * (`source.identity`, model-identity.ts).
  */
 export function loadSource(source: ModelSource, search: string): Promise<Loaded> {
   const key = JSON.stringify([search, source.file, source.params, source.reduction ?? {}, source.engine ?? 'immutable']);
@@ -107,7 +109,11 @@ export function loadSource(source: ModelSource, search: string): Promise<Loaded>
       const def = mod.default ?? mod.model;
       checkDefinition(def, source.file);
       const model = buildModel(def, source.params) as Model<unknown, unknown>;
-      return loadedFrom(model, source);
+      const loaded = loadedFrom(model, source);
+      // Before this thread takes any part in the search: the same model as the main thread's.
+      const why = source.identity !== undefined ? identityMismatch(source.identity, modelIdentity(loaded)) : null;
+      if (why !== null) throw new Error(why);
+      return loaded;
     })();
     imported.set(key, p);
     while (imported.size > KEPT_SEARCHES) imported.delete(imported.keys().next().value!);

@@ -50,6 +50,7 @@ import { validateState } from '../state/validate.ts';
 import { BlockBuilder, DirectDedupe, TableBudgetError, blockBytes } from './blocks.ts';
 import { NotVectorizableError } from '../state/layout.ts';
 import { loadedFrom, type Loaded } from './loaded.ts';
+import { checkSamples, modelIdentity } from './model-identity.ts';
 import { expandPhase, insertPhase, validatePhase } from './participant.ts';
 import { newClaims, reuseClaims, type ClaimsRef } from './level-claims.ts';
 import { partitionOf, type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type GrowableRef, type InsertResult, type InsertTask, type LevelRef, type ValidateResult, type ValidateTask, type ModelSource, type RangeResult, type Task, type WorkerEvent, WARM_READY, WARM_STOP, closeJoin, levelRanges, rangeBounds } from './protocol.ts';
@@ -87,6 +88,12 @@ export interface ParallelOptions extends SearchOptions {
    * levels through that.
    */
   readonly claimsRoom?: { readonly least: number; readonly factor: number };
+  /**
+   * Whether the main thread checks the behaviour of a sample of the states worker threads
+   * expand (model-identity.ts; default true). Off only to measure what the check costs
+   * (bench/worker-check.ts): a worker's model is then checked only at its start.
+   */
+  readonly checkWorkerSample?: boolean;
   /** Called after each level with its timings (for benchmarks; MMCHECK_TRACE_LEVELS=1 prints them). */
   readonly onLevel?: (level: LevelTiming) => void;
   /** Called once the search's own pool has started and its threads have loaded the model (ms since the search began). */
@@ -108,6 +115,8 @@ export interface LevelTiming {
   readonly growMs: number;
   readonly expandMs: number;
   readonly settleMs: number;
+  /** Time this thread spent checking the workers' sample of the level's states (model-identity.ts). */
+  readonly checkMs: number;
   /** Per thread: time spent expanding ranges, and the states it expanded. */
   readonly busyMs: readonly number[];
   readonly expanded: readonly number[];
@@ -220,6 +229,15 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     const invariantReads = new SharedArrayBuffer(main.vector.invariantReadsBytes);
     main.vector.shareInvariantReads(invariantReads);
     source = { ...source, invariantReads };
+  }
+  if (workers > 1) {
+    // What a worker's model must be before it joins (model-identity.ts).
+    try {
+      source = { ...source, identity: modelIdentity(main) };
+    } catch (e) {
+      if (e instanceof NotVectorizableError) return { status: 'needs-immutable', reason: e.message };
+      return { status: 'error', model: model.name, stats: emptyStats(workers, engine, peakRss()), error: { message: `the initial state: ${errorText(e)}`, stack: (e as Error)?.stack } };
+    }
   }
   const { invariants } = main;
   const keyOf = engine === 'vector' ? main.keyOf : (options.reduction?.key ?? main.keyOf);
@@ -509,6 +527,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
           expand: expandLevel,
           skip: [...violated],
           control,
+          sample: options.checkWorkerSample ?? true,
           ...(useClaims ? { claims: levelClaims } : {}),
           ...(joinable ? { join: new SharedArrayBuffer(4) } : {}),
         };
@@ -553,6 +572,14 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         break;
       }
       memoOf(main, results, memo);
+      let checkMs = 0;
+      // The workers' sample of this level, computed again here (model-identity.ts).
+      if (results.length > 1) {
+        const tc = performance.now();
+        const differs = checkSamples(main, levelRef, depth, results.slice(1).flatMap((r) => r.ranges));
+        checkMs = performance.now() - tc;
+        if (differs !== null) return errorResult(new ModelError({ model: model.name }, differs).message);
+      }
       // The first failure in level order (every range before it was expanded).
       const firstBad = byRange.find((r) => r === undefined || r.error !== undefined || r.notVectorizable !== undefined || r.stopped);
       if (firstBad !== undefined) {
@@ -714,6 +741,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         growMs,
         expandMs: tMerge - tLevel - growMs,
         settleMs: performance.now() - tMerge,
+        checkMs,
         busyMs: results.map((r) => r.busyMs ?? 0),
         expanded: results.map((r) => r.ranges.reduce((n, x) => n + x.actionCounts.length, 0)),
         candidates,

@@ -27,9 +27,11 @@ function candidatesOf(L: Loaded, levelId: string): KeySet {
  * Ranges are taken in increasing order, so a successor this thread already kept from an
  * earlier range of the level comes first in the insert order and may be dropped here.
  * `direct` is the dedupe of a level this thread expands alone; `pause` is awaited between
- * ranges (the calling thread lets timers and signals run).
+ * ranges (the calling thread lets timers and signals run). With `sample` (worker threads) the
+ * ranges carry the behaviour of a sample of their states, which the main thread checks
+ * (model-identity.ts).
  */
-export async function expandPhase(L: Loaded, task: ExpandTask, direct?: Dedupe, pause?: () => Promise<void> | undefined): Promise<ExpandResult> {
+export async function expandPhase(L: Loaded, task: ExpandTask, direct?: Dedupe, pause?: () => Promise<void> | undefined, sample = false): Promise<ExpandResult> {
   L.codec.learnDescriptors(task.descriptors);
   L.vector?.learnStrings(task.strings);
   const counter = new Int32Array(task.counter);
@@ -46,7 +48,7 @@ export async function expandPhase(L: Loaded, task: ExpandTask, direct?: Dedupe, 
   for (;;) {
     const r = Atomics.add(counter, 0, 1);
     if (r >= task.level.starts.length - 1) break;
-    const res = L.engine === 'vector' ? expandVectorRange(L, task, r, cursor, dd, direct !== undefined, checkHere) : expandValueRange(L, task, r, cursor, dd, direct !== undefined);
+    const res = L.engine === 'vector' ? expandVectorRange(L, task, r, cursor, dd, direct !== undefined, checkHere, sample) : expandValueRange(L, task, r, cursor, dd, direct !== undefined, sample);
     ranges.push(res);
     // After a failed range only earlier ranges matter (the coordinator reports the first
     // failure in level order); other threads still take the ranges before it.

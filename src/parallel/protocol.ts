@@ -5,6 +5,7 @@
 import type { ReductionChoice } from '../reduce/reduction.ts';
 import type { MemoStats } from '../model/vector.ts';
 import type { ClaimsRef } from './level-claims.ts';
+import type { ModelIdentity } from './model-identity.ts';
 
 /** How states are represented: fixed-width vectors (src/model/vector.ts) or Immutable values. */
 export type Engine = 'vector' | 'immutable';
@@ -19,6 +20,8 @@ export interface ModelSource {
   readonly engine?: Engine;
   /** Vector engine: the slots invariants were seen to read, shared by the search's threads (VectorModel.shareInvariantReads). */
   readonly invariantReads?: SharedArrayBuffer;
+  /** What the model is at its start in the main thread: a worker's must be the same (model-identity.ts). */
+  readonly identity?: ModelIdentity;
 }
 
 /**
@@ -79,6 +82,11 @@ export interface RangeResult {
   readonly events: readonly WorkerEvent[];
   /** Partial-order reduction: the positions where a subset of the enabled actions was taken, with that subset (action indices, ascending). */
   readonly subsets?: ReadonlyMap<number, readonly number[]>;
+  /**
+   * A worker's sample of the states it expanded (model-identity.ts isSampled): [position,
+   * digest lane a, digest lane b] per state, which the main thread computes again.
+   */
+  readonly samples?: Int32Array;
   /** Set when the stop request was seen before the range was done. */
   readonly stopped: boolean;
   readonly error?: { readonly pos: number; readonly message: string; readonly stack?: string };
@@ -165,6 +173,8 @@ export interface ExpandTask {
   readonly claims?: ClaimsRef;
   /** A level shared before the pool's threads are known to be ready: see `Joinable`. */
   readonly join?: SharedArrayBuffer;
+  /** Worker threads report the behaviour of a sample of their states, which the main thread checks (model-identity.ts). */
+  readonly sample: boolean;
 }
 
 export interface ExpandResult {

@@ -35,7 +35,7 @@ export async function runTask(task: Task): Promise<ExpandResult | InsertResult |
       // process.exit in model code throws here as in the calling thread, so the step is named
       // whichever thread ran it.
       const loaded = await loadSource(task.source, task.search);
-      return withExitGuard(() => expandPhase(loaded, task));
+      return withExitGuard(() => expandPhase(loaded, task, undefined, undefined, task.sample));
     }
     case 'insert':
       return insertPhase(task, task.invariants ? await loadSource(task.source, task.search) : undefined);

@@ -153,7 +153,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
       onLevel: traceLevels
         ? (l) =>
             process.stderr.write(
-              `level ${l.depth}: ${count(l.states)} states, ${l.threads} thread${l.threads > 1 ? 's' : ''}${l.claims ? ' (claims)' : ''}${l.attempts > 1 ? `, ${l.attempts} attempts` : ''}, grow ${l.growMs.toFixed(1)} ms, expand ${l.expandMs.toFixed(1)} ms (busy ${l.busyMs.map((b) => b.toFixed(1)).join('/')} ms, ${l.expanded.map(count).join('/')} states), settle ${l.settleMs.toFixed(1)} ms, ${count(l.candidates)} candidates, ${count(l.newStates)} new\n`,
+              `level ${l.depth}: ${count(l.states)} states, ${l.threads} thread${l.threads > 1 ? 's' : ''}${l.claims ? ' (claims)' : ''}${l.attempts > 1 ? `, ${l.attempts} attempts` : ''}, grow ${l.growMs.toFixed(1)} ms, expand ${l.expandMs.toFixed(1)} ms (busy ${l.busyMs.map((b) => b.toFixed(1)).join('/')} ms, ${l.expanded.map(count).join('/')} states), settle ${l.settleMs.toFixed(1)} ms${l.checkMs > 0 ? `, sample check ${l.checkMs.toFixed(1)} ms` : ''}, ${count(l.candidates)} candidates, ${count(l.newStates)} new\n`,
             )
         : undefined,
       onPoolReady: traceLevels
