@@ -230,15 +230,22 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     main.vector.shareInvariantReads(invariantReads);
     source = { ...source, invariantReads };
   }
-  if (workers > 1) {
-    // What a worker's model must be before it joins (model-identity.ts).
+  /**
+   * What a worker's model must be before it joins (model-identity.ts), computed when the
+   * first worker may start: by then the search has expanded the initial states here, so the
+   * model code it runs has run before (a search on this thread alone never runs it).
+   */
+  const identify = (): string | undefined => {
+    if (source.identity !== undefined) return undefined;
     try {
       source = { ...source, identity: modelIdentity(main) };
     } catch (e) {
-      if (e instanceof NotVectorizableError) return { status: 'needs-immutable', reason: e.message };
-      return { status: 'error', model: model.name, stats: emptyStats(workers, engine, peakRss()), error: { message: `the initial state: ${errorText(e)}`, stack: (e as Error)?.stack } };
+      // A successor of an initial state without a fixed layout: the search meets it too.
+      if (e instanceof NotVectorizableError) return e.message;
+      throw e;
     }
-  }
+    return undefined;
+  };
   const { invariants } = main;
   const keyOf = engine === 'vector' ? main.keyOf : (options.reduction?.key ?? main.keyOf);
   const propertyNames = model.properties.map((p) => p.name);
@@ -377,6 +384,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   const startPool = (now: number) => {
     if (!ownPool || levelSize < when.level || now - t0 < when.afterMs) return;
     if (pool !== undefined || starting || !canUsePool) return;
+    if (identify() !== undefined) return;
     starting = true;
     // Threads load a bundle of the worker and model (fast), or the TypeScript through tsx.
     tPoolStart = performance.now();
@@ -456,6 +464,8 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       // its warm-up ends (protocol.ts Joinable), instead of idling until the next level begins.
       const joinable = big && !poolReady && pool !== undefined && claimsFit && levelSize * stateMs >= when.joinMs;
       const shared = big && (poolReady || joinable);
+      const notVectorizable = shared ? identify() : undefined;
+      if (notVectorizable !== undefined) return { status: 'needs-immutable', reason: notVectorizable };
       // The workers' warm-ups end before their first level (their tasks queue behind them).
       if (shared) Atomics.store(warmControl, WARM_STOP, 1);
       const threads = shared ? workers : 1;
