@@ -7,12 +7,13 @@
 // owners tracked in the state: a blocked acquire is a false guard. Built-in properties:
 // deadlock freedom and no sleeping under a spinlock. The search never sees the DSL: it sees
 // a Model whose actions are numbers `tid + 256 * choice`.
-import { List, Record as IRecord, is } from 'immutable';
+import { List, Record as IRecord, is, isList, isRecord } from 'immutable';
 import type { Change, Model, Property, StepInfo } from './model.ts';
 import { ModelError, errorText } from './errors.ts';
 import { diffValues, formatValue } from '../trace/diff.ts';
 import { hasUserCode, threadIndependence } from '../reduce/thread-independence.ts';
 import { parseKey } from '../reduce/footprint.ts';
+import { ProbeMemo } from '../reduce/probe-memo.ts';
 import { symmetryGroups, threadSymmetry } from '../reduce/thread-symmetry.ts';
 import { trackRead, trackWrite } from './tracking.ts';
 import { AccessProbe, assignedPaths, isView, probeActive, probeRead, probeWrite, probing, unprobed, viewOf } from '../reduce/access-probe.ts';
@@ -491,16 +492,48 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     return probe;
   };
 
-  /** During a reduced search: every thread's next step on `s` checked against its declared footprint. */
+  // Probes already made and checked, so a step is probed again only on a state that differs
+  // in something it read (src/reduce/probe-memo.ts); cleared when the footprints change.
+  const lockByPath = new Map(lockPaths.map((l, i) => [l.path.join('\u0001'), i] as const));
+  const probeMemo = new ProbeMemo((st, path) => {
+    const s = st as DslState<S>;
+    if (path[0] === '#lock') return s.locks.get(lockByPath.get(path.join('\u0001')) ?? -1);
+    if (path[0] === '#thread') {
+      const tid = threadIndex.get(path[1])!;
+      return List([s.pcs.get(tid), s.locals.get(tid)]);
+    }
+    let v: unknown = s.shared;
+    for (const seg of path) {
+      if (seg === '#size') v = (v as List<unknown>).size;
+      else if (isList(v)) v = v.get(Number(seg));
+      else if (isRecord(v)) v = (v as unknown as { get(k: string): unknown }).get(seg);
+      else return undefined;
+    }
+    return v;
+  });
+  let probedWith = -1;
+  const stepIds = threads.map((_, tid) => threads.slice(0, tid).reduce((n, t) => n + t.steps.length, 0));
+
+  /** During a reduced search: every thread's next step on `s` checked against its footprint. */
   const checkFootprints = (s: DslState<S>): void => {
+    if (probedWith !== independence.generation) {
+      probeMemo.clear();
+      probedWith = independence.generation;
+    }
     for (let tid = 0; tid < threads.length; tid++) {
       const pc = s.pcs.get(tid)!;
-      if (pc < threads[tid].steps.length) independence.checkStep(tid, pc, probeStep(s, tid));
+      if (pc >= threads[tid].steps.length) continue;
+      const id = stepIds[tid] + pc;
+      const local = s.locals.get(tid);
+      if (probeMemo.has(id, s, local)) continue;
+      const probe = probeStep(s, tid);
+      independence.checkStep(tid, pc, probe);
+      probeMemo.add(id, s, local, probe);
     }
   };
 
   const actions = (s: DslState<S>): number[] => {
-    if (independence.strict) checkFootprints(s);
+    if (independence.checking) checkFootprints(s);
     const out: number[] = [];
     const pcs = s.pcs;
     const locks = s.locks;
@@ -633,13 +666,20 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
   }
   const view = (s: DslState<S>): StateView<S> => new View(s);
 
-  /** During a reduced search: what invariant `i` reads on `s` checked against its declared reads. */
+  /** During a reduced search: what invariant `i` reads on `s` checked against its footprint. */
   const checkInvariantReads = (i: number, inv: InvariantSpec<S>, s: DslState<S>): void => {
+    if (probedWith !== independence.generation) {
+      probeMemo.clear();
+      probedWith = independence.generation;
+    }
+    const id = -1 - i;
+    if (probeMemo.has(id, s, null)) return;
     const probe = new AccessProbe();
     const root = viewOf(s.shared);
     probing(probe, () => inv.check(view(s.set('shared', root))));
     if (!isView(root)) probe.read([], '*');
     independence.checkInvariant(i, probe);
+    probeMemo.add(id, s, null, probe);
   };
 
   const properties: Property<DslState<S>, number>[] = [];
@@ -650,7 +690,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       check: (s) => {
         let r: unknown;
         try {
-          if (independence.strict && independence.checksInvariant(i)) checkInvariantReads(i, inv, s);
+          if (independence.checking && independence.checksInvariant(i)) checkInvariantReads(i, inv, s);
           r = inv.check(view(s));
         } catch (e) {
           throw new ModelError({ model: spec.name }, `invariant '${inv.name}' threw: ${errorText(e)}`, { cause: e });

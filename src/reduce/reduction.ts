@@ -20,6 +20,11 @@ export interface ReductionChoice {
   readonly footprints?: InferredFootprints;
   /** Partial-order reduction: learn footprints instead of reducing (footprint-inference.ts's first search). */
   readonly learnFootprints?: boolean;
+  /**
+   * Partial-order reduction: trust the declared footprints, unchecked — only for measuring
+   * what the check costs (bench/por-check.ts). A wrong declaration then goes unnoticed.
+   */
+  readonly trustDeclarations?: boolean;
 }
 
 /** The hooks for a search, or the reason the model does not support what was asked. */
@@ -54,7 +59,7 @@ export function reductionFor<S, A>(model: Model<S, A>, choice: ReductionChoice):
     // A model without independence information is searched unreduced (the search says so:
     // footprint-inference.ts).
     const ind = model.independence;
-    ind?.prepare?.({ footprints: choice.footprints, learn: choice.learnFootprints });
+    ind?.prepare?.({ footprints: choice.footprints, learn: choice.learnFootprints, trust: choice.trustDeclarations });
     if (ind !== undefined && !choice.learnFootprints) {
       const sets = new PersistentSets(ind);
       select = (s, actions) => sets.find(s, actions);

@@ -36,6 +36,10 @@ import type { Independence } from './support.ts';
 export interface ThreadIndependence<S> extends Independence<S, number> {
   /** True during a reduced search: effects must jump only to declared targets. */
   readonly strict: boolean;
+  /** True during a reduced search unless told to trust the declarations: steps and invariants are probed and checked. */
+  readonly checking: boolean;
+  /** Changes whenever the footprints do (at each `prepare`): probes checked before are stale. */
+  readonly generation: number;
   /** Whether thread `tid`'s step `pc` may continue at `nextPc` (its length means done). */
   allowsJump(tid: number, pc: number, nextPc: number): boolean;
   /** Per thread, per step: the footprint used (for tests and `explain`). */
@@ -145,6 +149,12 @@ export interface PrepareOptions {
    * ends the search with a FootprintGrowth error, to be searched again.
    */
   readonly learn?: boolean;
+  /**
+   * Trust the declarations: no probe, no check (bench/por-check.ts measures what checking
+   * costs with it). Unsound when a declaration is wrong, and nothing says so: never for
+   * answers.
+   */
+  readonly trust?: boolean;
 }
 
 /**
@@ -338,6 +348,7 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
     for (const k of g.reads) (pc >= 0 ? inferredReads[tid][pc] : inferredInvariant[inv])?.add(parseKey(k));
     if (pc >= 0) for (const k of g.writes) inferredWrites[tid][pc].add(parseKey(k));
     rebuild();
+    generation++;
   };
 
   const hint = (): string | null => {
@@ -354,14 +365,24 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
   };
 
   let strict = false;
+  let checking = false;
+  let generation = 0;
   return {
     processCount: threads.length,
     get strict() {
       return strict;
     },
+    get checking() {
+      return checking;
+    },
+    get generation() {
+      return generation;
+    },
     prepare(options?: unknown) {
       const o = (options ?? {}) as PrepareOptions;
       strict = true;
+      checking = !(o.trust ?? false);
+      generation++;
       learn = o.learn ?? false;
       reset(o.footprints);
       rebuild();
