@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { hardExit } from '../explore/exit-guard.ts';
 import { EXIT } from './exit-codes.ts';
+import { echo } from '../model/describe.ts';
 import { registerCheck } from './commands/check.ts';
 import { registerList } from './commands/list.ts';
 import { registerReplay } from './commands/replay.ts';
@@ -26,7 +27,8 @@ const program = new Command('mmcheck')
   .version('0.1.0')
   .exitOverride()
   .showSuggestionAfterError(true)
-  .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `mmcheck: ${s}` : s) });
+  // commander's usage errors quote what was typed: cut a long word (a 100 KB option) short.
+  .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `mmcheck: ${s.replace(/[^\s'"]{120,}/g, (w) => echo(w))}` : s) });
 
 registerCheck(program, setExit);
 registerList(program, setExit);

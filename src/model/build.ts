@@ -2,15 +2,56 @@
 // process.exit turned into an error, and what it returns checked to be a model whose initial
 // states are valid — before any search, with the same messages on every engine and thread.
 import type { ModelDefinition } from './definition.ts';
-import type { Model } from './model.ts';
+import type { Model, Property } from './model.ts';
 import { ModelError, errorText } from './errors.ts';
 import { resolveParams } from './params.ts';
 import { describeValue, isPlainObject, isThenable } from './describe.ts';
+import { hasCheckedResults, invariantProblem } from './step-results.ts';
 import { ModelExitError, withExitGuardSync } from '../explore/exit-guard.ts';
 import { InvalidStateError, validateState } from '../state/validate.ts';
 
 const MODEL_FUNCTIONS = ['initStates', 'actions', 'next', 'formatAction'] as const;
-const PROPERTY_KINDS: Readonly<Record<string, readonly string[]>> = { invariant: ['check'], transition: ['check'], deadlock: ['isEnd', 'explain'] };
+/** Each kind of property and the functions it must have (tsc checks every kind is here). */
+const PROPERTY_KINDS: Readonly<Record<string, readonly string[]>> = {
+  invariant: ['check'],
+  transition: ['check'],
+  deadlock: ['isEnd', 'explain'],
+} satisfies Record<Property<unknown, unknown>['kind'], readonly string[]>;
+
+/** `p` with its results checked each time it runs: null or a non-empty message; isEnd a boolean. */
+function checkedProperty(p: Property<unknown, unknown>, model: string): Property<unknown, unknown> {
+  const message = (r: unknown, what: string): string | null => {
+    if (r === null || (typeof r === 'string' && r !== '')) return r;
+    throw new ModelError({ model }, invariantProblem(r, p.name, what));
+  };
+  switch (p.kind) {
+    case 'invariant':
+      return Object.create(p, { check: { value: (s: unknown) => message(p.check(s), 'invariant'), enumerable: true } });
+    case 'transition':
+      return Object.create(p, { check: { value: (s: unknown, a: unknown, n: unknown) => message(p.check(s, a, n), 'transition property'), enumerable: true } });
+    case 'deadlock':
+      return Object.create(p, {
+        isEnd: {
+          value: (s: unknown) => {
+            const r = p.isEnd(s);
+            if (typeof r !== 'boolean') throw new ModelError({ model }, `the deadlock property's isEnd returned ${describeValue(r)}: return true for an accepted end state, else false`);
+            return r;
+          },
+          enumerable: true,
+        },
+      });
+  }
+}
+
+/**
+ * `model` with every property's results checked where they run. A thread model checks its own
+ * (dsl.ts) and is returned as it is; any other gets a view whose properties check.
+ */
+function withCheckedResults(model: Model<any, any>): Model<any, any> {
+  if (hasCheckedResults(model)) return model;
+  const properties = model.properties.map((p) => checkedProperty(p, model.name));
+  return Object.create(model, { properties: { value: properties, enumerable: true } }) as Model<any, any>;
+}
 const HOW = 'return threadModel({ … }), or an object implementing the Model interface (name, initStates, actions, next, properties, formatAction)';
 
 /**
@@ -51,7 +92,7 @@ export function checkModel(built: unknown, model: string, said = 'the model is')
       fail(`${(inits as unknown[]).length > 1 ? `initial state ${i + 1}` : 'the initial state'}: ${e.message}`);
     }
   });
-  return built as Model<any, any>;
+  return withCheckedResults(built as Model<any, any>);
 }
 
 /**

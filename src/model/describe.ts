@@ -55,7 +55,7 @@ export function describeValue(v: unknown): string {
   }
   if (v === null) return 'null';
   if (isThenable(v)) return 'a Promise';
-  if (Array.isArray(v)) return 'an array';
+  if (Array.isArray(v)) return v.length === 0 ? 'an empty array' : 'an array';
   const kind = immutableKind(v as object);
   if (kind !== undefined) return `an Immutable ${kind}`;
   const proto = Object.getPrototypeOf(v);

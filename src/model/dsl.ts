@@ -19,7 +19,7 @@ import { trackRead, trackWrite } from './tracking.ts';
 import { AccessProbe, assignedPaths, isView, probeActive, probeRead, probeWrite, probing, unprobed, viewOf } from '../reduce/access-probe.ts';
 import { compileThreadVectors } from './dsl-vector.ts';
 import { DONE, MAX_THREADS, checkThreadModelSpec, twiceText } from './thread-spec-check.ts';
-import { chooseProblem, effectProblem, gotoProblem, guardProblem, invariantProblem, lockNameProblem } from './step-results.ts';
+import { chooseProblem, effectProblem, gotoProblem, guardProblem, invariantProblem, lockNameProblem, markResultsChecked } from './step-results.ts';
 
 /** A spinlock (holding one makes the thread atomic), a sleeping mutex, or a reader/writer semaphore. */
 export type LockKind = 'spinlock' | 'mutex' | 'rwsem';
@@ -791,7 +791,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     symmetryRefusal: symmetry.refusal,
   };
 
-  return {
+  return markResultsChecked({
     name: spec.name,
     initStates: () => [initial],
     actions,
@@ -809,7 +809,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     independence,
     symmetry,
     vectorize: (options) => compileThreadVectors(internals, options ?? {}),
-  };
+  });
 }
 
 /** The message for a step taking an rwsem for read that its thread already holds (`inStep`: taken earlier in the same step). */

@@ -52,10 +52,27 @@ export function gotoProblem(r: unknown, from: string, thread: string, labels: re
   return `${from} '${echo(r)}', which names no step of thread '${thread}'${hint ? ` (did you mean '${hint}'?)` : ''}; labels: ${list}`;
 }
 
-/** Why an invariant's result (not null, not a non-empty string) is wrong. */
-export function invariantProblem(r: unknown, name: string): string {
-  if (isThenable(r)) return `invariant '${name}' returned a Promise: an invariant must be synchronous and return null or a message`;
-  return `invariant '${name}' returned ${describeValue(r)}: return null when the state is fine, or a non-empty message saying what broke`;
+/**
+ * Why a property's result (not null, not a non-empty string) is wrong. `what` names the
+ * property as the model declared it: `invariant 'x'`, `transition property 'x'`.
+ */
+export function invariantProblem(r: unknown, name: string, what = 'invariant'): string {
+  if (isThenable(r)) return `${what} '${name}' returned a Promise: ${what === 'invariant' ? 'an invariant' : 'it'} must be synchronous and return null or a message`;
+  return `${what} '${name}' returned ${describeValue(r)}: return null when the state is fine, or a non-empty message saying what broke`;
+}
+
+/** Models whose user functions' results are checked where they run (thread models: dsl.ts). */
+const resultsChecked = new WeakSet<object>();
+
+/** Marks a model whose properties already check their results (build.ts leaves it as it is). */
+export function markResultsChecked<M extends object>(model: M): M {
+  resultsChecked.add(model);
+  return model;
+}
+
+/** True for a model marked by markResultsChecked. */
+export function hasCheckedResults(model: object): boolean {
+  return resultsChecked.has(model);
 }
 
 /** Why a lock-name function's result (not a declared lock's name) is wrong. */

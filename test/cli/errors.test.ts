@@ -237,6 +237,16 @@ describe('parameters by own name only, values cut short', () => {
     expect(r.err).toMatch(/^mmcheck: error: parameter 'faults' of model 'kvm' must be an integer, got 'x{40,80}… \(100,000 characters\)' \(vCPU fault threads\)\n$/);
     expect(r.err.length).toBeLessThan(300);
   });
+
+  it.each([
+    [['check', 'kvm', `--${'x'.repeat(1000)}`], /^mmcheck: error: unknown option '--x{40,80}… \(1,002 characters\)'\n$/],
+    [['check', 'kvm', '--engine', 'x'.repeat(1000)], /^mmcheck: error: --engine must be 'auto', 'vector' or 'immutable', got 'x{40,80}… \(1,000 characters\)'\n$/],
+    [['check', `${'x'.repeat(1000)}.ts`], /^mmcheck: error: no model file 'x{40,80}… \(1,003 characters\)' \(looked for .*… \([\d,]+ characters\)\)\n$/],
+  ])('a long word in %# is cut short too', (args, message) => {
+    const r = mmcheck(args);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(message);
+  });
 });
 
 describe('numeric options: one parser for every command, integers where a count is meant', () => {

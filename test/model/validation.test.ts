@@ -116,11 +116,11 @@ describe('parameter specs and values', () => {
   it.each([
     [{ b: { ...bool(true, 'x'), default: 'yes' } }, "model 'd': parameter 'b' has default 'yes' (a string): a bool parameter's default is true or false"],
     [{ e: { ...oneOf(['a', 'b'], 'a', 'x'), default: 'c' } }, "model 'd': parameter 'e' has default 'c' (a string), which is not one of its values (a, b)"],
-    [{ e: { ...oneOf(['a'], 'a', 'x'), values: [] } }, "model 'd': parameter 'e' has values an array: oneOf takes a non-empty array of strings"],
+    [{ e: { ...oneOf(['a'], 'a', 'x'), values: [] } }, "model 'd': parameter 'e' has values an empty array: oneOf takes a non-empty array of strings"],
     [{ n: { ...int(1, 'x'), mn: 0 } }, "model 'd': parameter 'n' has an unknown key 'mn' (a int parameter has type, default, doc, min, max): declare it with int(default, doc), bool(default, doc) or oneOf(values, default, doc)"],
     [{ n: { type: 'integer', default: 1, doc: '' } }, "model 'd': parameter 'n' is declared as an object with type 'integer' (a string): declare it with int(default, doc), bool(default, doc) or oneOf(values, default, doc)"],
     [{ n: int(1.5, 'x') }, "model 'd': parameter 'n' has default 1.5 (a number): an int parameter's default is an integer"],
-    [[], "model 'd': 'params' is an array: write an object of parameters, e.g. { faults: int(1, 'fault threads') }, or {} for none"],
+    [[], "model 'd': 'params' is an empty array: write an object of parameters, e.g. { faults: int(1, 'fault threads') }, or {} for none"],
   ])('%j', (specs, message) => {
     expect(() => checkParamSpecs(specs, 'd')).toThrow(message);
   });
@@ -137,7 +137,7 @@ describe('build() and what it returns', () => {
   const Shared = Record({ x: 0 });
   it.each<[string, () => unknown, string]>([
     ['a model without initStates', () => ({ name: 'g', actions: () => [], next: () => 0, properties: [], formatAction: () => '' }), "model 'd': build() returned an object without initStates() (initStates is undefined): return threadModel({ … }), or an object implementing the Model interface (name, initStates, actions, next, properties, formatAction)"],
-    ['no initial state', () => ({ name: 'g', initStates: () => [], actions: () => [], next: () => 0, properties: [], formatAction: () => '' }), "model 'd': initStates() returned an array: return a non-empty array of states"],
+    ['no initial state', () => ({ name: 'g', initStates: () => [], actions: () => [], next: () => 0, properties: [], formatAction: () => '' }), "model 'd': initStates() returned an empty array: return a non-empty array of states"],
     ['an initial state holding an array', () => ({ name: 'g', initStates: () => [Shared({ x: [1] as never })], actions: () => [], next: () => 0, properties: [], formatAction: () => '' }), "model 'd': the initial state: x holds an array (use List)"],
     ['a property of an unknown kind', () => ({ name: 'g', initStates: () => [0], actions: () => [], next: () => 0, properties: [{ kind: 'liveness', name: 'p' }], formatAction: () => '' }), "model 'd': build() returned a model with a property that is not { kind: 'invariant' | 'transition', name, check } or { kind: 'deadlock', name, isEnd, explain }: an object"],
     ['the definition itself', () => d, "model 'd': build() returned its own definition: return threadModel({ … }) or a Model"],
@@ -148,6 +148,25 @@ describe('build() and what it returns', () => {
   let d: ModelDefinition;
 });
 
+describe('a model written without the thread DSL has its results checked too', () => {
+  // A counter 0 → 1 → 2 with one property of each kind, each returning something of the wrong type.
+  const counter = (properties: unknown[]) =>
+    def({ params: {}, build: () => ({ name: 'g', initStates: () => [0], actions: (s: number) => (s < 2 ? [1] : []), next: (s: number) => s + 1, properties, formatAction: () => 'inc' }) });
+  it.each([
+    [{ kind: 'invariant', name: 'small', check: (s: number) => s < 2 }, "model 'g': invariant 'small' returned true: return null when the state is fine, or a non-empty message saying what broke"],
+    [{ kind: 'transition', name: 'step', check: () => '' }, "model 'g': transition property 'step' returned an empty string: return null when the state is fine, or a non-empty message saying what broke"],
+    [{ kind: 'deadlock', name: 'deadlock freedom', isEnd: async () => true, explain: () => 'stuck' }, "model 'g': the deadlock property's isEnd returned a Promise: return true for an accepted end state, else false"],
+  ])('%j', async (property, message) => {
+    const r = await check(counter([property]));
+    expect(r.status === 'error' && r.error.message).toBe(message);
+  });
+
+  it('and a well-formed one answers as before', async () => {
+    const r = await check(counter([{ kind: 'invariant', name: 'small', check: (s: number) => (s < 2 ? null : `s is ${s}`) }]));
+    expect(r.status === 'violated' && r.violation.message).toBe('s is 2');
+  });
+});
+
 describe('values in messages', () => {
   it.each([
     [undefined, 'undefined'],
@@ -156,6 +175,7 @@ describe('values in messages', () => {
     ['abc', "'abc' (a string)"],
     [Promise.resolve(1), 'a Promise'],
     [[1], 'an array'],
+    [[], 'an empty array'],
     [Record({ a: 1 })(), 'an Immutable Record'],
     [new Map(), 'a Map'],
     [{}, 'an object'],

@@ -23,6 +23,7 @@ import { loadModel, UsageError } from '../load.ts';
 import { reportError, styleFor } from '../output.ts';
 import { integerOption, positiveOption } from '../numbers.ts';
 import { checkOutputPaths } from '../output-paths.ts';
+import { echo } from '../../model/describe.ts';
 
 interface CheckFlags {
   param: string[];
@@ -138,7 +139,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     if (clamped.note !== undefined) process.stderr.write(err.dim(`mmcheck: ${clamped.note}`) + '\n');
     const workers = clamped.threads;
     const engine = (flags.engine ?? 'auto') as EngineChoice;
-    if (!['auto', 'vector', 'immutable'].includes(engine)) throw new UsageError(`--engine must be 'auto', 'vector' or 'immutable', got '${flags.engine}'`);
+    if (!['auto', 'vector', 'immutable'].includes(engine)) throw new UsageError(`--engine must be 'auto', 'vector' or 'immutable', got '${echo(String(flags.engine))}'`);
     const traceLevels = process.env.MMCHECK_TRACE_LEVELS === '1';
     const search: SearchOptions & Pick<ParallelOptions, 'onLevel' | 'onPoolReady'> = {
       maxStates: flags.maxStates,
