@@ -26,20 +26,18 @@ function checkedProperty(p: Property<unknown, unknown>, model: string): Property
   };
   switch (p.kind) {
     case 'invariant':
-      return Object.create(p, { check: { value: (s: unknown) => message(p.check(s), 'invariant'), enumerable: true } });
+      return { ...p, check: (s: unknown) => message(p.check(s), 'invariant') };
     case 'transition':
-      return Object.create(p, { check: { value: (s: unknown, a: unknown, n: unknown) => message(p.check(s, a, n), 'transition property'), enumerable: true } });
+      return { ...p, check: (s: unknown, a: unknown, n: unknown) => message(p.check(s, a, n), 'transition property') };
     case 'deadlock':
-      return Object.create(p, {
-        isEnd: {
-          value: (s: unknown) => {
-            const r = p.isEnd(s);
-            if (typeof r !== 'boolean') throw new ModelError({ model }, `the deadlock property's isEnd returned ${describeValue(r)}: return true for an accepted end state, else false`);
-            return r;
-          },
-          enumerable: true,
+      return {
+        ...p,
+        isEnd: (s: unknown) => {
+          const r = p.isEnd(s);
+          if (typeof r !== 'boolean') throw new ModelError({ model }, `the deadlock property's isEnd returned ${describeValue(r)}: return true for an accepted end state, else false`);
+          return r;
         },
-      });
+      };
   }
 }
 
@@ -50,6 +48,9 @@ function checkedProperty(p: Property<unknown, unknown>, model: string): Property
 function withCheckedResults(model: Model<any, any>): Model<any, any> {
   if (hasCheckedResults(model)) return model;
   const properties = model.properties.map((p) => checkedProperty(p, model.name));
+  // A plain object is copied (so `{ ...model }` still copies it whole); a class instance keeps
+  // its prototype, and with it its methods and their `this`.
+  if (isPlainObject(model)) return { ...model, properties };
   return Object.create(model, { properties: { value: properties, enumerable: true } }) as Model<any, any>;
 }
 const HOW = 'return threadModel({ … }), or an object implementing the Model interface (name, initStates, actions, next, properties, formatAction)';
