@@ -46,6 +46,9 @@ export interface LoadedModel {
  * definition). The module's top-level code runs with process.exit turned into an error; if
  * its top-level await never settles, the process says so and exits 2 when nothing else is
  * left to run (Node would exit 13 with no message).
+ *
+ * FIXME: top-level code that never ends while keeping the process busy (a loop, or an await
+ * on a timer that keeps firing) is not bound by --time-limit: only Ctrl-C ends it.
  */
 export async function importDefinition(file: string, label: string): Promise<ModelDefinition> {
   let mod: Record<string, unknown>;
