@@ -8,6 +8,8 @@
 // transitions, search and process time, states/s, peak memory, seen-set and frontier bytes
 // per state, the engine, and the 2-worker speedup (from one back-to-back pair of runs, or the
 // median of `--repeat=N` pairs, in alternating order: these machines are noisy).
+// Safety only (`--no-liveness`): the SPIN runs beside it are safety searches, and liveness's
+// state graph has its own figures (docs/liveness.md).
 //
 // Two checks frame the speedup: the machine check (2 threads of pure arithmetic against 1:
 // 2.00 on two idle cores) and the contention check (two independent 1-worker searches of the
@@ -97,7 +99,7 @@ interface Run {
 }
 
 function argv(c: Config, workers: number, json: string, engine = 'auto'): string[] {
-  return [join(ROOT, 'bin/mmcheck.js'), 'check', c.model, ...Object.entries(c.params).flatMap(([k, v]) => ['-p', `${k}=${v}`]), '--workers', String(workers), '--engine', engine, '--json', json, '--no-color', '--progress', '3600'];
+  return [join(ROOT, 'bin/mmcheck.js'), 'check', c.model, ...Object.entries(c.params).flatMap(([k, v]) => ['-p', `${k}=${v}`]), '--workers', String(workers), '--engine', engine, '--json', json, '--no-color', '--progress', '3600', '--no-liveness'];
 }
 
 function readRun(json: string, processSeconds: number): Run {

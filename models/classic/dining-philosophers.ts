@@ -12,7 +12,12 @@
 //   'ordered'    — forks are taken in increasing number (a global lock order): the last
 //                  philosopher takes its right fork (fork 0) first, so a cycle of waiters
 //                  cannot form and the table never deadlocks.
-import { defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
+// Liveness: a philosopher about to take its first fork is thinking, a valid end point (it may
+// think forever); 'starvation freedom' asks that every philosopher eats infinitely often.
+// The ordered table is free of starvation under strong fairness only: a philosopher waiting
+// for a fork its neighbour keeps taking and putting back is enabled only while the fork is
+// free, so weak fairness lets the neighbour win every time (docs/liveness.md).
+import { defineModel, int, oneOf, threadModel, type StateView, type Step } from '../../src/index.ts';
 
 /** Which lock order the philosophers follow. */
 export type DiningVariant = 'left-first' | 'ordered';
@@ -21,6 +26,8 @@ export const DINING_VARIANTS = ['left-first', 'ordered'] as const;
 
 /** The invariant that no two neighbours eat at once (they share a fork). */
 export const NEIGHBOURS_NOT_EATING = 'neighbours never eat together';
+/** The liveness property that every philosopher eats infinitely often. */
+export const STARVATION_FREEDOM = 'starvation freedom';
 
 /** Name of fork `f`'s mutex. */
 export function fork(f: number): string {
@@ -38,7 +45,7 @@ export function forkOrder(i: number, n: number, variant: DiningVariant): readonl
 export function philosopherSteps(i: number, n: number, variant: DiningVariant): Step<null, null>[] {
   const [first, second] = forkOrder(i, n, variant);
   return [
-    { label: 'first', note: `mutex_lock(${fork(first)})`, acquire: fork(first) },
+    { label: 'first', note: `thinking; mutex_lock(${fork(first)})`, acquire: fork(first), end: true },
     { label: 'second', note: `mutex_lock(${fork(second)})`, acquire: fork(second) },
     { label: 'eat', note: `eat; mutex_unlock(${fork(second)}); mutex_unlock(${fork(first)})`, release: [fork(second), fork(first)], goto: 'first' },
   ];
@@ -56,13 +63,14 @@ taken in increasing number (the last philosopher takes fork 0 first), which brea
     philosophers: int(3, 'philosophers (and forks) round the table', { min: 2, max: 12 }),
     variant: oneOf(DINING_VARIANTS, 'left-first', "'left-first' (deadlocks) or 'ordered' (lowest-numbered fork first)"),
   },
-  expect: { [NEIGHBOURS_NOT_EATING]: 'holds', 'deadlock freedom': 'violated' },
+  expect: { [NEIGHBOURS_NOT_EATING]: 'holds', 'deadlock freedom': 'violated', progress: 'violated', [STARVATION_FREEDOM]: 'violated' },
   build: ({ philosophers: n, variant }) =>
     threadModel<null>({
       name: `dining-philosophers(${n}, ${variant})`,
       shared: null,
       locks: Object.fromEntries(Array.from({ length: n }, (_, f) => [fork(f), 'mutex' as const])),
       threads: Array.from({ length: n }, (_, i) => ({ name: `phil${i}`, locals: null, steps: philosopherSteps(i, n, variant as DiningVariant) })),
+      liveness: [{ name: STARVATION_FREEDOM, all: Array.from({ length: n }, (_, i) => ({ what: `phil${i} eats`, alwaysEventually: (v: StateView<null>) => v.at(i) === 'eat' })) }],
       invariants: [
         {
           name: NEIGHBOURS_NOT_EATING,

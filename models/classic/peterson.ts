@@ -14,8 +14,16 @@
 //                flag is still false); thread 0 then sets its flag and enters too (turn == 0).
 //   'no-turn'  — no turn variable, `await !flag[j]` only: mutually exclusive, but both
 //                threads can set their flags and wait for each other forever (deadlock).
+// Liveness: the loop's head is a valid end point (the non-critical section, where a thread
+// may stay forever), so 'progress' asks each thread to come back to it infinitely often or
+// rest there. 'a waiting thread enters' (wait ~> cs) holds under any scheduler: once t_i
+// waits, its rival can enter at most once more — coming round, it writes turn = i and then
+// stays blocked at 'wait' — so t_i is the only thread left to move (bounded bypass). And
+// 'starvation freedom' (each thread enters its critical section infinitely often) holds
+// under weak fairness — a thread at 'flag' can always move, so it must — and fails without
+// fairness: the scheduler may keep t0 in its non-critical section while t1 loops.
 import { List, Record, type RecordOf } from 'immutable';
-import { defineModel, oneOf, threadModel, type Step } from '../../src/index.ts';
+import { defineModel, oneOf, threadModel, type StateView, type Step } from '../../src/index.ts';
 
 interface PetersonFields {
   /** flag[i]: thread i wants to enter. */
@@ -34,6 +42,10 @@ export const PETERSON_VARIANTS = ['peterson', 'swapped', 'no-turn'] as const;
 
 /** The name of the mutual exclusion invariant. */
 export const MUTUAL_EXCLUSION = 'mutual exclusion';
+/** Each thread enters its critical section infinitely often. */
+export const STARVATION_FREEDOM = 'starvation freedom';
+/** A thread waiting at 'wait' eventually enters its critical section. */
+export const WAITING_ENTERS = 'a waiting thread enters';
 
 /** The program of thread `i` under `variant`. */
 export function petersonSteps(i: number, variant: PetersonVariant): Step<PetersonShared, null>[] {
@@ -52,7 +64,9 @@ export function petersonSteps(i: number, variant: PetersonVariant): Step<Peterso
     variant === 'no-turn'
       ? { label: 'wait', note: `await !flag[${j}]`, when: ({ shared }) => !shared.flag.get(j) }
       : { label: 'wait', note: `await !flag[${j}] || turn == ${i}`, when: ({ shared }) => !shared.flag.get(j) || shared.turn === i };
-  const entry = variant === 'peterson' ? [setFlag, setTurn] : variant === 'swapped' ? [setTurn, setFlag] : [setFlag];
+  const ordered = variant === 'peterson' ? [setFlag, setTurn] : variant === 'swapped' ? [setTurn, setFlag] : [setFlag];
+  // The loop's head is the non-critical section: a thread may rest there.
+  const entry = [{ ...ordered[0], end: true }, ...ordered.slice(1)];
   return [
     ...entry,
     wait,
@@ -77,7 +91,7 @@ variant=no-turn drops turn and deadlocks when both flags are up (2 steps).`,
   params: {
     variant: oneOf(PETERSON_VARIANTS, 'peterson', "'peterson' (correct), 'swapped' (turn before flag), 'no-turn' (flags only)"),
   },
-  expect: { [MUTUAL_EXCLUSION]: 'holds', 'deadlock freedom': 'holds' },
+  expect: { [MUTUAL_EXCLUSION]: 'holds', 'deadlock freedom': 'holds', progress: 'holds', [STARVATION_FREEDOM]: 'holds', [WAITING_ENTERS]: 'holds' },
   build: ({ variant }) =>
     threadModel<PetersonShared>({
       name: variant === 'peterson' ? 'peterson' : `peterson(${variant})`,
@@ -87,6 +101,13 @@ variant=no-turn drops turn and deadlocks when both flags are up (2 steps).`,
         {
           name: MUTUAL_EXCLUSION,
           check: (v) => (v.at(0) === 'cs' && v.at(1) === 'cs' ? 't0 and t1 are both in the critical section' : null),
+        },
+      ],
+      liveness: [
+        { name: STARVATION_FREEDOM, all: [0, 1].map((i) => ({ what: `t${i} enters its critical section`, alwaysEventually: (v: StateView<PetersonShared>) => v.at(i) === 'cs' })) },
+        {
+          name: WAITING_ENTERS,
+          all: [0, 1].map((i) => ({ what: `t${i}, waiting at 'wait', enters its critical section`, leadsTo: [(v: StateView<PetersonShared>) => v.at(i) === 'wait', (v: StateView<PetersonShared>) => v.at(i) === 'cs'] as const })),
         },
       ],
       sleepCheck: false,

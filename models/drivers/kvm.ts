@@ -28,9 +28,24 @@
 //   seq-in-start     mmu_notifier_seq++ moved from range_end to range_start
 //   no-seq           no mmu_notifier_seq at all (count only)
 //   count-after-zap  range_start zaps under mmu_lock, drops it, and only then raises the count
+// and one that must break 'progress' (liveness, docs/liveness.md):
+//   count-leak       range_end returns without mmu_notifier_count--: the invalidation never
+//                    ends for the faults, and a vCPU that faults again until it maps
+//                    (retry=until-mapped) retries forever
+// Liveness parameters: retry=until-mapped makes a vCPU fault again until its SPTE is mapped,
+// as tdp_page_fault()'s caller does (with retry=bounded, the default, it gives up after
+// `attempts` tries); storm=true puts in place of the reclaim threads a daemon calling
+// mmu_notifier_invalidate_range_start and _end on address 0 forever (an endless stream of
+// invalidations, e.g. mprotect() or madvise() looping on the range), against which such a
+// fault can retry forever. The storm changes no PTE and frees nothing, so there
+// mmu_notifier_seq is counted modulo 2 (to keep the states finite): a fault that misses
+// exactly two whole invalidations and maps anyway maps the page still in the PTE, as it may.
+// Every thread is strongly fair: kernel spinlocks are queued (FIFO), so a thread spinning on
+// mmu_lock or a PTL gets it once it is released, however often others want it; weak fairness
+// (--fairness weak) would let a vCPU that retries forever keep range_end off mmu_lock.
 import { Record, type RecordOf } from 'immutable';
-import { DONE, defineModel, int, oneOf, setFields, threadModel, type Step } from '../../src/index.ts';
-import { expectations, GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, pageLock, putPage, ptl, setSpte, tryToUnmapOne, type MmState, type NotifierOps, PAGE_STATES } from '../mm/index.ts';
+import { DONE, bool, defineModel, int, oneOf, setFields, threadModel, type Fairness, type Step } from '../../src/index.ts';
+import { expectations, GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, invalidationStorm, mmInvariants, pageLock, putPage, ptl, setSpte, tryToUnmapOne, type MmState, type NotifierOps, PAGE_STATES } from '../mm/index.ts';
 
 interface KvmFields {
   /** kvm->mmu_notifier_seq: bumped by every range_end. Under mmu_lock. */
@@ -63,15 +78,25 @@ export const FaultLocal = Record<FaultFields>({ v: 0, s: 0, pfn: null, left: 0 }
 /** kvm->mmu_lock, a spinlock on x86 until v5.12. */
 export const MMU_LOCK = 'mmu_lock';
 
+/**
+ * The fairness of KVM's threads (liveness): strong, since a queued spinlock is handed to the
+ * waiter that has been spinning on it, so a thread the lock is free for infinitely often gets
+ * it — strong fairness; weak fairness alone only promises a step that stays enabled.
+ */
+export const KVM_FAIRNESS: Fairness = 'strong';
+
 /** The KVM variants: the correct code and its near misses. */
-export const KVM_MUTANTS = ['none', 'seq-in-start', 'no-seq', 'count-after-zap', 'gup-under-mmu-lock'] as const;
+export const KVM_MUTANTS = ['none', 'seq-in-start', 'no-seq', 'count-after-zap', 'gup-under-mmu-lock', 'count-leak'] as const;
 /** A KVM variant name. */
 export type KvmMutant = (typeof KVM_MUTANTS)[number];
 
-const bumpSeq = (s: S): S => s.set('seq', s.seq + 1);
-
-/** kvm_mmu_notifier_invalidate_range_start / _end as steps run by the invalidating thread. */
-export function kvmNotifier(mutant: KvmMutant = 'none'): NotifierOps<S> {
+/**
+ * kvm_mmu_notifier_invalidate_range_start / _end as steps run by the invalidating thread;
+ * `seqModulo` counts mmu_notifier_seq modulo that number (only sound where no invalidation
+ * frees a page: the invalidation storm).
+ */
+export function kvmNotifier(mutant: KvmMutant = 'none', seqModulo = Infinity): NotifierOps<S> {
+  const bumpSeq = (s: S): S => s.set('seq', (s.seq + 1) % seqModulo);
   const countUp: Step<S, any> = {
     label: 'start.count',
     kernel: 'kvm_mmu_notifier_invalidate_range_start',
@@ -99,21 +124,31 @@ export function kvmNotifier(mutant: KvmMutant = 'none'): NotifierOps<S> {
     },
     invalidateRangeEnd: () => [
       { label: 'end.lock', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'spin_lock(&kvm->mmu_lock)', acquire: MMU_LOCK },
-      mutant === 'none'
+      mutant === 'none' || mutant === 'count-leak'
         ? { label: 'end.seq', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'holds mmu_lock: mmu_notifier_seq++; smp_wmb()', reads: ['seq'], writes: ['seq'], do: ({ shared }) => ({ shared: bumpSeq(shared) }) }
         : { label: 'end.seq', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: `holds mmu_lock: MUTANT: no mmu_notifier_seq++ here (${mutant})` },
-      { label: 'end.count', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'holds mmu_lock: mmu_notifier_count--', reads: ['count'], writes: ['count'], do: ({ shared }) => ({ shared: shared.set('count', shared.count - 1) }) },
+      mutant === 'count-leak'
+        ? { label: 'end.count', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'holds mmu_lock: MUTANT: returns without mmu_notifier_count--' }
+        : { label: 'end.count', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'holds mmu_lock: mmu_notifier_count--', reads: ['count'], writes: ['count'], do: ({ shared }) => ({ shared: shared.set('count', shared.count - 1) }) },
       { label: 'end.unlock', kernel: 'kvm_mmu_notifier_invalidate_range_end', note: 'spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK },
     ],
   };
 }
 
+/** How a vCPU's faults end: after `attempts` tries, or once each of `attempts` faults has mapped. */
+export const KVM_RETRY = ['bounded', 'until-mapped'] as const;
+/** A KVM retry policy. */
+export type KvmRetry = (typeof KVM_RETRY)[number];
+
 /**
- * One vCPU's faults: `attempts` times, read seq, gup, lock, retry check, map or back off.
- * A get_user_pages() that meets a migration entry waits for the page lock and tries again
- * (only reachable in models with migration).
+ * One vCPU's faults: read seq, gup, lock, retry check, map or back off — `attempts` tries
+ * (retry=bounded), or until `attempts` faults have mapped (until-mapped: a retry faults
+ * again, as the vCPU does). A get_user_pages() that meets a migration entry waits for the
+ * page lock and tries again (only reachable in models with migration).
  */
-export function kvmFaultSteps(addresses: number, mutant: KvmMutant = 'none'): Step<S, FaultLocal, number>[] {
+export function kvmFaultSteps(addresses: number, mutant: KvmMutant = 'none', retry: KvmRetry = 'bounded'): Step<S, FaultLocal, number>[] {
+  const untilMapped = retry === 'until-mapped';
+  // `left`: tries left (bounded, counted at read_seq), or maps left (until-mapped, counted at map).
   const again = (c: { local: FaultLocal }) => (c.local.left > 0 ? 'read_seq' : DONE);
   const lockStep: Step<S, FaultLocal, number> = { label: 'lock', kernel: 'tdp_page_fault', note: 'spin_lock(&kvm->mmu_lock)', acquire: MMU_LOCK };
   return [
@@ -124,7 +159,7 @@ export function kvmFaultSteps(addresses: number, mutant: KvmMutant = 'none'): St
       reads: ['seq'],
       writes: [],
       choose: () => Array.from({ length: addresses }, (_, v) => v),
-      do: ({ shared, local }, v) => ({ local: setFields(local, { v, s: shared.seq, pfn: null, left: local.left - 1 }) }),
+      do: ({ shared, local }, v) => ({ local: setFields(local, { v, s: shared.seq, pfn: null, left: untilMapped ? local.left : local.left - 1 }) }),
     },
     ...(mutant === 'gup-under-mmu-lock' ? [lockStep] : []),
     {
@@ -161,7 +196,7 @@ export function kvmFaultSteps(addresses: number, mutant: KvmMutant = 'none'): St
       reads: [],
       writes: ['spte[*]', 'spteWrite[*]'],
       updates: ['pages'], // kvm_release_pfn_clean: put_page
-      do: ({ shared, local }) => ({ shared: putPage(setSpte(shared, local.v, local.pfn, true), local.pfn!), local: local.set('pfn', null) }),
+      do: ({ shared, local }) => ({ shared: putPage(setSpte(shared, local.v, local.pfn, true), local.pfn!), local: setFields(local, { pfn: null, left: untilMapped ? local.left - 1 : local.left }) }),
     },
     { label: 'unlock', kernel: 'tdp_page_fault', note: 'spin_unlock(&kvm->mmu_lock)', release: MMU_LOCK, reads: [], writes: [], targets: ['read_seq'], goto: again },
     {
@@ -174,7 +209,7 @@ export function kvmFaultSteps(addresses: number, mutant: KvmMutant = 'none'): St
       updates: ['pages'], // kvm_release_pfn_clean: put_page
       targets: ['read_seq'],
       do: ({ shared, local }) => ({ shared: putPage(shared, local.pfn!), local: local.set('pfn', null) }),
-      goto: again,
+      goto: untilMapped ? 'read_seq' : again,
     },
     {
       label: 'gup_wait',
@@ -213,6 +248,8 @@ Expected: every property holds; each mutant breaks 'no use-after-free'.`,
     faults: int(1, 'vCPU fault threads', { min: 1, max: 6 }),
     attempts: int(1, 'faults per vCPU thread (a retry counts as one)', { min: 1, max: 6 }),
     mutant: oneOf(KVM_MUTANTS, 'none', 'a near-miss variant (see mmcheck mutants kvm)'),
+    retry: oneOf(KVM_RETRY, 'bounded', "'bounded': a vCPU gives up after `attempts` tries; 'until-mapped': it faults again until `attempts` faults have mapped"),
+    storm: bool(false, 'in place of the reclaim threads, a daemon calling invalidate_range_start/_end on address 0 forever'),
   },
   expect: expectations([]),
   mutants: [
@@ -220,18 +257,25 @@ Expected: every property holds; each mutant breaks 'no use-after-free'.`,
     { name: 'no-seq', description: 'no mmu_notifier_seq: the fault checks the count only', params: { mutant: 'no-seq' }, breaks: UAF },
     { name: 'count-after-zap', description: 'range_start zaps, drops mmu_lock, then raises mmu_notifier_count', params: { mutant: 'count-after-zap' }, breaks: UAF },
     { name: 'gup-under-mmu-lock', description: 'the vCPU takes mmu_lock before gfn_to_pfn: get_user_pages sleeps under the spinlock', params: { mutant: 'gup-under-mmu-lock' }, breaks: 'no sleeping under a spinlock' },
+    {
+      name: 'count-leak',
+      description: 'range_end returns without mmu_notifier_count--; the vCPU faults again until it maps',
+      params: { mutant: 'count-leak', retry: 'until-mapped' },
+      breaks: 'progress',
+    },
   ],
-  build: ({ addresses, faults, attempts, mutant }) => {
+  build: ({ addresses, faults, attempts, mutant, retry, storm }) => {
     // One program shared by every vCPU: symmetry reduction needs the very same step objects.
-    const vcpuSteps = kvmFaultSteps(addresses, mutant as KvmMutant);
+    const vcpuSteps = kvmFaultSteps(addresses, mutant as KvmMutant, retry as KvmRetry);
     return threadModel<S>({
       name: 'kvm',
       shared: initialMm<KvmFields>(addresses, addresses, KVM_FIELDS),
       strings: PAGE_STATES,
       locks: { [MMU_LOCK]: 'spinlock', ...Object.fromEntries(Array.from({ length: addresses }, (_, v) => [ptl(v), 'spinlock' as const])) },
       threads: [
-        ...Array.from({ length: addresses }, (_, v) => ({ name: `unmap${v}`, locals: null, steps: tryToUnmapOne<KvmFields>(v, kvmNotifier(mutant as KvmMutant)) })),
-        ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: attempts }), steps: vcpuSteps, group: 'vcpu' })),
+        ...(storm ? [] : Array.from({ length: addresses }, (_, v) => ({ name: `unmap${v}`, locals: null, fairness: KVM_FAIRNESS, steps: tryToUnmapOne<KvmFields>(v, kvmNotifier(mutant as KvmMutant)) }))),
+        ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: attempts }), fairness: KVM_FAIRNESS, steps: vcpuSteps, group: 'vcpu' })),
+        ...(storm ? [{ name: 'storm', locals: null, daemon: true, fairness: KVM_FAIRNESS, steps: invalidationStorm(kvmNotifier(mutant as KvmMutant, 2)) }] : []),
       ],
       invariants: mmInvariants<KvmFields>(),
     });

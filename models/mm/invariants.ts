@@ -1,5 +1,6 @@
 // Named invariants shared by every composed model (KERNEL.md, "Invariants"). The engine adds
-// its own 'no sleeping under a spinlock' and 'deadlock freedom'.
+// its own 'no sleeping under a spinlock', 'deadlock freedom' and 'progress' (every thread
+// that is not a daemon eventually finishes, under weak fairness).
 import type { InvariantSpec } from '../../src/model/dsl.ts';
 import type { MmState } from './state.ts';
 
@@ -11,7 +12,7 @@ export const COHERENCE = 'no secondary mapping outlives its CPU PTE';
 export const NO_WRITABLE_AFTER_WRPROTECT = 'no writable secondary mapping of a write-protected page';
 
 /** Every property name a composed model can report, in the order `mmcheck list` shows them. */
-export const MM_PROPERTIES = [NO_USE_AFTER_FREE, COHERENCE, NO_WRITABLE_AFTER_WRPROTECT, 'no sleeping under a spinlock', 'deadlock freedom'] as const;
+export const MM_PROPERTIES = [NO_USE_AFTER_FREE, COHERENCE, NO_WRITABLE_AFTER_WRPROTECT, 'no sleeping under a spinlock', 'deadlock freedom', 'progress'] as const;
 
 /** One of the properties every composed model reports. */
 export type MmProperty = (typeof MM_PROPERTIES)[number];

@@ -110,6 +110,19 @@ export function invalidatePageCall<S extends AnyMm>(ops: NotifierOps<S>, v: numb
   return steps;
 }
 
+/**
+ * An invalidation storm: mmu_notifier_invalidate_range_start and _end on address 0, again
+ * and again forever (another thread of the process calling mprotect() or madvise() on the
+ * range in a loop), with no PTE change: a daemon thread's program, for liveness questions
+ * (can a fault that retries on invalidations retry forever?).
+ */
+export function invalidationStorm<S extends AnyMm>(ops: NotifierOps<S>): Step<S, any>[] {
+  const steps = [...rangeStartCall(ops, 0, 1), ...rangeEndCall(ops, 0, 1)];
+  const last = steps[steps.length - 1];
+  steps[steps.length - 1] = { ...last, goto: steps[0].label, targets: [steps[0].label] };
+  return steps;
+}
+
 /** Opens the invalidate_page window of address v (the kernel changed its PTE and will call invalidate_page). */
 export function openInvalidation<T extends AnyMm>(s: T, v: number): T {
   return shiftInval(s, v, v + 1, +1);

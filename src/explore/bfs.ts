@@ -8,13 +8,13 @@
 // violation of depth d+1 is found, the rest of level d is still scanned for deadlocks (which
 // are of depth d, hence shorter) before stopping; ties go to the first found in the fixed
 // order (frontier order, then action order), never to timing.
-import { propertiesByKind, type Model } from '../model/model.ts';
+import { propertiesByKind, type Fairness, type Model } from '../model/model.ts';
 import { ModelError, errorText } from '../model/errors.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
 import { InvalidStateError, validateState } from '../state/validate.ts';
 import { traceTo } from '../trace/reconstruct.ts';
 import type { CheckResult, CheckStats, Limit, Violation } from './result.ts';
-import { collisionProbability, finalResult } from './result.ts';
+import { collisionProbability, finalResult, withUnchecked } from './result.ts';
 import { ROOT, SeenSet, SeenSetFullError } from './seen-set.ts';
 import { checkDeterminism, DETERMINISM_SAMPLE } from './determinism.ts';
 import { withExitGuard } from './exit-guard.ts';
@@ -49,6 +49,10 @@ export interface SearchOptions {
   readonly onTransition?: (state: unknown, action: unknown) => void;
   /** Partial-order and/or symmetry reduction (src/reduce: `reductionFor`). */
   readonly reduction?: SearchReduction<any, any>;
+  /** false: check safety only, leaving liveness properties unchecked (default true). */
+  readonly liveness?: boolean;
+  /** Every thread's fairness for liveness, in place of the model's own (default 'weak'). */
+  readonly fairness?: Fairness;
 }
 
 /** A progress line's figures. */
@@ -82,7 +86,9 @@ function locate<S, A>(model: Model<S, A>, state: S, action: A | undefined, e: un
 }
 
 /**
- * Explores every reachable state of `model` breadth-first and checks its properties.
+ * Explores every reachable state of `model` breadth-first and checks its properties, but not
+ * liveness (listed as unchecked: this search keeps no state graph; `check` and the level
+ * search do).
  *
  * @example
  *   const r = await bfs(model, { maxStates: 1e6 });
@@ -343,7 +349,8 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
     }
   }
 
-  return finalResult(model.name, stats(), propertyNames, violations, limit, limitReason, options.allProperties ?? false);
+  const liveness = propertiesByKind(model).liveness.map((p) => ({ property: p.name, reason: 'the sequential search (bfs.ts, which --coverage runs) keeps no state graph; run without --coverage' }));
+  return withUnchecked(finalResult(model.name, stats(), propertyNames, violations, limit, limitReason, options.allProperties ?? false), liveness);
 }
 
 function mib(bytes: number): string {

@@ -6,7 +6,8 @@
 // faster, the immutable one runs any model and every option.
 import type { Model } from '../model/model.ts';
 import { bfs } from './bfs.ts';
-import { emptyStats, type CheckResult, type CheckStats } from './result.ts';
+import { emptyStats, withUnchecked, type CheckResult, type CheckStats } from './result.ts';
+import { livenessPlan } from './liveness/plan.ts';
 import { parallelBfs, type ParallelOptions } from '../parallel/parallel-bfs.ts';
 import type { Engine, ModelSource } from '../parallel/protocol.ts';
 import { reductionFor, type ReductionChoice } from '../reduce/reduction.ts';
@@ -70,17 +71,21 @@ export async function runSearch(model: Model<any, any>, options: RunOptions): Pr
   const workers = Math.max(1, Math.floor(options.workers ?? 1));
   const errorOf = (message: string): CheckResult => ({ status: 'error', model: model.name, stats: emptyStats(workers), error: { message } });
   if ('error' in choice) return errorOf(choice.error);
+  // Liveness: checked on the graph the level search records, unless a reduction or the
+  // sequential search (per-transition hooks) stands in the way.
+  const lp = livenessPlan(model, options, { por: options.reductions?.por, symmetry: options.reductions?.symmetry, sequential: options.onTransition !== undefined });
+  if ('error' in lp) return errorOf(lp.error);
   const threads = options.source !== undefined ? workers : 1;
   const source: ModelSource = { file: options.source?.file ?? '', params: options.source?.params ?? {}, reduction: options.reductions ?? options.source?.reduction };
-  const levelSearch = (engine: Engine) => parallelBfs(model, { ...source, engine }, { ...options, workers: threads });
+  const levelSearch = (engine: Engine) => parallelBfs(model, { ...source, engine }, { ...options, workers: threads, livenessPlan: lp.plan });
   let note = choice.note;
   if (choice.engine === 'vector') {
     const r = await levelSearch('vector');
-    if (r.status !== 'needs-immutable') return r;
+    if (r.status !== 'needs-immutable') return withUnchecked(r, lp.unchecked);
     if (options.engine === 'vector') return errorOf(`--engine vector: a state has no fixed layout of slots: ${r.reason}`);
     note = `a state has no fixed layout of slots (${r.reason}); searched Immutable values instead`;
   }
-  return withNote(await immutable(), note);
+  return withUnchecked(withNote(await immutable(), note), lp.unchecked);
 
   async function immutable(): Promise<CheckResult> {
     // The level search on one thread is as fast as bfs.ts and keeps 8-byte keys and 4-byte

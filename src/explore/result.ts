@@ -1,6 +1,6 @@
 // Results are values, not exceptions (STYLE.md rule 5): a discriminated union the CLI maps to
 // exit codes and the programmatic API returns as is.
-import type { Change, StepInfo } from '../model/model.ts';
+import type { Change, Fairness, StepInfo } from '../model/model.ts';
 import type { MemoStats } from '../model/vector.ts';
 
 /** Figures of a run, reported with every verdict (SPIN/TLC style). */
@@ -42,6 +42,26 @@ export interface CheckStats {
   readonly hashedStrings?: readonly string[];
   /** Vector engine: how often model code ran (misses) against answers from the memo tries (hits). */
   readonly memo?: MemoStats;
+  /** Liveness checking, when it ran: the state graph it kept and the time its check took. */
+  readonly liveness?: LivenessStats;
+}
+
+/** What checking liveness cost (src/explore/liveness/). */
+export interface LivenessStats {
+  /** Bytes of the recorded state graph (rows, labels, keys, key table) per state, at its peak. */
+  readonly graphBytesPerState: number;
+  /** Transitions recorded (equal to the search's). */
+  readonly edges: number;
+  /** Time of the fair-cycle search after the state search, and of building its counterexamples. */
+  readonly checkMs: number;
+  /** The fairness each process was checked under, e.g. "weak for every thread". */
+  readonly fairness: string;
+}
+
+/** A property the run did not check, and why (e.g. liveness under --por). */
+export interface Unchecked {
+  readonly property: string;
+  readonly reason: string;
 }
 
 /** One step of a counterexample, ready to print. */
@@ -68,27 +88,38 @@ export interface Trace {
   readonly steps: readonly TraceStep[];
   /** Switches away from an actor that could have continued (when the model has actorOf). */
   readonly preemptions?: number;
+  /**
+   * A lasso (a liveness counterexample): the steps after the first `loopStart` form a loop
+   * that repeats forever — the state after the last step is the state after step
+   * `loopStart` (the initial state when 0). Equal to `steps.length` when the last state has
+   * no successor and repeats forever (stutters).
+   */
+  readonly loopStart?: number;
 }
 
 /** A property that failed, with the shortest schedule that breaks it. */
 export interface Violation {
   readonly property: string;
-  readonly kind: 'invariant' | 'transition' | 'deadlock';
+  readonly kind: 'invariant' | 'transition' | 'deadlock' | 'liveness';
   /** The property's own explanation, with the values that broke it. */
   readonly message: string;
   readonly trace: Trace;
+  /** A liveness violation: the fairness each process (thread) was checked under; the trace's loop is fair under it. */
+  readonly fairness?: Readonly<Record<string, Fairness>>;
 }
 
 /** Which limit ended an incomplete run. */
 export type Limit = 'max-states' | 'max-depth' | 'time-limit' | 'memory' | 'interrupted';
 
 export type CheckResult =
-  | { readonly status: 'holds'; readonly model: string; readonly stats: CheckStats; readonly properties: readonly string[] }
+  | { readonly status: 'holds'; readonly model: string; readonly stats: CheckStats; readonly properties: readonly string[]; readonly unchecked?: readonly Unchecked[] }
   | {
       readonly status: 'violated';
       readonly model: string;
       readonly stats: CheckStats;
       readonly properties: readonly string[];
+      /** Properties not checked, and why. */
+      readonly unchecked?: readonly Unchecked[];
       /** The first violation found (shortest). */
       readonly violation: Violation;
       /** Every property violated (one, unless `allProperties`). */
@@ -101,6 +132,7 @@ export type CheckResult =
       readonly model: string;
       readonly stats: CheckStats;
       readonly properties: readonly string[];
+      readonly unchecked?: readonly Unchecked[];
       readonly limit: Limit;
       readonly reason: string;
       readonly violations: readonly Violation[];
@@ -125,6 +157,20 @@ export function emptyStats(workers: number, engine?: CheckStats['engine'], peakM
  */
 export function collisionProbability(n: number, bits = 64): number {
   return -Math.expm1(-(n * (n - 1)) / 2 ** (bits + 1));
+}
+
+/**
+ * `r` with `unchecked` properties taken out of its checked ones and listed with their reasons
+ * (a property already listed keeps its first reason; a run that stopped with an error is
+ * left as it is).
+ */
+export function withUnchecked(r: CheckResult, unchecked: readonly Unchecked[]): CheckResult {
+  if (r.status === 'error') return r;
+  const known = new Set((r.unchecked ?? []).map((u) => u.property));
+  const more = unchecked.filter((u) => !known.has(u.property));
+  if (more.length === 0) return r;
+  const names = new Set(more.map((u) => u.property));
+  return { ...r, properties: r.properties.filter((p) => !names.has(p)), unchecked: [...(r.unchecked ?? []), ...more] };
 }
 
 /**

@@ -2,7 +2,7 @@
 // process.exit turned into an error, and what it returns checked to be a model whose initial
 // states are valid — before any search, with the same messages on every engine and thread.
 import type { ModelDefinition } from './definition.ts';
-import type { Model, Property } from './model.ts';
+import { FAIRNESS_KINDS, type Model, type Property } from './model.ts';
 import { ModelError, errorText } from './errors.ts';
 import { resolveParams } from './params.ts';
 import { describeValue, isPlainObject, isThenable } from './describe.ts';
@@ -16,6 +16,8 @@ const PROPERTY_KINDS: Readonly<Record<string, readonly string[]>> = {
   invariant: ['check'],
   transition: ['check'],
   deadlock: ['isEnd', 'explain'],
+  // Its functions are in its formulas (checkLiveness).
+  liveness: [],
 } satisfies Record<Property<unknown, unknown>['kind'], readonly string[]>;
 
 /** `p` with its results checked each time it runs: null or a non-empty message; isEnd a boolean. */
@@ -38,6 +40,14 @@ function checkedProperty(p: Property<unknown, unknown>, model: string): Property
           return r;
         },
       };
+    case 'liveness': {
+      const truth = (fn: (s: unknown) => boolean, role: string) => (s: unknown) => {
+        const r = fn(s);
+        if (typeof r !== 'boolean') throw new ModelError({ model }, `liveness property '${p.name}': ${role} returned ${describeValue(r)}: return true or false`);
+        return r;
+      };
+      return { ...p, formulas: p.formulas.map((f) => ({ ...f, p: truth(f.p, 'p'), ...(f.q !== undefined ? { q: truth(f.q, 'q') } : {}) })) };
+    }
   }
 }
 
@@ -72,11 +82,16 @@ export function checkModel(built: unknown, model: string, said = 'the model is')
   if (!Array.isArray(m.properties)) fail(`${said} an object whose properties are ${describeValue(m.properties)}: give an array (empty when the model checks nothing)`);
   for (const p of m.properties as unknown[]) {
     const prop = p as Record<string, unknown>;
+    if (typeof prop === 'object' && prop !== null && prop.kind === 'liveness') {
+      checkLiveness(prop, fail, said);
+      continue;
+    }
     const needs = typeof prop === 'object' && prop !== null && typeof prop.kind === 'string' ? PROPERTY_KINDS[prop.kind] : undefined;
     if (needs === undefined || typeof prop.name !== 'string' || needs.some((f) => typeof prop[f] !== 'function')) {
-      fail(`${said} a model with a property that is not { kind: 'invariant' | 'transition', name, check } or { kind: 'deadlock', name, isEnd, explain }: ${describeValue(p)}`);
+      fail(`${said} a model with a property that is not { kind: 'invariant' | 'transition', name, check }, { kind: 'deadlock', name, isEnd, explain } or { kind: 'liveness', name, formulas }: ${describeValue(p)}`);
     }
   }
+  if (m.processes !== undefined) checkProcesses(m.processes, fail, said);
   let inits: unknown;
   try {
     inits = (m.initStates as () => unknown)();
@@ -94,6 +109,27 @@ export function checkModel(built: unknown, model: string, said = 'the model is')
     }
   });
   return withCheckedResults(built as Model<any, any>);
+}
+
+/** Checks a liveness property: a name and formulas { form, what, p, q for leadsTo }. */
+function checkLiveness(prop: Record<string, unknown>, fail: (problem: string) => never, said: string): void {
+  const what = `${said} a model with liveness property ${typeof prop.name === 'string' ? `'${prop.name}'` : describeValue(prop.name)}`;
+  if (typeof prop.name !== 'string') fail(`${what}: give it a name (a string)`);
+  if (!Array.isArray(prop.formulas)) fail(`${what}: formulas is ${describeValue(prop.formulas)}: give an array of { form, what, p, q? }`);
+  for (const f of prop.formulas as unknown[]) {
+    const x = f as Record<string, unknown>;
+    const ok =
+      typeof x === 'object' && x !== null && ['eventually', 'alwaysEventually', 'leadsTo'].includes(x.form as string) && typeof x.what === 'string' && typeof x.p === 'function' && (x.form !== 'leadsTo' || typeof x.q === 'function');
+    if (!ok) fail(`${what}: a formula is not { form: 'eventually' | 'alwaysEventually' | 'leadsTo', what, p, q (leadsTo) }: ${describeValue(f)}`);
+  }
+}
+
+/** Checks `processes`: names, a fairness per name, and `of`. */
+function checkProcesses(v: unknown, fail: (problem: string) => never, said: string): void {
+  const p = v as Record<string, unknown>;
+  const ok =
+    typeof p === 'object' && p !== null && Array.isArray(p.names) && p.names.every((n) => typeof n === 'string') && Array.isArray(p.fairness) && p.fairness.length === p.names.length && p.fairness.every((f) => FAIRNESS_KINDS.includes(f)) && typeof p.of === 'function';
+  if (!ok) fail(`${said} a model whose processes are not { names, fairness: one of ${FAIRNESS_KINDS.join('/')} per name, of(state, action) }: ${describeValue(v)}`);
 }
 
 /**

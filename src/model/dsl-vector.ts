@@ -1,6 +1,7 @@
 // The thread DSL compiled to a vector model (vector.ts): states as slots, each thread's
 // enabled steps and each invariant answered from memo tries (memo.ts), model code run only
-// on a miss, on a decoded state whose reads and writes are tracked (tracking.ts).
+// on a miss, on a decoded state whose reads and writes are tracked (tracking.ts); liveness
+// predicates likewise.
 //
 // Layout of a state, in slots: the shared state (a Record's fields in key order, or one
 // field), one program counter per thread, each thread's locals (a Record's fields, or one
@@ -178,11 +179,13 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     return m.makeState(shared, List(pcs), List(locals), List(locks));
   };
 
-  // Memo tries: one per thread, one per invariant.
+  // Memo tries: one per thread, one per invariant, one per liveness predicate.
   const invariants = m.invariants;
-  const perTrie = Math.max(1 << 16, Math.floor(NODE_BUDGET / (n + invariants.length)));
+  const predicates = m.predicates;
+  const perTrie = Math.max(1 << 16, Math.floor(NODE_BUDGET / (n + invariants.length + predicates.length)));
   const threadTries = m.threads.map(() => new MemoTrie<ThreadLeaf>(perTrie));
   const invariantTries = invariants.map(() => new MemoTrie<string | null>(perTrie));
+  const predicateTries = predicates.map(() => new MemoTrie<boolean>(perTrie));
   let hits = 0;
   let kept = 0;
   let misses = 0;
@@ -378,32 +381,49 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     }
   };
 
-  const checkInvariant = (i: number, vec: Int32Array): string | null => {
-    const trie = invariantTries[i];
-    const leaf = trie.lookup(vec);
-    if (leaf !== undefined) {
-      hits++;
-      return leaf;
-    }
+  /**
+   * Runs `check` on the state of `vec` with tracking and memoises its result in `trie`, keyed
+   * on the slots it read (returned, for invariants' read sets). A miss of a whole-state check.
+   */
+  const missState = <T>(trie: MemoTrie<T>, vec: Int32Array, check: (s: DslState<S>) => T, what: string): { value: T; slots: number[] } => {
     misses++;
     tracker.start();
     if (sharedWhole >= 0) tracker.read(sharedWhole);
-    let msg: string | null;
+    let value: T;
     try {
-      msg = invariants[i].check(decodeState(vec, true, -1));
+      value = check(decodeState(vec, true, -1));
     } finally {
       tracker.stop();
     }
     const slots: number[] = [];
     keySlots(tracker.reads, slots);
-    insert(trie, vec, slots, msg, `invariant '${invariants[i].name}'`);
+    insert(trie, vec, slots, value, what);
+    return { value, slots };
+  };
+
+  const checkInvariant = (i: number, vec: Int32Array): string | null => {
+    const leaf = invariantTries[i].lookup(vec);
+    if (leaf !== undefined) {
+      hits++;
+      return leaf;
+    }
+    const { value, slots } = missState(invariantTries[i], vec, invariants[i].check, `invariant '${invariants[i].name}'`);
     addReads(invariantReads[i], slots);
     publishReads(i);
-    return msg;
+    return value;
+  };
+
+  const predicate = (j: number, vec: Int32Array): boolean => {
+    const leaf = predicateTries[j].lookup(vec);
+    if (leaf !== undefined) {
+      hits++;
+      return leaf;
+    }
+    return missState(predicateTries[j], vec, predicates[j], 'a liveness predicate').value;
   };
 
   const isEnd = (vec: Int32Array): boolean => {
-    for (let t = 0; t < n; t++) if (!m.threads[t].daemon && vec[pcStart + t] < m.threads[t].steps.length) return false;
+    for (let t = 0; t < n; t++) if (!m.threads[t].endPoints[vec[pcStart + t]]) return false;
     return true;
   };
 
@@ -475,7 +495,7 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
   const memoStats = (): MemoStats => {
     let nodes = 0;
     let flushes = 0;
-    for (const tr of [...threadTries, ...invariantTries]) {
+    for (const tr of [...threadTries, ...invariantTries, ...predicateTries]) {
       nodes += tr.nodes;
       flushes += tr.flushes;
     }
@@ -497,6 +517,9 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     checkInvariant,
     transitionCount: sleep === undefined ? 0 : 1,
     isEnd,
+    predicateCount: predicates.length,
+    predicate,
+    processOf: (action) => m.processOf(action as number),
     canonical,
     takeHashedStrings: () => strings.takeHashed(),
     learnStrings: (xs) => strings.learn(xs),

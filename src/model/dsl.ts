@@ -4,11 +4,16 @@
 // (`when`, blocking while false), lock operations (acquire before the effect, release after
 // it), an effect (`do`) returning new shared state and locals, and where to go next
 // (`goto`, default: the next step; 'done' ends the thread). Locks are first class, with
-// owners tracked in the state: a blocked acquire is a false guard. Built-in properties:
-// deadlock freedom and no sleeping under a spinlock. The search never sees the DSL: it sees
-// a Model whose actions are numbers `tid + 256 * choice`.
+// owners tracked in the state: a blocked acquire is a false guard. A step marked `end` is a
+// valid end point (Promela's `end:` label): a thread may rest there forever. Built-in
+// properties: deadlock freedom, no sleeping under a spinlock, and progress (every thread that
+// is not a daemon is infinitely often finished or at an end point, on every fair behaviour);
+// the model's own liveness properties (eventually, always eventually, leads-to) beside them.
+// Threads are the processes fairness speaks of (weak by default). The search never sees the
+// DSL: it sees a Model whose actions are numbers `tid + 256 * choice`.
 import { List, Record as IRecord, is, isList, isRecord } from 'immutable';
-import type { Change, Model, Property, StepInfo } from './model.ts';
+import type { Change, Fairness, LivenessProperty, Model, Property, StepInfo, TemporalFormula } from './model.ts';
+import { livenessPredicates } from './model.ts';
 import { ModelError, errorText } from './errors.ts';
 import { diffValues, formatValue } from '../trace/diff.ts';
 import { hasUserCode, threadIndependence } from '../reduce/thread-independence.ts';
@@ -67,6 +72,12 @@ export interface Step<S, L, C = unknown> {
   readonly release?: LockRefs<S, L>;
   /** The step may sleep (mutex_lock, wait_event, GFP_KERNEL allocation, …). */
   readonly maySleep?: boolean;
+  /**
+   * A valid end point (Promela's `end:` label): a thread waiting here forever is not
+   * deadlocked, and a thread resting here makes progress (e.g. an idle loop's head, a
+   * worker waiting for work). Default false.
+   */
+  readonly end?: boolean;
   /** Guard: the step blocks while this is false. */
   readonly when?: (c: StepContext<S, L>) => boolean;
   /** Non-deterministic choice: one action per element; the effect receives it. */
@@ -108,8 +119,16 @@ export interface ThreadSpec<S, L = unknown> {
   readonly name: string;
   readonly locals?: L;
   readonly steps: readonly Step<S, L, any>[];
-  /** A daemon thread need not finish (a device that keeps accessing memory). */
+  /**
+   * A daemon thread need not finish (a device that keeps accessing memory): shorthand for
+   * `end: true` on every one of its steps, so the progress property asks nothing of it.
+   */
   readonly daemon?: boolean;
+  /**
+   * How fairly the thread is scheduled, for liveness (default 'weak': a thread that stays
+   * able to move eventually moves, as kernel schedulers give). `--fairness` overrides it.
+   */
+  readonly fairness?: Fairness;
   /**
    * Threads in the same group are interchangeable (symmetry reduction): they must share the
    * very same step objects, and no step may depend on the thread's index or name. See
@@ -144,6 +163,26 @@ export interface StateView<S> {
   readonly threadNames: readonly string[];
 }
 
+/**
+ * A temporal formula over the same view as invariants, read over every fair infinite
+ * behaviour: `eventually` (some state satisfies it), `alwaysEventually` (it holds infinitely
+ * often), or `leadsTo: [p, q]` (every state satisfying p is followed, then or later, by one
+ * satisfying q).
+ */
+export type LivenessFormulaSpec<S> =
+  | { readonly eventually: (v: StateView<S>) => boolean }
+  | { readonly alwaysEventually: (v: StateView<S>) => boolean }
+  | { readonly leadsTo: readonly [(v: StateView<S>) => boolean, (v: StateView<S>) => boolean] };
+
+/**
+ * One of the model's own liveness properties: a formula, or `all` of several (each saying
+ * `what` it asks, for messages), e.g. one per thread.
+ *
+ * @example
+ *   { name: 'every philosopher eats', all: [0, 1, 2].map((i) => ({ what: `phil${i} eats`, alwaysEventually: (v) => v.at(i) === 'eat' })) }
+ */
+export type LivenessSpec<S> = { readonly name: string } & (LivenessFormulaSpec<S> | { readonly all: readonly ({ readonly what: string } & LivenessFormulaSpec<S>)[] });
+
 /** The whole model written in the DSL. */
 export interface ThreadModelSpec<S> {
   readonly name: string;
@@ -155,6 +194,14 @@ export interface ThreadModelSpec<S> {
   readonly deadlock?: boolean;
   /** Check no sleeping under a spinlock (default true). */
   readonly sleepCheck?: boolean;
+  /**
+   * Check progress (default true): on every fair behaviour, each thread that is not a daemon
+   * is infinitely often finished or at an end point (`end: true`). A thread starved forever
+   * at another step, or looping forever through other steps, violates it.
+   */
+  readonly progress?: boolean;
+  /** The model's own liveness properties. */
+  readonly liveness?: readonly LivenessSpec<S>[];
   /** Readable names for changes of shared state (default: the field path). */
   readonly sharedToJSON?: (s: S) => unknown;
   /**
@@ -168,6 +215,7 @@ export interface ThreadModelSpec<S> {
 /** Names of the engine's built-in properties. */
 export const DEADLOCK = 'deadlock freedom';
 export const NO_SLEEP_UNDER_SPINLOCK = 'no sleeping under a spinlock';
+export const PROGRESS = 'progress';
 
 /** The DSL's state: shared data, program counters, thread locals, lock owners. */
 export interface DslState<S = unknown> {
@@ -194,7 +242,13 @@ export interface DslWatch {
 /** What the vector compiler (dsl-vector.ts) needs of a thread model. */
 export interface DslInternals<S> {
   readonly spec: ThreadModelSpec<S>;
-  readonly threads: readonly { readonly name: string; readonly daemon: boolean; readonly steps: readonly { readonly spec: Step<S, any, any> }[] }[];
+  readonly threads: readonly {
+    readonly name: string;
+    readonly daemon: boolean;
+    readonly steps: readonly { readonly spec: Step<S, any, any> }[];
+    /** Per program counter (the steps, then 'done'): whether the thread may rest there. */
+    readonly endPoints: readonly boolean[];
+  }[];
   readonly lockNames: readonly string[];
   readonly lockKinds: readonly LockKind[];
   readonly initial: DslState<S>;
@@ -204,6 +258,10 @@ export interface DslInternals<S> {
   next(s: DslState<S>, action: number): DslState<S>;
   readonly invariants: readonly Extract<Property<DslState<S>, number>, { kind: 'invariant' }>[];
   readonly sleep: Extract<Property<DslState<S>, number>, { kind: 'transition' }> | undefined;
+  /** The thread taking `action`. */
+  processOf(action: number): number;
+  /** The liveness properties' state predicates, in the search's order (livenessPredicates). */
+  readonly predicates: readonly ((s: DslState<S>) => boolean)[];
   explainDeadlock(s: DslState<S>): string;
   /** Thread groups of at least two threads (symmetry). */
   readonly groups: readonly (readonly number[])[];
@@ -234,6 +292,8 @@ interface CompiledThread {
   /** Step labels in order (for messages). */
   readonly labels: readonly string[];
   readonly daemon: boolean;
+  /** Per program counter (the steps, then 'done'): a valid end point. */
+  readonly endPoints: readonly boolean[];
 }
 
 function asArray<T>(r: T | readonly T[] | undefined): readonly T[] {
@@ -271,9 +331,11 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
   const threads: CompiledThread[] = spec.threads.map((t) => {
     const byLabel = new Map<string, number>();
     t.steps.forEach((s, i) => byLabel.set(s.label, i));
+    const daemon = t.daemon ?? false;
     return {
       name: t.name,
-      daemon: t.daemon ?? false,
+      daemon,
+      endPoints: [...t.steps.map((s) => daemon || s.end === true), true],
       byLabel,
       labels: t.steps.map((s) => s.label),
       steps: t.steps.map((s, i) => {
@@ -729,15 +791,80 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     properties.push({
       kind: 'deadlock',
       name: DEADLOCK,
-      isEnd: (s) => threads.every((t, tid) => t.daemon || s.pcs.get(tid)! >= t.steps.length),
-      explain: (s) =>
-        threads
-          .map((t, tid) => ({ t, tid, why: blockedBy(s, tid) }))
-          .filter((x) => x.why !== 'finished' && !(x.t.daemon && x.why === null))
-          .map((x) => `${x.t.name} at '${labelAt(s, x.tid)}' ${x.why}`)
-          .join('; '),
+      isEnd: (s) => threads.every((t, tid) => t.endPoints[s.pcs.get(tid)!]),
+      // Threads resting at an end point are named after those that wait elsewhere.
+      explain: (s) => {
+        const waiting = threads.map((t, tid) => ({ t, tid, why: blockedBy(s, tid) })).filter((x) => x.why !== 'finished' && x.why !== null);
+        const atEnd = (x: { t: CompiledThread; tid: number }) => x.t.endPoints[s.pcs.get(x.tid)!];
+        return [
+          ...waiting.filter((x) => !atEnd(x)).map((x) => `${x.t.name} at '${labelAt(s, x.tid)}' ${x.why}`),
+          ...waiting.filter(atEnd).map((x) => `${x.t.name} rests at '${labelAt(s, x.tid)}' (an end point)`),
+        ].join('; ');
+      },
     });
   }
+  if (spec.progress ?? true) properties.push(progressProperty());
+  for (const l of spec.liveness ?? []) properties.push(livenessProperty(l));
+
+  /** The program counter of thread `tid`, reported as a read of it (vector engine). */
+  function pcOf(s: DslState<S>, tid: number): number {
+    if (watch.pc0 >= 0) trackRead(watch.pc0 + tid);
+    return s.pcs.get(tid)!;
+  }
+
+  /** What thread `tid` does on a loop of states where it never reaches an end point. */
+  function starvedOn(tid: number, loop: readonly DslState<S>[]): string {
+    const name = threads[tid].name;
+    const labels: string[] = [];
+    for (const st of loop) {
+      const l = labelAt(st, tid);
+      if (!labels.includes(l)) labels.push(l);
+    }
+    if (labels.length > 1) return `${name} loops through ${labels.map((l) => `'${l}'`).join(', ')} and never reaches an end point`;
+    const why = loop.map((st) => blockedBy(st, tid));
+    const could = why.filter((w) => w === null).length;
+    if (could === 0) return `${name} is stuck at '${labels[0]}', where it ${why[0]}${why.some((w) => w !== why[0]) ? ' (and likewise in the loop\'s other states)' : ''}`;
+    return `${name} is stuck at '${labels[0]}', where it could move in ${could} of the loop's ${loop.length} states but is never scheduled`;
+  }
+
+  /** Built-in progress: GF(finished or at an end point) for each thread that is not a daemon. */
+  function progressProperty(): LivenessProperty<DslState<S>> {
+    const formulas: TemporalFormula<DslState<S>>[] = [];
+    threads.forEach((t, tid) => {
+      if (t.endPoints.every((e) => e)) return;
+      formulas.push({
+        form: 'alwaysEventually',
+        what: `${t.name} finishes or rests at an end point`,
+        p: (s) => t.endPoints[pcOf(s, tid)],
+        explainLoop: (loop) => starvedOn(tid, loop),
+      });
+    });
+    return { kind: 'liveness', name: PROGRESS, formulas };
+  }
+
+  /** One of the model's own liveness properties, over the invariants' view (its shape checked by thread-spec-check.ts). */
+  function livenessProperty(l: LivenessSpec<S>): LivenessProperty<DslState<S>> {
+    if ('all' in l) return { kind: 'liveness', name: l.name, formulas: l.all.map((f) => formulaOf(l.name, f, f.what)) };
+    return { kind: 'liveness', name: l.name, formulas: [formulaOf(l.name, l, l.name)] };
+  }
+
+  /** One formula of liveness property `name`, saying `what` it asks. */
+  function formulaOf(name: string, l: LivenessFormulaSpec<S>, what: string): TemporalFormula<DslState<S>> {
+    const predicate = (fn: (v: StateView<S>) => unknown, role: string): ((s: DslState<S>) => boolean) => (s) => {
+      let r: unknown;
+      try {
+        r = fn(view(s));
+      } catch (e) {
+        throw new ModelError({ model: spec.name }, `liveness property '${name}' threw: ${errorText(e)}`, { cause: e });
+      }
+      if (typeof r !== 'boolean') throw new ModelError({ model: spec.name }, `liveness property '${name}': ${role} must return true or false, got ${formatValue(r)}`);
+      return r;
+    };
+    if ('eventually' in l) return { form: 'eventually', what, p: predicate(l.eventually, 'eventually') };
+    if ('alwaysEventually' in l) return { form: 'alwaysEventually', what, p: predicate(l.alwaysEventually, 'alwaysEventually') };
+    return { form: 'leadsTo', what, p: predicate(l.leadsTo[0], 'leadsTo[0]'), q: predicate(l.leadsTo[1], 'leadsTo[1]') };
+  }
+
 
   const describeStep = (s: DslState<S>, action: number, n: DslState<S>): StepInfo => {
     const tid = action % CHOICE;
@@ -786,6 +913,8 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     next,
     invariants: properties.filter((p): p is Extract<Property<DslState<S>, number>, { kind: 'invariant' }> => p.kind === 'invariant'),
     sleep: properties.find((p): p is Extract<Property<DslState<S>, number>, { kind: 'transition' }> => p.kind === 'transition'),
+    processOf: (a) => a % CHOICE,
+    predicates: livenessPredicates(properties.filter((p): p is LivenessProperty<DslState<S>> => p.kind === 'liveness')),
     explainDeadlock: (s) => (properties.find((p) => p.kind === 'deadlock') as Extract<Property<DslState<S>, number>, { kind: 'deadlock' }> | undefined)?.explain(s) ?? '',
     groups: symmetryGroups(spec),
     symmetryRefusal: symmetry.refusal,
@@ -805,6 +934,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     diff,
     toJSON,
     actorOf: (_s, a) => a % CHOICE,
+    processes: { names: threadNames, fairness: spec.threads.map((t) => t.fairness ?? 'weak'), of: (_s, a) => a % CHOICE },
     allActions: () => threads.flatMap((t) => t.steps.map((st) => `${t.name}: ${st.spec.label}`)),
     independence,
     symmetry,

@@ -28,7 +28,57 @@ export type Property<S, A = unknown> =
       readonly isEnd: (state: S) => boolean;
       /** Explains a deadlocked state (which threads wait for what). */
       readonly explain: (state: S) => string;
-    };
+    }
+  | LivenessProperty<S>;
+
+/**
+ * How fairly a process (a thread) is scheduled, for liveness: 'weak' — one that stays
+ * enabled forever eventually moves; 'strong' — one enabled infinitely often moves infinitely
+ * often; 'none' — it may be ignored forever.
+ */
+export type Fairness = 'weak' | 'strong' | 'none';
+
+/** The fairness kinds, in the order the CLI lists them. */
+export const FAIRNESS_KINDS: readonly Fairness[] = ['none', 'weak', 'strong'];
+
+/**
+ * One temporal formula over state predicates, read over every fair infinite behaviour (a
+ * state without successors repeats forever):
+ *  - 'eventually' (F p): some state of the behaviour satisfies p;
+ *  - 'alwaysEventually' (GF p): p holds infinitely often;
+ *  - 'leadsTo' (p ~> q): every state satisfying p is followed, then or later, by one
+ *    satisfying q.
+ */
+export interface TemporalFormula<S> {
+  readonly form: 'eventually' | 'alwaysEventually' | 'leadsTo';
+  /** What the formula asks, in words (e.g. "fault0 finishes or rests at an end point"). */
+  readonly what: string;
+  readonly p: (state: S) => boolean;
+  /** The target of 'leadsTo'. */
+  readonly q?: (state: S) => boolean;
+  /** Says what happens on a counterexample's loop (its states in order), e.g. where a starved thread waits. */
+  readonly explainLoop?: (loop: readonly S[]) => string;
+}
+
+/** A property over infinite behaviours: every formula must hold on every fair behaviour. */
+export interface LivenessProperty<S> {
+  readonly kind: 'liveness';
+  readonly name: string;
+  readonly formulas: readonly TemporalFormula<S>[];
+}
+
+/**
+ * The processes fairness speaks of (a thread-DSL model's threads): who takes each action,
+ * and how fairly each is scheduled. A model without them is one process, which fairness
+ * cannot constrain (some action is taken whenever one is enabled).
+ */
+export interface Processes<S, A> {
+  readonly names: readonly string[];
+  /** Per process (same order as `names`). */
+  readonly fairness: readonly Fairness[];
+  /** The index of the process taking `action` in `state`. */
+  of(state: S, action: A): number;
+}
 
 /** What a trace shows about one step: for the DSL, thread, label, kernel function, locks. */
 export interface StepInfo {
@@ -83,6 +133,8 @@ export interface Model<S = unknown, A = unknown> {
   allActions?(): readonly string[];
   /** Which transitions commute, for partial-order reduction (--por). */
   readonly independence?: Independence<S, A>;
+  /** The processes fairness speaks of, for liveness properties (the DSL's threads). */
+  readonly processes?: Processes<S, A>;
   /** Interchangeable parts (thread groups), for symmetry reduction (--symmetry). */
   readonly symmetry?: Symmetry<S>;
   /**
@@ -98,6 +150,7 @@ export interface PropertiesByKind<S, A> {
   readonly invariants: Extract<Property<S, A>, { kind: 'invariant' }>[];
   readonly transitions: Extract<Property<S, A>, { kind: 'transition' }>[];
   readonly deadlock: Extract<Property<S, A>, { kind: 'deadlock' }> | undefined;
+  readonly liveness: LivenessProperty<S>[];
 }
 
 /** Splits `model.properties` by kind (invariants, transition properties, the deadlock check). */
@@ -106,5 +159,21 @@ export function propertiesByKind<S, A>(model: Model<S, A>): PropertiesByKind<S, 
     invariants: model.properties.filter((p): p is Extract<Property<S, A>, { kind: 'invariant' }> => p.kind === 'invariant'),
     transitions: model.properties.filter((p): p is Extract<Property<S, A>, { kind: 'transition' }> => p.kind === 'transition'),
     deadlock: model.properties.find((p): p is Extract<Property<S, A>, { kind: 'deadlock' }> => p.kind === 'deadlock'),
+    liveness: model.properties.filter((p): p is LivenessProperty<S> => p.kind === 'liveness'),
   };
+}
+
+/**
+ * The state predicates of liveness properties, in the order the search labels states with
+ * them (bit j of a state's labels is predicate j): per property, per formula, `p` then `q`.
+ */
+export function livenessPredicates<S>(liveness: readonly LivenessProperty<S>[]): ((state: S) => boolean)[] {
+  const out: ((state: S) => boolean)[] = [];
+  for (const prop of liveness) {
+    for (const f of prop.formulas) {
+      out.push(f.p);
+      if (f.q !== undefined) out.push(f.q);
+    }
+  }
+  return out;
 }

@@ -4,6 +4,7 @@
 // validated as every later state is). Each error is one ModelError naming model, thread and
 // step and saying what to write instead.
 import type { InvariantSpec, LockKind, Step, ThreadModelSpec, ThreadSpec } from './dsl.ts';
+import { FAIRNESS_KINDS, type Fairness } from './model.ts';
 import { ModelError, type ModelLocation } from './errors.ts';
 import { suggest } from './params.ts';
 import { describeValue, echo, isPlainObject, unknownKeys } from './describe.ts';
@@ -22,8 +23,8 @@ export const MAX_THREADS = 30;
 // Every key each part of a specification may have. tsc checks each list against its interface
 // both ways, so a key added to the DSL must be added here (or every model using it is refused).
 type Complete<K, L> = [Exclude<K, L>] extends [never] ? true : never;
-const SPEC_KEYS = ['name', 'shared', 'locks', 'threads', 'invariants', 'deadlock', 'sleepCheck', 'sharedToJSON', 'strings'] as const satisfies readonly (keyof ThreadModelSpec<unknown>)[];
-const THREAD_KEYS = ['name', 'locals', 'steps', 'daemon', 'group'] as const satisfies readonly (keyof ThreadSpec<unknown>)[];
+const SPEC_KEYS = ['name', 'shared', 'locks', 'threads', 'invariants', 'deadlock', 'sleepCheck', 'progress', 'liveness', 'sharedToJSON', 'strings'] as const satisfies readonly (keyof ThreadModelSpec<unknown>)[];
+const THREAD_KEYS = ['name', 'locals', 'steps', 'daemon', 'fairness', 'group'] as const satisfies readonly (keyof ThreadSpec<unknown>)[];
 const STEP_KEYS = [
   'label',
   'kernel',
@@ -32,6 +33,7 @@ const STEP_KEYS = [
   'acquireRead',
   'release',
   'maySleep',
+  'end',
   'when',
   'choose',
   'do',
@@ -97,6 +99,7 @@ function checkStep(step: unknown, index: number, thread: string, labels: readonl
   checkKeys(s, STEP_KEYS, at, 'unknown key', "a step's keys are");
   for (const key of ['kernel', 'note'] as const) checkOptional(s[key], 'string', at, key);
   checkOptional(s.maySleep, 'boolean', at, 'maySleep');
+  checkOptional(s.end, 'boolean', at, 'end');
   for (const key of ['when', 'choose', 'do'] as const) checkOptional(s[key], 'function', at, key);
   for (const key of ['reads', 'writes', 'updates', 'targets'] as const) checkStrings(s[key], at, key);
   if (s.goto !== undefined && typeof s.goto !== 'function') {
@@ -129,6 +132,10 @@ function checkThread(t: unknown, index: number, locks: Readonly<Record<string, L
   seen.add(thread.name);
   checkKeys(thread, THREAD_KEYS, at, 'unknown key', "a thread's keys are");
   checkOptional(thread.daemon, 'boolean', at, 'daemon');
+  if (thread.fairness !== undefined && !FAIRNESS_KINDS.includes(thread.fairness)) {
+    const shown = typeof thread.fairness === 'string' ? `'${echo(thread.fairness)}'` : describeValue(thread.fairness);
+    throw new ModelError(at, `fairness is ${shown}: write ${FAIRNESS_KINDS.map((f: Fairness) => `'${f}'`).join(', ')} or leave it out (weak)`);
+  }
   checkOptional(thread.group, 'string', at, 'group');
   if (!Array.isArray(thread.steps)) throw new ModelError(at, `'steps' is ${describeValue(thread.steps)}: write an array of steps, [{ label, … }, …]`);
   const labels: string[] = [];
@@ -158,6 +165,42 @@ function checkInvariants(v: unknown, model: string): void {
     checkKeys(inv, INVARIANT_KEYS, { model }, `${what} has an unknown key`, 'its keys are');
     if (typeof inv.check !== 'function') throw new ModelError({ model }, `${what}'s check is ${describeValue(inv.check)}: write check: (v) => null when fine, or a message saying what broke`);
     checkStrings(inv.reads, { model }, `${name}.reads`);
+  });
+}
+
+/** The forms a liveness property (or each formula of its `all`) may take. */
+const FORMS = ['eventually', 'alwaysEventually', 'leadsTo'] as const;
+
+/** Checks one formula of a liveness property: exactly one form, with functions. */
+function checkFormula(f: Record<string, unknown>, what: string, model: string, keys: readonly string[]): void {
+  checkKeys(f, keys, { model }, `${what} has an unknown key`, 'its keys are');
+  const forms = FORMS.filter((k) => f[k] !== undefined);
+  if (forms.length !== 1) throw new ModelError({ model }, `${what} needs exactly one of eventually: p, alwaysEventually: p, leadsTo: [p, q]${keys.includes('all') ? ', all: [...]' : ''}; it has ${forms.length === 0 ? 'none' : forms.join(', ')}`);
+  const form = forms[0];
+  const fns = form === 'leadsTo' ? f.leadsTo : [f[form]];
+  if (!Array.isArray(fns) || fns.length !== (form === 'leadsTo' ? 2 : 1) || fns.some((x) => typeof x !== 'function')) {
+    throw new ModelError({ model }, `${what}: ${form} is ${describeValue(f[form])}: write ${form === 'leadsTo' ? 'leadsTo: [(v) => …, (v) => …]' : `${form}: (v) => true or false`}`);
+  }
+}
+
+function checkLiveness(v: unknown, model: string): void {
+  if (v === undefined) return;
+  if (!Array.isArray(v)) throw new ModelError({ model }, `'liveness' is ${describeValue(v)}: write an array of { name, eventually | alwaysEventually | leadsTo | all }`);
+  const names = new Set<string>();
+  v.forEach((l: unknown, i: number) => {
+    if (!isPlainObject(l)) throw new ModelError({ model }, `liveness property ${i + 1} is ${describeValue(l)}: write { name, eventually: (v) => … }`);
+    const name = l.name;
+    if (typeof name !== 'string' || name.length === 0) throw new ModelError({ model }, `liveness property ${i + 1}'s name is ${describeValue(name)}: give it a name (a non-empty string)`);
+    const what = `liveness property '${echo(name)}'`;
+    if (names.has(name)) throw new ModelError({ model }, `two liveness properties are named '${echo(name)}': names must be unique`);
+    names.add(name);
+    if (l.all === undefined) return checkFormula(l, what, model, ['name', ...FORMS, 'all']);
+    checkKeys(l, ['name', 'all'], { model }, `${what} has an unknown key`, "with 'all', its keys are");
+    if (!Array.isArray(l.all) || l.all.length === 0) throw new ModelError({ model }, `${what}: all is ${describeValue(l.all)}: write a non-empty array of { what, eventually | alwaysEventually | leadsTo }`);
+    (l.all as unknown[]).forEach((f, j) => {
+      if (!isPlainObject(f) || typeof f.what !== 'string') throw new ModelError({ model }, `${what}: formula ${j + 1} of all is ${describeValue(f)}: write { what: 'what it asks', eventually: (v) => … }`);
+      checkFormula(f, `${what}, formula '${echo(f.what)}'`, model, ['what', ...FORMS]);
+    });
   });
 }
 
@@ -206,6 +249,8 @@ export function checkThreadModelSpec(spec: unknown): void {
   checkInvariants(spec.invariants, model);
   checkOptional(spec.deadlock, 'boolean', { model }, 'deadlock');
   checkOptional(spec.sleepCheck, 'boolean', { model }, 'sleepCheck');
+  checkOptional(spec.progress, 'boolean', { model }, 'progress');
+  checkLiveness(spec.liveness, model);
   checkOptional(spec.sharedToJSON, 'function', { model }, 'sharedToJSON');
   checkStrings(spec.strings, { model }, 'strings');
   checkInitial(spec.shared, 'shared', model);

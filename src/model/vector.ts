@@ -106,6 +106,12 @@ export interface VectorModel<S = unknown> {
   readonly transitionCount: number;
   /** True when a state without enabled transitions is an accepted end state (not a deadlock). */
   isEnd(vec: Int32Array): boolean;
+  /** Liveness predicates, in the order of `livenessPredicates(propertiesByKind(model).liveness)`. */
+  readonly predicateCount: number;
+  /** Liveness predicate `j` on `vec` (answered from a memo trie, like invariants). */
+  predicate(j: number, vec: Int32Array): boolean;
+  /** The process (Model.processes) taking `action`, which names it without the state (the DSL's thread). */
+  processOf(action: unknown): number;
   /** With symmetry: writes the canonical representative of `vec` into `out`. */
   canonical?(vec: Int32Array, out: Int32Array): void;
   /** Strings given hashed codes since the last call (the parallel search checks them across threads). */

@@ -10,6 +10,7 @@ import { TableBudgetError, emptyBlock, type Dedupe, type LevelCursor } from './b
 import type { Loaded } from './loaded.ts';
 import { addSample, isSampled } from './model-identity.ts';
 import { CONTROL_STOP, rangeBounds, type ExpandTask, type RangeResult, type WorkerEvent } from './protocol.ts';
+import { labelWords, RangeGraphBuilder } from '../explore/liveness/range-graph.ts';
 
 /** A located one-line message for an error met while expanding `state` (by `action`). */
 export function locateMessage(model: Model<unknown, unknown>, state: unknown, action: unknown, e: unknown): string {
@@ -42,6 +43,9 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
   const events: WorkerEvent[] = [];
   const firstEvent = new Set<string>();
   const actionCounts = new Uint32Array(to - from);
+  // Liveness: this range's part of the state graph.
+  const rec = task.graph ? new RangeGraphBuilder(labelWords(L.predicates.length), to - from) : undefined;
+  const procOf = model.processes !== undefined ? (s: unknown, a: unknown) => model.processes!.of(s, a) : () => 0;
   let transitions = 0;
   // Partial-order reduction's subsets, for the figures of a level cut by --max-states.
   const subsets = new Map<number, readonly number[]>();
@@ -67,6 +71,10 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
       // (the first expanded in BFS order), whichever thread holds them.
       if (parent < DETERMINISM_SAMPLE) checkDeterminism(model, state, acts);
       actionCounts[pos - from] = acts.length;
+      if (rec !== undefined) {
+        rec.state();
+        for (let j = 0; j < L.predicates.length; j++) if (L.predicates[j](state)) rec.label(j);
+      }
       if (acts.length === 0) {
         if (dl !== undefined && !firstEvent.has(dl.name) && !dl.isEnd(state)) {
           firstEvent.add(dl.name);
@@ -124,6 +132,7 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
           validateState(s2);
           throw e;
         }
+        rec?.edge(fp[0], fp[1], procOf(state, a));
         if (!dedupe.admit(fp[0], fp[1], pos, i)) continue;
         if (keyOf !== fingerprintInto) validateState(s2);
         const c = out.count;
@@ -138,5 +147,5 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
     if (e instanceof TableBudgetError) throw e;
     return { range, block: emptyBlock(), actionCounts, transitions, events: [], stopped: false, error: { pos, message: locateMessage(model, state, action, e), stack: (e as Error)?.stack } };
   }
-  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped, ...(subsets.size > 0 ? { subsets } : {}), ...(samples.length > 0 ? { samples: Int32Array.from(samples) } : {}) };
+  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped, ...(subsets.size > 0 ? { subsets } : {}), ...(samples.length > 0 ? { samples: Int32Array.from(samples) } : {}), ...(rec !== undefined ? { graph: rec.finish() } : {}) };
 }

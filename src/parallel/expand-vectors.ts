@@ -19,6 +19,7 @@ import type { Loaded } from './loaded.ts';
 import { addSample, isSampled } from './model-identity.ts';
 import { locateMessage } from './expand-values.ts';
 import { CONTROL_STOP, rangeBounds, type ExpandTask, type RangeResult, type WorkerEvent } from './protocol.ts';
+import { labelWords, RangeGraphBuilder } from '../explore/liveness/range-graph.ts';
 
 /**
  * Expands `state` as the immutable engine would (actions, then each successor, validated and
@@ -118,6 +119,8 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
   const transSeen = new Uint8Array(transNames.length);
   let deadlockSeen = false;
   const actionCounts = new Uint32Array(to - from);
+  // Liveness: this range's part of the state graph.
+  const rec = task.graph ? new RangeGraphBuilder(labelWords(vm.predicateCount), to - from) : undefined;
   const levelStart = task.level.start;
   const expand = task.expand;
   let transitions = 0;
@@ -149,6 +152,10 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
       if (parent < DETERMINISM_SAMPLE) crossCheck(L, cur, succ, vm.decode(cur));
       const n = succ.count;
       actionCounts[pos - from] = n;
+      if (rec !== undefined) {
+        rec.state();
+        for (let j = 0; j < vm.predicateCount; j++) if (vm.predicate(j, cur)) rec.label(j);
+      }
       if (n === 0) {
         if (dl !== undefined && !deadlockSeen && !vm.isEnd(cur)) {
           deadlockSeen = true;
@@ -197,6 +204,7 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
                 kl ^= z.loOf(s, o) ^ z.loOf(s, c);
               }
             }
+            rec?.edge(kh, kl, vm.processOf(T.actions[k]));
             if (!dedupe.admit(kh, kl, pos, i)) continue;
             nxt.set(cur);
             for (let j = 0; j < d.length; j += 2) nxt[d[j]] = d[j + 1];
@@ -207,6 +215,7 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
             z.full(canon, fp);
             kh = fp[0];
             kl = fp[1];
+            rec?.edge(kh, kl, vm.processOf(T.actions[k]));
             if (!dedupe.admit(kh, kl, pos, i)) continue;
           }
           const c = out.count;
@@ -236,5 +245,5 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
     const message = e instanceof ModelError ? immutableFailure(L, state) ?? e.message : immutableFailure(L, state) ?? locateMessage(model, state, undefined, e);
     return { range, block: emptyBlock(), actionCounts, transitions, events: [], stopped: false, error: { pos, message, stack: (e as Error)?.stack } };
   }
-  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped, ...(samples.length > 0 ? { samples: Int32Array.from(samples) } : {}) };
+  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped, ...(samples.length > 0 ? { samples: Int32Array.from(samples) } : {}), ...(rec !== undefined ? { graph: rec.finish() } : {}) };
 }

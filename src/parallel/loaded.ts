@@ -4,7 +4,7 @@
 // representation of the search — the StateCodec for Immutable values, or the vector model
 // and its Zobrist keys.
 import { pathToFileURL } from 'node:url';
-import { propertiesByKind, type Model, type PropertiesByKind } from '../model/model.ts';
+import { livenessPredicates, propertiesByKind, type Model, type PropertiesByKind } from '../model/model.ts';
 import { checkDefinition } from '../model/definition.ts';
 import { buildModel } from '../model/build.ts';
 import type { VectorModel } from '../model/vector.ts';
@@ -31,6 +31,8 @@ export interface Loaded extends PropertiesByKind<unknown, unknown> {
   readonly zobrist?: Zobrist;
   /** This thread's reusable buffers for the search (fresh memory is slow to touch). */
   readonly scratch: ThreadScratch;
+  /** Liveness predicates, in the order states are labelled with them (livenessPredicates). */
+  readonly predicates: readonly ((state: unknown) => boolean)[];
 }
 
 /** What one thread reuses from range to range and level to level of a search. */
@@ -74,7 +76,7 @@ export function loadedFrom(model: Model<unknown, unknown>, source: ModelSource):
   const codec = new StateCodec();
   for (const s of model.initStates()) codec.learnFrom(s);
   codec.takeNewDescriptors();
-  const props = propertiesByKind(model);
+  const props = { ...propertiesByKind(model), predicates: livenessPredicates(propertiesByKind(model).liveness) };
   if (engine === 'vector') {
     const vector = vectorModelOf(model, source.reduction?.symmetry ?? false);
     if (source.invariantReads !== undefined) vector.shareInvariantReads(source.invariantReads);

@@ -26,6 +26,10 @@
 // of the level for deadlocks, shortest first), so verdicts, figures and counterexamples
 // equal those of bfs.ts.
 //
+// Liveness (src/explore/liveness/): with a plan, each range also records its part of the
+// state graph and the coordinator assembles it level by level (LivenessRecorder); once every
+// state is expanded, the fair-cycle check runs on it and adds its lassos to the violations.
+//
 // A run bounded by --max-states stops where the sequential search would (the figures are
 // cut at that (position, action) of the level). Known limit: a run stopped by --time-limit, --memory
 // or Ctrl-C stops at a range boundary, so its figures can differ from the sequential
@@ -43,7 +47,7 @@ import type { MemoStats } from '../model/vector.ts';
 import type { SearchOptions } from '../explore/bfs.ts';
 import { peakRss } from '../explore/bfs.ts';
 import type { CheckResult, CheckStats, Limit, Violation } from '../explore/result.ts';
-import { collisionProbability, emptyStats, finalResult } from '../explore/result.ts';
+import { collisionProbability, emptyStats, finalResult, withUnchecked } from '../explore/result.ts';
 import { ByteSink } from '../state/codec.ts';
 import { packVector } from '../state/packed.ts';
 import { validateState } from '../state/validate.ts';
@@ -56,6 +60,9 @@ import { newClaims, reuseClaims, type ClaimsRef } from './level-claims.ts';
 import { partitionOf, type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type GrowableRef, type InsertResult, type InsertTask, type LevelRef, type ValidateResult, type ValidateTask, type ModelSource, type RangeResult, type Task, type WorkerEvent, WARM_READY, WARM_STOP, closeJoin, levelRanges, rangeBounds } from './protocol.ts';
 import { GROWTH, GrowingSeenSet, KEY_BITS, MAX_LOAD } from './shared-seen-set.ts';
 import { ROOT, TraceStore } from './trace-store.ts';
+import { LivenessRecorder } from '../explore/liveness/recorder.ts';
+import type { LivenessPlan } from '../explore/liveness/plan.ts';
+import type { LivenessStats } from '../explore/result.ts';
 
 /** Options of the level-synchronous search. */
 export interface ParallelOptions extends SearchOptions {
@@ -98,6 +105,8 @@ export interface ParallelOptions extends SearchOptions {
   readonly onLevel?: (level: LevelTiming) => void;
   /** Called once the search's own pool has started and its threads have loaded the model (ms since the search began). */
   readonly onPoolReady?: (times: { readonly startedMs: number; readonly readyMs: number }) => void;
+  /** Liveness properties to check on the state graph (explore/liveness/plan.ts); none without it. */
+  readonly livenessPlan?: LivenessPlan;
 }
 
 /** How one BFS level went (ParallelOptions.onLevel). */
@@ -254,6 +263,8 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   /** Vector engine: the strings any thread gave a hashed code (each thread learns them all). */
   let strings: string[] = [];
   const traces = new TraceStore();
+  const liveness = options.livenessPlan !== undefined ? new LivenessRecorder(options.livenessPlan) : undefined;
+  let livenessStats: LivenessStats | undefined;
   // The seen set, in one partition per thread (by key): a thread inserts only into its own,
   // so the insert phase needs no atomics; a level expanded alone inserts into all of them.
   let parts: GrowingSeenSet[] = Array.from({ length: workers }, () => new GrowingSeenSet(1024));
@@ -295,6 +306,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       frontierBytesPerState,
       engine,
       ...(engine === 'vector' ? { memo: sumMemo(memo), ...(strings.length > 0 ? { hashedStrings: [...strings] } : {}) } : {}),
+      ...(livenessStats !== undefined ? { liveness: livenessStats } : {}),
     };
   };
   const errorResult = (message: string, stack?: string): CheckResult => ({ status: 'error', model: model.name, stats: stats(), error: { message, stack } });
@@ -333,6 +345,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         break;
       }
       kept.push(i);
+      liveness?.initial(fp[0], fp[1]);
       // A vector level stores each state's own fingerprint only without symmetry (then it is the key).
       out.push(fp[0], fp[1], ROOT, i, vec !== null ? packVector(vec, sink) : main.codec.encode(s, sink), -1);
     }
@@ -538,6 +551,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
           skip: [...violated],
           control,
           sample: options.checkWorkerSample ?? true,
+          ...(liveness !== undefined ? { graph: true } : {}),
           ...(useClaims ? { claims: levelClaims } : {}),
           ...(joinable ? { join: new SharedArrayBuffer(4) } : {}),
         };
@@ -682,6 +696,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         return idx;
       };
       traces.addLevelFromBlocks(blocks, newStates, levelStart);
+      liveness?.level(blocks, rangeResults);
       // --max-states N stores at most N states: the transition that finds an (N+1)-th ends the
       // search, as in the sequential search; nothing from it on counts.
       const cut = options.maxStates !== undefined ? cutPoint(blocks, levelStart, options.maxStates - distinct) : undefined;
@@ -737,9 +752,11 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       if (limit === undefined && !stopAfterLevel) {
         const heap = getHeapStatistics().used_heap_size;
         const nextBytes = blocks.reduce((b, x) => b + blockBytes(x), 0);
-        if (heap + seenBytes() + traces.bytes + nextBytes > memoryBytes) {
+        const graphBytes = liveness?.bytes ?? 0;
+        if (heap + seenBytes() + traces.bytes + nextBytes + graphBytes > memoryBytes) {
           limit = 'memory';
-          limitReason = `memory budget reached: ${mib(heap)} MiB heap + ${mib(seenBytes())} MiB seen set + ${mib(nextBytes)} MiB frontier > ${mib(memoryBytes)} MiB (--memory)`;
+          const graphText = liveness !== undefined ? ` + ${mib(graphBytes)} MiB state graph for liveness (--no-liveness checks safety only)` : '';
+          limitReason = `memory budget reached: ${mib(heap)} MiB heap + ${mib(seenBytes())} MiB seen set + ${mib(nextBytes)} MiB frontier${graphText} > ${mib(memoryBytes)} MiB (--memory)`;
         }
       }
       options.onLevel?.({
@@ -760,6 +777,12 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       levelStart = nextStart;
       levelSize = newStates;
       level = blocks;
+    }
+    // Every state expanded: the liveness check on the recorded graph.
+    if (liveness !== undefined && limit === undefined && !stopAfterLevel) {
+      const lv = liveness.check(model, traces, keyOf);
+      livenessStats = lv.stats;
+      for (const v of lv.violations) record(v);
     }
   } catch (e) {
     if (e instanceof TableBudgetError) {
@@ -784,7 +807,12 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     if (ownPool && pool !== undefined) await pool.destroy();
   }
 
-  return finalResult(model.name, stats(), propertyNames, violations, limit, limitReason, options.allProperties ?? false);
+  // After a liveness check every property was checked (a safety violation would have stopped
+  // the search before it, unless --all-properties): every violation found is reported.
+  const result = finalResult(model.name, stats(), propertyNames, violations, limit, limitReason, (options.allProperties ?? false) || livenessStats !== undefined);
+  // A liveness verdict needs every state: a run cut short by a limit checks none.
+  if (liveness === undefined || limit === undefined) return result;
+  return withUnchecked(result, liveness.plan.properties.map((p) => ({ property: p.name, reason: 'needs every state, and the search stopped before' })));
 }
 
 /**

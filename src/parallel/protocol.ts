@@ -6,6 +6,7 @@ import type { ReductionChoice } from '../reduce/reduction.ts';
 import type { MemoStats } from '../model/vector.ts';
 import type { ClaimsRef } from './level-claims.ts';
 import type { ModelIdentity } from './model-identity.ts';
+import type { RangeGraph } from '../explore/liveness/range-graph.ts';
 
 /** How states are represented: fixed-width vectors (src/model/vector.ts) or Immutable values. */
 export type Engine = 'vector' | 'immutable';
@@ -92,6 +93,8 @@ export interface RangeResult {
   readonly error?: { readonly pos: number; readonly message: string; readonly stack?: string };
   /** The vector engine met a state with no fixed layout: the search must run on Immutable values. */
   readonly notVectorizable?: string;
+  /** Liveness checking: the range's part of the state graph (ExpandTask.graph). */
+  readonly graph?: RangeGraph;
 }
 
 /** A level of the search as the threads read it. */
@@ -175,6 +178,8 @@ export interface ExpandTask {
   readonly join?: SharedArrayBuffer;
   /** Worker threads report the behaviour of a sample of their states, which the main thread checks (model-identity.ts). */
   readonly sample: boolean;
+  /** Liveness checking: record each range's part of the state graph (RangeResult.graph). */
+  readonly graph?: boolean;
 }
 
 export interface ExpandResult {

@@ -1,10 +1,12 @@
 // Confirms a JSON trace against a model: every step must be enabled, carry the same label and
-// lead to the same state, and the last state must violate the property (`mmcheck replay`).
+// lead to the same state, and the last state must violate the property (`mmcheck replay`); a
+// lasso's loop must close, be fair and break the liveness property (lasso-verdict.ts).
 //
 // Steps are matched by their action label (`formatAction`), not by the recorded action index,
 // so a trace survives a change in the order a model lists its actions; the recorded index
 // only breaks ties between actions with the same label (non-deterministic choices).
-import type { Model } from '../model/model.ts';
+import type { Fairness, Model } from '../model/model.ts';
+import { lassoVerdict } from '../explore/liveness/lasso-verdict.ts';
 import type { Trace, TraceStep } from '../explore/result.ts';
 import type { JsonStep } from './json.ts';
 import { plainState } from './json.ts';
@@ -14,9 +16,11 @@ import { violationAt } from './violation-at.ts';
 /** The part of a JSON violation that replay reads. */
 export interface JsonViolation {
   readonly property: string;
-  readonly kind?: 'invariant' | 'transition' | 'deadlock';
+  readonly kind?: 'invariant' | 'transition' | 'deadlock' | 'liveness';
   readonly message?: string;
-  readonly trace: { readonly initIndex: number; readonly initial: unknown; readonly steps: readonly JsonStep[] };
+  /** A lasso: the fairness each process was checked under. */
+  readonly fairness?: Readonly<Record<string, Fairness>>;
+  readonly trace: { readonly initIndex: number; readonly initial: unknown; readonly steps: readonly JsonStep[]; readonly loopStart?: number };
 }
 
 /** The outcome of confirming a trace. */
@@ -120,6 +124,15 @@ export function confirmTrace<S, A>(model: Model<S, A>, v: JsonViolation): Confir
     prev = state;
     last = action;
     state = next;
+  }
+  if (property.kind === 'liveness') {
+    // A lasso: the loop must close, be fair under the recorded fairness, and break the property.
+    const names = model.processes?.names ?? [model.name];
+    const fairness = names.map((n, i) => v.fairness?.[n] ?? model.processes?.fairness[i] ?? 'weak');
+    const lasso = { ...soFar(), loopStart: v.trace.loopStart };
+    const verdict = lassoVerdict(model, property, lasso, fairness);
+    if (!verdict.violated) return { status: 'diverged', step: v.trace.steps.length + 1, reason: `every step replays, but ${verdict.reason}`, trace: lasso };
+    return { status: 'confirmed', trace: lasso, message: verdict.message };
   }
   const message = violationAt(model, property, prev, last, state);
   if (message === null) {

@@ -1,10 +1,11 @@
 // A counterexample as a self-contained HTML page: one swimlane column per thread, one row per
 // step, locks held shaded, the changes beside each step and the violated property at the
-// bottom. Inline CSS and a few lines of inline JS; no network access, no external files.
+// bottom; a lasso (liveness counterexample) marks where its loop starts and where it goes
+// back. Inline CSS and a few lines of inline JS; no network access, no external files.
 import type { Violation } from '../explore/result.ts';
 import type { Model } from '../model/model.ts';
 import { plainState } from './json.ts';
-import { traceSize } from './text.ts';
+import { loopEnd, traceSize } from './text.ts';
 
 /** What the page shows besides the violation. */
 export interface HtmlContext {
@@ -53,6 +54,8 @@ tr.step:hover td { filter: brightness(0.97); }
 .violated strong { color: var(--bad); }
 .legend { font-size: 12px; color: #555; margin: 8px 0 14px; }
 .legend span { display: inline-block; padding: 0 6px; margin-right: 8px; border-radius: 3px; }
+tr.loop-mark td { background: #fff8e0; color: #8a5a00; font-weight: 600; font-size: 12px; border-top: 2px solid #e0b020; border-bottom: 2px solid #e0b020; }
+tr.step.in-loop td.num { box-shadow: inset -3px 0 0 #e0b020; }
 `;
 
 const JS = `
@@ -102,12 +105,19 @@ export function renderHtml(v: Violation, ctx: HtmlContext): string {
       ? `<ul class="diff">${s.changes.map((c) => `<li>${escapeHtml(c.path)}: <span class="before">${escapeHtml(c.before)}</span> → <span class="after">${escapeHtml(c.after)}</span></li>`).join('')}</ul>`
       : '<span class="note">(no shared change)</span>';
     const state = `<details class="state"><summary>state after step ${s.index}</summary><pre>${escapeHtml(JSON.stringify(plainState(ctx.model, s.state), null, 2))}</pre></details>`;
-    rows.push(`<tr class="step" data-step="${s.index}" data-actor="${escapeHtml(actor)}"><td class="num">${s.index}</td>${cells.join('')}<td class="changes">${diff}${state}</td></tr>`);
+    const k = v.trace.loopStart;
+    if (k === i) rows.push(loopRow('loop-start', '↻ loop starts here: the steps below repeat forever'));
+    const inLoop = k !== undefined && i >= k ? ' in-loop' : '';
+    rows.push(`<tr class="step${inLoop}" data-step="${s.index}" data-actor="${escapeHtml(actor)}"><td class="num">${s.index}</td>${cells.join('')}<td class="changes">${diff}${state}</td></tr>`);
   });
+  if (v.trace.loopStart !== undefined) rows.push(loopRow('loop-end', loopEnd(v.trace).replace(/^-- | --$/g, '')));
   const params = Object.entries(ctx.params ?? {});
   const paramText = params.length ? params.map(([k, val]) => `<code>${escapeHtml(k)}=${escapeHtml(String(val))}</code>`).join(' ') : 'defaults';
   const initial = `<details class="state"><summary>initial state</summary><pre>${escapeHtml(JSON.stringify(plainState(ctx.model, v.trace.initial), null, 2))}</pre></details>`;
   const title = `${ctx.modelName}: counterexample to '${v.property}'`;
+  function loopRow(id: string, text: string): string {
+    return `<tr class="loop-mark" id="${id}"><td class="num">↻</td><td colspan="${lanes.length + 1}">${escapeHtml(text)}</td></tr>`;
+  }
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -56,10 +56,11 @@ export interface JsonStep {
   readonly state: unknown;
 }
 
-/** A trace as plain JSON. */
+/** A trace as plain JSON (a lasso with its `loopStart`). */
 export function traceToJSON(model: Model<any, any> | undefined, t: Trace) {
   return {
     initIndex: t.initIndex,
+    ...(t.loopStart !== undefined ? { loopStart: t.loopStart } : {}),
     initial: plainState(model, t.initial),
     steps: t.steps.map(
       (s): JsonStep => ({
@@ -86,7 +87,8 @@ export const ITF_ACTION = 'mbt::actionTaken';
  * A trace in the Informal Trace Format (ITF, ADR-015 of Apalache). Each state's variables
  * are the top-level fields of the model's plain-JSON state (a state that is not an object
  * becomes the variable `state`), plus `mbt::actionTaken`: the step that led to it ('init'
- * first), as Quint writes it.
+ * first), as Quint writes it. A lasso carries ITF's `loop`: the index of the state the last
+ * one loops back to (the last state itself when it stutters).
  * Deviations from strict ITF: JSON null may appear (ITF has no null), and integers are
  * plain JSON numbers (ITF allows that within ±2^53).
  */
@@ -109,6 +111,7 @@ export function traceToITF(model: Model<any, any> | undefined, t: Trace, descrip
     },
     vars: [...Object.keys(first), ITF_ACTION],
     states,
+    ...(t.loopStart !== undefined ? { loop: t.loopStart } : {}),
   };
 }
 
@@ -121,6 +124,7 @@ export function violationToJSON(model: Model<any, any> | undefined, v: Violation
     steps: v.trace.steps.length,
     preemptions: v.trace.preemptions ?? null,
     minimized,
+    ...(v.fairness !== undefined ? { fairness: v.fairness } : {}),
     trace: traceToJSON(model, v.trace),
     itf: traceToITF(model, v.trace, `counterexample to '${v.property}': ${v.message}`),
   };
@@ -131,12 +135,13 @@ export function resultToJSON(r: CheckResult, ctx: JsonContext = {}) {
   const base = { format: JSON_FORMAT, model: r.model, source: ctx.source ?? null, params: ctx.params ?? {}, status: r.status, stats: r.stats };
   switch (r.status) {
     case 'holds':
-      return { ...base, properties: r.properties };
+      return { ...base, properties: r.properties, ...(r.unchecked !== undefined ? { unchecked: r.unchecked } : {}) };
     case 'violated':
     case 'incomplete':
       return {
         ...base,
         properties: r.properties,
+        ...(r.unchecked !== undefined ? { unchecked: r.unchecked } : {}),
         ...(r.status === 'incomplete' ? { limit: r.limit, reason: r.reason } : { stoppedEarly: r.stoppedEarly }),
         violations: r.violations.map((v, i) => violationToJSON(ctx.model, v, ctx.minimized?.[i] ?? null)),
       };

@@ -75,6 +75,8 @@ export function minimizePreemptions<S, A>(model: Model<S, A>, violation: Violati
   if (!model.actorOf) return { status: 'unchanged', violation, reason: 'the model does not say which thread takes a step (no actorOf)' };
   const property = model.properties.find((p) => p.name === violation.property);
   if (!property) return { status: 'unchanged', violation, reason: `the model has no property '${violation.property}'` };
+  // FIXME: a lasso's prefix could be minimised among the shortest paths to its loop's first state; it is kept as found.
+  if (violation.trace.loopStart !== undefined) return { status: 'unchanged', violation, reason: 'a lasso (liveness counterexample) is kept as found' };
   if (length <= 1 || before === 0) return { status: 'unchanged', violation, reason: before === 0 ? 'the trace has no preemption' : 'a trace of one step has no preemption' };
 
   const fp = new Uint32Array(2);

@@ -26,12 +26,26 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
-/** "10 steps, 1 preemption" (preemptions only when the trace counts them). */
+/**
+ * "10 steps, 1 preemption" (preemptions only when the trace counts them); for a lasso,
+ * "5 steps (a lasso: 2 to the loop, a loop of 3), …".
+ */
 export function traceSize(trace: Trace): string {
   const n = trace.steps.length;
-  const steps = `${n} step${n === 1 ? '' : 's'}`;
+  let steps = `${n} step${n === 1 ? '' : 's'}`;
+  if (trace.loopStart !== undefined) {
+    const k = trace.loopStart;
+    steps += k === n ? ' (a lasso: the last state repeats forever)' : ` (a lasso: ${k} to the loop, a loop of ${n - k})`;
+  }
   if (trace.preemptions === undefined) return steps;
   return `${steps}, ${trace.preemptions} preemption${trace.preemptions === 1 ? '' : 's'}`;
+}
+
+/** The line closing a lasso's loop: where it goes back to. */
+export function loopEnd(trace: Trace): string {
+  const k = trace.loopStart!;
+  if (k === trace.steps.length) return `-- the state after ${k === 0 ? 'the start' : `step ${k}`} repeats forever: no thread can move --`;
+  return `-- back to ${k === 0 ? 'the initial state' : `the state after step ${k}`}: the loop repeats forever --`;
 }
 
 /**
@@ -44,7 +58,9 @@ export function renderTrace(trace: Trace, style: Style = PLAIN): string {
   const actorW = Math.max(6, ...trace.steps.map((s) => (s.actor ?? '').length));
   const labelW = Math.max(5, ...trace.steps.map((s) => s.label.length));
   const numW = String(trace.steps.length).length;
+  const marker = (text: string) => lines.push(' '.repeat(numW + 2) + style.yellow(text));
   trace.steps.forEach((s, i) => {
+    if (i === trace.loopStart) marker('-- loop starts here --');
     const kernel = s.kernel ? style.cyan(s.kernel) : '';
     const locks = s.locksHeld && s.locksHeld.length ? style.yellow(`[holds ${s.locksHeld.join(', ')}]`) : '';
     const prev = i > 0 ? trace.steps[i - 1].actor : undefined;
@@ -55,6 +71,7 @@ export function renderTrace(trace: Trace, style: Style = PLAIN): string {
     if (s.note) lines.push(indent + style.dim(s.note));
     for (const c of s.changes) lines.push(`${indent}${c.path}: ${c.before} → ${style.bold(c.after)}`);
   });
+  if (trace.loopStart !== undefined) marker(loopEnd(trace));
   return lines.join('\n');
 }
 
@@ -68,7 +85,7 @@ export function renderViolation(v: Violation, style: Style = PLAIN, note?: strin
   const parts = [
     style.bold(`Counterexample for '${v.property}': ${traceSize(v.trace)}`),
     ...(note ? [style.dim(note)] : []),
-    n > 0 ? renderTrace(v.trace, style) : '   (the initial state)',
+    n > 0 ? renderTrace(v.trace, style) : `   (the initial state)${v.trace.loopStart !== undefined ? `\n   ${style.yellow(loopEnd(v.trace))}` : ''}`,
     `${style.red(style.bold('violated:'))} ${v.property}: ${v.message}`,
   ];
   return parts.join('\n');
@@ -84,8 +101,11 @@ export function renderStats(st: CheckStats): string {
   const mib = (b: number) => (b / 2 ** 20).toFixed(1);
   return [
     `${count(st.distinctStates)} distinct states, ${count(st.transitions)} transitions, depth ${st.depth}`,
-    `${seconds(st.elapsedMs)} s, ${count(st.statesPerSecond)} states/s, peak memory ${mib(st.peakMemoryBytes)} MiB, seen set ${st.seenSetBytesPerState.toFixed(1)} B/state${st.frontierBytesPerState === undefined ? '' : `, frontier ${st.frontierBytesPerState.toFixed(1)} B/state`}, ${st.workers} worker${st.workers === 1 ? '' : 's'}`,
+    `${seconds(st.elapsedMs)} s, ${count(st.statesPerSecond)} states/s, peak memory ${mib(st.peakMemoryBytes)} MiB, seen set ${st.seenSetBytesPerState.toFixed(1)} B/state${st.frontierBytesPerState === undefined ? '' : `, frontier ${st.frontierBytesPerState.toFixed(1)} B/state`}, ${st.workers} worker${st.workers === 1 ? '' : 's'}${st.liveness !== undefined ? `; fair-cycle check ${seconds(st.liveness.checkMs)} s of it` : ''}`,
     `fingerprint collision probability: ${st.collisionProbability.toExponential(1)} (birthday bound over ${count(st.distinctStates)} ${st.fingerprintBits ?? 64}-bit fingerprints)`,
+    ...(st.liveness !== undefined
+      ? [`liveness: fairness ${st.liveness.fairness}; state graph ${st.liveness.graphBytesPerState.toFixed(1)} B/state (${count(st.liveness.edges)} transitions)`]
+      : []),
     ...(st.engineNote !== undefined ? [`note: ${st.engineNote}`] : []),
     ...(st.hashedStrings !== undefined && st.hashedStrings.length > 0 ? [`note: ${hashedNote(st.hashedStrings)}`] : []),
   ].join('\n');
@@ -100,23 +120,32 @@ function hashedNote(xs: readonly string[]): string {
   return `the states held ${xs.length} ${n} in no initial state (${shown}${more}); listing ${xs.length === 1 ? 'it' : 'them'} in the model's \`strings\` gives small codes: smaller states, a faster search`;
 }
 
+/** "not checked: 'progress': why" lines for the properties a run left unchecked. */
+function uncheckedLines(r: CheckResult, style: Style): string[] {
+  if (r.status === 'error' || r.unchecked === undefined) return [];
+  return r.unchecked.map((u) => `${style.yellow('not checked')}: '${u.property}': ${u.reason}`);
+}
+
 /** Verdict line plus figures, printed at the end of every run. */
 export function renderSummary(r: CheckResult, style: Style = PLAIN): string {
+  if (r.status === 'error') return `${style.red(style.bold('error'))}: ${r.error.message}`;
+  return [verdictLine(r, style), ...uncheckedLines(r, style), renderStats(r.stats)].join('\n');
+}
+
+function verdictLine(r: Exclude<CheckResult, { status: 'error' }>, style: Style): string {
   switch (r.status) {
     case 'holds':
-      return `${style.green(style.bold('holds'))}: ${r.model}: every property holds (${r.properties.join('; ')})\n${renderStats(r.stats)}`;
+      return `${style.green(style.bold('holds'))}: ${r.model}: every ${r.unchecked?.length ? 'checked ' : ''}property holds (${r.properties.join('; ')})`;
     case 'violated': {
       const names = r.violations.map((v) => `'${v.property}'`).join(', ');
       const more = r.stoppedEarly ? ' (search stopped at the first violation; --all-properties checks the rest)' : '';
-      return `${style.red(style.bold('violated'))}: ${r.model}: ${names}${more}\n${renderStats(r.stats)}`;
+      return `${style.red(style.bold('violated'))}: ${r.model}: ${names}${more}`;
     }
     case 'incomplete': {
       const found = r.violations.length
         ? `violated so far: ${r.violations.map((v) => `'${v.property}'`).join(', ')}; the other properties hold in what was explored`
         : 'no violation in what was explored';
-      return `${style.yellow(style.bold('incomplete'))}: ${r.model}: ${r.reason}; ${found}\n${renderStats(r.stats)}`;
+      return `${style.yellow(style.bold('incomplete'))}: ${r.model}: ${r.reason}; ${found}`;
     }
-    case 'error':
-      return `${style.red(style.bold('error'))}: ${r.error.message}`;
   }
 }

@@ -1,4 +1,5 @@
-// Whether one step of a trace violates a named property: the check a trace ends with.
+// Whether one step of a trace violates a named property: the check a trace ends with. A
+// liveness property is broken by a whole lasso, not a step (explore/liveness/lasso-verdict.ts).
 import type { Model, Property } from '../model/model.ts';
 
 /**
@@ -14,5 +15,7 @@ export function violationAt<S, A>(model: Model<S, A>, p: Property<S, A>, prev: S
       return prev === undefined || action === undefined ? null : p.check(prev, action, state);
     case 'deadlock':
       return model.actions(state).length === 0 && !p.isEnd(state) ? `no thread can move: ${p.explain(state)}` : null;
+    case 'liveness':
+      return null;
   }
 }

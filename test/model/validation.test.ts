@@ -38,7 +38,7 @@ describe('threadModel checks its specification', () => {
   });
 
   it.each([
-    ['an unknown key of a thread', { threads: thread([{ label: 's' }], { deamon: true }) }, "model 'm', thread 't': unknown key 'deamon' (did you mean 'daemon'?); a thread's keys are name, locals, steps, daemon, group"],
+    ['an unknown key of a thread', { threads: thread([{ label: 's' }], { deamon: true }) }, "model 'm', thread 't': unknown key 'deamon' (did you mean 'daemon'?); a thread's keys are name, locals, steps, daemon, fairness, group"],
     ['an unknown key of an invariant', { invariants: [{ name: 'i', check: () => null, read: ['x'] }] as never }, "model 'm': invariant 'i' has an unknown key 'read' (did you mean 'reads'?); its keys are name, check, reads"],
     ['a duplicate label', { threads: thread([{ label: 's' }, { label: 's' }]) }, "model 'm', thread 't', step 's': duplicate step label: labels must be unique within a thread"],
     ['a step labelled done', { threads: thread([{ label: 'done' }]) }, "model 'm', thread 't', step 'done': 'done' is reserved (goto: 'done' ends the thread) and cannot label a step"],
@@ -139,7 +139,8 @@ describe('build() and what it returns', () => {
     ['a model without initStates', () => ({ name: 'g', actions: () => [], next: () => 0, properties: [], formatAction: () => '' }), "model 'd': build() returned an object without initStates() (initStates is undefined): return threadModel({ … }), or an object implementing the Model interface (name, initStates, actions, next, properties, formatAction)"],
     ['no initial state', () => ({ name: 'g', initStates: () => [], actions: () => [], next: () => 0, properties: [], formatAction: () => '' }), "model 'd': initStates() returned an empty array: return a non-empty array of states"],
     ['an initial state holding an array', () => ({ name: 'g', initStates: () => [Shared({ x: [1] as never })], actions: () => [], next: () => 0, properties: [], formatAction: () => '' }), "model 'd': the initial state: x holds an array (use List)"],
-    ['a property of an unknown kind', () => ({ name: 'g', initStates: () => [0], actions: () => [], next: () => 0, properties: [{ kind: 'liveness', name: 'p' }], formatAction: () => '' }), "model 'd': build() returned a model with a property that is not { kind: 'invariant' | 'transition', name, check } or { kind: 'deadlock', name, isEnd, explain }: an object"],
+    ['a property of an unknown kind', () => ({ name: 'g', initStates: () => [0], actions: () => [], next: () => 0, properties: [{ kind: 'safety', name: 'p' }], formatAction: () => '' }), "model 'd': build() returned a model with a property that is not { kind: 'invariant' | 'transition', name, check }, { kind: 'deadlock', name, isEnd, explain } or { kind: 'liveness', name, formulas }: an object"],
+    ['a liveness property without formulas', () => ({ name: 'g', initStates: () => [0], actions: () => [], next: () => 0, properties: [{ kind: 'liveness', name: 'p' }], formatAction: () => '' }), "model 'd': build() returned a model with liveness property 'p': formulas is undefined: give an array of { form, what, p, q? }"],
     ['the definition itself', () => d, "model 'd': build() returned its own definition: return threadModel({ … }) or a Model"],
   ])('%s', (_what, build, message) => {
     d = def({ params: {}, build });

@@ -4,9 +4,9 @@
 // (it shares no code with the engine: no Immutable, no fingerprints, no DSL).
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bfs, buildModel, check, DEADLOCK, type CheckResult, type Model } from '../../src/index.ts';
-import peterson, { MUTUAL_EXCLUSION } from '../../models/classic/peterson.ts';
-import dining, { NEIGHBOURS_NOT_EATING } from '../../models/classic/dining-philosophers.ts';
+import { bfs, buildModel, check, DEADLOCK, PROGRESS, type CheckResult, type Model } from '../../src/index.ts';
+import peterson, { MUTUAL_EXCLUSION, STARVATION_FREEDOM as PETERSON_STARVATION, WAITING_ENTERS } from '../../models/classic/peterson.ts';
+import dining, { NEIGHBOURS_NOT_EATING, STARVATION_FREEDOM } from '../../models/classic/dining-philosophers.ts';
 import twoPhase, { TC_CONSISTENT, TP_TYPE_OK } from '../../models/classic/two-phase-commit.ts';
 import { classicCatalog } from '../../models/classic/catalog.ts';
 
@@ -95,10 +95,11 @@ describe("Peterson's mutual exclusion", () => {
   it('holds, with 26 states, 44 transitions, depth 7 (as the independent enumeration finds)', async () => {
     // Peterson's proof: a thread passes `wait` only if the other's flag is down or the other
     // wrote turn last; both cannot hold at once, and a waiting thread always has one of them
-    // become true, so neither mutual exclusion nor progress can fail.
+    // become true, so neither mutual exclusion nor progress can fail (the liveness verdicts are
+    // explained in test/models/liveness.test.ts).
     const r = await check(peterson);
     expect(r.status).toBe('holds');
-    expect(r.status === 'holds' && r.properties).toEqual([MUTUAL_EXCLUSION, DEADLOCK]);
+    expect(r.status === 'holds' && r.properties).toEqual([MUTUAL_EXCLUSION, DEADLOCK, PROGRESS, PETERSON_STARVATION, WAITING_ENTERS]);
     const e = enumeratePeterson('peterson', (s, ss) => bothInCs('peterson')(s) || stuck(s, ss));
     expect(e).toEqual({ states: 26, transitions: 44, depth: 7, firstBad: null });
     expect(stats(r)).toEqual({ states: 26, transitions: 44, depth: 7 });
@@ -119,8 +120,10 @@ describe("Peterson's mutual exclusion", () => {
 
   it('no-turn keeps mutual exclusion but deadlocks in exactly 2 steps', async () => {
     // Both threads raise their flags (2 steps), then each awaits the other's flag going down.
+    // That state repeats forever with both threads at 'wait': the same 2 steps are a lasso
+    // breaking every liveness property too.
     const r = await check(peterson, { params: { variant: 'no-turn' }, allProperties: true });
-    expect(shortest(r)).toEqual({ [DEADLOCK]: 2 });
+    expect(shortest(r)).toEqual({ [DEADLOCK]: 2, [PROGRESS]: 2, [PETERSON_STARVATION]: 2, [WAITING_ENTERS]: 2 });
     const e = enumeratePeterson('no-turn', stuck);
     expect(e.firstBad).toBe(2);
     expect(enumeratePeterson('no-turn', bothInCs('no-turn')).firstBad).toBeNull();
@@ -194,12 +197,13 @@ describe('dining philosophers', () => {
     [2, 5, 6, 2],
     [3, 12, 22, 3],
     [4, 29, 72, 4],
-  ])('ordered, N = %i: holds with %i states, %i transitions, depth %i', async (n, states, transitions, depth) => {
+  ])('ordered, N = %i: holds (under strong fairness) with %i states, %i transitions, depth %i', async (n, states, transitions, depth) => {
     // Forks are taken in increasing number: the holder of the highest-numbered held fork can
     // always take its second fork (higher still, so free) or eat, so no cycle of waiters forms.
-    const r = await check(dining, { params: { philosophers: n, variant: 'ordered' } });
+    // Starvation freedom needs strong fairness here (test/models/liveness.test.ts says why).
+    const r = await check(dining, { params: { philosophers: n, variant: 'ordered' }, fairness: 'strong' });
     expect(r.status).toBe('holds');
-    expect(r.status === 'holds' && r.properties).toEqual([NEIGHBOURS_NOT_EATING, DEADLOCK]);
+    expect(r.status === 'holds' && r.properties).toEqual([NEIGHBOURS_NOT_EATING, DEADLOCK, PROGRESS, STARVATION_FREEDOM]);
     expect(stats(r)).toEqual({ states, transitions, depth });
     const e = enumerateDining(n, true);
     expect(e).toEqual({ states, transitions, depth, firstBad: null });

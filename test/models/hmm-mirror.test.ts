@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import hmm from '../../models/drivers/hmm-mirror.ts';
 import { checkMutants } from '../../src/cli/commands/mutants.ts';
-import { COHERENCE, DEADLOCK, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
 
-const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds' };
+const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' };
 
 describe('hmm-mirror (A10)', () => {
   it('holds with one and two mirrors, against MADV_DONTNEED freeing the page before range_end', async () => {

@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import interval from '../../models/drivers/interval-notifier.ts';
 import { checkMutants } from '../../src/cli/commands/mutants.ts';
-import { COHERENCE, DEADLOCK, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
 
-const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds' };
+const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' };
 
 describe('interval-notifier (A9)', () => {
   it('holds with defaults, two addresses, and two readers', async () => {

@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import migration from '../../models/drivers/migration.ts';
 import { checkMutants } from '../../src/cli/commands/mutants.ts';
-import { COHERENCE, DEADLOCK, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
 
-const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds' };
+const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' };
 
 describe('migration (A12)', () => {
   it('holds with KVM and with the interval notifier, a CPU thread faulting on the entry', async () => {

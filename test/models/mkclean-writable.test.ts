@@ -1,9 +1,9 @@
 // A11: page_mkclean_one (v4.15+) against drivers that keep or drop the writable mapping.
 import { describe, expect, it } from 'vitest';
 import mkclean from '../../models/drivers/mkclean-writable.ts';
-import { COHERENCE, DEADLOCK, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
 
-const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds' };
+const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' };
 
 describe('mkclean-writable (A11)', () => {
   it('start-only driver: a fault that got the page before the write-protect maps it writable after range_end (7 steps)', async () => {

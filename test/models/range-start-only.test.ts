@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { check } from '../../src/index.ts';
 import rangeStartOnly from '../../models/drivers/range-start-only.ts';
-import { COHERENCE, DEADLOCK, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
 
 describe('range-start-only (A4)', () => {
   it('MADV_DONTNEED path: the page is freed before range_end, so the first violation is the use-after-free, in 8 steps', async () => {
@@ -23,13 +23,13 @@ describe('range-start-only (A4)', () => {
     // The same fault, seen at range_end: nothing in the driver's (absent) range_end removes
     // the SPTE, so once range_end returns the device maps a page the CPU no longer maps.
     // The driver sleeps only in range_start (mutex), where no spinlock is held.
-    expect(await verdicts(rangeStartOnly)).toEqual({ [UAF]: 8, [COHERENCE]: 11, [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds' });
+    expect(await verdicts(rangeStartOnly)).toEqual({ [UAF]: 8, [COHERENCE]: 11, [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' });
   });
 
   it('reclaim path (try_to_unmap_one): the page is freed after range_end, so coherence breaks first (8) and the use-after-free follows (10)', async () => {
     // shrink_page_list drops its isolation reference only after try_to_unmap_one returned,
     // i.e. after range_end: the stale SPTE is visible as incoherence two steps before the free.
-    expect(await verdicts(rangeStartOnly, { path: 'reclaim' })).toEqual({ [UAF]: 10, [COHERENCE]: 8, [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds' });
+    expect(await verdicts(rangeStartOnly, { path: 'reclaim' })).toEqual({ [UAF]: 10, [COHERENCE]: 8, [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' });
   });
 
   it('two faults: one maps the old page while the other faulted a new one in: different pages at one address (7 steps)', async () => {

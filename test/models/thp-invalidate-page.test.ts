@@ -1,9 +1,9 @@
 // A3: THP changed as a whole, the driver told about one subpage.
 import { describe, expect, it } from 'vitest';
 import thp from '../../models/drivers/thp-invalidate-page.ts';
-import { COHERENCE, DEADLOCK, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
 
-const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds' };
+const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' };
 
 describe('thp-invalidate-page (A3)', () => {
   it('mkclean: the PMD is write-protected but only subpage 0 is invalidated: subpage 1 stays writable (2 steps)', async () => {

@@ -2,9 +2,9 @@
 import { describe, expect, it } from 'vitest';
 import umemOdp from '../../models/drivers/umem-odp.ts';
 import { checkMutants } from '../../src/cli/commands/mutants.ts';
-import { COHERENCE, DEADLOCK, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
 
-const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds' };
+const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' };
 
 describe('umem-odp (A6)', () => {
   it('holds with one and two fault threads', async () => {

@@ -21,3 +21,11 @@ export const COHERENCE = 'no secondary mapping outlives its CPU PTE';
 export const WRPROTECT = 'no writable secondary mapping of a write-protected page';
 export const SLEEP = 'no sleeping under a spinlock';
 export const DEADLOCK = 'deadlock freedom';
+/**
+ * Every non-daemon thread eventually finishes, under weak fairness. In the composed models
+ * every thread runs straight-line code or a bounded number of attempts, so every behaviour is
+ * finite and ends in a state without successors: progress holds exactly when that state has
+ * every thread finished — when the model cannot deadlock (a deadlock is also a progress
+ * violation, at the same depth).
+ */
+export const PROGRESS = 'progress';

@@ -77,6 +77,12 @@ describe('reductions on the mutants of the built-in models', () => {
         const label = `${name} mutant ${mutant.name}`;
         await expectSameVerdicts(() => buildModel(def, mutant.params), label);
         const por = await check(def, { params: mutant.params, por: true, symmetry: true, allProperties: true });
+        // A mutant that breaks a liveness property is out of reach of the reductions, which
+        // leave liveness unchecked and say so.
+        if (buildModel(def, mutant.params).properties.find((p) => p.name === mutant.breaks)?.kind === 'liveness') {
+          expect(por.status !== 'error' && por.unchecked?.map((u) => u.property), `${label} with por+symmetry`).toContain(mutant.breaks);
+          continue;
+        }
         const violated = por.status === 'violated' ? por.violations.map((v) => v.property) : [];
         expect(violated, `${label} with por+symmetry`).toContain(mutant.breaks);
       }

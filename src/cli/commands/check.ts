@@ -9,7 +9,7 @@ import type { ParallelOptions } from '../../parallel/parallel-bfs.ts';
 import { searchThreads } from '../../parallel/thread-count.ts';
 import type { CheckResult } from '../../explore/result.ts';
 import type { Violation } from '../../explore/result.ts';
-import type { Model } from '../../model/model.ts';
+import { FAIRNESS_KINDS, type Fairness, type Model } from '../../model/model.ts';
 import { parseParamArgs, resolveParams } from '../../model/params.ts';
 import { CoverageCounter, renderCoverage, type CoverageReport } from '../../trace/coverage.ts';
 import { DOT_STATE_LIMIT, stateGraphDot } from '../../trace/dot.ts';
@@ -45,6 +45,8 @@ interface CheckFlags {
   symmetry?: boolean;
   workers?: number;
   engine?: string;
+  fairness?: string;
+  liveness?: boolean;
 }
 
 /** Exit code of a result. */
@@ -140,6 +142,9 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     const workers = clamped.threads;
     const engine = (flags.engine ?? 'auto') as EngineChoice;
     if (!['auto', 'vector', 'immutable'].includes(engine)) throw new UsageError(`--engine must be 'auto', 'vector' or 'immutable', got '${echo(String(flags.engine))}'`);
+    if (flags.fairness !== undefined && !FAIRNESS_KINDS.includes(flags.fairness as Fairness)) {
+      throw new UsageError(`--fairness must be ${FAIRNESS_KINDS.map((f) => `'${f}'`).join(', ')}, got '${echo(String(flags.fairness))}'`);
+    }
     const traceLevels = process.env.MMCHECK_TRACE_LEVELS === '1';
     const search: SearchOptions & Pick<ParallelOptions, 'onLevel' | 'onPoolReady'> = {
       maxStates: flags.maxStates,
@@ -147,6 +152,8 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
       timeLimitMs: (flags.timeLimit ?? Infinity) * 1000,
       memoryBytes: flags.memory === undefined ? undefined : flags.memory * 2 ** 20,
       allProperties: flags.allProperties ?? false,
+      liveness: flags.liveness,
+      fairness: flags.fairness as Fairness | undefined,
       reduction: reduced.reduction,
       signal: controller.signal,
       onTransition: coverage?.onTransition,
@@ -245,6 +252,8 @@ export function registerCheck(program: Command, setExit: (code: number) => void)
     .option('--time-limit <seconds>', 'stop (incomplete) after this many seconds', positiveOption('--time-limit'))
     .option('--memory <MiB>', 'memory budget for the seen set and heap', positiveOption('--memory'))
     .option('--all-properties', 'report every violated property (each with its shortest trace), not only the first')
+    .option('--fairness <kind>', "every thread's fairness for liveness, in place of the model's: 'none', 'weak' (a thread able to move forever eventually moves; the default) or 'strong' (one able to move infinitely often moves infinitely often)")
+    .option('--no-liveness', 'check safety only: no progress or other liveness property (no state graph kept)')
     .option('--por', 'partial-order reduction: expand only a persistent set of independent steps (same verdicts)')
     .option('--symmetry', "symmetry reduction: store one state per permutation of the model's interchangeable threads")
     .option('--json <file>', "also write the result, with traces (and an ITF view), as JSON; 'mmcheck replay FILE' re-runs it")

@@ -2,7 +2,7 @@
 // the property it must break is caught, with the shortest counterexample's length.
 import type { Command } from 'commander';
 import { buildModel } from '../../check.ts';
-import { bfs } from '../../explore/bfs.ts';
+import { runSearch } from '../../explore/engine.ts';
 import type { ModelDefinition, Mutant } from '../../model/definition.ts';
 import { parseParamArgs } from '../../model/params.ts';
 import { count } from '../../trace/text.ts';
@@ -27,8 +27,9 @@ export interface MutantResult {
 }
 
 /**
- * Checks every mutant of a definition (all properties, so the expected one is found even if
- * another breaks first). `params` are applied under each mutant's own parameters.
+ * Checks every mutant of a definition (all properties, liveness included, so the expected one
+ * is found even if another breaks first). `params` are applied under each mutant's own
+ * parameters.
  */
 export async function checkMutants(
   def: ModelDefinition,
@@ -37,7 +38,7 @@ export async function checkMutants(
   const out: MutantResult[] = [];
   for (const mutant of def.mutants ?? []) {
     const model = buildModel(def, { ...(options.params ?? {}), ...mutant.params });
-    const r = await bfs(model, { allProperties: true, maxStates: options.maxStates, timeLimitMs: options.timeLimitMs });
+    const r = await runSearch(model, { allProperties: true, maxStates: options.maxStates, timeLimitMs: options.timeLimitMs });
     const violations = r.status === 'violated' || r.status === 'incomplete' ? r.violations : [];
     const hit = violations.find((v) => v.property === mutant.breaks);
     out.push({

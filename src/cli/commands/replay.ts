@@ -11,6 +11,7 @@ import { loadModel, UsageError } from '../load.ts';
 import { reportError, styleFor } from '../output.ts';
 import { integerOption } from '../numbers.ts';
 import { describeValue, echo, isPlainObject } from '../../model/describe.ts';
+import { FAIRNESS_KINDS, type Fairness } from '../../model/model.ts';
 
 /** Exit codes of `mmcheck replay`. */
 export const REPLAY_EXIT = {
@@ -38,20 +39,26 @@ interface TraceFile {
   violations?: JsonViolation[];
 }
 
-const KINDS: readonly unknown[] = ['invariant', 'transition', 'deadlock'];
+const KINDS: readonly unknown[] = ['invariant', 'transition', 'deadlock', 'liveness'];
 const isIndex = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
 
 /** The first part of a violation that replay cannot read, as `path is X, expected Y`, or null. */
 function violationProblem(v: unknown, at: string): string | null {
   if (!isPlainObject(v)) return `${at} is ${describeValue(v)}, expected an object with property and trace`;
   if (typeof v.property !== 'string') return `${at}.property is ${describeValue(v.property)}, expected the property's name`;
-  if (v.kind !== undefined && !KINDS.includes(v.kind)) return `${at}.kind is ${describeValue(v.kind)}, expected 'invariant', 'transition' or 'deadlock'`;
+  if (v.kind !== undefined && !KINDS.includes(v.kind)) return `${at}.kind is ${describeValue(v.kind)}, expected 'invariant', 'transition', 'deadlock' or 'liveness'`;
+  if (v.fairness !== undefined && (!isPlainObject(v.fairness) || Object.values(v.fairness).some((f) => !FAIRNESS_KINDS.includes(f as Fairness)))) {
+    return `${at}.fairness is ${describeValue(v.fairness)}, expected { thread: ${FAIRNESS_KINDS.map((f) => `'${f}'`).join(' | ')} }`;
+  }
   if (v.message !== undefined && typeof v.message !== 'string') return `${at}.message is ${describeValue(v.message)}, expected a string`;
   const t = v.trace;
   if (!isPlainObject(t)) return `${at}.trace is ${describeValue(t)}, expected { initIndex, initial, steps }`;
   if (!isIndex(t.initIndex)) return `${at}.trace.initIndex is ${describeValue(t.initIndex)}, expected an index ≥ 0`;
   if (t.initial === undefined) return `${at}.trace.initial is missing, expected the initial state`;
   if (!Array.isArray(t.steps)) return `${at}.trace.steps is ${describeValue(t.steps)}, expected an array of steps`;
+  if (t.loopStart !== undefined && !(isIndex(t.loopStart) && (t.loopStart as number) <= t.steps.length)) {
+    return `${at}.trace.loopStart is ${describeValue(t.loopStart)}, expected the number of steps before the loop (0 to ${t.steps.length})`;
+  }
   for (let i = 0; i < t.steps.length; i++) {
     const st: unknown = t.steps[i];
     const sat = `${at}.trace.steps[${i}]`;
@@ -138,7 +145,9 @@ export async function runReplay(file: string, flags: ReplayFlags): Promise<numbe
     if (!flags.quiet) {
       process.stdout.write(renderViolation({ property: violation.property, kind: violation.kind ?? 'invariant', message: outcome.message, trace: outcome.trace }, out) + '\n\n');
     }
-    process.stdout.write(`${out.green(out.bold('confirmed'))}: ${json.model}: all ${n} steps replay and '${violation.property}' is violated (${traceSize(outcome.trace)})\n`);
+    const k = outcome.trace.loopStart;
+    const loop = k === undefined ? '' : k === n ? ', the last state repeats forever (no thread can move)' : `, the loop from ${k === 0 ? 'the initial state' : `step ${k}`} closes and is fair,`;
+    process.stdout.write(`${out.green(out.bold('confirmed'))}: ${json.model}: all ${n} steps replay${loop} and '${violation.property}' is violated (${traceSize(outcome.trace)})\n`);
     return REPLAY_EXIT.CONFIRMED;
   }
   const where = outcome.step === 0 ? 'the initial state' : outcome.step > n ? 'the end of the trace' : `step ${outcome.step} of ${n}`;
