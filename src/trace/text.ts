@@ -101,7 +101,7 @@ export function renderStats(st: CheckStats): string {
   const mib = (b: number) => (b / 2 ** 20).toFixed(1);
   return [
     `${count(st.distinctStates)} distinct states, ${count(st.transitions)} transitions, depth ${st.depth}`,
-    `${seconds(st.elapsedMs)} s, ${count(st.statesPerSecond)} states/s, peak memory ${mib(st.peakMemoryBytes)} MiB, seen set ${st.seenSetBytesPerState.toFixed(1)} B/state${st.frontierBytesPerState === undefined ? '' : `, frontier ${st.frontierBytesPerState.toFixed(1)} B/state`}, ${st.workers} worker${st.workers === 1 ? '' : 's'}${st.liveness !== undefined ? `; fair-cycle check ${seconds(st.liveness.checkMs)} s of it` : ''}`,
+    `${seconds(st.elapsedMs)} s, ${st.liveness !== undefined ? `fair-cycle check ${seconds(st.liveness.checkMs)} s of it, ` : ''}${count(st.statesPerSecond)} states/s, peak memory ${mib(st.peakMemoryBytes)} MiB, seen set ${st.seenSetBytesPerState.toFixed(1)} B/state${st.frontierBytesPerState === undefined ? '' : `, frontier ${st.frontierBytesPerState.toFixed(1)} B/state`}, ${st.workers} worker${st.workers === 1 ? '' : 's'}`,
     `fingerprint collision probability: ${st.collisionProbability.toExponential(1)} (birthday bound over ${count(st.distinctStates)} ${st.fingerprintBits ?? 64}-bit fingerprints)`,
     ...(st.liveness !== undefined
       ? [`liveness: fairness ${st.liveness.fairness}; state graph ${st.liveness.graphBytesPerState.toFixed(1)} B/state (${count(st.liveness.edges)} transitions)`]

@@ -228,7 +228,7 @@ describe('parameters by own name only, values cut short', () => {
     // Object.prototype's names used to pass `name in specs` and be silently ignored.
     const r = mmcheck(['check', 'kvm', '-p', p]);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`mmcheck: error: unknown parameter '${p.split('=')[0]}' for model 'kvm'; known: addresses, faults, attempts, mutant\n`);
+    expect(r.err).toBe(`mmcheck: error: unknown parameter '${p.split('=')[0]}' for model 'kvm'; known: addresses, faults, attempts, mutant, retry, storm\n`);
   });
 
   it('a 100 KB value is not echoed in full', () => {

@@ -31,7 +31,7 @@ describe('a daemon no longer hides a thread waiting forever', () => {
     expect(r.out).toContain("violated: progress: not infinitely often: driver finishes or rests at an end point. On the loop, which repeats forever, it never holds: driver is stuck at 'wait_ready', where it waits (guard false). Fairness allows this loop: poll moves on it; driver can never move on it.");
     expect(r.out).toMatch(/^violated: polling-daemon: 'progress'$/m);
     expect(r.out).toMatch(/^liveness: fairness weak for every thread; state graph [\d.]+ B\/state \(3 transitions\)$/m);
-    expect(r.out).toMatch(/, 1 worker; fair-cycle check [\d.]+ s of it$/m);
+    expect(r.out).toMatch(/^[\d.]+ s, fair-cycle check [\d.]+ s of it, [\d,]+ states\/s, .*, 1 worker$/m);
   });
 
   it('without the daemon: the same wait is reported as the deadlock it is', () => {
