@@ -41,6 +41,14 @@ function lassoOf(r: CheckResult, m: Model<number, number>, fairness: readonly Fa
   return { states, loopStart: v.trace.loopStart!, message: v.message, actors: v.trace.steps.map((s) => s.action.split(':')[0]) };
 }
 
+describe('plain models: liveness properties checked like any other', () => {
+  it('a predicate returning anything but true or false is a model error naming the property', async () => {
+    const m = graphModel({ n: 1, edges: [], processes: 1, fairness: ['weak'] }, { form: 'eventually', what: 'x', p: (() => 1) as never }, 'odd');
+    const r = await check(m);
+    expect(r.status === 'error' && r.error.message).toMatch(/^model 'graph': liveness property 'odd': p returned 1 .*: return true or false$/);
+  });
+});
+
 describe('fairness on hand-built graphs', () => {
   // p0 spins on a self-loop in state 0 forever; p1 can move 0 -> 1 (its only step), always
   // enabled in 0. State 1 has no successor. "eventually state 1":
