@@ -1,10 +1,103 @@
 #!/usr/bin/env node
-// mmcheck command-line entry: registers the tsx loader so TypeScript sources and user model
-// files (.ts) load without a build step, then hands over to the CLI.
-import { register } from 'tsx/esm/api';
-import { register as registerHooks } from 'node:module';
+// mmcheck command-line entry: a thin supervisor of a child process that runs the command
+// (bin/mmcheck-run.js). JavaScript signal handlers cannot run while a thread is busy, so a
+// model step that never returns would make a single process deaf to Ctrl-C; this process
+// runs no model code and always can:
+//  - a first SIGINT / SIGTERM / SIGHUP becomes a stop request, sent to the child's watchdog
+//    thread (src/cli/watchdog-thread.mjs) through a socket on the child's fd 3 — or, before
+//    the child says it can stop cleanly ("stoppable"), passed on as the signal itself;
+//  - a second one kills the child (SIGKILL) and exits 130 at once;
+//  - if the child has not ended within STOP_GRACE_MS of a stop (the watchdog normally ends a
+//    stuck search within a second, with the figures so far), it is killed and the last
+//    figures it reported are printed (exit 3);
+//  - the child's exit code is this process's; a child killed by the kernel (SIGKILL: out of
+//    memory) is reported in one line (exit 3).
+// Its cost: one more Node process (~40 ms of start-up, ~40 MiB resident, see docs/limits.md).
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { onLines } from '../src/cli/line-reader.mjs';
 
-register();
-// After tsx's, so it runs first: a user's .ts model loads as an ES module in any package.
-registerHooks('../src/cli/model-format-hooks.mjs', import.meta.url);
-await import('../src/cli/main.ts');
+const RUN = fileURLToPath(new URL('./mmcheck-run.js', import.meta.url));
+/** How long after a stop request the child may take to end before it is killed. */
+const STOP_GRACE_MS = 5000;
+const INTERRUPTED_TWICE = 130;
+const INCOMPLETE = 3;
+
+const child = spawn(process.execPath, [...process.execArgv, RUN, ...process.argv.slice(2)], {
+  stdio: ['inherit', 'inherit', 'inherit', 'pipe'],
+  env: { ...process.env, MMCHECK_SUPERVISOR_FD: '3', MMCHECK_SUPERVISOR_RSS: String(process.memoryUsage.rss()) },
+});
+const channel = child.stdio[3];
+let stoppable = false;
+let signals = 0;
+let killedByUs = false;
+let lastFigures = '';
+/** @type {NodeJS.Timeout | undefined} */
+let graceTimer;
+/** A signal passed on as a signal (the child could not yet stop cleanly). */
+let forwarded;
+
+const say = (line) => process.stderr.write(`mmcheck: ${line}\n`);
+
+onLines(channel, (line) => {
+  if (line === 'stoppable') {
+    stoppable = true;
+    // A signal passed on before the watchdog was up may have met a busy main thread.
+    if (forwarded !== undefined) channel.write(`stop ${forwarded}\n`);
+  } else if (line === 'done') {
+    // The search has ended (whatever stopped it): printing and writing files may take their time.
+    stoppable = false;
+    if (graceTimer !== undefined) clearTimeout(graceTimer);
+  }
+  else if (line.startsWith('figures ')) lastFigures = line.slice('figures '.length);
+  else if (line === 'stopping') armGrace();
+});
+// The child's end closes when it exits (or its watchdog is gone): nothing more to read.
+channel.on('error', () => undefined);
+channel.on('end', () => (stoppable = false));
+
+/** Kills the child if it has not ended STOP_GRACE_MS from now. */
+function armGrace() {
+  if (graceTimer !== undefined) return;
+  graceTimer = setTimeout(() => {
+    killedByUs = true;
+    child.kill('SIGKILL');
+    say(`the search did not stop within ${STOP_GRACE_MS / 1000} s of the stop request: killed it${lastFigures ? `; figures as last reported: ${lastFigures}` : ''}`);
+    process.exit(INCOMPLETE);
+  }, STOP_GRACE_MS);
+  graceTimer.unref();
+}
+
+function onSignal(sig) {
+  signals++;
+  if (signals > 1) {
+    killedByUs = true;
+    child.kill('SIGKILL');
+    say(`${sig} again: stopped at once`);
+    process.exit(INTERRUPTED_TWICE);
+  }
+  if (stoppable && channel.writable) {
+    channel.write(`stop ${sig}\n`);
+    armGrace();
+  } else {
+    // Not searching (loading, printing, another command): the child ends as Node does.
+    forwarded = sig;
+    child.kill(sig);
+  }
+}
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(sig, onSignal);
+
+child.on('error', (e) => {
+  say(`error: cannot start the search process: ${e.message}`);
+  process.exit(2);
+});
+child.on('exit', (code, signal) => {
+  if (killedByUs) return;
+  if (code !== null) process.exit(code);
+  if (signal === 'SIGINT' || signal === 'SIGTERM' || signal === 'SIGHUP') {
+    // Ended by a signal before it could stop cleanly: as a shell reports it.
+    process.exit(128 + ({ SIGHUP: 1, SIGINT: 2, SIGTERM: 15 })[signal]);
+  }
+  say(`the search process was killed by ${signal} (by the kernel's out-of-memory killer, or another process)${lastFigures ? `; figures as last reported: ${lastFigures}` : ''}`);
+  process.exit(INCOMPLETE);
+});

@@ -23,6 +23,8 @@ import type { SearchReduction } from '../reduce/search-hooks.ts';
 import { Frontier } from './frontier.ts';
 import { StateCodec } from '../state/codec.ts';
 import { getHeapStatistics } from 'node:v8';
+import { stopText, type StopRequest } from './stop-request.ts';
+import type { LiveSearch } from './live-search.ts';
 
 /** Limits and switches of a search. */
 export interface SearchOptions {
@@ -42,6 +44,14 @@ export interface SearchOptions {
   readonly allProperties?: boolean;
   /** Stops the search (incomplete, 'interrupted') when aborted. */
   readonly signal?: AbortSignal;
+  /**
+   * A stop request shared with other threads (a watchdog's), read before each state: the
+   * search ends with its reason as the limit. Without it, a request of the search's own
+   * takes `signal` and the time limit between states of this thread.
+   */
+  readonly stop?: StopRequest;
+  /** Where the search shows its figures after each level and its partial result (the CLI's watchdog reads them). */
+  readonly live?: LiveSearch;
   /** Called every `progressIntervalMs` with the figures so far. */
   readonly onProgress?: (p: Progress) => void;
   readonly progressIntervalMs?: number;
@@ -205,6 +215,8 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
     }
   };
 
+  if (options.live !== undefined) options.live.partial = (l, reason) => finalResult(model.name, stats(), propertyNames, [...violations], l, reason, options.allProperties ?? false);
+
   let current: S | undefined;
   let currentAction: A | undefined;
   try {
@@ -241,6 +253,13 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
         frontierBytesPerState = frontier.bytes / frontier.length;
       }
       for (let k = 0; k < frontier.length; k++) {
+        // Before each state: a stop lands within one state's work (stop-request.ts).
+        const stopReason = options.stop?.reason;
+        if (stopReason !== undefined) {
+          limit = stopReason;
+          limitReason = stopText(stopReason, options.timeLimitMs, () => `memory budget reached: ${mib(peakRss())} MiB resident (--memory)`);
+          break;
+        }
         const s = frontier.get(k);
         const slot = frontierSlots[k];
         current = s;
@@ -330,6 +349,7 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
         break;
       }
       if (nextStates.length > 0) depth++;
+      options.live?.publish(seen.size, transitions, depth);
       const done = frontier;
       frontier = nextStates;
       frontierSlots = nextSlots;

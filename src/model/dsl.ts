@@ -23,6 +23,7 @@ import { symmetryGroups, threadSymmetry } from '../reduce/thread-symmetry.ts';
 import { trackRead, trackWrite } from './tracking.ts';
 import { AccessProbe, assignedPaths, isView, probeActive, probeRead, probeWrite, probing, unprobed, viewOf } from '../reduce/access-probe.ts';
 import { compileThreadVectors } from './dsl-vector.ts';
+import { runningUserCode } from './running.ts';
 import { DONE, MAX_THREADS, checkThreadModelSpec, twiceText } from './thread-spec-check.ts';
 import { chooseProblem, effectProblem, gotoProblem, guardProblem, invariantProblem, lockNameProblem, markResultsChecked } from './step-results.ts';
 
@@ -434,11 +435,14 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
 
   /** Runs user code, turning a throw into a located ModelError. */
   function runUser<T>(tid: number, pc: number, what: string, fn: (c: Ctx, choice?: any) => T, c: Ctx, choice?: unknown): T {
+    runningUserCode.enter(where, tid, pc, what);
     try {
       return fn(c, choice);
     } catch (e) {
       if (e instanceof ModelError) throw e;
       throw new ModelError(where(tid, pc), `${what} threw: ${errorText(e)}`, { cause: e });
+    } finally {
+      runningUserCode.leave();
     }
   }
 
@@ -753,9 +757,12 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
         let r: unknown;
         try {
           if (independence.checking && independence.checksInvariant(i)) checkInvariantReads(i, inv, s);
+          runningUserCode.enterInvariant(spec.name, inv.name);
           r = inv.check(view(s));
         } catch (e) {
           throw new ModelError({ model: spec.name }, `invariant '${inv.name}' threw: ${errorText(e)}`, { cause: e });
+        } finally {
+          runningUserCode.leave();
         }
         if (r === null || (typeof r === 'string' && r !== '')) return r;
         throw new ModelError({ model: spec.name }, invariantProblem(r, inv.name));

@@ -21,6 +21,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
 
 const WORKER_TS = fileURLToPath(new URL('./worker.ts', import.meta.url));
+/** mmcheck's own sources. */
+const OWN_CODE = fileURLToPath(new URL('../', import.meta.url));
 
 interface Manifest {
   readonly inputs: readonly string[];
@@ -42,19 +44,23 @@ export function contentStamp(files: readonly string[]): string {
 }
 
 /**
- * An esbuild plugin that gives every bundled module that uses `import.meta.url`, `.dirname`
- * or `.filename` the values of its own file (a model reading `new URL('./data.json',
- * import.meta.url)` reads the file beside it, as it does when imported directly). The
+ * An esbuild plugin that gives each of `files` (modules that use `import.meta.url`, `.dirname`
+ * or `.filename`) the values of its own file: a model reading `new URL('./data.json',
+ * import.meta.url)` reads the file beside it, as it does when imported directly. The
  * replacement is esbuild's `define` on the module's syntax tree, so strings and comments that
  * mention them are left alone.
  */
-export function importMetaPlugin(): Plugin {
+export function importMetaPlugin(files: readonly string[]): Plugin {
+  const wanted = new Set(files);
+  // Only these files go through this process's JavaScript (the main thread, which may be busy
+  // searching): every other file stays in esbuild's own process.
+  const filter = new RegExp(`^(${files.map((f) => f.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')).join('|')})$`);
   return {
     name: 'mmcheck-import-meta',
     setup(build) {
-      build.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
+      build.onLoad({ filter }, async (args) => {
+        if (!wanted.has(args.path)) return undefined;
         const text = readFileSync(args.path, 'utf8');
-        if (!/\bimport\.meta\.(url|dirname|filename)\b/.test(text)) return undefined;
         const esbuild = await import('esbuild');
         const ts = /\.[cm]?tsx?$/.test(args.path);
         const jsx = args.path.endsWith('x');
@@ -84,6 +90,8 @@ export function bundleDir(): string {
  * or null when it cannot be built.
  */
 export async function workerBundle(modelFile: string): Promise<string | null> {
+  // Set by bin/mmcheck-run.js when the temporary directory cannot be written.
+  if (process.env.MMCHECK_NO_BUNDLES === '1') return null;
   const dir = bundleDir();
   const key = createHash('sha256').update(`${modelFile}\n${WORKER_TS}`).digest('hex').slice(0, 16);
   const manifestPath = join(dir, `${key}.json`);
@@ -99,23 +107,29 @@ export async function workerBundle(modelFile: string): Promise<string | null> {
       `import * as model from ${JSON.stringify(modelFile)};`,
       `(globalThis.__mmcheckBundledModels ??= {})[${JSON.stringify(modelFile)}] = model;`,
     ].join('\n');
-    const result = await esbuild.build({
-      stdin: { contents: entry, resolveDir: dirname(modelFile), sourcefile: 'mmcheck-worker-entry.ts', loader: 'ts' },
-      bundle: true,
-      platform: 'node',
-      format: 'esm',
-      target: 'node20',
-      write: false,
-      metafile: true,
-      logLevel: 'silent',
-      plugins: [importMetaPlugin()],
-      // Node's own modules stay imports; everything else (immutable, piscina's worker side is not needed) is bundled.
-      external: ['node:*'],
-      banner: { js: "import { createRequire as __mmcheckRequire } from 'node:module'; const require = __mmcheckRequire(import.meta.url);" },
-    });
+    const build = (plugins: Plugin[]) =>
+      esbuild.build({
+        stdin: { contents: entry, resolveDir: dirname(modelFile), sourcefile: 'mmcheck-worker-entry.ts', loader: 'ts' },
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node20',
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+        plugins,
+        // Node's own modules stay imports; everything else (immutable, piscina's worker side is not needed) is bundled.
+        external: ['node:*'],
+        banner: { js: "import { createRequire as __mmcheckRequire } from 'node:module'; const require = __mmcheckRequire(import.meta.url);" },
+      });
+    let result = await build([]);
     const inputs = Object.keys(result.metafile.inputs)
       .filter((f) => !f.startsWith('<stdin>') && !f.includes('mmcheck-worker-entry'))
       .map((f) => (f.startsWith('/') ? f : join(process.cwd(), f)));
+    // Again, for the few modules that use import.meta.url/dirname/filename (if any; mmcheck's
+    // own never need it in a worker).
+    const meta = inputs.filter((f) => !f.startsWith(OWN_CODE) && /\.[cm]?[jt]sx?$/.test(f) && /\bimport\.meta\.(url|dirname|filename)\b/.test(readFileSync(f, 'utf8')));
+    if (meta.length > 0) result = await build([importMetaPlugin(meta)]);
     // Not recursive: Node 20's recursive mkdir loops forever where mkdir fails with ENOENT
     // under an existing directory (a TMPDIR on a read-only or special file system).
     if (!existsSync(dir)) mkdirSync(dir);

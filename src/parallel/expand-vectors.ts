@@ -130,7 +130,8 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
   try {
     if (from < to) cursor.seek(from);
     for (; pos < to; pos++) {
-      if ((pos & 1023) === 0 && Atomics.load(control, CONTROL_STOP) !== 0) {
+      // Before each state: a stop lands within one state's work (stop-request.ts).
+      if (Atomics.load(control, CONTROL_STOP) !== 0) {
         stopped = true;
         break;
       }

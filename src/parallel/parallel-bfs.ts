@@ -63,6 +63,7 @@ import { ROOT, TraceStore } from './trace-store.ts';
 import { LivenessRecorder } from '../explore/liveness/recorder.ts';
 import type { LivenessPlan } from '../explore/liveness/plan.ts';
 import type { LivenessStats } from '../explore/result.ts';
+import { StopRequest, stopText, type StopReason } from '../explore/stop-request.ts';
 
 /** Options of the level-synchronous search. */
 export interface ParallelOptions extends SearchOptions {
@@ -283,8 +284,9 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   let stopAfterLevel = false;
   let levelBytes = 0;
   const memo = new Map<number, MemoStats>();
-  const control = new SharedArrayBuffer(8);
-  const controlWords = new Int32Array(control);
+  // Read by every search thread before each state (stop-request.ts).
+  const stopRequest = options.stop ?? new StopRequest();
+  const control = stopRequest.buffer;
   // Tells this search's levels from another's on a shared pool.
   const searchId = `${process.pid}.${++searches}.${Math.random().toString(36).slice(2)}`;
 
@@ -310,6 +312,8 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     };
   };
   const errorResult = (message: string, stack?: string): CheckResult => ({ status: 'error', model: model.name, stats: stats(), error: { message, stack } });
+
+  if (options.live !== undefined) options.live.partial = (l, reason) => finalResult(model.name, stats(), propertyNames, [...violations], l, reason, options.allProperties ?? false);
 
   const record = (v: Violation) => {
     violated.add(v.property);
@@ -417,9 +421,15 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   };
   const descriptors: string[] = main.codec.takeNewDescriptors();
   strings = main.vector?.takeHashedStrings() ?? [];
-  const onAbort = () => Atomics.store(controlWords, 0, 1);
+  const onAbort = () => void stopRequest.request('interrupted');
   options.signal?.addEventListener('abort', onAbort);
-  const timer = options.timeLimitMs !== undefined && Number.isFinite(options.timeLimitMs) ? setTimeout(onAbort, Math.max(0, options.timeLimitMs - (performance.now() - t0))) : undefined;
+  const timer =
+    options.timeLimitMs !== undefined && Number.isFinite(options.timeLimitMs) ? setTimeout(() => stopRequest.request('time-limit'), Math.max(0, options.timeLimitMs - (performance.now() - t0))) : undefined;
+  /** What a stop request ends the search with. */
+  const stopWith = (reason: StopReason): void => {
+    limit = reason;
+    limitReason = stopText(reason, options.timeLimitMs, () => `memory budget reached: ${mib(peakRss())} MiB resident, budget ${mib(memoryBytes)} MiB (--memory)`);
+  };
   const progressEvery = options.progressIntervalMs ?? 5000;
   let levelSize = distinct;
   const progress =
@@ -609,8 +619,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       if (firstBad !== undefined) {
         if (firstBad.notVectorizable !== undefined) return { status: 'needs-immutable', reason: firstBad.notVectorizable };
         if (firstBad.error !== undefined) return errorResult(firstBad.error.message, firstBad.error.stack);
-        limit = options.signal?.aborted ? 'interrupted' : 'time-limit';
-        limitReason = limit === 'interrupted' ? 'interrupted' : `time limit of ${((options.timeLimitMs ?? 0) / 1000).toFixed(1)} s reached`;
+        stopWith(stopRequest.reason ?? 'interrupted');
         transitions += results.reduce((t, r) => t + r.ranges.reduce((u, x) => u + x.transitions, 0), 0);
         break;
       }
@@ -745,10 +754,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         limit = 'max-states';
         limitReason = `max states ${options.maxStates} reached`;
       }
-      if (limit === undefined && !stopAfterLevel && options.signal?.aborted) {
-        limit = 'interrupted';
-        limitReason = 'interrupted';
-      }
+      if (limit === undefined && !stopAfterLevel && stopRequest.reason !== undefined) stopWith(stopRequest.reason);
       if (limit === undefined && !stopAfterLevel) {
         const heap = getHeapStatistics().used_heap_size;
         const nextBytes = blocks.reduce((b, x) => b + blockBytes(x), 0);
@@ -759,6 +765,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
           limitReason = `memory budget reached: ${mib(heap)} MiB heap + ${mib(seenBytes())} MiB seen set + ${mib(nextBytes)} MiB frontier${graphText} > ${mib(memoryBytes)} MiB (--memory)`;
         }
       }
+      options.live?.publish(distinct, transitions, depth);
       options.onLevel?.({
         depth,
         states: levelSize,

@@ -2,7 +2,7 @@
 // exactly, --workers is clamped to the machine, --time-limit / signals / --memory end a run
 // within their bound however busy its threads are (issue 18).
 import { describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 
@@ -56,5 +56,124 @@ describe('--workers is clamped to the machine', () => {
     expect(r.code).toBe(0);
     expect(r.err).toContain(`mmcheck: --workers 1000: this machine runs ${cores} thread${cores === 1 ? '' : 's'} at once; using ${cores}`);
     expect(r.out).toMatch(new RegExp(`, ${cores} workers?$`, 'm'));
+  });
+});
+
+/** A run of mmcheck in the background: its output, exit code and when it ended. */
+interface Run {
+  readonly code: number | null;
+  readonly out: string;
+  readonly err: string;
+  /** Seconds from the start to the exit, and from the first signal sent to the exit. */
+  readonly seconds: number;
+  readonly afterSignal: number;
+}
+
+/**
+ * Runs mmcheck with MMCHECK_TRACE_LEVELS=1 and, once a stderr line matches `when` (a level
+ * done: the search, and its watchdog, are under way), sends `signals` 100 ms apart.
+ */
+function runAndSignal(args: string[], signals: NodeJS.Signals[] = [], when = /^level \d+:/m): Promise<Run> {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    let tSignal = 0;
+    const child = spawn(process.execPath, ['bin/mmcheck.js', ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', MMCHECK_TRACE_LEVELS: '1' } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => {
+      err += d;
+      if (tSignal === 0 && signals.length > 0 && when.test(err)) {
+        tSignal = performance.now();
+        signals.forEach((s, i) => setTimeout(() => child.kill(s), 100 * i));
+      }
+    });
+    // Never left running, whatever happens.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', (code) => {
+      clearTimeout(guard);
+      const t = performance.now();
+      resolve({ code, out, err, seconds: (t - t0) / 1000, afterSignal: tSignal > 0 ? (t - tSignal) / 1000 : NaN });
+    });
+  });
+}
+
+const elapsed = (out: string) => Number(out.match(/^([\d.]+) s, /m)?.[1]);
+
+describe('--time-limit acts within a second or two, inside a level and inside a step', () => {
+  it('a step that loops forever in the main thread: stopped after the limit, the step and its line named, exit 3', async () => {
+    // It once ignored --time-limit (and two Ctrl-Cs, and SIGTERM): only SIGKILL ended it.
+    const r = await runAndSignal(['check', 'test/fixtures/limits/forever.ts', '--time-limit', '1']);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(
+      /^incomplete: forever: time limit of 1\.0 s reached; a step did not return within 1\.\d s of the stop: model 'forever', thread 'writer', step 'append' \(its effect\), in the main thread at test\/fixtures\/limits\/forever\.ts:\d+:\d+; no violation in what was explored$/m,
+    );
+    // The figures of the levels done before the step: 2^4 - 1 states at depth 3.
+    expect(r.out).toMatch(/^15 distinct states, 14 transitions, depth 3$/m);
+    // The limit, a second's grace, and the report: not a second more (start-up aside).
+    expect(elapsed(r.out)).toBeLessThan(3);
+    expect(r.err).not.toMatch(/debugger|goroutine/i);
+  });
+
+  it("a guard that loops forever is named as the step's guard", async () => {
+    const r = await runAndSignal(['check', 'test/fixtures/limits/forever.ts', '-p', 'where=guard', '--time-limit', '1']);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/step 'append' \(its guard\), in the main thread/);
+  });
+
+  it('a step that loops forever in a worker thread: named as that thread, exit 3', async () => {
+    // The main thread expands its share of the level and waits: it is free, the worker is not.
+    const r = await runAndSignal(['check', 'test/fixtures/limits/forever.ts', '-p', 'at=13', '-p', 'where=worker', '--workers', '2', '--time-limit', '3']);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^incomplete: forever: time limit of 3\.0 s reached; a step did not return within 1\.\d s of the stop: model 'forever', thread 'writer', step 'append' \(its effect\), in worker thread \d+; /m);
+    expect(elapsed(r.out)).toBeLessThan(5);
+  });
+
+  it('a slow level (every step busy for 2 ms) is stopped inside the level, not at its end', async () => {
+    // A 2 s limit once stopped at 22 s: it was looked at only between levels and ranges.
+    const r = await runAndSignal(['check', 'test/fixtures/limits/slow.ts', '--time-limit', '2', '--workers', '1']);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^incomplete: slow: time limit of 2\.0 s reached; no violation in what was explored$/m);
+    expect(elapsed(r.out)).toBeLessThan(2.5);
+  });
+});
+
+describe('signals act within a second, however busy the search is', () => {
+  it('SIGTERM while a step loops forever: the figures so far, exit 3', async () => {
+    const r = await runAndSignal(['check', 'test/fixtures/limits/forever.ts', '--time-limit', '60'], ['SIGTERM'], /^level 3:/m);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^incomplete: forever: interrupted; a step did not return within 1\.\d s of the stop: model 'forever', thread 'writer', step 'append' \(its effect\)/m);
+    expect(r.out).toMatch(/^15 distinct states/m);
+    expect(r.afterSignal).toBeLessThan(2.5);
+  });
+
+  it('two SIGINTs while a step loops forever: exit 130 at once', async () => {
+    const r = await runAndSignal(['check', 'test/fixtures/limits/forever.ts', '--time-limit', '60'], ['SIGINT', 'SIGINT'], /^level 3:/m);
+    expect(r.code).toBe(130);
+    expect(r.err).toMatch(/^mmcheck: SIGINT again: stopped at once$/m);
+    expect(r.afterSignal).toBeLessThan(1.5);
+  });
+
+  it('SIGINT inside a slow level: stops within a second with the figures so far (the steps return, so nothing is named)', async () => {
+    const r = await runAndSignal(['check', 'test/fixtures/limits/slow.ts', '--workers', '1', '--time-limit', '60'], ['SIGINT'], /^level 6:/m);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^incomplete: slow: interrupted; no violation in what was explored$/m);
+    expect(r.afterSignal).toBeLessThan(1);
+  });
+});
+
+describe('an unwritable temporary directory', () => {
+  it.each([
+    ['/proc', 'ENOENT'],
+    ['/etc/hostname', 'ENOTDIR'],
+  ])('TMPDIR=%s: mmcheck works without its caches and says so in one line', (dir, code) => {
+    // TMPDIR=/proc once made even `mmcheck list` spin at 100% CPU forever: Node 20's recursive
+    // mkdir (tsx's cache) loops where mkdir fails with ENOENT under an existing directory.
+    const list = spawnSync(process.execPath, ['bin/mmcheck.js', 'list'], { cwd: root, encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1', TMPDIR: dir } });
+    expect(list.status).toBe(0);
+    expect(list.stdout).toMatch(/^kvm /m);
+    expect(list.stderr).toBe(`mmcheck: note: the temporary directory '${dir}' cannot be written (${code}): running without tsx's cache and worker bundles (slower); set TMPDIR to a writable directory\n`);
+    const check = mmcheck(['check', 'kvm', '--workers', '1'], { TMPDIR: dir });
+    expect(check.code).toBe(0);
   });
 });

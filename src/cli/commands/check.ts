@@ -1,6 +1,9 @@
 // `mmcheck check <model>`: load, build with parameters, search, print the verdict and trace.
-import { writeFileSync } from 'node:fs';
+import { closeSync, writeFileSync } from 'node:fs';
 import { hardExit } from '../../explore/exit-guard.ts';
+import { LiveSearch } from '../../explore/live-search.ts';
+import { StopRequest, stopText } from '../../explore/stop-request.ts';
+import { startWatchdog } from '../watchdog.ts';
 import type { Command } from 'commander';
 import { buildModel } from '../../check.ts';
 import type { SearchOptions } from '../../explore/bfs.ts';
@@ -97,7 +100,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   const out = styleFor(process.stdout, flags.color === false ? false : undefined);
   const err = styleFor(process.stderr, flags.color === false ? false : undefined);
   let loaded;
-  let model;
+  let model: Model<any, any>;
   let params: Record<string, unknown>;
   let source: ModelSource;
   let dotLimit = DOT_STATE_LIMIT;
@@ -125,16 +128,76 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     process.stderr.write(`mmcheck: error: ${reduced.reason}\n`);
     return EXIT.USAGE;
   }
-  const controller = new AbortController();
+  // A stop request every search thread reads before each state: set here by a signal, or by
+  // the watchdog thread (time limit, memory, the supervisor's signals) however busy this
+  // thread is; a search that does not stop within a second is ended by the watchdog.
+  const stop = new StopRequest();
+  const live = new LiveSearch();
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
     if (interrupts > 1) hardExit(EXIT.INTERRUPTED_TWICE);
-    process.stderr.write(`\nmmcheck: ${sig}: stopping; figures so far follow (again to quit at once)\n`);
-    controller.abort();
+    if (stop.request('interrupted')) process.stderr.write(`\nmmcheck: ${sig}: stopping; figures so far follow (again to quit at once)\n`);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const watchdog = startWatchdog({
+    stop,
+    live,
+    timeLimitMs: flags.timeLimit === undefined ? undefined : flags.timeLimit * 1000,
+    onStuck: (note) => {
+      // Runs inside whatever this thread was doing (a step that never returns): print the
+      // figures so far, then end the process (the supervisor passes the exit code on).
+      const reason = stop.reason ?? 'interrupted';
+      const partial = live.partial?.(reason, `${stopText(reason, flags.timeLimit === undefined ? undefined : flags.timeLimit * 1000, () => 'memory budget reached')}; ${note}`);
+      if (partial !== undefined) present(partial, undefined, true);
+      else process.stderr.write(`mmcheck: ${note}\n`);
+      // Closed first: Node prints a line about the watchdog's inspector session when exiting.
+      closeSync(2);
+      hardExit(EXIT.INCOMPLETE);
+    },
+  });
+
+  /**
+   * Prints a result and writes the files asked for; returns the exit code. `stuck`: called
+   * while a step never returns (no --dot, which would run the model again).
+   */
+  function present(result: CheckResult, minimized: MinimizeNote[] | undefined, stuck: boolean): number {
+    const shown = result.status === 'violated' || result.status === 'incomplete' ? result.violations : [];
+    shown.forEach((v, i) => process.stdout.write(renderViolation(v, out, minimizeText(minimized?.[i] ?? null, v.trace.steps.length)) + '\n\n'));
+    let coverageReport: CoverageReport | undefined;
+    if (coverage) {
+      coverageReport = coverage.report();
+      const partial = result.status !== 'holds';
+      process.stdout.write(renderCoverage(coverageReport, partial) + '\n\n');
+    }
+    process.stdout.write(renderSummary(result, out) + '\n');
+    if (flags.por || flags.symmetry) {
+      const what = [flags.por ? 'partial-order reduction' : '', flags.symmetry ? `symmetry reduction (${model.symmetry?.description || 'no groups'})` : ''].filter(Boolean).join(' + ');
+      process.stdout.write(out.dim(`with ${what}${flags.por ? '; a trace is shortest in the reduced graph' : ''}`) + '\n');
+      if (result.stats.reductionNote !== undefined) process.stdout.write(out.dim(`partial-order reduction: ${result.stats.reductionNote}`) + '\n');
+    }
+    try {
+      if (flags.json) {
+        const json = { ...resultToJSON(result, { model, params, source, minimized }), ...(coverageReport ? { coverage: coverageReport } : {}) };
+        writeOutput('--json', flags.json, JSON.stringify(json, null, 2) + '\n');
+      }
+      if (flags.html) {
+        if (shown.length === 0) process.stderr.write(`mmcheck: --html: no counterexample to draw (${result.status}); '${flags.html}' not written\n`);
+        else writeOutput('--html', flags.html, renderHtml(shown[0], { model, modelName: result.model, params, note: minimizeText(minimized?.[0] ?? null, shown[0].trace.steps.length) }));
+      }
+      if (flags.dot && !stuck) {
+        const g = stateGraphDot(model, { limit: dotLimit, highlight: shown[0]?.trace });
+        if (g.status === 'too-large') throw new UsageError(`--dot: ${g.message}`);
+        writeOutput('--dot', flags.dot, g.dot);
+        process.stderr.write(err.dim(`--dot: wrote ${count(g.states)} states and ${count(g.transitions)} transitions to ${flags.dot}\n`));
+      }
+    } catch (e) {
+      return reportError(e, debug);
+    }
+    return exitCodeOf(result);
+  }
+
   let result: CheckResult;
   try {
     const clamped = searchThreads(flags.workers);
@@ -155,7 +218,8 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
       liveness: flags.liveness,
       fairness: flags.fairness as Fairness | undefined,
       reduction: reduced.reduction,
-      signal: controller.signal,
+      stop,
+      live,
       onTransition: coverage?.onTransition,
       // MMCHECK_TRACE_LEVELS=1: one line per BFS level with its timings (docs/parallel.md).
       onLevel: traceLevels
@@ -185,6 +249,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   } catch (e) {
     return reportError(e, debug);
   } finally {
+    await watchdog.end();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
@@ -203,39 +268,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
       return reportError(e, debug);
     }
   }
-  const shown = result.status === 'violated' || result.status === 'incomplete' ? result.violations : [];
-  shown.forEach((v, i) => process.stdout.write(renderViolation(v, out, minimizeText(minimized?.[i] ?? null, v.trace.steps.length)) + '\n\n'));
-  let coverageReport: CoverageReport | undefined;
-  if (coverage) {
-    coverageReport = coverage.report();
-    const partial = result.status !== 'holds';
-    process.stdout.write(renderCoverage(coverageReport, partial) + '\n\n');
-  }
-  process.stdout.write(renderSummary(result, out) + '\n');
-  if (flags.por || flags.symmetry) {
-    const what = [flags.por ? 'partial-order reduction' : '', flags.symmetry ? `symmetry reduction (${model.symmetry?.description || 'no groups'})` : ''].filter(Boolean).join(' + ');
-    process.stdout.write(out.dim(`with ${what}${flags.por ? '; a trace is shortest in the reduced graph' : ''}`) + '\n');
-    if (result.stats.reductionNote !== undefined) process.stdout.write(out.dim(`partial-order reduction: ${result.stats.reductionNote}`) + '\n');
-  }
-  try {
-    if (flags.json) {
-      const json = { ...resultToJSON(result, { model, params, source, minimized }), ...(coverageReport ? { coverage: coverageReport } : {}) };
-      writeOutput('--json', flags.json, JSON.stringify(json, null, 2) + '\n');
-    }
-    if (flags.html) {
-      if (shown.length === 0) process.stderr.write(`mmcheck: --html: no counterexample to draw (${result.status}); '${flags.html}' not written\n`);
-      else writeOutput('--html', flags.html, renderHtml(shown[0], { model, modelName: result.model, params, note: minimizeText(minimized?.[0] ?? null, shown[0].trace.steps.length) }));
-    }
-    if (flags.dot) {
-      const g = stateGraphDot(model, { limit: dotLimit, highlight: shown[0]?.trace });
-      if (g.status === 'too-large') throw new UsageError(`--dot: ${g.message}`);
-      writeOutput('--dot', flags.dot, g.dot);
-      process.stderr.write(err.dim(`--dot: wrote ${count(g.states)} states and ${count(g.transitions)} transitions to ${flags.dot}\n`));
-    }
-  } catch (e) {
-    return reportError(e, debug);
-  }
-  return exitCodeOf(result);
+  return present(result, minimized, false);
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
