@@ -24,7 +24,7 @@ export interface RunOptions extends ParallelOptions {
   readonly engine?: EngineChoice;
   /** The model's file and parameters, for worker threads (without it the search runs in this thread). */
   readonly source?: Omit<ModelSource, 'engine'>;
-  /** The reductions asked for (symmetry runs on either engine; partial-order reduction on Immutable values). */
+  /** The reductions asked for (both run on either engine). */
   readonly reductions?: ReductionChoice;
 }
 
@@ -33,8 +33,7 @@ export function chooseEngine(model: Model<any, any>, options: RunOptions): { eng
   const asked = options.engine ?? 'auto';
   if (asked === 'immutable') return { engine: 'immutable' };
   let reason: string | undefined;
-  if (options.reductions?.por) reason = 'partial-order reduction (--por) runs on Immutable values';
-  else if (options.onTransition !== undefined) reason = 'per-transition hooks (--coverage) run on Immutable values';
+  if (options.onTransition !== undefined) reason = 'per-transition hooks (--coverage) run on Immutable values';
   else if (model.vectorize === undefined) reason = 'the model has no vector form (only thread-DSL models have one)';
   else {
     const v = model.vectorize({ symmetry: options.reductions?.symmetry ?? false });

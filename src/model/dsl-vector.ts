@@ -30,8 +30,11 @@ import { MemoConflictError, MemoTrie } from './memo.ts';
 import { Tracker, fieldsSet, trackingPrototype } from './tracking.ts';
 import { ModelError } from './errors.ts';
 import { keyHi, keyLo } from '../state/zobrist.ts';
+import type { Independence } from '../reduce/support.ts';
 
 const FREE = -1;
+/** The DSL's action encoding: tid + CHOICE * choice. */
+const CHOICE = 256;
 /** Lock codes at or above this are rwsem reader masks (threads are at most 30). */
 const READERS = 32;
 // Kinds of fields (for which lineage marks say whether a step set them).
@@ -262,6 +265,9 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     } finally {
       tracker.stop();
     }
+    // Partial-order reduction checks the step's footprint here, once per leaf: every state
+    // reaching the leaf agrees on all the step read, so the step touches the same keys there.
+    m.checkFootprint(decodeState(vec, false, -1), t);
     // Per action: the slots it writes. A field read is keyed, so only its changed slots need
     // writing; a field set along the result's lineage (and not read) gets all its slots, its
     // value being a function of what was read; any other field must be unchanged.
@@ -508,8 +514,20 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     return f.end - f.start === 1 ? f.name : `${f.name}+${slot - f.start}`;
   };
 
+  // Partial-order reduction on vectors: the DSL's tables, read with each thread's program
+  // counter from its slot.
+  const ind = m.independence;
+  const independence: Independence<Int32Array, unknown> = {
+    processCount: n,
+    processOf: (_vec, a) => (a as number) % CHOICE,
+    nextTransition: (vec, p) => ind.stepAt(p, vec[pcStart + p]),
+    conflictsWithFuture: (vec, p, t) => ind.conflictAt(p, vec[pcStart + p], t),
+    isVisible: (t) => ind.isVisible(t),
+  };
+
   return {
     width,
+    independence,
     encode,
     decode: (vec) => decodeState(vec, false, -1),
     successors,

@@ -16,11 +16,11 @@ import type { Change, Fairness, LivenessProperty, Model, Property, StepInfo, Tem
 import { livenessPredicates } from './model.ts';
 import { ModelError, errorText } from './errors.ts';
 import { diffValues, formatValue } from '../trace/diff.ts';
-import { hasUserCode, threadIndependence } from '../reduce/thread-independence.ts';
+import { hasUserCode, threadIndependence, type ThreadIndependence } from '../reduce/thread-independence.ts';
 import { parseKey } from '../reduce/footprint.ts';
 import { ProbeMemo } from '../reduce/probe-memo.ts';
 import { symmetryGroups, threadSymmetry } from '../reduce/thread-symmetry.ts';
-import { trackRead, trackWrite } from './tracking.ts';
+import { trackRead, trackWrite, untracked } from './tracking.ts';
 import { AccessProbe, assignedPaths, isView, probeActive, probeRead, probeWrite, probing, unprobed, viewOf } from '../reduce/access-probe.ts';
 import { compileThreadVectors } from './dsl-vector.ts';
 import { runningUserCode } from './running.ts';
@@ -266,6 +266,10 @@ export interface DslInternals<S> {
   explainDeadlock(s: DslState<S>): string;
   /** Thread groups of at least two threads (symmetry). */
   readonly groups: readonly (readonly number[])[];
+  /** Partial-order reduction's tables (thread-independence.ts). */
+  readonly independence: ThreadIndependence<DslState<S>>;
+  /** During a reduced search: thread `tid`'s next step on `s` checked against its footprint (else nothing). */
+  checkFootprint(s: DslState<S>, tid: number): void;
   readonly symmetryRefusal: string | null;
 }
 
@@ -580,22 +584,27 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
   let probedWith = -1;
   const stepIds = threads.map((_, tid) => threads.slice(0, tid).reduce((n, t) => n + t.steps.length, 0));
 
-  /** During a reduced search: every thread's next step on `s` checked against its footprint. */
-  const checkFootprints = (s: DslState<S>): void => {
+  /** During a reduced search: thread `tid`'s next step on `s` checked against its footprint. */
+  const checkFootprint = (s: DslState<S>, tid: number): void => {
     if (probedWith !== independence.generation) {
       probeMemo.clear();
       probedWith = independence.generation;
     }
-    for (let tid = 0; tid < threads.length; tid++) {
-      const pc = s.pcs.get(tid)!;
-      if (pc >= threads[tid].steps.length) continue;
-      const id = stepIds[tid] + pc;
-      const local = s.locals.get(tid);
-      if (probeMemo.has(id, s, local)) continue;
+    const pc = s.pcs.get(tid)!;
+    if (pc >= threads[tid].steps.length) return;
+    const id = stepIds[tid] + pc;
+    const local = s.locals.get(tid);
+    untracked(() => {
+      if (probeMemo.has(id, s, local)) return;
       const probe = probeStep(s, tid);
       independence.checkStep(tid, pc, probe);
       probeMemo.add(id, s, local, probe);
-    }
+    });
+  };
+
+  /** During a reduced search: every thread's next step on `s` checked against its footprint. */
+  const checkFootprints = (s: DslState<S>): void => {
+    for (let tid = 0; tid < threads.length; tid++) checkFootprint(s, tid);
   };
 
   const actions = (s: DslState<S>): number[] => {
@@ -739,13 +748,15 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       probedWith = independence.generation;
     }
     const id = -1 - i;
-    if (probeMemo.has(id, s, null)) return;
-    const probe = new AccessProbe();
-    const root = viewOf(s.shared);
-    probing(probe, () => inv.check(view(s.set('shared', root))));
-    if (!isView(root)) probe.read([], '*');
-    independence.checkInvariant(i, probe);
-    probeMemo.add(id, s, null, probe);
+    untracked(() => {
+      if (probeMemo.has(id, s, null)) return;
+      const probe = new AccessProbe();
+      const root = viewOf(s.shared);
+      probing(probe, () => inv.check(view(s.set('shared', root))));
+      if (!isView(root)) probe.read([], '*');
+      independence.checkInvariant(i, probe);
+      probeMemo.add(id, s, null, probe);
+    });
   };
 
   const properties: Property<DslState<S>, number>[] = [];
@@ -925,6 +936,10 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     explainDeadlock: (s) => (properties.find((p) => p.kind === 'deadlock') as Extract<Property<DslState<S>, number>, { kind: 'deadlock' }> | undefined)?.explain(s) ?? '',
     groups: symmetryGroups(spec),
     symmetryRefusal: symmetry.refusal,
+    independence,
+    checkFootprint: (s, tid) => {
+      if (independence.checking) checkFootprint(s, tid);
+    },
   };
 
   return markResultsChecked({

@@ -86,6 +86,20 @@ export function trackWrite(field: number): void {
   if (active !== null) active.write(field);
 }
 
+/**
+ * Runs `fn` with no tracker recording: for work done beside the model code a memo leaf
+ * depends on (the footprint probe of partial-order reduction, which reads the state itself).
+ */
+export function untracked<T>(fn: () => T): T {
+  const outer = active;
+  active = null;
+  try {
+    return fn();
+  } finally {
+    active = outer;
+  }
+}
+
 /** True while a tracker records. */
 export function tracking(): boolean {
   return active !== null;

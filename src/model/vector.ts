@@ -9,6 +9,8 @@
 // back to Immutable values (src/explore/bfs.ts) for any model or state that has no fixed
 // layout.
 
+import type { Independence } from '../reduce/support.ts';
+
 /**
  * Transitions from a state that one memo leaf answers (one thread's enabled steps), by
  * index k. The model keeps them: nothing here may be changed.
@@ -92,6 +94,8 @@ export interface MemoStats {
 export interface VectorModel<S = unknown> {
   /** Slots per state. */
   readonly width: number;
+  /** Which transitions commute, over vector states (partial-order reduction), when the model says. */
+  readonly independence?: Independence<Int32Array, unknown>;
   /** Writes `state`'s slots into `out`; throws NotVectorizableError (or InvalidStateError) when it has no fixed layout. */
   encode(state: S, out: Int32Array): void;
   /** The Immutable state of a vector. */

@@ -8,7 +8,7 @@
 // would be reported there, naming the step and the slot.
 import type { Model } from '../model/model.ts';
 import { ModelError } from '../model/errors.ts';
-import { Successors } from '../model/vector.ts';
+import { Successors, type Transitions } from '../model/vector.ts';
 import { checkDeterminism, DETERMINISM_SAMPLE } from '../explore/determinism.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
 import { NotVectorizableError } from '../state/layout.ts';
@@ -87,6 +87,8 @@ interface Scratch {
   readonly canon: Int32Array;
   readonly succ: Successors;
   readonly fp: Uint32Array;
+  /** Partial-order reduction: the state's actions, for the persistent-set choice. */
+  readonly acts: unknown[];
 }
 const scratchOf = new WeakMap<Loaded, Scratch>();
 
@@ -98,10 +100,35 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
   let sc = scratchOf.get(L);
   if (sc === undefined) {
     const W = vm.width;
-    sc = { cur: new Int32Array(W), nxt: new Int32Array(W), canon: new Int32Array(W), succ: new Successors(), fp: new Uint32Array(2) };
+    sc = { cur: new Int32Array(W), nxt: new Int32Array(W), canon: new Int32Array(W), succ: new Successors(), fp: new Uint32Array(2), acts: [] };
     scratchOf.set(L, sc);
   }
-  const { cur, nxt, canon, succ, fp } = sc;
+  const { cur, nxt, canon, succ, fp, acts } = sc;
+  const select = L.select;
+  /** The seen-set key of transition k of group T from `cur` (key hi, lo: h0, l0) into `fp`. */
+  const successorKey = (T: Transitions, k: number, h0: number, l0: number): void => {
+    if (canonical === undefined) {
+      let kh = h0 ^ T.fixedHi[k];
+      let kl = l0 ^ T.fixedLo[k];
+      const loose = T.loose[k];
+      for (let j = 0; j < loose.length; j += 2) {
+        const o = cur[loose[j]];
+        const c = loose[j + 1];
+        if (o !== c) {
+          kh ^= z.hiOf(loose[j], o) ^ z.hiOf(loose[j], c);
+          kl ^= z.loOf(loose[j], o) ^ z.loOf(loose[j], c);
+        }
+      }
+      fp[0] = kh;
+      fp[1] = kl;
+      return;
+    }
+    nxt.set(cur);
+    const d = T.deltas[k];
+    for (let j = 0; j < d.length; j += 2) nxt[d[j]] = d[j + 1];
+    canonical(nxt, canon);
+    z.full(canon, fp);
+  };
   const canonical = vm.canonical;
   const skip = new Set(task.skip);
   const invIdx: number[] = [];
@@ -172,7 +199,31 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
         continue;
       }
       if (!expand) continue;
-      transitions += n;
+      // Partial-order reduction: a persistent subset, kept only under the cycle proviso, as
+      // for Immutable values (expand-values.ts): no selected successor may be a state stored
+      // at this depth or before.
+      let chosen: readonly number[] | null = null;
+      if (select !== undefined && n > 1) {
+        acts.length = 0;
+        for (let g = 0; g < succ.groups; g++) for (const a of succ.group[g].actions) acts.push(a);
+        chosen = select(cur, acts);
+        if (chosen !== null && chosen.length < n) {
+          for (const c of chosen) {
+            const { g, k } = succ.at(c);
+            successorKey(g, k, h0, l0);
+            if (dedupe.storedBefore(fp[0], fp[1])) {
+              chosen = null;
+              break;
+            }
+          }
+        } else chosen = null;
+      }
+      const expandCount = chosen === null ? n : chosen.length;
+      // Transitions taken from this position (the coordinator's figures when a violation
+      // cuts the level short).
+      actionCounts[pos - from] = expandCount;
+      transitions += expandCount;
+      let next = 0; // the next of `chosen` to expand
       // Transition i (the action index) is the k-th of group g.
       let i = -1;
       for (let g = 0; g < succ.groups; g++) {
@@ -180,6 +231,10 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
         const deltas = T.deltas;
         for (let k = 0; k < deltas.length; k++) {
           i++;
+          if (chosen !== null) {
+            if (chosen[next] !== i) continue;
+            next++;
+          }
           const msgs = T.messages[k];
           if (msgs !== null) {
             for (let t = 0; t < msgs.length; t++) {

@@ -12,7 +12,7 @@ import { fingerprintInto } from '../state/fingerprint.ts';
 import { ByteSink, StateCodec } from '../state/codec.ts';
 import { BlockBuilder, BlockRecycler, KeySet } from './blocks.ts';
 import { Zobrist } from '../state/zobrist.ts';
-import { reductionFor } from '../reduce/reduction.ts';
+import { persistentSelect, reductionFor } from '../reduce/reduction.ts';
 import type { Engine, ModelSource } from './protocol.ts';
 import { identityMismatch, modelIdentity } from './model-identity.ts';
 
@@ -24,7 +24,7 @@ export interface Loaded extends PropertiesByKind<unknown, unknown> {
   readonly keyOf: (state: unknown, out: Uint32Array) => void;
   /** Immutable engine: the codec of frontier states. */
   readonly codec: StateCodec;
-  /** Immutable engine: partial-order reduction's persistent subset of the enabled actions. */
+  /** Partial-order reduction's persistent subset of the enabled actions (of a state: Immutable, or a vector). */
   readonly select?: (state: unknown, actions: readonly unknown[]) => readonly number[] | null;
   /** Vector engine. */
   readonly vector?: VectorModel<unknown>;
@@ -81,7 +81,11 @@ export function loadedFrom(model: Model<unknown, unknown>, source: ModelSource):
     const vector = vectorModelOf(model, source.reduction?.symmetry ?? false);
     if (source.invariantReads !== undefined) vector.shareInvariantReads(source.invariantReads);
     const zobrist = new Zobrist(vector.width);
-    return { model, engine, codec, vector, zobrist, keyOf: vectorKey(vector, zobrist), scratch: scratch(), ...props };
+    // Partial-order reduction: the model's tables prepared as for Immutable values (with the
+    // footprints inferred so far), read over vectors.
+    const por = source.reduction?.por ? reductionFor(model, { ...source.reduction, symmetry: false }) : undefined;
+    const select = por?.ok && por.reduction?.select !== undefined && vector.independence !== undefined ? (persistentSelect(vector.independence) as Loaded['select']) : undefined;
+    return { model, engine, codec, vector, zobrist, keyOf: vectorKey(vector, zobrist), select, scratch: scratch(), ...props };
   }
   // The coordinator built the same reduction before starting the search, so this succeeds.
   const reduced = reductionFor(model, source.reduction ?? {});

@@ -42,8 +42,8 @@ export class AccessProbe {
 
 let active: AccessProbe | null = null;
 
-/** Runs `fn` with `probe` recording (probes do not nest: the inner one records alone). */
-export function probing<T>(probe: AccessProbe, fn: () => T): T {
+/** Runs `fn` with `probe` recording, or with none (null); probes do not nest: the inner one records alone. */
+export function probing<T>(probe: AccessProbe | null, fn: () => T): T {
   const outer = active;
   active = probe;
   try {
@@ -58,13 +58,7 @@ export function probing<T>(probe: AccessProbe, fn: () => T): T {
  * thread can change (which locks the acting thread itself holds).
  */
 export function unprobed<T>(fn: () => T): T {
-  const outer = active;
-  active = null;
-  try {
-    return fn();
-  } finally {
-    active = outer;
-  }
+  return probing(null, fn);
 }
 
 /** Reports a read of `path` to the active probe (for state the DSL reads itself: locks, threads). */

@@ -4,6 +4,7 @@ import type { Model } from '../model/model.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
 import type { InferredFootprints } from './inferred-footprints.ts';
 import { PersistentSets } from './persistent-set.ts';
+import type { Independence } from './support.ts';
 import type { SearchReduction } from './search-hooks.ts';
 
 /** Which reductions to apply. */
@@ -38,6 +39,15 @@ export function reductionName(c: ReductionChoice): string {
 }
 
 /**
+ * The persistent-set choice of a search over the states `ind` reads (Immutable values, or
+ * vectors): indices into the enabled actions, or null to expand them all.
+ */
+export function persistentSelect<S, A>(ind: Independence<S, A>): (s: S, actions: readonly A[]) => readonly number[] | null {
+  const sets = new PersistentSets(ind);
+  return (s, actions) => sets.find(s, actions);
+}
+
+/**
  * The search hooks for `choice` on `model`.
  *
  * @example
@@ -60,10 +70,7 @@ export function reductionFor<S, A>(model: Model<S, A>, choice: ReductionChoice):
     // footprint-inference.ts).
     const ind = model.independence;
     ind?.prepare?.({ footprints: choice.footprints, learn: choice.learnFootprints, trust: choice.trustDeclarations });
-    if (ind !== undefined && !choice.learnFootprints) {
-      const sets = new PersistentSets(ind);
-      select = (s, actions) => sets.find(s, actions);
-    }
+    if (ind !== undefined && !choice.learnFootprints) select = persistentSelect(ind);
   }
   if (!key && !select) return { ok: true, reduction: undefined };
   return { ok: true, reduction: { key, select } };

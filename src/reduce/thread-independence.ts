@@ -40,6 +40,10 @@ export interface ThreadIndependence<S> extends Independence<S, number> {
   readonly checking: boolean;
   /** Changes whenever the footprints do (at each `prepare`): probes checked before are stale. */
   readonly generation: number;
+  /** `nextTransition` given thread `p`'s program counter (for vector states). */
+  stepAt(p: number, pc: number): number;
+  /** `conflictsWithFuture` given thread `p`'s program counter (for vector states). */
+  conflictAt(p: number, pc: number, t: number): boolean;
   /** Whether thread `tid`'s step `pc` may continue at `nextPc` (its length means done). */
   allowsJump(tid: number, pc: number, nextPc: number): boolean;
   /** Per thread, per step: the footprint used (for tests and `explain`). */
@@ -364,6 +368,11 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
     return 'it reduces nothing: every step shares a key with every other thread\'s steps';
   };
 
+  /** The transition id of thread `p`'s step `pc`, or -1 past its end. */
+  const stepAt = (p: number, pc: number): number => (pc >= threads[p].steps.length ? -1 : offset[p] + pc);
+  /** Whether some step thread `p` may take from step `pc` on is dependent on transition `t`. */
+  const conflictAt = (p: number, pc: number, t: number): boolean => pc < threads[p].steps.length && (future[p][pc][t >>> 5] & (1 << (t & 31))) !== 0;
+
   let strict = false;
   let checking = false;
   let generation = 0;
@@ -388,15 +397,10 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
       rebuild();
     },
     processOf: (_s, action) => action % CHOICE,
-    nextTransition: (s, p) => {
-      const pc = s.pcs.get(p)!;
-      return pc >= threads[p].steps.length ? -1 : offset[p] + pc;
-    },
-    conflictsWithFuture: (s, p, t) => {
-      const pc = s.pcs.get(p)!;
-      if (pc >= threads[p].steps.length) return false;
-      return (future[p][pc][t >>> 5] & (1 << (t & 31))) !== 0;
-    },
+    nextTransition: (s, p) => stepAt(p, s.pcs.get(p)!),
+    conflictsWithFuture: (s, p, t) => conflictAt(p, s.pcs.get(p)!, t),
+    stepAt,
+    conflictAt,
     isVisible: (t) => visible[t],
     allowsJump: (tid, pc, nextPc) => succ[tid][pc][nextPc] === 1,
     get footprints() {
