@@ -106,7 +106,7 @@ export function renderHtml(v: Violation, ctx: HtmlContext): string {
       : '<span class="note">(no shared change)</span>';
     const state = `<details class="state"><summary>state after step ${s.index}</summary><pre>${escapeHtml(JSON.stringify(plainState(ctx.model, s.state), null, 2))}</pre></details>`;
     const k = v.trace.loopStart;
-    if (k === i) rows.push(loopRow('loop-start', '↻ loop starts here: the steps below repeat forever'));
+    if (k === i) rows.push(loopRow('loop-start', 'loop starts here: the steps below repeat forever'));
     const inLoop = k !== undefined && i >= k ? ' in-loop' : '';
     rows.push(`<tr class="step${inLoop}" data-step="${s.index}" data-actor="${escapeHtml(actor)}"><td class="num">${s.index}</td>${cells.join('')}<td class="changes">${diff}${state}</td></tr>`);
   });
