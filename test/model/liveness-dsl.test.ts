@@ -159,6 +159,33 @@ describe("the model's own liveness properties in the DSL", () => {
     expect(both?.trace.loopStart).toBe(4);
   });
 
+  it('more than 32 predicates: labels span several words, on both engines', async () => {
+    // Two threads of one step (progress: predicates 0 and 1), then 'all' of 34 formulas
+    // (predicates 2-35): 33 that hold (thread i eventually finishes) and last one that can
+    // never hold, in the labels' second word. Only that one fails: a lasso of the 2 steps to
+    // the end, where the last state repeats forever.
+    const m = () =>
+      threadModel<number>({
+        name: 'wide',
+        shared: 0,
+        threads: [0, 1].map((i) => ({ name: `t${i}`, steps: [{ label: 'go' }] })),
+        liveness: [
+          {
+            name: 'wide',
+            all: [
+              ...Array.from({ length: 33 }, (_, k) => ({ what: `t${k % 2} done (${k})`, eventually: (v: any) => v.at(k % 2) === 'done' })),
+              { what: 'the impossible', eventually: () => false },
+            ],
+          },
+        ],
+      });
+    const v = await verdictsOf(m);
+    expect(v.wide).toBe(2);
+    expect(v[PROGRESS]).toBe('holds');
+    const r = await check(m(), { engine: 'vector' });
+    expect(r.status === 'violated' && r.violation.message).toMatch(/^never: the impossible\./);
+  });
+
   it('a predicate that does not return a boolean, or throws, is a located model error', async () => {
     const bad = (p: (v: any) => unknown) =>
       threadModel<CounterS>({ name: 'bad', shared: Counter(), threads: [{ name: 't', steps: [{ label: 's' }] }], liveness: [{ name: 'odd', eventually: p as never }] });
