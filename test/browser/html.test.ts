@@ -49,6 +49,13 @@ const missing = [
 ];
 if (missing.length) console.warn(`SKIPPED test/browser/html.test.ts: the HTML trace page is not checked in a browser: missing ${missing.join('; and ')}`);
 
+/** A full-page screenshot of `page` at `file` (a real picture, not an empty page), copied to `keep` if given. */
+async function screenshot(page: any, file: string, keep: string | undefined): Promise<void> {
+  await page.screenshot({ path: file, fullPage: true });
+  expect(statSync(file).size).toBeGreaterThan(10_000);
+  if (keep) copyFileSync(file, keep);
+}
+
 describe.skipIf(missing.length > 0)('HTML trace page in headless Chromium', () => {
   it('shows one lane per thread, one row per step, locks shaded, the property at the bottom', async () => {
     const model = buildModel(rangeStartOnly);
@@ -110,10 +117,7 @@ describe.skipIf(missing.length > 0)('HTML trace page in headless Chromium', () =
       expect(errors).toEqual([]);
       expect(requests.filter((u) => !u.startsWith('file:'))).toEqual([]);
 
-      const shot = join(dir, 'trace.png');
-      await page.screenshot({ path: shot, fullPage: true });
-      expect(statSync(shot).size).toBeGreaterThan(10_000);
-      if (process.env.MMCHECK_TRACE_SCREENSHOT) copyFileSync(shot, process.env.MMCHECK_TRACE_SCREENSHOT);
+      await screenshot(page, join(dir, 'trace.png'), process.env.MMCHECK_TRACE_SCREENSHOT);
     } finally {
       await context.close();
     }
@@ -144,10 +148,7 @@ describe.skipIf(missing.length > 0)('HTML trace page in headless Chromium', () =
       expect(await page.locator('tr.in-loop td.act').evaluateAll((tds: Element[]) => [...new Set(tds.map((td) => td.getAttribute('data-lane')))])).toEqual(['vcpu0']);
       expect(await page.locator('#size').textContent()).toBe(`${v.trace.steps.length} steps (a lasso: ${k} to the loop, a loop of ${v.trace.steps.length - k}), ${v.trace.preemptions} preemptions`);
       expect(await page.locator('#violated').textContent()).toContain("vcpu0 loops through 'lock', 'check', 'retry', 'read_seq', 'gup'");
-      const shot = join(dir, 'lasso.png');
-      await page.screenshot({ path: shot, fullPage: true });
-      expect(statSync(shot).size).toBeGreaterThan(10_000);
-      if (process.env.MMCHECK_LASSO_SCREENSHOT) copyFileSync(shot, process.env.MMCHECK_LASSO_SCREENSHOT);
+      await screenshot(page, join(dir, 'lasso.png'), process.env.MMCHECK_LASSO_SCREENSHOT);
     } finally {
       await context.close();
     }

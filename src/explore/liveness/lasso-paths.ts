@@ -103,6 +103,8 @@ export class PathFinder {
  * passes (or moves on it). The requirements are met greedily, nearest first; the loop is
  * fair, not necessarily the shortest fair one.
  */
+// FIXME: the loop is fair, not the shortest fair loop (finding that is a search over subsets of
+// requirements); a lasso's prefix is shortest, its loop only short.
 export function fairLoop(g: StateGraph, finder: PathFinder, region: Int32Array, c: FairComponent, root: number, fairness: FairnessMasks): number[] {
   const inC = (s: number) => region[s] === c.region;
   // Processes that must move on the loop, and processes that must move or be disabled on it.

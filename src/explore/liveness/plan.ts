@@ -46,6 +46,9 @@ export function livenessPlan(model: Model<any, any>, choice: LivenessChoice, obs
   if (liveness.every((p) => p.formulas.length === 0)) return { unchecked: [] };
   const skip = (reason: string) => ({ unchecked: liveness.map((p) => ({ property: p.name, reason })) });
   if (choice.liveness === false) return skip('safety only (--no-liveness)');
+  // FIXME: liveness under --por needs a stronger proviso than the cycle proviso (every loop of
+  // the reduced graph fully expanded somewhere, as SPIN's); under --symmetry, a fairness that
+  // follows threads through the permutations. Until then both leave liveness unchecked.
   if (obstacles.por) return skip('partial-order reduction (--por) leaves out interleavings a fair loop may need; run without --por');
   if (obstacles.symmetry) return skip('symmetry reduction (--symmetry) merges threads that fairness tells apart; run without --symmetry');
   if (obstacles.sequential) return skip('--coverage runs the sequential search, which keeps no state graph; run without --coverage');

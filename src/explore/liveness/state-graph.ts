@@ -12,7 +12,12 @@ import type { RangeGraph } from './range-graph.ts';
 
 const MAX_LOAD = 0.7;
 
-/** The graph: rows, labels and keys by state index. */
+/**
+ * The graph: rows, labels and keys by state index.
+ *
+ * FIXME: held in memory (about 50 bytes a state on the kernel models); it does not spill to
+ * disk, so liveness on the largest searches needs --memory or --no-liveness.
+ */
 export class StateGraph {
   /** States added (stored). */
   size = 0;
