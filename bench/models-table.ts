@@ -13,6 +13,7 @@ const SHORT: Record<string, string> = {
   'no writable secondary mapping of a write-protected page': 'wp',
   'no sleeping under a spinlock': 'sleep',
   'deadlock freedom': 'dl',
+  progress: 'prog',
 };
 
 /** Variants worth a row besides the defaults. */
@@ -54,7 +55,7 @@ for (const c of catalog) {
     rows.push(`| ${c.name} | ${ps} | ${verdicts} | ${fmt(r.stats.distinctStates)} | ${fmt(r.stats.transitions)} | ${r.stats.depth} | ${shortest} | ${(r.stats.elapsedMs / 1000).toFixed(2)} s |`);
   }
 }
-process.stdout.write(rows.join('\n') + '\n\n✓ holds, ✗n violated with a shortest counterexample of n steps (uaf = no use-after-free, coh = no secondary mapping outlives its CPU PTE, wp = no writable secondary mapping of a write-protected page, sleep = no sleeping under a spinlock, dl = deadlock freedom). Every property is searched to the end (--all-properties), so states/transitions/depth are those of the whole reachable space.\n');
+process.stdout.write(rows.join('\n') + '\n\n✓ holds, ✗n violated with a shortest counterexample of n steps (uaf = no use-after-free, coh = no secondary mapping outlives its CPU PTE, wp = no writable secondary mapping of a write-protected page, sleep = no sleeping under a spinlock, dl = deadlock freedom, prog = progress). Every property is searched to the end (--all-properties), so states/transitions/depth are those of the whole reachable space.\n');
 
 const mrows: string[] = ['| model | mutant | must break | caught | shortest trace | states |', '|---|---|---|---|---:|---:|'];
 for (const c of catalog) {
