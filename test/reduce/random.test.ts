@@ -10,7 +10,7 @@ import { randomModel } from './random-models.ts';
 
 const MODELS = 300;
 /** Fewer for inference: each reduced search is preceded by a learning search. */
-const INFERRED = 100;
+const INFERRED = 60;
 /** Models whose full state space is larger are skipped (and replaced by the next seed), to keep CI fast. */
 const MAX_STATES = 1500;
 
