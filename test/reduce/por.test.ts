@@ -206,4 +206,18 @@ describe('declarations checked against what the code does', () => {
     expect(r.status).toBe('violated');
     expect(r.stats.reductionNote).toMatch(/a learning search and 1 reduced search that met new keys/);
   });
+
+  it('a model that gives no independence information is searched unreduced, and the summary says so (it was an error)', async () => {
+    const def = (await import('../../models/classic/two-phase-commit.ts')).default;
+    const full = await check(def);
+    const por = await check(def, { por: true });
+    expect(por.status).toBe(full.status);
+    expect(por.stats.distinctStates).toBe(full.stats.distinctStates);
+    expect(por.stats.reductionNote).toMatch(/gives no independence information \(only thread-DSL models do\): searched without it/);
+  });
+
+  it('says why it reduced nothing: an invariant reading the whole (primitive) shared state', async () => {
+    const r = await check(lockedCounter(), { por: true });
+    expect(r.stats.reductionNote).toMatch(/it reduces nothing: every step may change the verdict of invariant 'at most 2' \(it reads '\*'\)/);
+  });
 });
