@@ -25,6 +25,7 @@ import { StateCodec } from '../state/codec.ts';
 import { getHeapStatistics } from 'node:v8';
 import { stopText, type StopRequest } from './stop-request.ts';
 import type { LiveSearch } from './live-search.ts';
+import { MemoryBudget, memoryAtStart, searchTerms, type MemoryTerm } from './memory-budget.ts';
 
 /** Limits and switches of a search. */
 export interface SearchOptions {
@@ -38,8 +39,10 @@ export interface SearchOptions {
   readonly maxDepth?: number;
   /** Stop (incomplete) after this many milliseconds. */
   readonly timeLimitMs?: number;
-  /** Memory budget in bytes for the seen set and the JS heap (default: 80% of the heap limit). */
+  /** Memory budget of the run in bytes: this process's resident memory (default: 75% of the machine's; see memory-budget.ts). */
   readonly memoryBytes?: number;
+  /** The budget itself, when it counts memory outside this process too (the CLI's supervisor); overrides memoryBytes. */
+  readonly memory?: MemoryBudget;
   /** Report every violated property (each at its shortest), not only the first. */
   readonly allProperties?: boolean;
   /** Stops the search (incomplete, 'interrupted') when aborted. */
@@ -111,11 +114,19 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
 async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): Promise<CheckResult> {
   const t0 = performance.now();
   const heapLimit = getHeapStatistics().heap_size_limit;
-  const memoryBytes = options.memoryBytes ?? Math.floor(heapLimit * 0.8) + 8 * 2 ** 30;
+  // The run's memory budget (memory-budget.ts): this process's resident memory, all of it.
+  const budget = options.memory ?? new MemoryBudget(options.memoryBytes);
   // The heap limit includes the young generation, which the old space cannot use: keep a
   // margin below it, so a search that explodes stops cleanly instead of dying of OOM.
-  const heapBudget = Math.min(heapLimit * 0.8, heapLimit - 64 * 2 ** 20, memoryBytes);
-  const seen = new SeenSet(1 << 10, Math.max(1 << 20, memoryBytes / 2));
+  const heapBudget = Math.min(heapLimit * 0.8, heapLimit - 64 * 2 ** 20);
+  const seen = new SeenSet(1 << 10);
+  /** Where the memory went, for a stop for memory (the rest of the resident memory is the remainder). */
+  const atStart = memoryAtStart();
+  const memoryTerms = (): MemoryTerm[] =>
+    searchTerms(atStart, [
+      { name: 'seen set', bytes: seen.bytes },
+      { name: 'frontier', bytes: frontier.bytes + nextStates.bytes },
+    ]);
   const { invariants, transitions: transitionProps, deadlock } = propertiesByKind(model);
   const propertyNames = model.properties.map((p) => p.name);
   const violations: Violation[] = [];
@@ -134,6 +145,7 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
   let limitReason = '';
   let stopAfterLevel = false;
   let lastProgress = t0;
+  let lastMemoryCheck = t0;
   let lastYield = t0;
   const progressEvery = options.progressIntervalMs ?? 5000;
   const onTransition = options.onTransition;
@@ -170,6 +182,8 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
   let nextSlots: number[] = [];
 
   const growSeen = () => {
+    // Weighed before it is allocated: the new table (half as large again) beside the old.
+    if (!budget.fits(seen.bytes * 1.5)) throw new SeenSetFullError(`the seen set would grow to ${mib(seen.bytes * 1.5)} MiB, past the budget`);
     const map = seen.grow();
     proviso?.remap(map, seen);
     for (let i = 0; i < frontierSlots.length; i++) frontierSlots[i] = map[frontierSlots[i]];
@@ -190,10 +204,11 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
       const heap = getHeapStatistics().used_heap_size;
       if (heap > heapBudget) {
         limit = 'memory';
-        limitReason = `memory budget reached: JS heap at ${mib(heap)} of ${mib(heapBudget)} MiB (raise with --memory or node --max-old-space-size)`;
-      } else if (heap + seen.bytes > memoryBytes) {
+        limitReason = `memory budget reached: the JS heap is at ${mib(heap)} of ${mib(heapBudget)} MiB (node --max-old-space-size raises it)`;
+      } else if (now - lastMemoryCheck >= 20 && ((lastMemoryCheck = now), !budget.fits())) {
+        // The resident memory (a 30 µs system call: every 20 ms at most).
         limit = 'memory';
-        limitReason = `memory budget reached: ${mib(heap)} MiB heap + ${mib(seen.bytes)} MiB seen set > ${mib(memoryBytes)} MiB (--memory)`;
+        limitReason = budget.reached(memoryTerms());
       }
     }
     if (options.onProgress && now - lastProgress >= progressEvery) {
@@ -215,7 +230,10 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
     }
   };
 
-  if (options.live !== undefined) options.live.partial = (l, reason) => finalResult(model.name, stats(), propertyNames, [...violations], l, reason, options.allProperties ?? false);
+  if (options.live !== undefined) {
+    options.live.partial = (reason, note) =>
+      finalResult(model.name, stats(), propertyNames, [...violations], reason, `${stopText(reason, options.timeLimitMs, () => budget.reached(memoryTerms()))}; ${note}`, options.allProperties ?? false);
+  }
 
   let current: S | undefined;
   let currentAction: A | undefined;
@@ -257,7 +275,7 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
         const stopReason = options.stop?.reason;
         if (stopReason !== undefined) {
           limit = stopReason;
-          limitReason = stopText(stopReason, options.timeLimitMs, () => `memory budget reached: ${mib(peakRss())} MiB resident (--memory)`);
+          limitReason = stopText(stopReason, options.timeLimitMs, () => budget.reached(memoryTerms()));
           break;
         }
         const s = frontier.get(k);
@@ -361,7 +379,7 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
   } catch (e) {
     if (e instanceof SeenSetFullError) {
       limit = 'memory';
-      limitReason = e.message;
+      limitReason = budget.reached(memoryTerms(), e.message);
     } else {
       const err = locate(model, current as S, currentAction, e);
       const cause = (err.cause as Error | undefined) ?? err;

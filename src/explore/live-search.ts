@@ -2,7 +2,8 @@
 // after each level (in shared memory, for the CLI's watchdog thread and its supervisor), and
 // the result it would return if it stopped now (for the main thread, called through the
 // inspector while a model step never returns: src/cli/watchdog.ts).
-import type { CheckResult, Limit } from './result.ts';
+import type { CheckResult } from './result.ts';
+import type { StopReason } from './stop-request.ts';
 
 /** Words of `figures`. */
 const DISTINCT = 0;
@@ -20,8 +21,8 @@ const DEPTH = 2;
 export class LiveSearch {
   /** [distinct states, transitions, depth] after the last complete level. */
   readonly figures = new Float64Array(new SharedArrayBuffer(3 * 8));
-  /** Set by the search: the result it would return if a limit ended it now. */
-  partial?: (limit: Limit, reason: string) => CheckResult;
+  /** Set by the search: the result it would return if `reason` stopped it now, with `note` after the reason's own words. */
+  partial?: (reason: StopReason, note: string) => CheckResult;
 
   /** Called by the search after each level. */
   publish(distinct: number, transitions: number, depth: number): void {

@@ -296,7 +296,7 @@ export class LevelCursor {
   }
 }
 
-/** Raised when the seen set would outgrow the search's memory budget (the search ends incomplete). */
+/** Raised when the seen set would outgrow the search's memory budget (the search ends incomplete); the message says what would have been allocated. */
 export class TableBudgetError extends Error {
   override name = 'TableBudgetError';
 }
@@ -394,7 +394,7 @@ export class DirectDedupe implements Dedupe {
     try {
       return (p.length === 1 ? p[0] : p[partitionOf(hi, p.length)]).insertGrowing(hi, lo, this.maxLoad, this.growth, this.maxBytes);
     } catch (e) {
-      if (e instanceof PartitionFullError) throw new TableBudgetError(`memory budget reached (a seen-set partition of ${Math.round(e.bytes / 2 ** 20)} MiB would exceed its share of the budget)`);
+      if (e instanceof PartitionFullError) throw new TableBudgetError(`a seen-set partition would grow to ${Math.round(e.bytes / 2 ** 20)} MiB, past its share of the room left`);
       throw e;
     }
   }

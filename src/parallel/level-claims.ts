@@ -65,6 +65,11 @@ export function newClaims(limit: number, parts: number): ClaimsRef | null {
   return { entries: new SharedArrayBuffer(n * WORDS * 4), counter: new SharedArrayBuffer(4 * (1 + parts)), limit };
 }
 
+/** Bytes the claims of a level with room for `limit` new states per partition take (for the memory budget). */
+export function claimsBytes(limit: number, parts: number): number {
+  return entriesFor(limit, parts) * WORDS * 4;
+}
+
 /** `c` ready for a level with room for `limit` per partition, or null when it is too small. */
 export function reuseClaims(c: ClaimsRef, limit: number, parts: number): ClaimsRef | null {
   if (c.entries.byteLength < entriesFor(limit, parts) * WORDS * 4 || c.counter.byteLength !== 4 * (1 + parts)) return null;

@@ -31,10 +31,12 @@
 // state is expanded, the fair-cycle check runs on it and adds its lassos to the violations.
 //
 // A run bounded by --max-states stops where the sequential search would (the figures are
-// cut at that (position, action) of the level). Known limit: a run stopped by --time-limit, --memory
-// or Ctrl-C stops at a range boundary, so its figures can differ from the sequential
-// search's — they depend on timing anyway.
-import { availableParallelism, totalmem } from 'node:os';
+// cut at that (position, action) of the level). A stop request (--time-limit, --memory,
+// Ctrl-C: src/explore/stop-request.ts) is read by every thread before each state; the level
+// under way is then dropped. Known limit: the figures of such a run — the levels completed,
+// plus the transitions of the ranges expanded when the stop came — depend on timing, and
+// can differ from the sequential search's.
+import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
 import { workerBundle } from './bundle.ts';
 import { threadId } from 'node:worker_threads';
@@ -56,7 +58,7 @@ import { NotVectorizableError } from '../state/layout.ts';
 import { loadedFrom, type Loaded } from './loaded.ts';
 import { checkSamples, modelIdentity } from './model-identity.ts';
 import { expandPhase, insertPhase, validatePhase } from './participant.ts';
-import { newClaims, reuseClaims, type ClaimsRef } from './level-claims.ts';
+import { claimsBytes, newClaims, reuseClaims, type ClaimsRef } from './level-claims.ts';
 import { partitionOf, type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type GrowableRef, type InsertResult, type InsertTask, type LevelRef, type ValidateResult, type ValidateTask, type ModelSource, type RangeResult, type Task, type WorkerEvent, WARM_READY, WARM_STOP, closeJoin, levelRanges, rangeBounds } from './protocol.ts';
 import { GROWTH, GrowingSeenSet, KEY_BITS, MAX_LOAD } from './shared-seen-set.ts';
 import { ROOT, TraceStore } from './trace-store.ts';
@@ -64,6 +66,7 @@ import { LivenessRecorder } from '../explore/liveness/recorder.ts';
 import type { LivenessPlan } from '../explore/liveness/plan.ts';
 import type { LivenessStats } from '../explore/result.ts';
 import { StopRequest, stopText, type StopReason } from '../explore/stop-request.ts';
+import { MemoryBudget, memoryAtStart, searchTerms, type MemoryTerm } from '../explore/memory-budget.ts';
 
 /** Options of the level-synchronous search. */
 export interface ParallelOptions extends SearchOptions {
@@ -200,6 +203,12 @@ const MAX_RANGE_STATES = 4096;
  * 20-50 ms levels took twice as long with claims as without, before the worker came).
  */
 const JOINABLE_MS = 100;
+/**
+ * What a worker thread adds to the resident memory before it holds any of the search (its
+ * runtime, the bundle's code, the model): on kvm, ~25–35 MiB. The pool is not started when
+ * the memory budget has no room for its threads.
+ */
+const WORKER_THREAD_BYTES = 32 * 2 ** 20;
 /** The calling thread yields to timers and signals at least this often (ms). */
 const YIELD_MS = 50;
 
@@ -225,9 +234,11 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   const engine: Engine = source.engine ?? 'immutable';
   const workers = Math.max(1, Math.floor(options.workers ?? availableParallelism()));
   const heapLimit = getHeapStatistics().heap_size_limit;
+  // The run's memory budget (memory-budget.ts): this process's resident memory, all of it.
+  const budget = options.memory ?? new MemoryBudget(options.memoryBytes);
+  const atStart = memoryAtStart();
   // Default budget: most of the JS heap, plus room off the heap (seen set, trace, frontier
   // blocks are SharedArrayBuffers) of 8 GiB or half the machine's memory, whichever is less.
-  const memoryBytes = options.memoryBytes ?? Math.floor(heapLimit * 0.8) + Math.min(8 * 2 ** 30, Math.floor(totalmem() / 2));
   let main: Loaded;
   try {
     main = loadedFrom(model, source);
@@ -272,7 +283,28 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   const seenBytes = () => parts.reduce((b, p) => b + p.bytes, 0);
   const stored = () => parts.reduce((c, p) => c + p.count, 0);
   /** A partition's share of the memory budget, given what else is held now. */
-  const partBudget = (extra = 0) => Math.max(0, (memoryBytes - traces.bytes - levelBytes - extra) / workers);
+  /** The bytes a seen-set partition may grow to now: its share of the room left under the memory budget (a table and its successor coexist while it grows). */
+  const tableRoom = () => Math.max(0, (budget.stopAtBytes - budget.resident()) / workers);
+  /** Frontier blocks held: the level before (its blocks are reused two levels on), this level, and the next. */
+  let olderLevelBytes = 0;
+  let nextLevelBytes = 0;
+  /** The JS heaps of the pool's threads, as they last reported them. */
+  const workerHeaps = new Map<number, number>();
+  /** Where the memory went, for a stop for memory (the rest of the resident memory is the remainder). */
+  const memoryTerms = (): MemoryTerm[] =>
+    searchTerms(
+      atStart,
+      [
+        { name: 'seen set', bytes: seenBytes() },
+        { name: 'trace', bytes: traces.bytes },
+        { name: 'frontier', bytes: olderLevelBytes + levelBytes + nextLevelBytes },
+        { name: 'claims', bytes: claimsHeld?.entries.byteLength ?? 0 },
+        { name: 'state graph (liveness)', bytes: liveness?.bytes ?? 0 },
+      ],
+      [...workerHeaps.values()],
+    );
+  /** The claim entries held (for memoryTerms). */
+  let claimsHeld: ClaimsRef | undefined;
   let distinct = 0;
   let transitions = 0;
   let depth = 0;
@@ -313,7 +345,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   };
   const errorResult = (message: string, stack?: string): CheckResult => ({ status: 'error', model: model.name, stats: stats(), error: { message, stack } });
 
-  if (options.live !== undefined) options.live.partial = (l, reason) => finalResult(model.name, stats(), propertyNames, [...violations], l, reason, options.allProperties ?? false);
+
 
   const record = (v: Violation) => {
     violated.add(v.property);
@@ -401,6 +433,8 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   const startPool = (now: number) => {
     if (!ownPool || levelSize < when.level || now - t0 < when.afterMs) return;
     if (pool !== undefined || starting || !canUsePool) return;
+    // Each thread holds its own runtime, bundle and model: none when the budget has no room.
+    if (!budget.fits((workers - 1) * WORKER_THREAD_BYTES)) return;
     if (identify() !== undefined) return;
     starting = true;
     // Threads load a bundle of the worker and model (fast), or the TypeScript through tsx.
@@ -425,10 +459,14 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   options.signal?.addEventListener('abort', onAbort);
   const timer =
     options.timeLimitMs !== undefined && Number.isFinite(options.timeLimitMs) ? setTimeout(() => stopRequest.request('time-limit'), Math.max(0, options.timeLimitMs - (performance.now() - t0))) : undefined;
+  if (options.live !== undefined) {
+    options.live.partial = (reason, note) =>
+      finalResult(model.name, stats(), propertyNames, [...violations], reason, `${stopText(reason, options.timeLimitMs, () => budget.reached(memoryTerms()))}; ${note}`, options.allProperties ?? false);
+  }
   /** What a stop request ends the search with. */
   const stopWith = (reason: StopReason): void => {
     limit = reason;
-    limitReason = stopText(reason, options.timeLimitMs, () => `memory budget reached: ${mib(peakRss())} MiB resident, budget ${mib(memoryBytes)} MiB (--memory)`);
+    limitReason = stopText(reason, options.timeLimitMs, () => budget.reached(memoryTerms()));
   };
   const progressEvery = options.progressIntervalMs ?? 5000;
   let levelSize = distinct;
@@ -445,6 +483,8 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     if (now - lastYield < YIELD_MS) return undefined;
     // A long level alone on this thread: start the pool now, so the next level can use it.
     startPool(now);
+    // Between ranges: the resident memory (the CLI's watchdog also looks every 50 ms).
+    if (!budget.fits()) stopRequest.request('memory');
     return new Promise<void>((r) => setImmediate(r)).then(() => {
       lastYield = performance.now();
       // A pool thread that died starting up ends the search now, not at the level's end.
@@ -468,7 +508,9 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     while (levelSize > 0 && !stopAfterLevel && limit === undefined) {
       if (poolFailure !== undefined) throw poolFailure;
       peakFrontier = Math.max(peakFrontier, levelSize);
+      olderLevelBytes = levelBytes;
       levelBytes = level.reduce((b, x) => b + blockBytes(x), 0);
+      nextLevelBytes = 0;
       if (levelBytes > peakFrontierBytes) {
         peakFrontierBytes = levelBytes;
         frontierBytesPerState = levelBytes / levelSize;
@@ -527,11 +569,18 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
           // The first partition that must grow grows here, the others on the pool's threads
           // (all here while they may not be ready).
           const here: (() => void)[] = [];
-          parts.forEach((part, p) => {
+          const caps = parts.map((part) => {
             const need = Math.ceil((part.count + partRoom) / MAX_LOAD);
-            if (need <= part.table.capacity) return;
-            const cap = Math.max(need, Math.ceil(part.table.capacity * GROWTH));
-            if (cap * 8 > partBudget()) throw new TableBudgetError(`memory budget reached (a seen-set partition of ${mib(cap * 8)} MiB would exceed its share of ${mib(memoryBytes)} MiB)`);
+            return need <= part.table.capacity ? 0 : Math.max(need, Math.ceil(part.table.capacity * GROWTH));
+          });
+          // Weighed before it is allocated: the new tables beside the old ones, and the claims.
+          const growBytes = caps.reduce((n, cap) => n + cap * 8, 0);
+          if (!budget.fits(growBytes + claimsBytes(partRoom, parts.length))) {
+            throw new TableBudgetError(`the seen set's growth for the next level (${mib(growBytes)} MiB) would pass the budget`);
+          }
+          parts.forEach((part, p) => {
+            const cap = caps[p];
+            if (cap === 0) return;
             if (here.length === 0 || joinable) here.push(() => part.growAlone(cap));
             else grows.push(run<GrowableRef>({ kind: 'grow', table: part.ref, capacity: cap }).then((ref) => void (parts[p] = GrowingSeenSet.fromRef(ref))));
           });
@@ -539,6 +588,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
           await Promise.all(grows);
           growMs += performance.now() - tg;
           levelClaims = (claimsBuffer !== undefined ? reuseClaims(claimsBuffer, partRoom, parts.length) : null) ?? newClaims(partRoom, parts.length) ?? undefined;
+          claimsHeld = levelClaims;
           if (levelClaims === undefined) {
             // More new states than a slot can number entries for: this level and the ones
             // after it go without claims.
@@ -572,12 +622,13 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         let mine: ExpandResult;
         let theirs: PromiseSettledResult<ExpandResult>[];
         try {
-          mine = await expandPhase(main, task, direct ? new DirectDedupe(parts, MAX_LOAD, GROWTH, partBudget()) : undefined, pause);
+          mine = await expandPhase(main, task, direct ? new DirectDedupe(parts, MAX_LOAD, GROWTH, tableRoom()) : undefined, pause);
         } finally {
           // Let the other threads finish before anything else touches the level.
           theirs = await participants(others, task.join);
         }
         results = [mine, ...fulfilled(theirs)];
+        for (const r of results) if (r.heapBytes !== undefined && r.thread !== threadId) workerHeaps.set(r.thread, r.heapBytes);
         byRange = new Array(ranges);
         for (const r of results) {
           for (const x of r.ranges) byRange[x.range] = x;
@@ -624,6 +675,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         break;
       }
       const rangeResults = byRange as RangeResult[];
+      nextLevelBytes = rangeResults.reduce((n, r) => n + blockBytes(r.block), 0);
       const tMerge = performance.now();
       let blocks = rangeResults.map((r) => r.block);
       const candidates = blocks.reduce((c, b) => c + b.count, 0);
@@ -648,14 +700,14 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         if (won !== inserted) throw new Error(`internal error: ${inserted} states inserted with claims at depth ${depth} but ${won} copies hold their claims`);
       } else {
         // Phase 2: each thread inserts its partition's candidates, blocks in order.
-        const budget = partBudget(blocks.reduce((n, x) => n + blockBytes(x), 0));
+        const partMax = tableRoom();
         const insertTask = (p: number): InsertTask => ({
           kind: 'insert',
           source,
           search: searchId,
           part: p,
           table: parts[p].ref,
-          maxBytes: budget,
+          maxBytes: partMax,
           blocks,
           invariants: engine === 'vector',
           skip: [...violated],
@@ -674,7 +726,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         if (failed !== undefined) return errorResult(failed.error!.message, failed.error!.stack);
         if (done.some((r) => r.overBudget)) {
           limit = 'memory';
-          limitReason = `memory budget reached: the seen set (${mib(seenBytes())} MiB) would outgrow its share of ${mib(memoryBytes)} MiB (--memory)`;
+          limitReason = budget.reached(memoryTerms(), 'the seen set would grow past the budget');
           break;
         }
         perBlock = blocks.map((_, b) => done.reduce((n, r) => n + r.inserted[b], 0));
@@ -756,13 +808,16 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       }
       if (limit === undefined && !stopAfterLevel && stopRequest.reason !== undefined) stopWith(stopRequest.reason);
       if (limit === undefined && !stopAfterLevel) {
+        // The next level needs this one's blocks and its own: stop now if what is resident
+        // already crosses the threshold, or if this thread's JS heap nears V8's limit (which
+        // would end the process, whatever the budget).
         const heap = getHeapStatistics().used_heap_size;
-        const nextBytes = blocks.reduce((b, x) => b + blockBytes(x), 0);
-        const graphBytes = liveness?.bytes ?? 0;
-        if (heap + seenBytes() + traces.bytes + nextBytes + graphBytes > memoryBytes) {
+        if (!budget.fits()) {
           limit = 'memory';
-          const graphText = liveness !== undefined ? ` + ${mib(graphBytes)} MiB state graph for liveness (--no-liveness checks safety only)` : '';
-          limitReason = `memory budget reached: ${mib(heap)} MiB heap + ${mib(seenBytes())} MiB seen set + ${mib(nextBytes)} MiB frontier${graphText} > ${mib(memoryBytes)} MiB (--memory)`;
+          limitReason = budget.reached(memoryTerms());
+        } else if (heap > heapLimit * 0.85) {
+          limit = 'memory';
+          limitReason = `memory budget reached: this thread's JS heap is at ${mib(heap)} of its ${mib(heapLimit)} MiB limit (node --max-old-space-size raises it)`;
         }
       }
       options.live?.publish(distinct, transitions, depth);
@@ -794,7 +849,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   } catch (e) {
     if (e instanceof TableBudgetError) {
       limit = 'memory';
-      limitReason = e.message;
+      limitReason = budget.reached(memoryTerms(), e.message);
     } else {
       // piscina rejects with "worker exited with code: N" or a memory-limit error when a
       // worker thread dies (out of memory, or model code ended it past the exit guard).

@@ -3,6 +3,7 @@
 // the successors whose keys fall in this thread's partition of the seen set, in the level's
 // order. Run by piscina workers (worker.ts) and by the calling thread itself.
 import { threadId } from 'node:worker_threads';
+import { heapResidentBytes } from '../explore/memory-budget.ts';
 import { ClaimDedupe, KeepAll, LevelCursor, PartitionedTables, SharedDedupe, type Dedupe, type KeySet } from './blocks.ts';
 import { LevelClaimsView } from './level-claims.ts';
 import { expandValueRange } from './expand-values.ts';
@@ -64,6 +65,7 @@ export async function expandPhase(L: Loaded, task: ExpandTask, direct?: Dedupe, 
     descriptors: L.codec.takeNewDescriptors(),
     strings: L.vector?.takeHashedStrings() ?? [],
     thread: threadId,
+    heapBytes: heapResidentBytes(),
     memo: L.vector?.memoStats(),
     ...(claims !== undefined ? { inserted: claims.inserted, overflow: claims.abandoned, wide: claims.wide } : {}),
   };

@@ -198,6 +198,8 @@ export interface ExpandResult {
   readonly wide?: boolean;
   /** Time this thread spent expanding ranges in this phase. */
   readonly busyMs?: number;
+  /** The thread's JS heap as resident memory (for the memory budget's account). */
+  readonly heapBytes?: number;
 }
 
 /**

@@ -177,3 +177,46 @@ describe('an unwritable temporary directory', () => {
     expect(check.code).toBe(0);
   });
 });
+
+describe('--memory bounds the resident memory of the whole run', () => {
+  /** The budget line's total, budget and terms (name → MiB). */
+  function account(out: string) {
+    const m = out.match(/memory budget reached: (?:.*?: )?([\d,.]+) MiB resident of the ([\d,]+) MiB budget \(--memory\) = (.*?) MiB; /);
+    if (m === null) return undefined;
+    const num = (x: string) => Number(x.replace(/,/g, ''));
+    const terms = m[3].split(' + ').map((t) => {
+      const [, name, n] = t.match(/^(.*?) (-?[\d,.]+)(?: \(.*\))?$/)!;
+      return { name, mib: num(n) };
+    });
+    return { total: num(m[1]), budget: num(m[2]), terms };
+  }
+  const peak = (out: string) => Number(out.match(/peak memory ([\d.]+) MiB/)?.[1]);
+
+  it.each([
+    ['a state space that doubles each level (2 workers)', ['-p', 'shape=history', '--memory', '220']],
+    ['three counters that grow forever (the vector engine: its memo tries grow on the heap)', ['--memory', '180']],
+    ['the doubling model on the sequential search (--coverage)', ['-p', 'shape=history', '--coverage', '--memory', '220']],
+  ])('%s: stops within the budget, exit 3, with terms that add up', (_, args) => {
+    // --memory 200 once never stopped (552 MiB after 200 s), --memory 300 stopped at 942 MiB
+    // resident, and the terms printed left out the trace and the worker threads' heaps.
+    const r = mmcheck(['check', 'test/fixtures/unbounded.ts', ...args, '--time-limit', '120']);
+    expect(r.code).toBe(3);
+    const a = account(r.out);
+    expect(a, r.out).toBeDefined();
+    expect(a!.total).toBeLessThanOrEqual(a!.budget);
+    // Each term is rounded to a MiB (or a tenth): the sum is the total within that.
+    const sum = a!.terms.reduce((n, t) => n + t.mib, 0);
+    expect(Math.abs(sum - a!.total)).toBeLessThanOrEqual(a!.terms.length * 0.5);
+    expect(a!.terms.map((t) => t.name)).toEqual(expect.arrayContaining(['at the start (Node, mmcheck, the model)', 'the rest', 'the supervisor process']));
+    // The search process's peak, as the kernel counted it, and the supervisor: within the budget.
+    const supervisor = a!.terms.find((t) => t.name === 'the supervisor process')!.mib;
+    expect(peak(r.out) + supervisor).toBeLessThanOrEqual(a!.budget);
+  });
+
+  it('a budget too small to start in: one line saying what the run takes before the search, exit 2', () => {
+    const r = mmcheck(['check', 'kvm', '--memory', '64']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/^mmcheck: error: --memory 64: too small to search in: the run takes \d+ MiB before the search starts \(this process \d+ MiB: Node, mmcheck and the model; the supervisor \d+ MiB\); give at least \d+\n$/);
+    expect(r.out).toBe('');
+  });
+});

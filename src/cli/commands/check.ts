@@ -2,7 +2,8 @@
 import { closeSync, writeFileSync } from 'node:fs';
 import { hardExit } from '../../explore/exit-guard.ts';
 import { LiveSearch } from '../../explore/live-search.ts';
-import { StopRequest, stopText } from '../../explore/stop-request.ts';
+import { StopRequest } from '../../explore/stop-request.ts';
+import { MemoryBudget } from '../../explore/memory-budget.ts';
 import { startWatchdog } from '../watchdog.ts';
 import type { Command } from 'commander';
 import { buildModel } from '../../check.ts';
@@ -133,6 +134,11 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   // thread is; a search that does not stop within a second is ended by the watchdog.
   const stop = new StopRequest();
   const live = new LiveSearch();
+  // The run's memory: this process and the supervisor's (bin/mmcheck.js), which told us its size.
+  const supervisorBytes = Number(process.env.MMCHECK_SUPERVISOR_RSS ?? 0) || 0;
+  const memory = new MemoryBudget(flags.memory === undefined ? undefined : flags.memory * 2 ** 20, supervisorBytes);
+  const tooSmall = memory.given ? memory.tooSmall('--memory') : null;
+  if (tooSmall !== null) return reportError(new UsageError(tooSmall), debug);
   let interrupts = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     interrupts++;
@@ -145,11 +151,11 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     stop,
     live,
     timeLimitMs: flags.timeLimit === undefined ? undefined : flags.timeLimit * 1000,
+    memoryStopBytes: memory.stopAtBytes,
     onStuck: (note) => {
       // Runs inside whatever this thread was doing (a step that never returns): print the
       // figures so far, then end the process (the supervisor passes the exit code on).
-      const reason = stop.reason ?? 'interrupted';
-      const partial = live.partial?.(reason, `${stopText(reason, flags.timeLimit === undefined ? undefined : flags.timeLimit * 1000, () => 'memory budget reached')}; ${note}`);
+      const partial = live.partial?.(stop.reason ?? 'interrupted', note);
       if (partial !== undefined) present(partial, undefined, true);
       else process.stderr.write(`mmcheck: ${note}\n`);
       // Closed first: Node prints a line about the watchdog's inspector session when exiting.
@@ -213,7 +219,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
       maxStates: flags.maxStates,
       maxDepth: flags.maxDepth,
       timeLimitMs: (flags.timeLimit ?? Infinity) * 1000,
-      memoryBytes: flags.memory === undefined ? undefined : flags.memory * 2 ** 20,
+      memory,
       allProperties: flags.allProperties ?? false,
       liveness: flags.liveness,
       fairness: flags.fairness as Fairness | undefined,
@@ -283,7 +289,7 @@ export function registerCheck(program: Command, setExit: (code: number) => void)
     .option('--max-states <n>', 'store at most n distinct states (incomplete when there are more)', integerOption('--max-states', 1))
     .option('--max-depth <n>', 'do not explore beyond n steps from an initial state', integerOption('--max-depth', 0))
     .option('--time-limit <seconds>', 'stop (incomplete) after this many seconds', positiveOption('--time-limit'))
-    .option('--memory <MiB>', 'memory budget for the seen set and heap', positiveOption('--memory'))
+    .option('--memory <MiB>', 'memory budget: the resident memory of the whole run, in MiB (incomplete when reached)', positiveOption('--memory'))
     .option('--all-properties', 'report every violated property (each with its shortest trace), not only the first')
     .option('--fairness <kind>', "every thread's fairness for liveness, in place of the model's: 'none', 'weak' (a thread able to move forever eventually moves; the default) or 'strong' (one able to move infinitely often moves infinitely often)")
     .option('--no-liveness', 'check safety only: no progress or other liveness property (no state graph kept)')
