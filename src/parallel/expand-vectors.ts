@@ -152,6 +152,8 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
   const expand = task.expand;
   let transitions = 0;
   const samples: number[] = [];
+  // Partial-order reduction's subsets, for the figures of a level cut by --max-states.
+  const subsets = new Map<number, readonly number[]>();
   let stopped = false;
   let pos = from;
   try {
@@ -222,6 +224,7 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
       // Transitions taken from this position (the coordinator's figures when a violation
       // cuts the level short).
       actionCounts[pos - from] = expandCount;
+      if (chosen !== null) subsets.set(pos, chosen);
       transitions += expandCount;
       let next = 0; // the next of `chosen` to expand
       // Transition i (the action index) is the k-th of group g.
@@ -301,5 +304,5 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
     const message = e instanceof ModelError ? immutableFailure(L, state) ?? e.message : immutableFailure(L, state) ?? locateMessage(model, state, undefined, e);
     return { range, block: emptyBlock(), actionCounts, transitions, events: [], stopped: false, error: { pos, message, stack: (e as Error)?.stack } };
   }
-  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped, ...(samples.length > 0 ? { samples: Int32Array.from(samples) } : {}), ...(rec !== undefined ? { graph: rec.finish() } : {}) };
+  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped, ...(subsets.size > 0 ? { subsets } : {}), ...(samples.length > 0 ? { samples: Int32Array.from(samples) } : {}), ...(rec !== undefined ? { graph: rec.finish() } : {}) };
 }
