@@ -21,7 +21,7 @@ import { parseKey } from '../reduce/footprint.ts';
 import { ProbeMemo } from '../reduce/probe-memo.ts';
 import { symmetryGroups, threadSymmetry } from '../reduce/thread-symmetry.ts';
 import { trackRead, trackWrite, untracked } from './tracking.ts';
-import { AccessProbe, assignedPaths, isView, probeActive, probeRead, probeWrite, probing, unprobed, viewOf } from '../reduce/access-probe.ts';
+import { AccessProbe, assignedPaths, escapes, isView, probeActive, probeRead, probeWrite, probing, unprobed, viewOf } from '../reduce/access-probe.ts';
 import { compileThreadVectors } from './dsl-vector.ts';
 import { runningUserCode } from './running.ts';
 import { DONE, MAX_THREADS, checkThreadModelSpec, twiceText } from './thread-spec-check.ts';
@@ -555,7 +555,12 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     probing(probe, () => {
       const acts: number[] = [];
       threadActionsInto(tid, ps.pcs, ps.locks, ps.shared, ps.locals, acts);
-      for (const a of acts) assignedPaths(root, next(ps, a).shared, probe);
+      for (const a of acts) {
+        const r = next(ps, a);
+        assignedPaths(root, r.shared, probe);
+        // Locals that keep a part of the shared state copied it: a read of that part.
+        if (r.locals !== ps.locals) escapes(r.locals.get(tid), probe);
+      }
     });
     // A primitive shared state cannot be watched: code that may look at it reads it.
     if (!isView(root) && hasUserCode(threads[tid].steps[ps.pcs.get(tid)!].spec)) probe.read([], '*');

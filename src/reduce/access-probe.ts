@@ -20,7 +20,7 @@
 //
 // Known limits (FIXME): identity comparisons of parts of the state (`a === shared.pte`) are
 // not seen; reading your own assignment is not reported (it reads no state).
-import { is, isList, isRecord, List } from 'immutable';
+import { is, isImmutable, isList, isRecord, List } from 'immutable';
 
 /** What one run of model code accessed: access paths (segments, see footprint.ts keys). */
 export class AccessProbe {
@@ -377,6 +377,35 @@ export function isView(v: unknown): boolean {
 }
 
 /**
+ * Records in `probe` a read of every part of the state `value` holds (a view, or inside it):
+ * for a value the code keeps — in its thread's locals, or at another path of the state —
+ * holding a part of the state copies all of it, whether or not the code looked inside.
+ *
+ * @example
+ *   escapes(newLocals, probe)   // local: local.set('saved', shared.pte) reads all of pte
+ */
+export function escapes(value: unknown, probe: AccessProbe): void {
+  const info = infoOf(value);
+  if (info === undefined) {
+    escapesWithin(value, probe);
+    return;
+  }
+  probe.read(info.path, info.text === '' ? '*' : info.text);
+  // Children it was given since: they may hold other parts of the state.
+  if (info.marks === 'all') escapesWithin(info.plain, probe);
+  else for (const k of info.marks) escapes(info.plain.get(k), probe);
+}
+
+/** `escapes` for what a (plain) value holds. */
+function escapesWithin(value: unknown, probe: AccessProbe): void {
+  if (value === null || typeof value !== 'object' || !isImmutable(value)) return;
+  (value as unknown as { __iterate(fn: (v: unknown, k: unknown) => unknown): unknown }).__iterate((v, k) => {
+    escapes(v, probe);
+    escapes(k, probe);
+  });
+}
+
+/**
  * Records in `probe` the paths `result` assigns relative to the view `original` it was
  * computed from: the children marked along its derivation, recursively; a value that is not
  * derived from the view of its own path is an assignment of that whole path.
@@ -402,6 +431,11 @@ export function assignedPaths(original: unknown, result: unknown, probe: AccessP
     if (info === undefined || info.text !== text || info.marks === 'all') {
       if (info === undefined && unchangedAndRead(value, path, before)) return;
       probe.write(path, text === '' ? '*' : text);
+      // What the new value holds of the state elsewhere was read (copied): a part moved here
+      // from another path, or one inside a value made anew.
+      if (info === undefined) escapesWithin(value, probe);
+      else if (info.text !== text) escapes(value, probe);
+      else escapesWithin(info.plain, probe);
       return;
     }
     for (const k of info.marks) {

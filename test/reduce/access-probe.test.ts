@@ -3,7 +3,7 @@
 // follow counts as the whole value).
 import { describe, expect, it } from 'vitest';
 import { List, Record } from 'immutable';
-import { AccessProbe, assignedPaths, probing, viewOf } from '../../src/reduce/access-probe.ts';
+import { AccessProbe, assignedPaths, escapes, probing, viewOf } from '../../src/reduce/access-probe.ts';
 import { setFields } from '../../src/model/records.ts';
 
 const Page = Record({ ref: 0, state: 'unused' }, 'Page');
@@ -46,8 +46,10 @@ describe('the footprint probe', () => {
   it('counts a value not derived from the state as assigning its whole path', () => {
     expect(probe((s) => s.set('pte', List([null, null, null]))).writes).toEqual(['pte']);
     expect(probe((s) => s.set('pages', s.pages.set(2, Page({ ref: 1, state: 'live' })))).writes).toEqual(['pages[2]']);
-    // A part moved from another path is an assignment of the path it lands on.
-    expect(probe((s) => s.set('pages', s.pages.set(2, s.pages.get(0)!))).writes).toEqual(['pages[2]']);
+    // A part moved from another path is an assignment of the path it lands on, and a read of
+    // the whole part it came from (its contents flow, whether or not the code looked inside).
+    expect(probe((s) => s.set('pages', s.pages.set(2, s.pages.get(0)!)))).toEqual({ reads: ['pages[0]'], writes: ['pages[2]'] });
+    expect(probe((s) => s.set('pages', s.pages.set(2, Page({ ref: s.pages.get(0)!.ref, state: 'live' }))))).toEqual({ reads: ['pages[0].ref'], writes: ['pages[2]'] });
     // A List grown by push: the whole List (and its old items are read).
     expect(probe((s) => s.set('pte', s.pte.push(3)))).toMatchObject({ writes: ['pte'] });
   });
@@ -67,5 +69,19 @@ describe('the footprint probe on a value written back unchanged', () => {
   });
   it('counts it as a write when the code did not read it', () => {
     expect(probe((s) => setFields(s, { seq: 0 }))).toEqual({ reads: [], writes: ['seq'] });
+  });
+});
+
+describe('the footprint probe on parts of the state kept elsewhere', () => {
+  it('counts keeping a part as reading all of it', () => {
+    const p = new AccessProbe();
+    const view = viewOf(mm());
+    const kept = probing(p, () => List([view.pte, view.seq]));
+    escapes(kept, p);
+    // pte is copied whole into what the code keeps; seq was read as a number.
+    expect([...p.reads.keys()].sort()).toEqual(['pte', 'seq']);
+  });
+  it('counts a part nested in a new value stored in the state as read', () => {
+    expect(probe((s) => s.set('pte', List([s.pages.get(1) as unknown as number])))).toEqual({ reads: ['pages[1]'], writes: ['pte'] });
   });
 });

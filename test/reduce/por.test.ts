@@ -220,4 +220,31 @@ describe('declarations checked against what the code does', () => {
     const r = await check(lockedCounter(), { por: true });
     expect(r.stats.reductionNote).toMatch(/it reduces nothing: every step may change the verdict of invariant 'at most 2' \(it reads '\*'\)/);
   });
+
+  it('a step keeping a part of the shared state in its locals reads all of it, looked at or not', async () => {
+    // 'save' copies x (a List) into its locals without looking inside, and declares no reads;
+    // 'use' then branches on the copy. Trusted, save and t1's write of x[0] would be
+    // independent, and the order write-then-save (which makes y = 1) could be left out.
+    const M = Record({ x: List([0]), y: 0 });
+    type S = ReturnType<typeof M>;
+    const model = threadModel<S>({
+      name: 'saved',
+      shared: M(),
+      threads: [
+        {
+          name: 't0',
+          locals: List<number>(),
+          steps: [
+            { label: 'save', reads: [], writes: [], do: ({ shared }) => ({ local: shared.x }) },
+            { label: 'use', reads: [], writes: ['y'], do: ({ shared, local }) => ({ shared: shared.set('y', (local as List<number>).get(0)!) }) },
+          ],
+        },
+        { name: 't1', steps: [{ label: 'write_x', reads: [], writes: ['x[0]'], do: ({ shared }) => ({ shared: shared.set('x', shared.x.set(0, 1)) }) }] },
+      ],
+      invariants: [{ name: 'y stays 0', reads: ['y'], check: ({ shared }) => (shared.y === 1 ? 'y = 1' : null) }],
+    });
+    expect((await check(model)).status).toBe('violated');
+    const r = await check(model, { por: true });
+    expect(r.status === 'error' && r.error.message).toMatch(/thread 't0', step 'save': reads 'x', which its footprint does not declare/);
+  });
 });
