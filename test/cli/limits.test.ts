@@ -129,9 +129,9 @@ describe('--time-limit acts within a second or two, inside a level and inside a 
     expect(elapsed(r.out)).toBeLessThan(5);
   });
 
-  it('a slow level (every step busy for 2 ms) is stopped inside the level, not at its end', async () => {
-    // A 2 s limit once stopped at 22 s: it was looked at only between levels and ranges.
-    const r = await runAndSignal(['check', 'test/fixtures/limits/slow.ts', '--time-limit', '2', '--workers', '1']);
+  it('a slow wide level (4,096 states of 16 steps, 0.3 ms each: 20 s) is stopped inside the level, not at its end', async () => {
+    // A 2 s limit once stopped at 10-22 s: it was looked at only between levels and ranges.
+    const r = await runAndSignal(['check', 'test/fixtures/limits/slow.ts', '-p', 'width=16', '-p', 'us=300', '--time-limit', '2', '--workers', '1']);
     expect(r.code).toBe(3);
     expect(r.out).toMatch(/^incomplete: slow: time limit of 2\.0 s reached; no violation in what was explored$/m);
     expect(elapsed(r.out)).toBeLessThan(2.5);
@@ -155,7 +155,7 @@ describe('signals act within a second, however busy the search is', () => {
   });
 
   it('SIGINT inside a slow level: stops within a second with the figures so far (the steps return, so nothing is named)', async () => {
-    const r = await runAndSignal(['check', 'test/fixtures/limits/slow.ts', '--workers', '1', '--time-limit', '60'], ['SIGINT'], /^level 6:/m);
+    const r = await runAndSignal(['check', 'test/fixtures/limits/slow.ts', '-p', 'width=16', '-p', 'us=300', '--workers', '1', '--time-limit', '60'], ['SIGINT'], /^level 2:/m);
     expect(r.code).toBe(3);
     expect(r.out).toMatch(/^incomplete: slow: interrupted; no violation in what was explored$/m);
     expect(r.afterSignal).toBeLessThan(1);
