@@ -8,6 +8,7 @@ export * from './model/records.ts';
 export * from './state/fingerprint.ts';
 export * from './state/validate.ts';
 export * from './explore/result.ts';
+export { compareExpectations, expectKeysProblem, type ExpectationReport, type ExpectationRow } from './explore/expectations.ts';
 export { lassoVerdict, type LassoVerdict } from './explore/liveness/lasso-verdict.ts';
 export { describeFairness, MAX_PROCESSES, type LivenessPlan } from './explore/liveness/plan.ts';
 export { bfs, type SearchOptions, type Progress } from './explore/bfs.ts';

@@ -1,5 +1,5 @@
 // Small shared helpers for tests: tiny DSL models with hand-checkable state spaces.
-import { threadModel, type Step } from '../src/index.ts';
+import { threadModel, type Step, type ThreadSpec } from '../src/index.ts';
 import type { CheckResult } from '../src/explore/result.ts';
 import { renderViolation } from '../src/trace/text.ts';
 
@@ -46,4 +46,12 @@ export function lockedCounter() {
     })),
     invariants: [{ name: 'at most 2', check: (v) => (v.shared <= 2 ? null : `counter is ${v.shared}`) }],
   });
+}
+
+/** The two threads of an ABBA deadlock: `ab` takes mutexes a then b, `ba` b then a, each then releasing both (declare `locks: { a: 'mutex', b: 'mutex' }`). */
+export function abbaThreads(): ThreadSpec<any, null>[] {
+  return [
+    { name: 'ab', steps: [{ label: 'a', acquire: 'a' }, { label: 'b', acquire: 'b' }, { label: 'rel', release: ['b', 'a'] }] },
+    { name: 'ba', steps: [{ label: 'b', acquire: 'b' }, { label: 'a', acquire: 'a' }, { label: 'rel', release: ['a', 'b'] }] },
+  ];
 }

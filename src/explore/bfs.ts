@@ -43,7 +43,11 @@ export interface SearchOptions {
   readonly memoryBytes?: number;
   /** The budget itself, when it counts memory outside this process too (the CLI's supervisor); overrides memoryBytes. */
   readonly memory?: MemoryBudget;
-  /** Report every violated property (each at its shortest), not only the first. */
+  /**
+   * Explore past violations (--all-properties, --continue): the whole state space, every
+   * violated property reported at its shortest; without it the search stops at the level of
+   * the first violation.
+   */
   readonly allProperties?: boolean;
   /** Stops the search (incomplete, 'interrupted') when aborted. */
   readonly signal?: AbortSignal;
@@ -171,7 +175,8 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
   const record = (v: Violation) => {
     violated.add(v.property);
     violations.push(v);
-    if (!options.allProperties || violated.size === model.properties.length) stopAfterLevel = true;
+    // --all-properties (--continue) explores the whole state space, whatever it finds.
+    if (!options.allProperties) stopAfterLevel = true;
   };
 
   // Levels are held encoded (a few dozen bytes a state) and decoded when expanded.

@@ -4,7 +4,8 @@
 import type { ModelDefinition } from './definition.ts';
 import { FAIRNESS_KINDS, type Model, type Property } from './model.ts';
 import { ModelError, errorText } from './errors.ts';
-import { resolveParams } from './params.ts';
+import { resolveParams, type ParamSpecs } from './params.ts';
+import { expectKeysProblem } from '../explore/expectations.ts';
 import { describeValue, isPlainObject, isThenable } from './describe.ts';
 import { hasCheckedResults, invariantProblem } from './step-results.ts';
 import { ModelExitError, withExitGuardSync } from '../explore/exit-guard.ts';
@@ -132,11 +133,24 @@ function checkProcesses(v: unknown, fail: (problem: string) => never, said: stri
   if (!ok) fail(`${said} a model whose processes are not { names, fairness: one of ${FAIRNESS_KINDS.join('/')} per name, of(state, action) }: ${describeValue(v)}`);
 }
 
+/** True when resolved parameter `values` are all the definition's defaults (what its `expect` speaks of). */
+export function hasDefaultParams(specs: ParamSpecs, values: Readonly<Record<string, unknown>>): boolean {
+  return Object.entries(specs).every(([k, spec]) => values[k] === spec.default);
+}
+
+/** Throws a ModelError when `def.expect` names a property `model` (built with the defaults) does not have. */
+export function checkExpectKeys(def: ModelDefinition, model: Model<any, any>): void {
+  if (def.expect === undefined) return;
+  const problem = expectKeysProblem(def.expect, model.properties.map((p) => p.name));
+  if (problem !== null) throw new ModelError({ model: def.name }, problem);
+}
+
 /**
  * Builds a model from its definition with the given parameters (defaults filled in). Throws
  * ParamError for unknown or ill-typed parameters and ModelError for a model that fails to
  * build: `build()` throwing, exiting the process, returning nothing, a Promise, the
- * specification instead of `threadModel(spec)`, or a model with an invalid initial state.
+ * specification instead of `threadModel(spec)`, or a model with an invalid initial state;
+ * built with its default parameters, one whose `expect` names a property it does not have.
  *
  * @example
  *   const model = buildModel(kvm, { faults: '2' });
@@ -158,5 +172,8 @@ export function buildModel(def: ModelDefinition, params: Readonly<Record<string,
     throw new ModelError({ model: def.name }, "build() returned a Promise: build must be synchronous (do asynchronous work at the module's top level, before defineModel)");
   }
   if (built === def) throw new ModelError({ model: def.name }, 'build() returned its own definition: return threadModel({ … }) or a Model');
-  return checkModel(built, def.name, 'build() returned');
+  const model = checkModel(built, def.name, 'build() returned');
+  // The expectations speak of the model with its defaults: checked whenever it is built so.
+  if (hasDefaultParams(def.params, values)) checkExpectKeys(def, model);
+  return model;
 }

@@ -350,7 +350,8 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   const record = (v: Violation) => {
     violated.add(v.property);
     violations.push(v);
-    if (!options.allProperties || violated.size === model.properties.length) stopAfterLevel = true;
+    // --all-properties (--continue) explores the whole state space, whatever it finds.
+    if (!options.allProperties) stopAfterLevel = true;
   };
 
   // Level 0: the initial states, checked and encoded here.

@@ -1,6 +1,7 @@
 // Text rendering of results: the counterexample a kernel developer reads, step by step, and
 // the SPIN/TLC-style summary of figures.
 import type { CheckResult, CheckStats, Trace, Violation } from '../explore/result.ts';
+import type { ExpectationReport, ExpectationRow } from '../explore/expectations.ts';
 
 /** ANSI styling, or none (colour only on a TTY). */
 export interface Style {
@@ -138,8 +139,10 @@ function verdictLine(r: Exclude<CheckResult, { status: 'error' }>, style: Style)
       return `${style.green(style.bold('holds'))}: ${r.model}: every ${r.unchecked?.length ? 'checked ' : ''}property holds (${r.properties.join('; ')})`;
     case 'violated': {
       const names = r.violations.map((v) => `'${v.property}'`).join(', ');
-      const more = r.stoppedEarly ? ' (search stopped at the first violation; --all-properties checks the rest)' : '';
-      return `${style.red(style.bold('violated'))}: ${r.model}: ${names}${more}`;
+      if (r.stoppedEarly) return `${style.red(style.bold('violated'))}: ${r.model}: ${names} (search stopped at the first violation; --all-properties checks the rest)`;
+      // Every property checked: what held too.
+      const held = r.properties.filter((p) => !r.violations.some((v) => v.property === p));
+      return `${style.red(style.bold('violated'))}: ${r.model}: ${names}; ${held.length > 0 ? `holds: ${held.map((p) => `'${p}'`).join(', ')}` : 'no property holds'}`;
     }
     case 'incomplete': {
       const found = r.violations.length
@@ -148,4 +151,30 @@ function verdictLine(r: Exclude<CheckResult, { status: 'error' }>, style: Style)
       return `${style.yellow(style.bold('incomplete'))}: ${r.model}: ${r.reason}; ${found}`;
     }
   }
+}
+
+function rowText(x: ExpectationRow): string {
+  if (x.expected === undefined) return `'${x.property}' is violated, which the model's expect does not name`;
+  return `'${x.property}' was expected ${x.expected === 'holds' ? 'to hold' : 'to be violated'} but ${x.found === 'holds' ? 'holds' : 'is violated'}`;
+}
+
+/**
+ * The line comparing a result with the model's expectations: "expect: as expected (…)" or
+ * each difference, then the expectations the search could not settle, grouped by why.
+ */
+export function renderExpectations(rep: ExpectationReport, style: Style = PLAIN): string {
+  const settled = rep.rows.filter((x) => x.found !== 'unknown');
+  const tally = (rows: readonly ExpectationRow[]) => {
+    const v = rows.filter((x) => x.found === 'violated').length;
+    const h = rows.length - v;
+    return [v > 0 ? `${v} violated` : '', h > 0 ? `${h} hold${h === 1 ? 's' : ''}` : ''].filter(Boolean).join(', ');
+  };
+  if (rep.mismatches.length === 0 && rep.unknown.length === 0) return `${style.green('expect')}: as expected (${tally(settled) || 'nothing declared'})`;
+  const parts: string[] = [];
+  if (rep.mismatches.length > 0) parts.push(`${style.red(style.bold('differs from the model\'s expect'))}: ${rep.mismatches.map(rowText).join('; ')}`);
+  const matched = settled.filter((x) => !rep.mismatches.includes(x));
+  if (matched.length > 0) parts.push(`as expected: ${tally(matched)}`);
+  const whys = [...new Set(rep.unknown.map((x) => x.why))];
+  for (const why of whys) parts.push(`not settled (${why}): ${rep.unknown.filter((x) => x.why === why).map((x) => `'${x.property}'`).join(', ')}`);
+  return `${rep.mismatches.length > 0 ? style.red('expect') : style.yellow('expect')}: ${parts.join('; ')}`;
 }

@@ -99,3 +99,33 @@ describe('mmcheck list', () => {
     expect(r.out).toMatch(/^two-phase-commit\s/m);
   });
 });
+
+describe('check against the model\'s expect', () => {
+  it('says "as expected"; --strict-expect exits 0 on violations the model expects', () => {
+    const plain = mmcheck('check', 'dining-philosophers');
+    expect(plain.code).toBe(1);
+    expect(plain.out).toMatch(/^expect: as expected: 1 violated; not settled \(the search stopped at the first violation; --all-properties checks the rest\): 'neighbours never eat together', 'progress', 'starvation freedom'$/m);
+    const strict = mmcheck('check', 'dining-philosophers', '--strict-expect');
+    expect(strict.code, strict.err).toBe(0);
+    expect(strict.out).toMatch(/^expect: as expected \(3 violated, 1 holds\)$/m);
+  });
+
+  it('other parameters: not compared (the expect speaks of the defaults); --strict-expect refuses them', () => {
+    const r = mmcheck('check', 'dining-philosophers', '-p', 'variant=ordered', '--no-liveness');
+    expect(r.out).toMatch(/^expect: not compared: the model's expect is for its default parameters$/m);
+    const strict = mmcheck('check', 'dining-philosophers', '-p', 'variant=ordered', '--strict-expect');
+    expect(strict.code).toBe(2);
+    expect(strict.err).toBe("mmcheck: error: --strict-expect: the expect of model 'dining-philosophers' is for its default parameters: drop the -p options or --strict-expect\n");
+  });
+});
+
+describe('--all-properties and --continue', () => {
+  it('are the same: the whole space, every violated property and what held', () => {
+    const figures = (s: string) => s.replace(/^[\d.]+ s, .*$/m, '').replace(/state graph [\d.]+ B\/state/, '');
+    const all = mmcheck('check', 'dining-philosophers', '--all-properties');
+    const cont = mmcheck('check', 'dining-philosophers', '--continue');
+    expect(cont.code).toBe(1);
+    expect(figures(cont.out)).toBe(figures(all.out));
+    expect(cont.out).toMatch(/^violated: dining-philosophers\(3, left-first\): 'deadlock freedom', 'progress', 'starvation freedom'; holds: 'neighbours never eat together'$/m);
+  });
+});

@@ -7,6 +7,8 @@ import { MemoryBudget } from '../../explore/memory-budget.ts';
 import { startWatchdog } from '../watchdog.ts';
 import type { Command } from 'commander';
 import { buildModel } from '../../check.ts';
+import { hasDefaultParams } from '../../model/build.ts';
+import { compareExpectations, type ExpectationReport } from '../../explore/expectations.ts';
 import type { SearchOptions } from '../../explore/bfs.ts';
 import { runSearch, type EngineChoice } from '../../explore/engine.ts';
 import type { ParallelOptions } from '../../parallel/parallel-bfs.ts';
@@ -20,7 +22,7 @@ import { DOT_STATE_LIMIT, stateGraphDot } from '../../trace/dot.ts';
 import { renderHtml } from '../../trace/html.ts';
 import { resultToJSON, type MinimizeNote, type ModelSource } from '../../trace/json.ts';
 import { minimizePreemptions } from '../../trace/minimize.ts';
-import { count, renderSummary, renderViolation, seconds } from '../../trace/text.ts';
+import { count, renderExpectations, renderSummary, renderViolation, seconds } from '../../trace/text.ts';
 import { reductionFor } from '../../reduce/reduction.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadModel, UsageError } from '../load.ts';
@@ -51,6 +53,8 @@ interface CheckFlags {
   engine?: string;
   fairness?: string;
   liveness?: boolean;
+  continue?: boolean;
+  strictExpect?: boolean;
 }
 
 /** Exit code of a result. */
@@ -105,6 +109,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   let params: Record<string, unknown>;
   let source: ModelSource;
   let dotLimit = DOT_STATE_LIMIT;
+  let defaults = true;
   try {
     const given = parseParamArgs(flags.param ?? []);
     loaded = await loadModel(spec);
@@ -113,6 +118,14 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     checkOutputPaths(outputs, [loaded.file]);
     params = resolveParams(loaded.def.params, given, loaded.def.name) as Record<string, unknown>;
     model = buildModel(loaded.def, params);
+    defaults = hasDefaultParams(loaded.def.params, params);
+    // The expectations speak of the defaults: their keys are checked on that model (buildModel
+    // checks them when it builds it).
+    if (!defaults && loaded.def.expect !== undefined) buildModel(loaded.def, {});
+    if (flags.strictExpect) {
+      if (loaded.def.expect === undefined) throw new UsageError(`--strict-expect: model '${loaded.def.name}' declares no expect (its expected verdict per property): nothing to compare`);
+      if (!defaults) throw new UsageError(`--strict-expect: the expect of model '${loaded.def.name}' is for its default parameters: drop the -p options or --strict-expect`);
+    }
     source = loaded.builtin ? { builtin: spec } : { file: loaded.file };
     if (flags.dot) {
       dotLimit = flags.dotLimit ?? DOT_STATE_LIMIT;
@@ -178,6 +191,8 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
       process.stdout.write(renderCoverage(coverageReport, partial) + '\n\n');
     }
     process.stdout.write(renderSummary(result, out) + '\n');
+    const expectation = expectationOf(result);
+    if (expectation !== undefined) process.stdout.write((expectation === null ? out.dim("expect: not compared: the model's expect is for its default parameters") : renderExpectations(expectation, out)) + '\n');
     if (flags.por || flags.symmetry) {
       const what = [flags.por ? 'partial-order reduction' : '', flags.symmetry ? `symmetry reduction (${model.symmetry?.description || 'no groups'})` : ''].filter(Boolean).join(' + ');
       process.stdout.write(out.dim(`with ${what}${flags.por ? '; a trace is shortest in the reduced graph' : ''}`) + '\n');
@@ -185,7 +200,11 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     }
     try {
       if (flags.json) {
-        const json = { ...resultToJSON(result, { model, params, source, minimized }), ...(coverageReport ? { coverage: coverageReport } : {}) };
+        const json = {
+          ...resultToJSON(result, { model, params, source, minimized }),
+          ...(expectation !== undefined ? { expect: expectation === null ? { compared: false } : { compared: true, asExpected: expectation.mismatches.length === 0 && expectation.unknown.length === 0, rows: expectation.rows } } : {}),
+          ...(coverageReport ? { coverage: coverageReport } : {}),
+        };
         writeOutput('--json', flags.json, JSON.stringify(json, null, 2) + '\n');
       }
       if (flags.html) {
@@ -201,7 +220,18 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     } catch (e) {
       return reportError(e, debug);
     }
+    // --strict-expect: 0 when every expectation is settled as declared, 1 otherwise (limits and errors as usual).
+    if (flags.strictExpect && expectation && (result.status === 'holds' || result.status === 'violated')) {
+      return expectation.mismatches.length === 0 && expectation.unknown.length === 0 ? EXIT.HOLDS : EXIT.VIOLATED;
+    }
     return exitCodeOf(result);
+  }
+
+  /** The comparison with the model's expect; null when not compared (other parameters); undefined when it declares none. */
+  function expectationOf(result: CheckResult): ExpectationReport | null | undefined {
+    const expect = loaded!.def.expect;
+    if (expect === undefined || result.status === 'error') return undefined;
+    return defaults ? compareExpectations(expect, result) : null;
   }
 
   let result: CheckResult;
@@ -220,7 +250,8 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
       maxDepth: flags.maxDepth,
       timeLimitMs: (flags.timeLimit ?? Infinity) * 1000,
       memory,
-      allProperties: flags.allProperties ?? false,
+      // --continue is --all-properties; --strict-expect needs every property settled.
+      allProperties: (flags.allProperties || flags.continue || flags.strictExpect) ?? false,
       liveness: flags.liveness,
       fairness: flags.fairness as Fairness | undefined,
       reduction: reduced.reduction,
@@ -290,7 +321,9 @@ export function registerCheck(program: Command, setExit: (code: number) => void)
     .option('--max-depth <n>', 'do not explore beyond n steps from an initial state', integerOption('--max-depth', 0))
     .option('--time-limit <seconds>', 'stop (incomplete) after this many seconds', positiveOption('--time-limit'))
     .option('--memory <MiB>', 'memory budget: the resident memory of the whole run, in MiB (incomplete when reached)', positiveOption('--memory'))
-    .option('--all-properties', 'report every violated property (each with its shortest trace), not only the first')
+    .option('--all-properties', 'explore the whole state space past violations: every violated property (deadlock included) with its shortest trace, and which held')
+    .option('--continue', 'the same as --all-properties (as SPIN\'s pan -e / TLC\'s -continue)')
+    .option('--strict-expect', "exit 0 only when every property's verdict is the one the model's expect declares (else 1); checks every property")
     .option('--fairness <kind>', "every thread's fairness for liveness, in place of the model's: 'none', 'weak' (a thread able to move forever eventually moves; the default) or 'strong' (one able to move infinitely often moves infinitely often)")
     .option('--no-liveness', 'check safety only: no progress or other liveness property (no state graph kept)')
     .option('--por', 'partial-order reduction: expand only a persistent set of independent steps (same verdicts)')
