@@ -1,6 +1,7 @@
 // mmcheck's public API: re-exports only.
 export * from './model/model.ts';
 export * from './model/dsl.ts';
+export * from './model/assertion.ts';
 export * from './model/params.ts';
 export * from './model/definition.ts';
 export * from './model/errors.ts';

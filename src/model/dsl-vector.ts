@@ -227,7 +227,7 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     for (let q = 0; q < invariants.length; q++) publishReads(q);
   };
   const lastLeaf: (ThreadLeaf | undefined)[] = new Array(n).fill(undefined);
-  const sleep = m.sleep;
+  const transitionProps = m.transitions;
   const tmp = new Int32Array(width);
 
   const keySlots = (fieldIds: Iterable<number>, into: number[]): void => {
@@ -258,9 +258,8 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
       m.threadActionsInto(t, s.pcs, s.locks, s.shared, s.locals, acts);
       results = acts.map((a) => m.next(s, a));
       msgs = acts.map((a, i) => {
-        if (sleep === undefined) return null;
-        const msg = sleep.check(s, a, results[i]);
-        return msg === null ? null : [msg];
+        const found = transitionProps.map((p) => p.check(s, a, results[i]));
+        return found.every((msg) => msg === null) ? null : found;
       });
     } finally {
       tracker.stop();
@@ -533,7 +532,7 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     successors,
     invariantCount: invariants.length,
     checkInvariant,
-    transitionCount: sleep === undefined ? 0 : 1,
+    transitionCount: transitionProps.length,
     isEnd,
     predicateCount: predicates.length,
     predicate,

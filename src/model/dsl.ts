@@ -26,6 +26,7 @@ import { compileThreadVectors } from './dsl-vector.ts';
 import { runningUserCode } from './running.ts';
 import { DONE, MAX_THREADS, checkThreadModelSpec, twiceText } from './thread-spec-check.ts';
 import { chooseProblem, effectProblem, gotoProblem, guardProblem, invariantProblem, lockNameProblem, markResultsChecked } from './step-results.ts';
+import { ASSERTIONS, AssertionFailure } from './assertion.ts';
 
 /** A spinlock (holding one makes the thread atomic), a sleeping mutex, or a reader/writer semaphore. */
 export type LockKind = 'spinlock' | 'mutex' | 'rwsem';
@@ -196,6 +197,11 @@ export interface ThreadModelSpec<S> {
   /** Check no sleeping under a spinlock (default true). */
   readonly sleepCheck?: boolean;
   /**
+   * Check the steps' assertions (default true): a failed `assert` in a step's code violates
+   * the property 'assertions'. With false a failed assert is an error.
+   */
+  readonly assertions?: boolean;
+  /**
    * Check progress (default true): on every fair behaviour, each thread that is not a daemon
    * is infinitely often finished or at an end point (`end: true`). A thread starved forever
    * at another step, or looping forever through other steps, violates it.
@@ -247,7 +253,10 @@ export interface DslInternals<S> {
     readonly name: string;
     readonly daemon: boolean;
     readonly steps: readonly { readonly spec: Step<S, any, any> }[];
-    /** Per program counter (the steps, then 'done'): whether the thread may rest there. */
+    /**
+     * Per program counter — the steps, then 'done', then one per step where the thread
+     * stopped when an assertion failed there — whether the thread may rest there.
+     */
     readonly endPoints: readonly boolean[];
   }[];
   readonly lockNames: readonly string[];
@@ -258,7 +267,8 @@ export interface DslInternals<S> {
   threadActionsInto(tid: number, pcs: List<number>, locks: List<number>, shared: S, locals: List<any>, out: number[]): void;
   next(s: DslState<S>, action: number): DslState<S>;
   readonly invariants: readonly Extract<Property<DslState<S>, number>, { kind: 'invariant' }>[];
-  readonly sleep: Extract<Property<DslState<S>, number>, { kind: 'transition' }> | undefined;
+  /** The transition properties, in the model's order (no sleeping under a spinlock, assertions). */
+  readonly transitions: readonly Extract<Property<DslState<S>, number>, { kind: 'transition' }>[];
   /** The thread taking `action`. */
   processOf(action: number): number;
   /** The liveness properties' state predicates, in the search's order (livenessPredicates). */
@@ -275,6 +285,11 @@ export interface DslInternals<S> {
 
 const FREE = -1;
 const CHOICE = 256;
+/**
+ * The choice index of the one action of a step whose guard, choose or lock-name function
+ * failed an assertion (choices go up to CHOICE - 1).
+ */
+const FAIL = CHOICE;
 
 interface CompiledStep {
   readonly spec: Step<any, any, any>;
@@ -297,7 +312,11 @@ interface CompiledThread {
   /** Step labels in order (for messages). */
   readonly labels: readonly string[];
   readonly daemon: boolean;
-  /** Per program counter (the steps, then 'done'): a valid end point. */
+  /**
+   * Per program counter: a valid end point. The steps, then 'done' (steps.length), then, at
+   * steps.length + 1 + pc, the thread stopped at step pc by a failed assertion (it rests
+   * there: what broke is reported as the assertion, not again as a deadlock or starvation).
+   */
   readonly endPoints: readonly boolean[];
 }
 
@@ -340,7 +359,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     return {
       name: t.name,
       daemon,
-      endPoints: [...t.steps.map((s) => daemon || s.end === true), true],
+      endPoints: [...t.steps.map((s) => daemon || s.end === true), true, ...t.steps.map(() => true)],
       byLabel,
       labels: t.steps.map((s) => s.label),
       steps: t.steps.map((s, i) => {
@@ -444,6 +463,11 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       return fn(c, choice);
     } catch (e) {
       if (e instanceof ModelError) throw e;
+      if (e instanceof AssertionFailure) {
+        // A failed assert: a verdict on the step, not an error (the callers turn it into one).
+        e.where ??= what;
+        throw e;
+      }
       throw new ModelError(where(tid, pc), `${what} threw: ${errorText(e)}`, { cause: e });
     } finally {
       runningUserCode.leave();
@@ -474,12 +498,20 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
   /** Why thread `tid` cannot take its step, or null when it can. */
   const blockedBy = (s: DslState<S>, tid: number): string | null => {
     const pc = s.pcs.get(tid)!;
-    if (pc >= threads[tid].steps.length) return 'finished';
+    const n = threads[tid].steps.length;
+    if (pc === n) return 'finished';
+    if (pc > n) return 'stopped when its assertion failed';
     const c = ctxOf(s, tid);
-    const why = blockedAt(tid, pc, s.locks, c);
-    if (why !== null) return why;
-    const choose = threads[tid].steps[pc].spec.choose;
-    if (choose && choicesAt(tid, pc, choose, c).length === 0) return 'has no option enabled (choose returned an empty array)';
+    try {
+      const why = blockedAt(tid, pc, s.locks, c);
+      if (why !== null) return why;
+      const choose = threads[tid].steps[pc].spec.choose;
+      if (choose && choicesAt(tid, pc, choose, c).length === 0) return 'has no option enabled (choose returned an empty array)';
+    } catch (e) {
+      // Its guard or choice fails an assertion: that is a step it can take.
+      if (e instanceof AssertionFailure) return null;
+      throw e;
+    }
     return null;
   };
 
@@ -532,15 +564,21 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
 
   /** Appends thread `tid`'s enabled actions in `s` to `out`. */
   const threadActionsInto = (tid: number, pcs: List<number>, locks: List<number>, shared: S, locals: List<any>, out: number[]): void => {
-    if (!canRun(tid, pcs, locks, shared, locals)) return;
-    const pc = pcs.get(tid)!;
-    const step = threads[tid].steps[pc].spec;
-    if (step.choose) {
-      const n = choicesAt(tid, pc, step.choose, new Ctx(shared, locals.get(tid), tid, locks, pc)).length;
-      if (n > CHOICE) throw new ModelError(where(tid, pc), `choose returned ${n} options; at most ${CHOICE}`);
-      for (let k = 0; k < n; k++) out.push(tid + CHOICE * k);
-    } else {
-      out.push(tid);
+    try {
+      if (!canRun(tid, pcs, locks, shared, locals)) return;
+      const pc = pcs.get(tid)!;
+      const step = threads[tid].steps[pc].spec;
+      if (step.choose) {
+        const n = choicesAt(tid, pc, step.choose, new Ctx(shared, locals.get(tid), tid, locks, pc)).length;
+        if (n > CHOICE) throw new ModelError(where(tid, pc), `choose returned ${n} options; at most ${CHOICE}`);
+        for (let k = 0; k < n; k++) out.push(tid + CHOICE * k);
+      } else {
+        out.push(tid);
+      }
+    } catch (e) {
+      // The guard, choice or a lock name failed an assertion: the step's one action is that failure.
+      if (!(e instanceof AssertionFailure)) throw e;
+      out.push(tid + CHOICE * FAIL);
     }
   };
 
@@ -623,7 +661,49 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     return out;
   };
 
+  /** Where in a step's code an assertion failed, as messages say it (the effect goes unsaid). */
+  const FAILED_IN: Readonly<Record<string, string>> = { guard: ' (its guard)', choose: ' (choose)', goto: ' (its goto function)', 'the lock name function': ' (a lock name function)' };
+  /** The message of each state a failed assertion stopped a thread in, by the state (from next). */
+  const failures = new WeakMap<object, string>();
+
+  /** `s` with thread `tid` stopped at its step by assertion failure `e`: nothing the step did takes effect. */
+  const stoppedBy = (s: DslState<S>, tid: number, e: AssertionFailure): DslState<S> => {
+    const pc = s.pcs.get(tid)!;
+    const t = threads[tid];
+    if (spec.assertions === false) throw new ModelError(where(tid, pc), `an assertion failed ('${e.assertion}'), but the model checks none (assertions: false)`);
+    const out = s.set('pcs', s.pcs.set(tid, t.steps.length + 1 + pc));
+    failures.set(out, `assertion in ${t.name} at '${t.steps[pc].spec.label}'${FAILED_IN[e.where ?? ''] ?? ''}: ${e.assertion}`);
+    return out;
+  };
+
+  /** The assertion thread `tid`'s guard, lock names or choice fail on `s` (its action FAIL). */
+  const guardFailure = (s: DslState<S>, tid: number): AssertionFailure => {
+    const pc = s.pcs.get(tid)!;
+    const c = ctxOf(s, tid);
+    try {
+      blockedAt(tid, pc, s.locks, c);
+      const choose = threads[tid].steps[pc].spec.choose;
+      if (choose) choicesAt(tid, pc, choose, c);
+    } catch (e) {
+      if (e instanceof AssertionFailure) return e;
+      throw e;
+    }
+    throw new ModelError(where(tid, pc), 'its guard or choice failed an assertion once but not when run again on the same state: it depends on something outside the state');
+  };
+
   const next = (s: DslState<S>, action: number): DslState<S> => {
+    const tid = action % CHOICE;
+    if ((action - tid) / CHOICE === FAIL) return stoppedBy(s, tid, guardFailure(s, tid));
+    try {
+      return takeStep(s, action);
+    } catch (e) {
+      if (e instanceof AssertionFailure) return stoppedBy(s, tid, e);
+      throw e;
+    }
+  };
+
+  /** The successor of `s` by `action` (a step's lock operations, choice, effect and goto). */
+  const takeStep = (s: DslState<S>, action: number): DslState<S> => {
     const tid = action % CHOICE;
     const choiceIdx = (action - tid) / CHOICE;
     // Each field of the state Record read once (a Record getter is a lookup chain).
@@ -706,7 +786,9 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
 
   const labelAt = (s: DslState<S>, tid: number): string => {
     const pc = s.pcs.get(tid)!;
-    return pc >= threads[tid].steps.length ? DONE : threads[tid].steps[pc].spec.label;
+    const steps = threads[tid].steps;
+    if (pc < steps.length) return steps[pc].spec.label;
+    return pc === steps.length ? DONE : `${steps[pc - steps.length - 1].spec.label} (assertion failed)`;
   };
 
   const tidOf = (x: number | string): number => {
@@ -776,7 +858,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
           runningUserCode.enterInvariant(spec.name, inv.name);
           r = inv.check(view(s));
         } catch (e) {
-          throw new ModelError({ model: spec.name }, `invariant '${inv.name}' threw: ${errorText(e)}`, { cause: e });
+          throw new ModelError({ model: spec.name }, `invariant '${inv.name}' ${thrown(e)}`, { cause: e });
         } finally {
           runningUserCode.leave();
         }
@@ -789,11 +871,13 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     properties.push({
       kind: 'transition',
       name: NO_SLEEP_UNDER_SPINLOCK,
-      check: (s, action) => {
+      check: (s, action, n) => {
         const tid = action % CHOICE;
         const pc = s.pcs.get(tid)!;
         const cs = threads[tid].steps[pc];
         if (!cs.sleeps && !cs.dynamic) return null;
+        // A step stopped by a failed assertion took no lock and did not sleep.
+        if (n.pcs.get(tid)! > threads[tid].steps.length) return null;
         let held: string[] | null = null;
         for (let i = 0; i < lockNames.length; i++) {
           if (lockKinds[i] === 'spinlock' && holdsIdx(s.locks, i, tid)) (held ??= []).push(lockNames[i]);
@@ -810,18 +894,30 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       },
     });
   }
+  if (spec.assertions ?? true) properties.push({
+    kind: 'transition',
+    name: ASSERTIONS,
+    // A step whose code failed an assertion leaves its thread stopped (stoppedBy).
+    check: (s, action, n) => {
+      const tid = action % CHOICE;
+      if (n.pcs.get(tid)! <= threads[tid].steps.length) return null;
+      return failures.get(n) ?? failures.get(next(s, action))!;
+    },
+  });
   if (spec.deadlock ?? true) {
     properties.push({
       kind: 'deadlock',
       name: DEADLOCK,
       isEnd: (s) => threads.every((t, tid) => t.endPoints[s.pcs.get(tid)!]),
-      // Threads resting at an end point are named after those that wait elsewhere.
+      // Threads resting at an end point (or stopped by a failed assertion) are named after those that wait elsewhere.
       explain: (s) => {
         const waiting = threads.map((t, tid) => ({ t, tid, why: blockedBy(s, tid) })).filter((x) => x.why !== 'finished' && x.why !== null);
         const atEnd = (x: { t: CompiledThread; tid: number }) => x.t.endPoints[s.pcs.get(x.tid)!];
+        const stopped = (x: { t: CompiledThread; tid: number }) => s.pcs.get(x.tid)! > x.t.steps.length;
         return [
           ...waiting.filter((x) => !atEnd(x)).map((x) => `${x.t.name} at '${labelAt(s, x.tid)}' ${x.why}`),
-          ...waiting.filter(atEnd).map((x) => `${x.t.name} rests at '${labelAt(s, x.tid)}' (an end point)`),
+          ...waiting.filter((x) => atEnd(x) && !stopped(x)).map((x) => `${x.t.name} rests at '${labelAt(s, x.tid)}' (an end point)`),
+          ...waiting.filter(stopped).map((x) => `${x.t.name} stopped at '${x.t.steps[s.pcs.get(x.tid)! - x.t.steps.length - 1].spec.label}' by a failed assertion`),
         ].join('; ');
       },
     });
@@ -878,7 +974,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       try {
         r = fn(view(s));
       } catch (e) {
-        throw new ModelError({ model: spec.name }, `liveness property '${name}' threw: ${errorText(e)}`, { cause: e });
+        throw new ModelError({ model: spec.name }, `liveness property '${name}' ${thrown(e)}`, { cause: e });
       }
       if (typeof r !== 'boolean') throw new ModelError({ model: spec.name }, `liveness property '${name}': ${role} must return true or false, got ${formatValue(r)}`);
       return r;
@@ -894,10 +990,12 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     const pc = s.pcs.get(tid)!;
     const step = threads[tid].steps[pc].spec;
     let label = step.label;
-    if (step.choose) {
-      const choice = runUser(tid, pc, 'choose', step.choose, ctxOf(s, tid))[(action - tid) / CHOICE];
+    const choiceIdx = (action - tid) / CHOICE;
+    if (step.choose && choiceIdx !== FAIL) {
+      const choice = runUser(tid, pc, 'choose', step.choose, ctxOf(s, tid))[choiceIdx];
       label += `(${formatValue(choice)})`;
     }
+    if (n.pcs.get(tid)! > threads[tid].steps.length) label += ' (assertion failed)';
     return { actor: threads[tid].name, label, kernel: step.kernel, locksHeld: locksHeldBy(n.locks, tid), note: step.note };
   };
 
@@ -935,7 +1033,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     threadActionsInto,
     next,
     invariants: properties.filter((p): p is Extract<Property<DslState<S>, number>, { kind: 'invariant' }> => p.kind === 'invariant'),
-    sleep: properties.find((p): p is Extract<Property<DslState<S>, number>, { kind: 'transition' }> => p.kind === 'transition'),
+    transitions: properties.filter((p): p is Extract<Property<DslState<S>, number>, { kind: 'transition' }> => p.kind === 'transition'),
     processOf: (a) => a % CHOICE,
     predicates: livenessPredicates(properties.filter((p): p is LivenessProperty<DslState<S>> => p.kind === 'liveness')),
     explainDeadlock: (s) => (properties.find((p) => p.kind === 'deadlock') as Extract<Property<DslState<S>, number>, { kind: 'deadlock' }> | undefined)?.explain(s) ?? '',
@@ -973,6 +1071,12 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
 function recursiveReadText(lock: string, inStep: boolean): string {
   if (inStep) return `acquires '${lock}' twice in one step (an rwsem taken twice by one thread can deadlock): take it once`;
   return `takes rwsem '${lock}' for read while already holding it for read: a recursive down_read deadlocks once a writer waits between the two (lockdep reports it)`;
+}
+
+/** "threw: …" for an error of a property's code; a failed assert there is a misplaced one. */
+function thrown(e: unknown): string {
+  if (e instanceof AssertionFailure) return `called assert, which failed ('${e.assertion}'): assert belongs in a step's code; a property returns what broke instead`;
+  return `threw: ${errorText(e)}`;
 }
 
 function toPlain(v: unknown): unknown {

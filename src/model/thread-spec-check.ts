@@ -23,7 +23,7 @@ export const MAX_THREADS = 30;
 // Every key each part of a specification may have. tsc checks each list against its interface
 // both ways, so a key added to the DSL must be added here (or every model using it is refused).
 type Complete<K, L> = [Exclude<K, L>] extends [never] ? true : never;
-const SPEC_KEYS = ['name', 'shared', 'locks', 'threads', 'invariants', 'deadlock', 'sleepCheck', 'progress', 'liveness', 'sharedToJSON', 'strings'] as const satisfies readonly (keyof ThreadModelSpec<unknown>)[];
+const SPEC_KEYS = ['name', 'shared', 'locks', 'threads', 'invariants', 'deadlock', 'sleepCheck', 'assertions', 'progress', 'liveness', 'sharedToJSON', 'strings'] as const satisfies readonly (keyof ThreadModelSpec<unknown>)[];
 const THREAD_KEYS = ['name', 'locals', 'steps', 'daemon', 'fairness', 'group'] as const satisfies readonly (keyof ThreadSpec<unknown>)[];
 const STEP_KEYS = [
   'label',
@@ -249,6 +249,7 @@ export function checkThreadModelSpec(spec: unknown): void {
   checkInvariants(spec.invariants, model);
   checkOptional(spec.deadlock, 'boolean', { model }, 'deadlock');
   checkOptional(spec.sleepCheck, 'boolean', { model }, 'sleepCheck');
+  checkOptional(spec.assertions, 'boolean', { model }, 'assertions');
   checkOptional(spec.progress, 'boolean', { model }, 'progress');
   checkLiveness(spec.liveness, model);
   checkOptional(spec.sharedToJSON, 'function', { model }, 'sharedToJSON');

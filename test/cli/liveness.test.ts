@@ -29,7 +29,7 @@ describe('a daemon no longer hides a thread waiting forever', () => {
     expect(at('-- loop starts here --')).toBeLessThan(at('2. poll    read_status'));
     expect(at('2. poll    read_status')).toBeLessThan(at('-- back to the state after step 1: the loop repeats forever --'));
     expect(r.out).toContain("violated: progress: not infinitely often: driver finishes or rests at an end point. On the loop, which repeats forever, it never holds: driver is stuck at 'wait_ready', where it waits (guard false). Fairness allows this loop: poll moves on it; driver can never move on it.");
-    expect(r.out).toMatch(/^violated: polling-daemon: 'progress'; holds: 'no sleeping under a spinlock', 'deadlock freedom'$/m);
+    expect(r.out).toMatch(/^violated: polling-daemon: 'progress'; holds: 'no sleeping under a spinlock', 'assertions', 'deadlock freedom'$/m);
     expect(r.out).toMatch(/^liveness: fairness weak for every thread; state graph [\d.]+ B\/state \(3 transitions\)$/m);
     expect(r.out).toMatch(/^[\d.]+ s, fair-cycle check [\d.]+ s of it, [\d,]+ states\/s, .*, 1 worker$/m);
   });
@@ -44,7 +44,7 @@ describe('a daemon no longer hides a thread waiting forever', () => {
   it('--no-liveness checks safety only, and says what it left out', () => {
     const r = mmcheck('check', DAEMON, '--no-liveness');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^holds: polling-daemon: every checked property holds \(no sleeping under a spinlock; deadlock freedom\)$/m);
+    expect(r.out).toMatch(/^holds: polling-daemon: every checked property holds \(no sleeping under a spinlock; assertions; deadlock freedom\)$/m);
     expect(r.out).toMatch(/^not checked: 'progress': safety only \(--no-liveness\)$/m);
     expect(r.out).not.toMatch(/^liveness:/m);
   });

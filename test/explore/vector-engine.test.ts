@@ -77,6 +77,19 @@ describe('vector engine: the same answer as the immutable engine', () => {
     }
   });
 
+  it('on 30 random thread models whose steps assert (the property assertions; threads stopped by a failure), with and without symmetry', async () => {
+    let failing = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      for (const reductions of [{}, { symmetry: true }] as ReductionChoice[]) {
+        const r = await both(() => randomModel(seed, { asserts: true }), { allProperties: true }, reductions);
+        expect(r.engine, `seed ${seed}`).toBe('vector');
+        expect(answer(r.vector), `seed ${seed} ${JSON.stringify(reductions)}`).toEqual(answer(r.reference));
+        if (r.reference.status === 'violated' && r.reference.violations.some((v) => v.property === 'assertions')) failing++;
+      }
+    }
+    expect(failing).toBeGreaterThan(15);
+  });
+
   it('the vector engine is chosen only where it can run: --por runs on it (the same answer), coverage hooks on Immutable values, and say so', async () => {
     const def = (await import('../../models/drivers/kvm.ts')).default;
     const por = await both(() => buildModel(def, { addresses: 2 }), {}, { por: true });

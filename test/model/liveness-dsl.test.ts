@@ -3,7 +3,7 @@
 // per thread — on both engines (the vector engine answers predicates from memo tries).
 import { describe, expect, it } from 'vitest';
 import { Record as IRecord } from 'immutable';
-import { check, DEADLOCK, PROGRESS, threadModel, type CheckResult, type Fairness, type Step } from '../../src/index.ts';
+import { ASSERTIONS, check, DEADLOCK, PROGRESS, threadModel, type CheckResult, type Fairness, type Step } from '../../src/index.ts';
 
 const ENGINES = ['immutable', 'vector'] as const;
 
@@ -43,10 +43,10 @@ describe('valid end points', () => {
     // Nobody queues work: the worker waits at 'idle' forever once the producer is done.
     // Without `end` that is a deadlock (1 step: the producer finishes) and, as that state
     // repeats forever with the worker stuck at a non-end step, a progress violation too.
-    expect(await verdictsOf(() => workerModel(false, false))).toEqual({ [DEADLOCK]: 1, [PROGRESS]: 1, 'no sleeping under a spinlock': 'holds' });
-    expect(await verdictsOf(() => workerModel(true, false))).toEqual({ [DEADLOCK]: 'holds', [PROGRESS]: 'holds', 'no sleeping under a spinlock': 'holds' });
+    expect(await verdictsOf(() => workerModel(false, false))).toEqual({ [DEADLOCK]: 1, [PROGRESS]: 1, 'no sleeping under a spinlock': 'holds', [ASSERTIONS]: 'holds' });
+    expect(await verdictsOf(() => workerModel(true, false))).toEqual({ [DEADLOCK]: 'holds', [PROGRESS]: 'holds', 'no sleeping under a spinlock': 'holds', [ASSERTIONS]: 'holds' });
     // With work queued the worker runs to completion either way.
-    expect(await verdictsOf(() => workerModel(false, true))).toEqual({ [DEADLOCK]: 'holds', [PROGRESS]: 'holds', 'no sleeping under a spinlock': 'holds' });
+    expect(await verdictsOf(() => workerModel(false, true))).toEqual({ [DEADLOCK]: 'holds', [PROGRESS]: 'holds', 'no sleeping under a spinlock': 'holds', [ASSERTIONS]: 'holds' });
   });
 
   it('a deadlock names the threads that wait at other steps first, then those resting at end points', async () => {
@@ -76,7 +76,7 @@ describe('valid end points', () => {
         threads: [{ name: 'main', steps: [{ label: 'run' }] }, { name: 'dev', daemon, steps: daemonSteps(!daemon) }],
       });
     const a = await verdictsOf(build(true));
-    expect(a).toEqual({ [DEADLOCK]: 'holds', [PROGRESS]: 'holds', 'no sleeping under a spinlock': 'holds' });
+    expect(a).toEqual({ [DEADLOCK]: 'holds', [PROGRESS]: 'holds', 'no sleeping under a spinlock': 'holds', [ASSERTIONS]: 'holds' });
     expect(await verdictsOf(build(false))).toEqual(a);
     const [x, y] = [await check(build(true)()), await check(build(false)())];
     expect(y.stats.distinctStates).toBe(x.stats.distinctStates);
@@ -146,6 +146,7 @@ describe("the model's own liveness properties in the DSL", () => {
     expect(await verdictsOf(counting)).toEqual({
       [DEADLOCK]: 'holds',
       'no sleeping under a spinlock': 'holds',
+      [ASSERTIONS]: 'holds',
       [PROGRESS]: 'holds',
       'reaches 3': 'holds',
       'reaches 4': 4,

@@ -4,7 +4,7 @@
 // (it shares no code with the engine: no Immutable, no fingerprints, no DSL).
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { bfs, buildModel, check, DEADLOCK, PROGRESS, type CheckResult, type Model } from '../../src/index.ts';
+import { ASSERTIONS, bfs, buildModel, check, DEADLOCK, PROGRESS, type CheckResult, type Model } from '../../src/index.ts';
 import peterson, { MUTUAL_EXCLUSION, STARVATION_FREEDOM as PETERSON_STARVATION, WAITING_ENTERS } from '../../models/classic/peterson.ts';
 import dining, { NEIGHBOURS_NOT_EATING, STARVATION_FREEDOM } from '../../models/classic/dining-philosophers.ts';
 import twoPhase, { TC_CONSISTENT, TP_TYPE_OK } from '../../models/classic/two-phase-commit.ts';
@@ -99,7 +99,7 @@ describe("Peterson's mutual exclusion", () => {
     // explained in test/models/liveness.test.ts).
     const r = await check(peterson);
     expect(r.status).toBe('holds');
-    expect(r.status === 'holds' && r.properties).toEqual([MUTUAL_EXCLUSION, DEADLOCK, PROGRESS, PETERSON_STARVATION, WAITING_ENTERS]);
+    expect(r.status === 'holds' && r.properties).toEqual([MUTUAL_EXCLUSION, ASSERTIONS, DEADLOCK, PROGRESS, PETERSON_STARVATION, WAITING_ENTERS]);
     const e = enumeratePeterson('peterson', (s, ss) => bothInCs('peterson')(s) || stuck(s, ss));
     expect(e).toEqual({ states: 26, transitions: 44, depth: 7, firstBad: null });
     expect(stats(r)).toEqual({ states: 26, transitions: 44, depth: 7 });
@@ -203,7 +203,7 @@ describe('dining philosophers', () => {
     // Starvation freedom needs strong fairness here (test/models/liveness.test.ts says why).
     const r = await check(dining, { params: { philosophers: n, variant: 'ordered' }, fairness: 'strong' });
     expect(r.status).toBe('holds');
-    expect(r.status === 'holds' && r.properties).toEqual([NEIGHBOURS_NOT_EATING, DEADLOCK, PROGRESS, STARVATION_FREEDOM]);
+    expect(r.status === 'holds' && r.properties).toEqual([NEIGHBOURS_NOT_EATING, ASSERTIONS, DEADLOCK, PROGRESS, STARVATION_FREEDOM]);
     expect(stats(r)).toEqual({ states, transitions, depth });
     const e = enumerateDining(n, true);
     expect(e).toEqual({ states, transitions, depth, firstBad: null });

@@ -5,9 +5,11 @@
 // what it declares — unless `wrong` is asked for: then some declarations are deliberately
 // wrong (a read or a write left out, a write declared as an update, an invariant's read or
 // a jump target left out), as a hurried user would write them; or `undeclared`: then some
-// steps and invariants declare nothing, and partial-order reduction infers their footprints.
+// steps and invariants declare nothing, and partial-order reduction infers their footprints;
+// or `asserts`: then some effects and guards `assert` a condition over what they read.
 import { List } from 'immutable';
 import { DONE, threadModel, type InvariantSpec, type LockKind, type Step, type ThreadSpec } from '../../src/model/dsl.ts';
+import { assert } from '../../src/model/assertion.ts';
 import type { Model } from '../../src/model/model.ts';
 
 type Shared = List<number>;
@@ -25,6 +27,9 @@ export function prng(seed: number): () => number {
   };
 }
 
+/** An integer in [0, n) from `rnd`. */
+const int2 = (rnd: () => number, n: number) => Math.floor(rnd() * n);
+
 /** The footprint key of shared variable x: element x of the shared List. */
 const key = (x: number) => `[${x}]`;
 
@@ -34,6 +39,8 @@ export interface RandomModelOptions {
   readonly wrong?: boolean;
   /** The share of steps and invariants whose footprint declarations are left out; default 0. */
   readonly undeclared?: number;
+  /** Some effects and guards assert a condition over what they read (the property 'assertions'); default false. */
+  readonly asserts?: boolean;
 }
 
 /** One random model, the same for the same seed (and options). */
@@ -42,6 +49,9 @@ export function randomModel(seed: number, options: RandomModelOptions = {}): Mod
   // Mistakes come from their own generator, so the model itself is the same either way.
   const mistakes = prng(seed ^ 0x5eed);
   const wrong = options.wrong ?? false;
+  // Assertions come from their own generator too: without them the model is the same.
+  const asserting = options.asserts ?? false;
+  const asserts = prng(seed ^ 0xa55e);
   /** `keys` with one left out, sometimes (only when asked for wrong declarations). */
   const dropOne = (keys: string[], p: number): string[] => {
     if (!wrong || keys.length === 0 || mistakes() >= p) return keys;
@@ -96,15 +106,26 @@ export function randomModel(seed: number, options: RandomModelOptions = {}): Mod
         // A write declared as a (commutative) update: x := v does not commute with x += k.
         const asUpdate = wrong && W.length > 0 && mistakes() < 0.15;
         const writes = [...W.map(key), ...(setsFlag ? [key(F)] : [])];
+        // An effect asserting its sum is not `bad`; a guard asserting its variable is not `badGuard`.
+        const bad = asserting && asserts() < 0.3 ? int2(asserts, MOD) : -1;
+        const badGuard = asserting && guardVar >= 0 && asserts() < 0.3 ? int2(asserts, MOD) : -1;
         steps.push({
           ...base,
           reads: dropOne(R.map(key), 0.5),
           ...(asUpdate ? { writes: [], updates: [...writes, ...U.map(key)] } : { writes: dropOne(writes, 0.5), ...(U.length ? { updates: dropOne(U.map(key), 0.2) } : {}) }),
-          ...(guardVar >= 0 ? { when: ({ shared }: { shared: Shared }) => shared.get(guardVar) !== guardVal } : {}),
+          ...(guardVar >= 0
+            ? {
+                when: ({ shared }: { shared: Shared }) => {
+                  if (badGuard >= 0) assert(shared.get(guardVar) !== badGuard, `x${guardVar} is ${badGuard}`);
+                  return shared.get(guardVar) !== guardVal;
+                },
+              }
+            : {}),
           ...(chooses ? { choose: ({ shared }: { shared: Shared }) => (R.length && shared.get(R[0])! > 0 ? [0, 1] : [0]) } : {}),
           do: ({ shared, local }, choice) => {
             let sum = c + (choice ?? 0);
             for (const r of R) sum += shared.get(r)!;
+            if (bad >= 0) assert(sum % MOD !== bad, `the sum is ${bad} (mod ${MOD})`);
             let s = shared;
             for (const w of W) s = s.set(w, sum % MOD);
             for (const u of U) s = s.set(u, (s.get(u)! + c + 1) % MOD);

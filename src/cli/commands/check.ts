@@ -187,7 +187,8 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     let coverageReport: CoverageReport | undefined;
     if (coverage) {
       coverageReport = coverage.report();
-      const partial = result.status !== 'holds';
+      // Counts cover the whole space unless the search stopped early (a violation without --all-properties, a limit).
+      const partial = result.status === 'incomplete' || (result.status === 'violated' && result.stoppedEarly);
       process.stdout.write(renderCoverage(coverageReport, partial) + '\n\n');
     }
     process.stdout.write(renderSummary(result, out) + '\n');
