@@ -31,6 +31,18 @@ export interface Mutant {
   readonly breaks: string;
 }
 
+/**
+ * A parameter setting of a model with its own expected verdicts (a kernel model against each
+ * invalidating path, `{ path: 'dontneed' }`). `mmcheck list` shows one row per variant, and
+ * the built-in catalog's test checks each against the checker, as it checks the defaults.
+ */
+export interface Variant {
+  /** Parameter values selecting the variant (merged over the defaults). */
+  readonly params: Readonly<Record<string, unknown>>;
+  /** Expected verdict per property with these parameters. */
+  readonly expect: Readonly<Record<string, Expectation>>;
+}
+
 /** A model file's default export. */
 export interface ModelDefinition<P extends ParamSpecs = ParamSpecs> {
   readonly name: string;
@@ -42,6 +54,8 @@ export interface ModelDefinition<P extends ParamSpecs = ParamSpecs> {
   readonly params: P;
   /** Expected verdict per property name with default parameters. */
   readonly expect?: Readonly<Record<string, Expectation>>;
+  /** Other parameter settings with their expected verdicts (see Variant). */
+  readonly variants?: readonly Variant[];
   /** Near-miss variants that must each violate a named property. */
   readonly mutants?: readonly Mutant[];
   build(params: ParamValues<P>): Model<any, any>;
@@ -66,15 +80,17 @@ export function isModelDefinition(x: unknown): x is ModelDefinition {
 }
 
 /** Every key a definition may have (tsc checks the list against the interface). */
-const DEFINITION_KEYS = ['name', 'summary', 'description', 'kernel', 'params', 'expect', 'mutants', 'build'] as const satisfies readonly (keyof ModelDefinition)[];
+const DEFINITION_KEYS = ['name', 'summary', 'description', 'kernel', 'params', 'expect', 'variants', 'mutants', 'build'] as const satisfies readonly (keyof ModelDefinition)[];
 const definitionKeysComplete: [Exclude<keyof ModelDefinition, (typeof DEFINITION_KEYS)[number]>] extends [never] ? true : never = true;
 void definitionKeysComplete;
 const MUTANT_KEYS = ['name', 'description', 'params', 'breaks'] as const satisfies readonly (keyof Mutant)[];
+const VARIANT_KEYS = ['params', 'expect'] as const satisfies readonly (keyof Variant)[];
 const EXPECTATIONS: readonly string[] = ['holds', 'violated'] satisfies Expectation[];
 
 /**
  * Checks a model file's default export when it is loaded, before anything is built or
- * searched: its name, summary, parameter specs, build function, expectations and mutants.
+ * searched: its name, summary, parameter specs, build function, expectations, variants and
+ * mutants.
  * Throws a ModelError naming the model (or `label`, the file as given, when the export has
  * no name) and saying what to write instead.
  *
@@ -104,11 +120,30 @@ export function checkDefinition(def: unknown, label: string): asserts def is Mod
     fail(`the definition's kernel is ${describeValue(def.kernel)}: write { functions: ['…'], commits?: ['…'], files?: ['…'] }`);
   }
   checkParamSpecs(def.params, name!);
-  if (def.expect !== undefined) {
-    if (!isPlainObject(def.expect)) fail(`the definition's expect is ${describeValue(def.expect)}: write { 'property name': 'holds' | 'violated', … }`);
-    for (const [property, verdict] of Object.entries(def.expect as object)) {
-      if (!EXPECTATIONS.includes(verdict as string)) fail(`expect['${echo(property)}'] is ${describeValue(verdict)}: write 'holds' or 'violated'`);
+  /** `expect` (named `key` in messages) is { property: 'holds' | 'violated' }. */
+  const checkExpect = (expect: unknown, key: string, owner: string) => {
+    if (!isPlainObject(expect)) fail(`${owner} ${key} is ${describeValue(expect)}: write { 'property name': 'holds' | 'violated', … }`);
+    for (const [property, verdict] of Object.entries(expect as object)) {
+      if (!EXPECTATIONS.includes(verdict as string)) fail(`${key}['${echo(property)}'] is ${describeValue(verdict)}: write 'holds' or 'violated'`);
     }
+  };
+  const checkSetsDeclared = (params: object, what: string) => {
+    for (const p of Object.keys(params)) {
+      if (!Object.hasOwn(def.params as object, p)) fail(`${what} sets parameter '${echo(p)}', which the model does not declare; known: ${Object.keys(def.params as object).join(', ') || 'none'}`);
+    }
+  };
+  if (def.expect !== undefined) checkExpect(def.expect, 'expect', "the definition's");
+  if (def.variants !== undefined) {
+    if (!Array.isArray(def.variants)) fail(`the definition's variants are ${describeValue(def.variants)}: write an array of { params, expect }`);
+    (def.variants as unknown[]).forEach((v, i) => {
+      const what = `variant ${i + 1}`;
+      if (!isPlainObject(v)) return fail(`${what} is ${describeValue(v)}: write { params, expect }`);
+      const extraV = unknownKeys(v, VARIANT_KEYS);
+      if (extraV.length > 0) fail(`${what} has an unknown key '${echo(extraV[0])}'; a variant's keys are ${VARIANT_KEYS.join(', ')}`);
+      if (!isPlainObject(v.params)) fail(`${what}: its params are ${describeValue(v.params)}: write the parameter values that select it, e.g. { path: 'dontneed' }`);
+      checkSetsDeclared(v.params as object, what);
+      checkExpect(v.expect, `${what}: expect`, 'in');
+    });
   }
   if (def.mutants !== undefined) {
     if (!Array.isArray(def.mutants)) fail(`the definition's mutants are ${describeValue(def.mutants)}: write an array of { name, description, params, breaks }`);
@@ -119,9 +154,7 @@ export function checkDefinition(def: unknown, label: string): asserts def is Mod
       if (extraM.length > 0) fail(`${what} has an unknown key '${echo(extraM[0])}'; a mutant's keys are ${MUTANT_KEYS.join(', ')}`);
       for (const k of ['name', 'description', 'breaks'] as const) if (typeof m[k] !== 'string') fail(`${what}: its ${k} is ${describeValue(m[k])}: write a string`);
       if (!isPlainObject(m.params)) fail(`${what}: its params are ${describeValue(m.params)}: write the parameter values that select it, e.g. { mutant: 'no-seq' }`);
-      for (const p of Object.keys(m.params as object)) {
-        if (!Object.hasOwn(def.params as object, p)) fail(`${what} sets parameter '${echo(p)}', which the model does not declare; known: ${Object.keys(def.params as object).join(', ') || 'none'}`);
-      }
+      checkSetsDeclared(m.params as object, what);
     });
   }
 }

@@ -96,12 +96,14 @@ describe('a definition is checked when it is loaded', () => {
   it.each([
     ['not an object', 5, "model 'd.ts': the default export is 5 (a number), not a model definition: write export default defineModel({ name, summary, params, build })"],
     ['no name', { summary: 's', params: {}, build: () => null }, "model 'd.ts': the definition's name is undefined: give it a name (a non-empty string), as in export default defineModel({ name, summary, params, build })"],
-    ['an unknown key', def({ expects: {} }), "model 'd': the definition has an unknown key 'expects' (did you mean 'expect'?); its keys are name, summary, description, kernel, params, expect, mutants, build"],
+    ['an unknown key', def({ expects: {} }), "model 'd': the definition has an unknown key 'expects' (did you mean 'expect'?); its keys are name, summary, description, kernel, params, expect, variants, mutants, build"],
     ['no summary', def({ summary: undefined }), "model 'd': the definition's summary is undefined: give a one-line summary (a string) for 'mmcheck list'"],
     ['build not a function', def({ build: {} }), "model 'd': the definition's build is an object: write build: (params) => threadModel({ … })"],
     ['an expected verdict misspelt', def({ expect: { p: 'hold' } }), "model 'd': expect['p'] is 'hold' (a string): write 'holds' or 'violated'"],
     ['a mutant setting an undeclared parameter', def({ mutants: [{ name: 'm1', description: 'x', params: { mutnat: 'a' }, breaks: 'p' }] }), "model 'd': mutant 1 ('m1') sets parameter 'mutnat', which the model does not declare; known: n"],
     ['a mutant without breaks', def({ mutants: [{ name: 'm1', description: 'x', params: {} }] }), "model 'd': mutant 1 ('m1'): its breaks is undefined: write a string"],
+    ['a variant setting an undeclared parameter', def({ variants: [{ params: { paht: 'x' }, expect: {} }] }), "model 'd': variant 1 sets parameter 'paht', which the model does not declare; known: n"],
+    ['a variant verdict misspelt', def({ variants: [{ params: { n: 2 }, expect: { p: 'violate' } }] }), "model 'd': variant 1: expect['p'] is 'violate' (a string): write 'holds' or 'violated'"],
   ])('%s', (_what, d, message) => {
     expect(() => checkDefinition(d, 'd.ts')).toThrow(message);
   });

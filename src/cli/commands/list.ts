@@ -13,7 +13,12 @@ function expectations(def: ModelDefinition): string {
   return parts.length ? parts.join('; ') : '(no expectation declared)';
 }
 
-/** Text of `mmcheck list`: one row per model, one column per property (expected verdict with default parameters). */
+/** `path=dontneed faults=2`: a variant's parameters as -p arguments would give them. */
+function paramText(params: Readonly<Record<string, unknown>>): string {
+  return Object.entries(params).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+}
+
+/** Text of `mmcheck list`: one row per model, one column per property (expected verdict with default parameters), and one row per declared variant. */
 export async function listText(): Promise<string> {
   const catalog = await builtinCatalog();
   const defs: { name: string; def: ModelDefinition }[] = [];
@@ -21,7 +26,7 @@ export async function listText(): Promise<string> {
   const properties: string[] = [];
   for (const { def } of defs) for (const p of Object.keys(def.expect ?? {})) if (!properties.includes(p)) properties.push(p);
   const cols = properties.map((_, i) => `P${i + 1}`);
-  const w = Math.max('model'.length, ...defs.map((d) => d.name.length));
+  const w = Math.max('model'.length, ...defs.map((d) => d.name.length), ...defs.flatMap((d) => (d.def.variants ?? []).map((v) => 2 + paramText(v.params).length)));
   const cw = Math.max(...Object.values(MARK).map((m) => m.length), ...cols.map((c) => c.length));
   const rows: string[] = [];
   rows.push(`${'model'.padEnd(w)}  ${cols.map((c) => c.padEnd(cw)).join('  ')}  mutants`);
@@ -32,10 +37,14 @@ export async function listText(): Promise<string> {
     });
     rows.push(`${name.padEnd(w)}  ${cells.join('  ')}  ${String(def.mutants?.length ?? 0).padStart(7)}`);
     rows.push(`${' '.repeat(w)}  ${def.summary}`);
+    for (const v of def.variants ?? []) {
+      const vcells = properties.map((p) => (v.expect[p] ? MARK[v.expect[p]] : '-').padEnd(cw));
+      rows.push(`${('  ' + paramText(v.params)).padEnd(w)}  ${vcells.join('  ')}`.trimEnd());
+    }
   }
   rows.push('');
   properties.forEach((p, i) => rows.push(`${cols[i]} = ${p}`));
-  rows.push("Expected verdicts with default parameters; '-' = not declared. 'mmcheck explain <model>' tells more, 'mmcheck mutants <model>' checks its near misses.");
+  rows.push("Expected verdicts with default parameters, then with each variant's (indented: -p name=value); '-' = not declared. 'mmcheck explain <model>' tells more, 'mmcheck mutants <model>' checks its near misses.");
   return rows.join('\n');
 }
 
@@ -76,6 +85,10 @@ export function explainText(def: ModelDefinition, header?: string): string {
   const e = Object.entries(def.expect ?? {});
   lines.push('', e.length ? 'expected with default parameters:' : `expected: ${expectations(def)}`);
   for (const [p, v] of e) lines.push(`  ${v.padEnd(8)}  ${p}`);
+  for (const v of def.variants ?? []) {
+    const broken = Object.entries(v.expect).filter(([, x]) => x === 'violated').map(([p]) => p);
+    lines.push(`  with -p ${paramText(v.params).replace(/ /g, ' -p ')}: ${broken.length ? `violated: ${broken.join(', ')}` : 'every property holds'}`);
+  }
   if (def.mutants?.length) {
     lines.push('', 'mutants (each must break the named property; mmcheck mutants checks them):');
     for (const m of def.mutants) lines.push(`  ${m.name}: ${m.description} → breaks '${m.breaks}'`);
