@@ -14,7 +14,7 @@ import { count } from '../src/trace/text.ts';
 import kvm from '../models/drivers/kvm.ts';
 
 const [addresses, faults, attempts] = (process.argv.slice(2).length ? process.argv.slice(2) : ['2', '2', '2']).map(Number);
-const params = { addresses, faults, attempts };
+const params = { addresses, faults, attempts, path: 'classic' }; // the benchmark's fixed kernel side (models/mm/classic.ts)
 const model = buildModel(kvm, params);
 const expanded: unknown[] = [];
 let last: unknown;

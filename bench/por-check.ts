@@ -13,8 +13,8 @@ import { catalog } from '../models/catalog.ts';
 
 const quick = process.argv.includes('--quick');
 const CONFIGS: readonly [string, Record<string, unknown>][] = quick
-  ? [['kvm', { addresses: 2 }], ['umem-odp', { faults: 2 }]]
-  : [['kvm', { addresses: 2 }], ['kvm', { faults: 3 }], ['kvm', { addresses: 3 }], ['kvm', { addresses: 2, faults: 2 }], ['umem-odp', { faults: 2 }], ['interval-notifier', { addresses: 2 }], ['migration', { faults: 2 }]];
+  ? [['kvm', { addresses: 2, path: 'classic' }], ['umem-odp', { faults: 2 }]]
+  : [['kvm', { addresses: 2, path: 'classic' }], ['kvm', { faults: 3, path: 'classic' }], ['kvm', { addresses: 3, path: 'classic' }], ['kvm', { addresses: 2, faults: 2, path: 'classic' }], ['umem-odp', { faults: 2 }], ['interval-notifier', { addresses: 2 }], ['migration', { faults: 2 }]];
 
 async function load(name: string): Promise<ModelDefinition> {
   const entry = catalog.find((c) => c.name === name)!;

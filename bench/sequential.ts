@@ -14,7 +14,7 @@ const configs = quick
 console.log('| model | params | distinct states | transitions | depth | time (s) | states/s | peak RSS (MiB) |');
 console.log('|---|---|---:|---:|---:|---:|---:|---:|');
 for (const params of configs) {
-  const r = await bfs(buildModel(kvm, params), { timeLimitMs: quick ? 60_000 : 600_000 });
+  const r = await bfs(buildModel(kvm, { ...params, path: 'classic' }), { timeLimitMs: quick ? 60_000 : 600_000 });
   const st = r.stats;
   const p = Object.entries(params).map(([k, v]) => `${k}=${v}`).join(' ');
   const note = r.status === 'holds' ? '' : ` (${r.status})`;

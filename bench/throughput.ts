@@ -51,7 +51,8 @@ interface Config {
 const kvm = (addresses: number, faults: number, attempts: number, extra: Partial<Config> = {}): Config => ({
   label: `kvm ${addresses}/${faults}/${attempts}`,
   model: 'kvm',
-  params: { addresses, faults, attempts },
+  // path=classic: the fixed kernel side the SPIN twin reproduces (models/mm/classic.ts).
+  params: { addresses, faults, attempts, path: 'classic' },
   kvm: true,
   ...extra,
 });

@@ -16,10 +16,10 @@ import { count } from '../src/trace/text.ts';
 const repeat = Math.max(1, Number(process.argv.find((a) => a.startsWith('--repeat='))?.slice('--repeat='.length) ?? 3) || 3);
 const quick = process.argv.includes('--quick');
 const model = (rel: string) => fileURLToPath(new URL(`../models/${rel}`, import.meta.url));
-const configs: { label: string; file: string; params: Record<string, number>; engine: Engine }[] = quick
-  ? [{ label: 'kvm 2/2/2 (vector)', file: model('drivers/kvm.ts'), params: { addresses: 2, faults: 2, attempts: 2 }, engine: 'vector' }]
+const configs: { label: string; file: string; params: Record<string, number | string>; engine: Engine }[] = quick
+  ? [{ label: 'kvm 2/2/2 (vector)', file: model('drivers/kvm.ts'), params: { path: 'classic', addresses: 2, faults: 2, attempts: 2 }, engine: 'vector' }]
   : [
-      { label: 'kvm 2/2/5 (vector)', file: model('drivers/kvm.ts'), params: { addresses: 2, faults: 2, attempts: 5 }, engine: 'vector' },
+      { label: 'kvm 2/2/5 (vector)', file: model('drivers/kvm.ts'), params: { path: 'classic', addresses: 2, faults: 2, attempts: 5 }, engine: 'vector' },
       { label: 'two-phase-commit 7 (immutable)', file: model('classic/two-phase-commit.ts'), params: { rms: 7 }, engine: 'immutable' },
     ];
 

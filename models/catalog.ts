@@ -1,6 +1,6 @@
 // The built-in models, by name: what `mmcheck list` shows and `mmcheck check NAME` loads.
 // Paths are relative to this file; each file's default export is a ModelDefinition.
-// Driver patterns follow KERNEL.md's numbering (A1–A12).
+// Driver patterns follow docs/kernel.md's numbering (A1–A12).
 
 import { classicCatalog } from './classic/catalog.ts';
 

@@ -1,4 +1,4 @@
-// The Promela twin of models/drivers/kvm.ts, generated for given parameters, so SPIN explores
+// The Promela twin of models/drivers/kvm.ts with -p path=classic (models/mm/classic.ts), generated for given parameters, so SPIN explores
 // exactly the same state space as mmcheck (equal state counts check both tools).
 //
 // How the state spaces are made identical:

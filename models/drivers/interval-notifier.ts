@@ -1,11 +1,16 @@
-// mmu_interval_notifier read_begin / read_retry (KERNEL.md pattern A9): expected to hold.
+// mmu_interval_notifier read_begin / read_retry (docs/kernel.md pattern A9): expected to hold
+// on every invalidating path.
 //
 // Core, mm/mmu_notifier.c (v5.5, 99cb252f5e68 "mm/mmu_notifier: add an interval tree
-// notifier"; text in /work/notes/kernel-sources.md, A9):
+// notifier"):
 //   mn_itree_inv_start_range(): spin_lock(&mmn_mm->lock); active_invalidate_ranges++;
 //       if the range overlaps: invalidate_seq |= 1; *seq = invalidate_seq; spin_unlock
-//   then ops->invalidate(mni, range, cur_seq) — the driver: lock(user_lock);
-//       mmu_interval_set_seq(mni, cur_seq); zap the SPTEs; unlock(user_lock)
+//   then ops->invalidate(mni, range, cur_seq) — the driver (mlx5_ib_invalidate_range in
+//       v5.5): if (!mmu_notifier_range_blockable(range)) return false; mutex_lock(user_lock);
+//       mmu_interval_set_seq(mni, cur_seq); zap the device's translations and wait for it
+//       (mlx5_ib_update_xlt waits for the UMR); mutex_unlock(user_lock). When it returns
+//       false (the OOM reaper's non-blockable call), mn_itree_invalidate ends the range
+//       itself (mn_itree_inv_end) and returns -EAGAIN: the caller skips the range.
 //   mn_itree_inv_end() (from range_end): spin_lock; if (--active_invalidate_ranges == 0 &&
 //       invalidate_seq odd) invalidate_seq++; spin_unlock; wake_up_all(&mmn_mm->wq)
 //   mmu_interval_read_begin(): spin_lock; seq = mni->invalidate_seq; is_invalidating = seq ==
@@ -16,21 +21,49 @@
 //       mmu_interval_set_seq()"
 // Initial values: invalidate_seq = 2 (__mmu_notifier_register), mni->invalidate_seq = 1.
 // Reader (e.g. mlx5 ODP pagefault_mr in v5.5): again: seq = read_begin; get_user_pages
-// (reference); lock(user_lock); if (read_retry(seq)) { unlock; goto again }; program the
-// SPTE; unlock; put_page. Kernel side: try_to_unmap_one (v4.13+ order, models/mm).
+// (reference; may resolve a fault, copy a shared page or enter direct reclaim, which runs
+// invalidate() in this thread — models/mm/fault.ts); lock(user_lock); if (read_retry(seq)) {
+// unlock; goto again }; program the device; unlock; put_page. The notifier covers every
+// address of the mm here, the direct-reclaim victim's too. Kernel side: `-p path=…`.
 // Locks per step: the `note` of each step names what is held (mmn_mm->lock spinlock,
 // user_lock mutex, the PTL).
 // Mutants, each must be caught:
-//   no-set-seq             invalidate() never calls mmu_interval_set_seq → use-after-free
-//   set-seq-after-unlock   set_seq after user_lock is dropped → use-after-free
-//   retry-outside-lock     read_retry checked before taking user_lock → use-after-free
-//   read-begin-under-lock  read_begin called holding user_lock; with two invalidations the
-//                          second invalidate() needs user_lock while the reader waits for the
-//                          last range_end → deadlock (lockdep's
-//                          __mmu_notifier_invalidate_range_start_map catches this in the kernel)
+//   no-set-seq               invalidate() never calls mmu_interval_set_seq → use-after-free
+//   set-seq-after-unlock     set_seq after user_lock is dropped → use-after-free
+//   retry-outside-lock       read_retry checked before taking user_lock → use-after-free
+//   read-begin-under-lock    read_begin called holding user_lock; with two invalidations the
+//                            second invalidate() needs user_lock while the reader waits for the
+//                            last range_end → deadlock (lockdep's
+//                            __mmu_notifier_invalidate_range_start_map catches this in the kernel)
+//   lock-across-gup          the reader takes user_lock after read_begin and holds it across
+//                            get_user_pages: the page allocation of a fault enters direct
+//                            reclaim, whose invalidate() takes user_lock → deadlock (lockdep:
+//                            fs_reclaim → mmu_notifier_invalidate_range_start → user_lock)
+//   blocks-when-nonblocking  invalidate() takes user_lock even when the OOM reaper calls it
+//                            non-blockable → sleeping inside non_block_start (path=oom)
 import { Record, type RecordOf } from 'immutable';
 import { DONE, defineModel, int, oneOf, setFields, threadModel, type Step } from '../../src/index.ts';
-import { expectations, GUP_READS, GUP_WRITES, keysOf, spteKeys, clearSptes, gupPage, initialMm, mmInvariants, pageLock, putPage, ptl, setSpte, tryToUnmapOne, type MmState, type NotifierOps, PAGE_STATES } from '../mm/index.ts';
+import {
+  clearSptes,
+  expectations,
+  holdsOnEveryPath,
+  faultSteps,
+  kernelSide,
+  keysOf,
+  mmInvariants,
+  NO_USE_AFTER_FREE,
+  PAGE_STATES,
+  PATHS,
+  PATH_PARAM_DOC,
+  putPage,
+  setSpte,
+  spteKeys,
+  type CallContext,
+  type FaultKinds,
+  type InvalidatingPath,
+  type MmState,
+  type NotifierOps,
+} from '../mm/index.ts';
 
 export interface IntervalFields {
   /** mmn_mm->invalidate_seq: odd while an overlapping invalidation is active. Under mmn_lock. */
@@ -52,15 +85,64 @@ export const MMN_LOCK = 'mmn_lock';
 export const USER_LOCK = 'user_lock';
 
 /** The interval-notifier variants: the correct code and its near misses. */
-export const INTERVAL_MUTANTS = ['none', 'no-set-seq', 'set-seq-after-unlock', 'retry-outside-lock', 'read-begin-under-lock'] as const;
+export const INTERVAL_MUTANTS = ['none', 'no-set-seq', 'set-seq-after-unlock', 'retry-outside-lock', 'read-begin-under-lock', 'lock-across-gup', 'blocks-when-nonblocking'] as const;
 /** An interval-notifier variant name. */
 export type IntervalMutant = (typeof INTERVAL_MUTANTS)[number];
+
+/** mn_itree_inv_end's effect: one range fewer; the last one makes the sequence even again. */
+function invEnd(s: S): S {
+  const active = s.active - 1;
+  return setFields(s, { active, mmnSeq: active === 0 && s.mmnSeq % 2 === 1 ? s.mmnSeq + 1 : s.mmnSeq }) as S;
+}
 
 /** The notifier core's interval-tree steps plus the driver's invalidate(), run by the invalidating thread. */
 export function intervalNotifierOps(mutant: IntervalMutant = 'none'): NotifierOps<S> {
   const setSeq = (s: S): S => s.set('mniSeq', s.mmnSeq); // cur_seq == mmnSeq while this range is active
+  const setsSeqUnderLock = mutant !== 'no-set-seq' && mutant !== 'set-seq-after-unlock';
+  const invalidate = (start: number, end: number, ctx: CallContext): Step<S, any>[] => {
+    if (!ctx.blockable && mutant !== 'blocks-when-nonblocking') {
+      return [
+        {
+          label: 'invalidate.would_block',
+          kernel: 'mn_itree_invalidate',
+          note: 'ops->invalidate: !mmu_notifier_range_blockable → return false; mn_itree_inv_end (mmn_mm->lock: active--, the last range makes the sequence even; wake_up_all); -EAGAIN',
+          acquire: MMN_LOCK,
+          release: MMN_LOCK,
+          reads: ['active', 'mmnSeq'],
+          writes: ['active', 'mmnSeq'],
+          do: ({ shared }) => ({ shared: invEnd(shared) }),
+          goto: ctx.fail ?? DONE,
+        },
+      ];
+    }
+    return [
+      {
+        label: 'invalidate.lock',
+        kernel: 'ops->invalidate',
+        note:
+          (!ctx.blockable ? 'MUTANT: non-blockable call, yet: ' : '') +
+          (setsSeqUnderLock ? 'mutex_lock(user_lock); mmu_interval_set_seq(mni, cur_seq)' : mutant === 'no-set-seq' ? 'mutex_lock(user_lock); MUTANT: no mmu_interval_set_seq' : 'mutex_lock(user_lock)'),
+        acquire: USER_LOCK,
+        reads: ['mmnSeq'],
+        writes: ['mniSeq'],
+        do: ({ shared }) => (setsSeqUnderLock ? { shared: setSeq(shared) } : undefined),
+      },
+      {
+        label: 'invalidate.zap',
+        kernel: 'ops->invalidate',
+        note: 'holds user_lock: zap the device translations of the range and wait for the device (mlx5_ib_update_xlt waits for the UMR); mutex_unlock(user_lock)',
+        release: USER_LOCK,
+        reads: keysOf('spte', start, end),
+        writes: spteKeys(start, end),
+        do: ({ shared }) => ({ shared: clearSptes(shared, start, end) }),
+      },
+      ...(mutant === 'set-seq-after-unlock'
+        ? [{ label: 'invalidate.set_seq', kernel: 'mmu_interval_set_seq', note: 'MUTANT: mmu_interval_set_seq after user_lock is dropped', reads: ['mmnSeq'], writes: ['mniSeq'], do: ({ shared }: { shared: S }) => ({ shared: setSeq(shared) }) } as Step<S, any>]
+        : []),
+    ];
+  };
   return {
-    invalidateRangeStart: (start, end) => [
+    invalidateRangeStart: (start, end, ctx) => [
       {
         label: 'itree.start',
         kernel: 'mn_itree_inv_start_range',
@@ -71,27 +153,7 @@ export function intervalNotifierOps(mutant: IntervalMutant = 'none'): NotifierOp
         writes: ['active', 'mmnSeq'],
         do: ({ shared }) => ({ shared: setFields(shared, { active: shared.active + 1, mmnSeq: shared.mmnSeq | 1 }) as S }),
       },
-      {
-        label: 'invalidate.lock',
-        kernel: 'ops->invalidate',
-        note: mutant === 'none' ? 'mutex_lock(user_lock); mmu_interval_set_seq(mni, cur_seq)' : mutant === 'no-set-seq' ? 'mutex_lock(user_lock); MUTANT: no mmu_interval_set_seq' : 'mutex_lock(user_lock)',
-        acquire: USER_LOCK,
-        reads: ['mmnSeq'],
-        writes: ['mniSeq'],
-        do: ({ shared }) => (mutant === 'none' || mutant === 'retry-outside-lock' || mutant === 'read-begin-under-lock' ? { shared: setSeq(shared) } : undefined),
-      },
-      {
-        label: 'invalidate.zap',
-        kernel: 'ops->invalidate',
-        note: 'holds user_lock: zap the SPTEs of the range, wait for the device; mutex_unlock(user_lock)',
-        release: USER_LOCK,
-        reads: keysOf('spte', start, end),
-        writes: spteKeys(start, end),
-        do: ({ shared }) => ({ shared: clearSptes(shared, start, end) }),
-      },
-      ...(mutant === 'set-seq-after-unlock'
-        ? [{ label: 'invalidate.set_seq', kernel: 'mmu_interval_set_seq', note: 'MUTANT: mmu_interval_set_seq after user_lock is dropped', reads: ['mmnSeq'], writes: ['mniSeq'], do: ({ shared }: { shared: S }) => ({ shared: setSeq(shared) }) } as Step<S, any>]
-        : []),
+      ...invalidate(start, end, ctx),
     ],
     invalidateRangeEnd: () => [
       {
@@ -102,10 +164,7 @@ export function intervalNotifierOps(mutant: IntervalMutant = 'none'): NotifierOp
         release: MMN_LOCK,
         reads: ['active', 'mmnSeq'],
         writes: ['active', 'mmnSeq'],
-        do: ({ shared }) => {
-          const active = shared.active - 1;
-          return { shared: setFields(shared, { active, mmnSeq: active === 0 && shared.mmnSeq % 2 === 1 ? shared.mmnSeq + 1 : shared.mmnSeq }) as S };
-        },
+        do: ({ shared }) => ({ shared: invEnd(shared) }),
       },
     ],
   };
@@ -127,9 +186,10 @@ export const ReaderLocal = Record<ReaderFields>({ v: 0, s: 0, page: null, left: 
 
 /**
  * mmu_interval_read_begin as steps: read the sequences under mmn_lock, wait while an
- * invalidation of this notifier is in progress. `next` is the label to continue at.
+ * invalidation of this notifier is in progress. `next` is the label to continue at; with
+ * `countAttempt` the first step also counts one attempt of the caller's loop (`left`).
  */
-export function readBeginSteps<L extends ReaderLocal>(next: string): Step<S, L>[] {
+export function readBeginSteps<L extends ReaderLocal>(next: string, countAttempt = false): Step<S, L>[] {
   return [
     {
       label: 'read_begin',
@@ -140,7 +200,10 @@ export function readBeginSteps<L extends ReaderLocal>(next: string): Step<S, L>[
       reads: ['mniSeq', 'mmnSeq'],
       writes: [],
       targets: ['read_wait', next],
-      do: ({ shared, local }) => ({ local: local.set('s', shared.mniSeq) as L, goto: shared.mniSeq === shared.mmnSeq ? 'read_wait' : next }),
+      do: ({ shared, local }) => ({
+        local: (countAttempt ? setFields(local as ReaderLocal, { s: shared.mniSeq, left: local.left - 1 }) : local.set('s', shared.mniSeq)) as L,
+        goto: shared.mniSeq === shared.mmnSeq ? 'read_wait' : next,
+      }),
     },
     {
       label: 'read_wait',
@@ -155,29 +218,48 @@ export function readBeginSteps<L extends ReaderLocal>(next: string): Step<S, L>[
   ];
 }
 
-/** The reader (device fault) on address v with get_user_pages, `attempts` times at most. */
-export function readerSteps(mutant: IntervalMutant = 'none'): Step<S, ReaderLocal>[] {
-  const again = (c: { local: ReaderLocal }) => (c.local.left > 0 ? (mutant === 'read-begin-under-lock' ? 'lock_first' : 'read_begin') : DONE);
+/** What a reader's program is built from. */
+export interface ReaderOptions {
+  readonly mutant?: IntervalMutant;
+  /** The notifier callbacks of the mm (gup runs them in a copy-on-write or direct reclaim). */
+  readonly ops: NotifierOps<S>;
+  /** Addresses a reader may fault on (its local `v`). */
+  readonly addresses: number;
+  /** The direct-reclaim victim, if gup's allocations may reclaim. */
+  readonly victim?: number;
+  /** What gup may meet on the model's path (KernelSide.meets; default anything). */
+  readonly meets?: FaultKinds;
+}
+
+/** The reader (device fault) on its address with get_user_pages, `attempts` times at most. */
+export function readerSteps(o: ReaderOptions): Step<S, ReaderLocal>[] {
+  const mutant = o.mutant ?? 'none';
+  const first = mutant === 'read-begin-under-lock' ? 'lock_first' : 'read_begin';
+  const again = (c: { local: ReaderLocal }) => (c.local.left > 0 ? first : DONE);
+  const lockedEarly = mutant === 'read-begin-under-lock' || mutant === 'lock-across-gup';
   return [
     ...(mutant === 'read-begin-under-lock'
       ? [{ label: 'lock_first', kernel: 'driver fault', note: 'MUTANT: mutex_lock(user_lock) before mmu_interval_read_begin', acquire: USER_LOCK } as Step<S, ReaderLocal>]
       : []),
-    ...readBeginSteps<ReaderLocal>('gup'),
-    {
+    ...readBeginSteps<ReaderLocal>(mutant === 'lock-across-gup' ? 'lock_early' : 'gup', true),
+    ...(mutant === 'lock-across-gup'
+      ? [{ label: 'lock_early', kernel: 'driver fault', note: 'MUTANT: mutex_lock(user_lock) now, held across get_user_pages', acquire: USER_LOCK } as Step<S, ReaderLocal>]
+      : []),
+    ...faultSteps<S, ReaderLocal>({
       label: 'gup',
+      next: 'lock_check',
+      addr: (l) => l.v,
+      addresses: Array.from({ length: o.addresses }, (_, v) => v),
+      page: (l) => l.page,
+      withPage: (l, p) => l.set('page', p),
+      write: true,
+      takeRef: true,
       kernel: 'get_user_pages',
-      note: 'down_read(mmap_sem); follow_page_pte under the PTL: take a page reference (faults one in if none) — may sleep',
-      maySleep: true,
-      acquire: (c) => ptl(c.local.v),
-      release: (c) => ptl(c.local.v),
-      reads: GUP_READS,
-      writes: [...GUP_WRITES, 'lock:ptl[*]'],
-      targets: ['gup_wait'],
-      do: ({ shared, local }) => {
-        const r = gupPage(shared, local.v, true);
-        return { shared: r.state, local: setFields(local, { page: r.page, left: local.left - 1 }), goto: r.migrating ? 'gup_wait' : undefined };
-      },
-    },
+      note: lockedEarly ? 'holds user_lock (MUTANT); down_read(mmap_sem); follow_page_pte under the PTL: a page reference (a fault resolves a miss first) — may sleep' : 'down_read(mmap_sem); follow_page_pte under the PTL: a page reference (a fault resolves a miss first) — may sleep',
+      ops: o.ops,
+      victim: o.victim,
+      meets: o.meets,
+    }),
     mutant === 'retry-outside-lock'
       ? {
           label: 'lock_check',
@@ -191,8 +273,8 @@ export function readerSteps(mutant: IntervalMutant = 'none'): Step<S, ReaderLoca
       : {
           label: 'lock_check',
           kernel: 'mmu_interval_read_retry',
-          note: mutant === 'read-begin-under-lock' ? 'holds user_lock (since lock_first): if (mmu_interval_read_retry(mni, seq)) retry' : 'mutex_lock(user_lock); if (mmu_interval_read_retry(mni, seq)) retry',
-          acquire: mutant === 'read-begin-under-lock' ? [] : USER_LOCK,
+          note: lockedEarly ? 'holds user_lock (taken early): if (mmu_interval_read_retry(mni, seq)) retry' : 'mutex_lock(user_lock); if (mmu_interval_read_retry(mni, seq)) retry',
+          acquire: lockedEarly ? [] : USER_LOCK,
           reads: ['mniSeq'],
           writes: [],
           targets: ['retry', 'program'],
@@ -202,16 +284,16 @@ export function readerSteps(mutant: IntervalMutant = 'none'): Step<S, ReaderLoca
     {
       label: 'program',
       kernel: 'driver fault',
-      note: 'holds user_lock: program the SPTE (writable); mutex_unlock(user_lock)',
+      note: 'holds user_lock: program the device translation (writable); mutex_unlock(user_lock)',
       release: USER_LOCK,
       reads: [],
-      writes: ['spte[*]', 'spteWrite[*]'],
+      writes: ['spte[*]', 'spteWrite[*]', 'tlb[*]', 'tlbWrite[*]'],
       do: ({ shared, local }) => ({ shared: setSpte(shared, local.v, local.page, true) }),
     },
     {
       label: 'put_page',
       kernel: 'put_page',
-      note: 'drop the get_user_pages reference: the SPTE holds none',
+      note: 'drop the get_user_pages reference: the device mapping holds none',
       reads: [],
       writes: [],
       updates: ['pages'], // put_page
@@ -226,67 +308,57 @@ export function readerSteps(mutant: IntervalMutant = 'none'): Step<S, ReaderLoca
       reads: [],
       writes: [],
       updates: ['pages'], // put_page
-      targets: [mutant === 'read-begin-under-lock' ? 'lock_first' : 'read_begin'],
+      targets: [first],
       do: ({ shared, local }) => ({ shared: putPage(shared, local.page!), local: local.set('page', null) }),
       goto: again,
-    },
-    {
-      label: 'gup_wait',
-      kernel: '__migration_entry_wait',
-      note: 'migration entry: wait_on_page_locked; put_page; get_user_pages again',
-      maySleep: true,
-      reads: ['lock:page_lock[*]'], // the guard
-      writes: [],
-      updates: ['pages'], // put_page
-      when: (c) => !c.isLocked(pageLock(c.local.page!)),
-      do: ({ shared, local }) => ({ shared: putPage(shared, local.page!), local: setFields(local, { page: null, left: local.left + 1 }) }),
-      goto: 'gup',
     },
   ];
 }
 
-const UAF = 'no use-after-free';
-
 export default defineModel({
   name: 'interval-notifier',
-  summary: 'mmu_interval_notifier read_begin / set_seq under user_lock / read_retry (A9): holds',
+  summary: 'mmu_interval_notifier read_begin / set_seq under user_lock / read_retry (A9): holds on every path',
   description: `
-The v5.5 interval-tree notifier. Each address has a reclaim thread running try_to_unmap_one;
-the notifier core marks the mm's invalidate_seq odd in range_start, the driver's invalidate()
-calls mmu_interval_set_seq under its user_lock and zaps the SPTE, and the last range_end makes
-the sequence even again. Device fault threads: read_begin (waiting while an invalidation of
-the notifier is in progress), get_user_pages, then under user_lock read_retry and program the
-SPTE. Expected: every property holds; each mutant is caught.`,
+The v5.5 interval-tree notifier. Each address has an invalidating thread running the kernel
+path chosen by -p path (default: reclaim of a swap-backed page); the notifier core marks the
+mm's invalidate_seq odd in range_start, the driver's invalidate() calls mmu_interval_set_seq
+under its user_lock and zaps the device's translations, and the last range_end makes the
+sequence even again. Device fault threads: read_begin (waiting while an invalidation of the
+notifier is in progress), get_user_pages, then under user_lock read_retry and program the
+device. Expected: every property holds on every path; each mutant is caught.`,
   kernel: {
-    functions: ['mn_itree_inv_start_range', 'mn_itree_inv_end', 'mmu_interval_read_begin', 'mmu_interval_set_seq', 'mmu_interval_read_retry', 'try_to_unmap_one'],
+    functions: ['mn_itree_inv_start_range', 'mn_itree_inv_end', 'mn_itree_invalidate', 'mmu_interval_read_begin', 'mmu_interval_set_seq', 'mmu_interval_read_retry', 'get_user_pages'],
     files: ['mm/mmu_notifier.c', 'include/linux/mmu_notifier.h', 'drivers/infiniband/hw/mlx5/odp.c'],
-    commits: ['99cb252f5e68 mm/mmu_notifier: add an interval tree notifier'],
+    commits: ['99cb252f5e68 mm/mmu_notifier: add an interval tree notifier', '23b68395c7c7 mm/mmu_notifiers: add a lockdep map for invalidate_range_start/end'],
   },
   params: {
-    addresses: int(1, 'addresses, one reclaim thread each (all in one interval notifier)', { min: 1, max: 3 }),
+    addresses: int(1, 'addresses, one invalidating thread each (all in one interval notifier)', { min: 1, max: 3 }),
     faults: int(1, 'device fault threads', { min: 1, max: 3 }),
     attempts: int(2, 'read_begin attempts per fault thread', { min: 1, max: 3 }),
     mutant: oneOf(INTERVAL_MUTANTS, 'none', 'a near-miss variant (see mmcheck mutants interval-notifier)'),
+    path: oneOf(PATHS, 'reclaim', PATH_PARAM_DOC),
   },
   expect: expectations([]),
+  variants: holdsOnEveryPath('reclaim'),
   mutants: [
-    { name: 'no-set-seq', description: 'invalidate() never calls mmu_interval_set_seq', params: { mutant: 'no-set-seq' }, breaks: UAF },
-    { name: 'set-seq-after-unlock', description: 'mmu_interval_set_seq called after user_lock is dropped', params: { mutant: 'set-seq-after-unlock' }, breaks: UAF },
-    { name: 'retry-outside-lock', description: 'mmu_interval_read_retry checked before taking user_lock', params: { mutant: 'retry-outside-lock' }, breaks: UAF },
+    { name: 'no-set-seq', description: 'invalidate() never calls mmu_interval_set_seq', params: { mutant: 'no-set-seq' }, breaks: NO_USE_AFTER_FREE },
+    { name: 'set-seq-after-unlock', description: 'mmu_interval_set_seq called after user_lock is dropped', params: { mutant: 'set-seq-after-unlock' }, breaks: NO_USE_AFTER_FREE },
+    { name: 'retry-outside-lock', description: 'mmu_interval_read_retry checked before taking user_lock', params: { mutant: 'retry-outside-lock' }, breaks: NO_USE_AFTER_FREE },
     { name: 'read-begin-under-lock', description: 'mmu_interval_read_begin called holding user_lock (two invalidations)', params: { mutant: 'read-begin-under-lock', addresses: 2, attempts: 1 }, breaks: 'deadlock freedom' },
+    { name: 'lock-across-gup', description: "user_lock held across get_user_pages: the fault's allocation enters direct reclaim, whose invalidate() takes user_lock", params: { mutant: 'lock-across-gup' }, breaks: 'deadlock freedom' },
+    { name: 'blocks-when-nonblocking', description: "invalidate() takes user_lock in the OOM reaper's non-blockable call", params: { mutant: 'blocks-when-nonblocking', path: 'oom' }, breaks: 'no sleeping under a spinlock' },
   ],
-  build: ({ addresses, faults, attempts, mutant }) => {
+  build: ({ addresses, faults, attempts, mutant, path }) => {
+    const ops = intervalNotifierOps(mutant as IntervalMutant);
+    const k = kernelSide<IntervalFields>({ path: path as InvalidatingPath, addresses, driver: INTERVAL_FIELDS, ops });
     // One program shared by the whole group: symmetry reduction needs the very same step objects.
-    const groupSteps = readerSteps(mutant as IntervalMutant);
+    const groupSteps = readerSteps({ mutant: mutant as IntervalMutant, ops, addresses, victim: k.victim, meets: k.meets });
     return threadModel<S>({
       name: 'interval-notifier',
-      shared: initialMm<IntervalFields>(addresses, addresses, INTERVAL_FIELDS),
+      shared: k.shared,
       strings: PAGE_STATES,
-      locks: { [MMN_LOCK]: 'spinlock', [USER_LOCK]: 'mutex', ...Object.fromEntries(Array.from({ length: addresses }, (_, v) => [ptl(v), 'spinlock' as const])) },
-      threads: [
-        ...Array.from({ length: addresses }, (_, v) => ({ name: `unmap${v}`, locals: null, steps: tryToUnmapOne<IntervalFields>(v, intervalNotifierOps(mutant as IntervalMutant)) })),
-        ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: ReaderLocal({ v: i % addresses, left: attempts }), steps: groupSteps, group: 'fault' })),
-      ],
+      locks: { ...k.locks, [MMN_LOCK]: 'spinlock', [USER_LOCK]: 'mutex' },
+      threads: [...k.threads, ...Array.from({ length: faults }, (_, i) => ({ name: `fault${i}`, locals: ReaderLocal({ v: i % addresses, left: attempts }), steps: groupSteps, group: 'fault' }))],
       invariants: mmInvariants<IntervalFields>(),
     });
   },

@@ -1,5 +1,5 @@
 // page_mkclean_one after 2017 (dirty tracking) against drivers that keep or drop a writable
-// secondary mapping (KERNEL.md A11).
+// secondary mapping (docs/kernel.md A11).
 //
 // Kernel side: mm/rmap.c page_mkclean_one() v4.15+ (models/mm/mkclean.ts): range_start; PTL;
 // ptep_clear_flush; pte_wrprotect; pte_mkclean; set_pte_at; unlock; range_end — no
@@ -15,7 +15,7 @@
 //                  only), so the writable mapping made before writeback survives it
 // The device starts with address 0 mapped writable.
 import { defineModel, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { gupStep, expectations, COHERENCE, NO_WRITABLE_AFTER_WRPROTECT, keysOf, spteKeys, clearSptes, initialMm, mmInvariants, pageMkcleanOne, ptl, putPage, setSpte, type NotifierOps, PAGE_STATES } from '../mm/index.ts';
+import { clearSptes, COHERENCE, expectations, gupSteps, kernelSide, keysOf, mmInvariants, NO_WRITABLE_AFTER_WRPROTECT, PAGE_STATES, putPage, setSpte, spteKeys, type FaultKinds, type NotifierOps } from '../mm/index.ts';
 import { FaultLocal, KVM_FIELDS, MMU_LOCK, kvmFaultSteps, kvmNotifier, type KvmState } from './kvm.ts';
 
 type S = KvmState;
@@ -24,7 +24,7 @@ const DRIVERS = ['start-only', 'keeps-writable', 'kvm'] as const;
 
 const startOnly: NotifierOps<S> = {
   invalidateRangeStart: (start, end) => [
-    { label: 'range_start', kernel: 'invalidate_range_start', note: 'mutex_lock(driver_lock); SPTE := none; mutex_unlock', acquire: DRIVER_LOCK, release: DRIVER_LOCK, maySleep: true, reads: keysOf('spte', start, end), writes: spteKeys(start, end), do: ({ shared }) => ({ shared: clearSptes(shared, start, end) }) },
+    { label: 'range_start', kernel: 'invalidate_range_start', note: 'mutex_lock(driver_lock); SPTE := none, wait for the device; mutex_unlock', acquire: DRIVER_LOCK, release: DRIVER_LOCK, maySleep: true, reads: keysOf('spte', start, end), writes: spteKeys(start, end), do: ({ shared }) => ({ shared: clearSptes(shared, start, end) }) },
   ],
 };
 const keepsWritable: NotifierOps<S> = {
@@ -34,11 +34,11 @@ const keepsWritable: NotifierOps<S> = {
 };
 
 /** The start-only / keeps-writable drivers' fault: gup(FOLL_WRITE); map writable; put_page. */
-function simpleFault(): Step<S, number | null>[] {
+function simpleFault(ops: NotifierOps<S>, victim: number, meets: FaultKinds): Step<S, number | null>[] {
   return [
-    gupStep(0, 'FOLL_WRITE, follow_page_pte under the PTL: a read-only PTE takes a write fault first; reference the page', true),
+    ...gupSteps<S>({ v: 0, next: 'map', note: 'no lock held; FOLL_WRITE: a read-only PTE takes a write fault first', write: true, ops, victim, meets }),
     { label: 'map', kernel: 'driver fault', note: 'mutex_lock(driver_lock); SPTE := page, writable; mutex_unlock', acquire: DRIVER_LOCK, release: DRIVER_LOCK, reads: [], writes: spteKeys(0, 1), do: ({ shared, local }) => ({ shared: setSpte(shared, 0, local, true) }) },
-    { label: 'put_page', kernel: 'put_page', note: 'drop the get_user_pages reference', reads: [], writes: [], updates: ['pages'], do: ({ shared, local }) => ({ shared: putPage(shared, local!) }) },
+    { label: 'put_page', kernel: 'put_page', note: 'drop the get_user_pages reference', reads: [], writes: [], updates: ['pages'], do: ({ shared, local }) => ({ shared: putPage(shared, local!) }), goto: 'done' },
   ];
 }
 
@@ -60,18 +60,25 @@ sequence check makes the fault retry; everything holds.`,
     driver: oneOf(DRIVERS, 'start-only', 'the secondary-MMU driver'),
   },
   expect: expectations([COHERENCE, NO_WRITABLE_AFTER_WRPROTECT]),
-  build: ({ driver }) =>
-    threadModel<S>({
+  variants: [
+    { params: { driver: 'keeps-writable' }, expect: expectations([COHERENCE, NO_WRITABLE_AFTER_WRPROTECT]) },
+    { params: { driver: 'kvm' }, expect: expectations([]) },
+  ],
+  build: ({ driver }) => {
+    const ops = driver === 'kvm' ? kvmNotifier() : driver === 'start-only' ? startOnly : keepsWritable;
+    const k = kernelSide<typeof KVM_FIELDS>({ path: 'mkclean', addresses: 1, driver: KVM_FIELDS, ops, deviceMapped: true });
+    return threadModel<S>({
       name: 'mkclean-writable',
-      shared: initialMm(1, 0, KVM_FIELDS, { deviceMapped: true }),
+      shared: k.shared,
       strings: PAGE_STATES,
-      locks: { [ptl(0)]: 'spinlock', [DRIVER_LOCK]: 'mutex', [MMU_LOCK]: 'spinlock' },
+      locks: { ...k.locks, [DRIVER_LOCK]: 'mutex', [MMU_LOCK]: 'spinlock' },
       threads: [
-        { name: 'writeback', locals: null, steps: pageMkcleanOne(0, driver === 'kvm' ? kvmNotifier() : driver === 'start-only' ? startOnly : keepsWritable, { era: 'v4.15' }) },
+        ...k.threads,
         driver === 'kvm'
-          ? { name: 'vcpu', locals: FaultLocal({ left: 2 }), steps: kvmFaultSteps(1) }
-          : { name: 'fault', locals: null as number | null, steps: simpleFault() },
+          ? { name: 'vcpu', locals: FaultLocal({ left: 2 }), steps: kvmFaultSteps({ addresses: 1, ops, victim: k.victim, meets: k.meets }) }
+          : { name: 'fault', locals: null as number | null, steps: simpleFault(ops, k.victim, k.meets) },
       ],
       invariants: mmInvariants(),
-    }),
+    });
+  },
 });

@@ -1,80 +1,79 @@
-// THP + a single-address invalidation (KERNEL.md A3): a huge mapping changes as a whole but
-// the pre-2017 invalidate_page(address) tells the driver about one 4 KiB page of it.
+// A huge page changed as a whole while the notifier names one 4 KiB page of it (docs/kernel.md
+// A3): KVM mapping a hugetlbfs page with 4 KiB SPTEs keeps the other subpages after the page
+// is migrated away and freed.
 //
-// Kernel side (models/mm/mkclean.ts, models/mm/thp.ts):
-//   op=mkclean: page_mkclean_one's PMD branch after Kirill Shutemov's v4.11 conversion:
-//     under the PMD lock: pmdp_huge_clear_flush; pmd_wrprotect; pmd_mkclean; set_pmd_at;
-//     mmu_notifier_invalidate_page(vma->vm_mm, address)  — one subpage, under the lock.
-//   op=unmap: try_to_unmap_one on a PageHuge page (one huge entry), v4.11: huge_ptep_clear_flush;
-//     page_remove_rmap; put_page; invalidate_page(address) under the lock; the page is freed.
-//   op=split-unmap: what try_to_unmap does for a THP (TTU_SPLIT_HUGE_PMD): split_huge_pmd
-//     first (range_start/end over the whole PMD), then unmap subpage 1 through its own PTE
-//     with the v4.11 invalidate_page(address of that PTE) -- the single-address call is right
-//     for a PTE, so this holds even unfixed.
+// Kernel side (models/mm/thp.ts; mm/rmap.c, mm/migrate.c):
+//   op=migrate (default): migration of a hugetlbfs page (mbind, move_pages, memory offline):
+//     unmap_and_move_huge_page() → try_to_unmap_one(PageHuge): under the huge PTE lock,
+//     huge_ptep_clear_flush, a migration entry, page_remove_rmap, put_page, and in
+//     v4.11–v4.12 mmu_notifier_invalidate_page(mm, address) — one subpage of the whole huge
+//     mapping; then copy, remove_migration_ptes (the new page), unlock_page, and the old
+//     huge page is freed.
+//   op=split-unmap: what try_to_unmap does for a PMD-mapped THP (TTU_SPLIT_HUGE_PMD):
+//     split_huge_pmd first (range_start/end over the whole PMD), then reclaim unmaps subpage
+//     1 through its own PTE with the v4.11 invalidate_page(address of that PTE) — a
+//     single-address call is right for a PTE, so this holds even unfixed.
 //   fixed=true: 369ea8242c0f — range_start/range_end over [start, start + (PAGE_SIZE <<
-//     compound_order(page))) (and, for mkclean in v4.13/4.14, invalidate_range over the PMD).
-// Driver: Xen gntdev's pre-2017 mn_invl_page (drivers/xen/gntdev.c), which did exactly
-//   mn_invl_range_start(mn, mm, address, address + PAGE_SIZE), with the older
-//   spin_lock(&priv->lock) (so no sleeping under the PMD lock here); its fixed ops keep only
-//   invalidate_range_start. The device has both subpages mapped writable at the start.
-import { defineModel, bool, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { expectations, COHERENCE, NO_WRITABLE_AFTER_WRPROTECT, keysOf, spteKeys, clearSptes, initialMm, mmInvariants, pageMkcleanOne, PMD_LOCK, ptl, splitHugePmd, tryToUnmapHuge, tryToUnmapOne, type MmState, type NotifierOps, PAGE_STATES } from '../mm/index.ts';
+//     compound_order(page))).
+// Driver: KVM (virt/kvm/kvm_main.c ≤ v4.13-rc kvm_mmu_notifier_invalidate_page →
+//   kvm_unmap_hva(kvm, address): the SPTEs of that one hva, at every level; fixed: the range
+//   callbacks of kvm.ts). KVM maps a huge page with 4 KiB SPTEs when the memslot's guest and
+//   host addresses are not equally aligned, and for every page while dirty logging is on
+//   (live migration); the model's device maps both subpages writable, 4 KiB each.
+// The merge message of the 2017 series (ea25c4317946) names this pitfall: callback
+// implementers "assumed this could never be THP and thus failed to invalidate the appropriate
+// range for THP pages". Earlier versions of this model used Xen gntdev's mn_invl_page, but
+// grant mappings are never huge, and gntdev's range_start took a mutex in v4.11–v4.13 (a
+// sleep under the huge PTE lock, not this bug).
+import { defineModel, bool, oneOf, threadModel } from '../../src/index.ts';
+import { COHERENCE, expectations, initialMm, migrateHuge, mmInvariants, mmLocks, NO_USE_AFTER_FREE, PAGE_STATES, shrinkPage, splitHugePmd } from '../mm/index.ts';
+import { KVM_FIELDS, MMU_LOCK, kvmNotifier, type KvmState } from './kvm.ts';
+import { kvmInvalidatePage } from './invalidate-page-after-ptl.ts';
 
-type S = MmState;
-const PRIV_LOCK = 'priv_lock';
+type S = KvmState;
 const SUBPAGES = 2;
-
-const unmapRange = (label: string, kernel: string, start: number, end: number): Step<S, any>[] => [
-  {
-    label,
-    kernel,
-    note: `spin_lock(&priv->lock); unmap the grants of [${start}, ${end}) (SPTE := none); spin_unlock`,
-    acquire: PRIV_LOCK,
-    release: PRIV_LOCK,
-    reads: keysOf('spte', start, end),
-    writes: spteKeys(start, end),
-    do: ({ shared }) => ({ shared: clearSptes(shared, start, end) }),
-  },
-];
-
-const gntdevOps: NotifierOps<S> = {
-  invalidatePage: (v) => unmapRange('mn_invl_page', 'mn_invl_page', v, v + 1),
-  invalidateRangeStart: (start, end) => unmapRange('mn_invl_range_start', 'mn_invl_range_start', start, end),
-};
 
 export default defineModel({
   name: 'thp-invalidate-page',
-  summary: 'THP changed as a whole, driver told about one subpage by invalidate_page (A3): writable SPTE survives',
+  summary: 'a hugetlbfs page migrated while invalidate_page names one subpage, KVM with 4 KiB SPTEs (A3): the other SPTE reaches the freed page',
   description: `
-A THP of two subpages is mapped by one PMD; the device maps both subpages writable.
-op=mkclean: page_mkclean_one write-protects the whole PMD but calls invalidate_page for the
-first subpage only, so the device keeps writing the second subpage behind dirty tracking.
-op=unmap: unmapping a huge page the same way leaves the second subpage mapped in the device
-after the page is freed. op=split-unmap: splitting the PMD first makes the per-PTE
-invalidate_page correct. fixed=true: the notifier range covers the whole compound page.`,
+A huge page of two subpages is mapped by one huge PTE; KVM maps both subpages with 4 KiB
+SPTEs, writable. op=migrate: migration replaces the huge PTE by a migration entry and calls
+invalidate_page for the first subpage only, so KVM keeps the second subpage's SPTE while the
+CPU maps the migration entry, then the new page, and the old page is freed. op=split-unmap:
+splitting the PMD first makes the per-PTE invalidate_page correct. fixed=true: the notifier
+range covers the whole compound page (369ea8242c0f).`,
   kernel: {
-    functions: ['page_mkclean_one', 'try_to_unmap_one', 'pmdp_huge_clear_flush', 'mmu_notifier_invalidate_page', 'mn_invl_page'],
-    files: ['mm/rmap.c', 'drivers/xen/gntdev.c'],
-    commits: ['369ea8242c0f mm/rmap: update to new mmu_notifier semantic v2 (compute end with PAGE_SIZE << compound_order(page))'],
+    functions: ['try_to_unmap_one', 'unmap_and_move_huge_page', 'huge_ptep_clear_flush', 'mmu_notifier_invalidate_page', 'kvm_mmu_notifier_invalidate_page', 'kvm_unmap_hva', '__split_huge_pmd'],
+    files: ['mm/rmap.c', 'mm/migrate.c', 'mm/huge_memory.c', 'virt/kvm/kvm_main.c'],
+    commits: ['369ea8242c0f mm/rmap: update to new mmu_notifier semantic v2 (compute end with PAGE_SIZE << compound_order(page))', 'ea25c4317946 Merge mmu_notifier fixes from Jérôme Glisse'],
   },
   params: {
-    op: oneOf(['mkclean', 'unmap', 'split-unmap'], 'mkclean', 'write-protect the THP; unmap and free a huge page; or split the PMD, then unmap one subpage'),
+    op: oneOf(['migrate', 'split-unmap'], 'migrate', 'migrate a hugetlbfs page; or split a THP PMD, then reclaim one subpage'),
     fixed: bool(false, 'notify the whole compound page range (369ea8242c0f)'),
   },
-  expect: expectations([COHERENCE, NO_WRITABLE_AFTER_WRPROTECT]),
-  build: ({ op, fixed }) =>
-    threadModel<S>({
+  expect: expectations([NO_USE_AFTER_FREE, COHERENCE]),
+  variants: [
+    { params: { fixed: true }, expect: expectations([]) },
+    { params: { op: 'split-unmap' }, expect: expectations([]) },
+    { params: { op: 'split-unmap', fixed: true }, expect: expectations([]) },
+  ],
+  build: ({ op, fixed }) => {
+    // KVM registered invalidate_page beside its range callbacks until v4.13.
+    const ops = fixed ? kvmNotifier() : { ...kvmNotifier(), ...kvmInvalidatePage() };
+    // Subpages 0 and 1, the victim (unused: no driver allocation here), and two more pages
+    // (the migration target, or one spare).
+    return threadModel<S>({
       name: 'thp-invalidate-page',
-      shared: initialMm(SUBPAGES, 0, {}, { deviceMapped: true, huge: true }),
+      shared: initialMm(SUBPAGES, SUBPAGES, KVM_FIELDS, { deviceMapped: true, huge: true, victim: true }),
       strings: PAGE_STATES,
-      locks: { [PMD_LOCK]: 'spinlock', [PRIV_LOCK]: 'spinlock', [ptl(1)]: 'spinlock' },
+      locks: { ...mmLocks({ addresses: SUBPAGES + 1, pages: 2 * SUBPAGES + 1 }), [MMU_LOCK]: 'spinlock' },
       threads: [
-        op === 'mkclean'
-          ? { name: 'writeback', locals: null, steps: pageMkcleanOne(0, gntdevOps, { era: fixed ? 'v4.15' : 'v4.11', huge: SUBPAGES }) }
-          : op === 'unmap'
-            ? { name: 'reclaim', locals: null, steps: tryToUnmapHuge(SUBPAGES, gntdevOps, fixed) }
-            : { name: 'reclaim', locals: null as number | null, steps: [...splitHugePmd(SUBPAGES, gntdevOps), ...tryToUnmapOne(1, gntdevOps, { era: fixed ? 'v4.13' : 'v4.11' })] },
+        op === 'migrate'
+          ? { name: 'migrate', locals: null, steps: migrateHuge<typeof KVM_FIELDS>(SUBPAGES, SUBPAGES + 1, ops, fixed) }
+          : { name: 'reclaim', locals: null, steps: [...splitHugePmd<typeof KVM_FIELDS>(SUBPAGES, ops), ...shrinkPage<typeof KVM_FIELDS>(1, 1, ops, { era: fixed ? 'v4.15' : 'v4.11' })] },
       ],
       invariants: mmInvariants(),
-    }),
+    });
+  },
 });

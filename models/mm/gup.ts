@@ -1,35 +1,51 @@
-// A driver fault thread's get_user_pages() on a fixed address, as one step: follow_page_pte
-// takes the PTL around the lookup (acquired and released by the step), the page gets a
-// reference and lands in the thread's local. Shared by the drivers whose fault path is
-// "gup; map; put_page" on address v.
+// get_user_pages() on a fixed address for drivers whose fault path is "gup; map; put_page" and
+// whose thread local is just the page (number | null): fault.ts's steps with that local.
 import type { Step } from '../../src/model/dsl.ts';
-import { GUP_READS, GUP_WRITES } from './keys.ts';
-import { gupPage } from './pages.ts';
-import type { MmState } from './state.ts';
-import { ptl } from './try-to-unmap.ts';
+import type { NotifierOps } from './notifier.ts';
+import type { AnyMm } from './state.ts';
+import { faultSteps, type FaultKinds } from './fault.ts';
+
+export interface GupOptions<S extends AnyMm> {
+  /** The address. */
+  readonly v: number;
+  /** Where to go with the page referenced in the local. */
+  readonly next: string;
+  /** What the driver holds while it calls get_user_pages, in the code's words. */
+  readonly note: string;
+  /** FOLL_WRITE. Default false. */
+  readonly write?: boolean;
+  /** The mm's notifier callbacks (a copy-on-write or direct reclaim inside gup runs them). */
+  readonly ops: NotifierOps<S>;
+  /** The direct-reclaim victim, if gup's allocations may reclaim. */
+  readonly victim?: number;
+  /** First step's label (default 'gup') and kernel function (default 'get_user_pages'). */
+  readonly label?: string;
+  readonly kernel?: string;
+  /** What the fault may meet (default: anything). */
+  readonly meets?: FaultKinds;
+}
 
 /**
- * The `gup` step: `local := page` referenced by get_user_pages(v) (faulting one in if the PTE
- * is none; `write` = FOLL_WRITE, which breaks a read-only PTE first).
+ * The steps of get_user_pages(v) into a `number | null` local: the first one, labelled
+ * `gup`, follows the PTE under the PTL and goes to `next` with a referenced page.
  *
  * @example
- *   steps: [gupStep(0, 'follow_page_pte under the PTL: take a reference'), { label: 'map', … }]
+ *   steps: [...gupSteps({ v: 0, next: 'map', note: 'no lock held', ops, victim: 1 }), { label: 'map', … }]
  */
-export function gupStep<D extends object>(v: number, note: string, write = false): Step<MmState<D>, number | null> {
-  return {
-    label: 'gup',
-    kernel: 'get_user_pages',
-    note,
-    // down_read(mmap_sem), and a page fault-in allocates with GFP_HIGHUSER_MOVABLE: both may
-    // sleep (might_sleep in __get_user_pages' cond_resched and in the allocator).
-    maySleep: true,
-    acquire: ptl(v),
-    release: ptl(v),
-    reads: GUP_READS,
-    writes: GUP_WRITES,
-    do: ({ shared }) => {
-      const r = gupPage(shared, v, write);
-      return { shared: r.state, local: r.page };
-    },
-  };
+export function gupSteps<S extends AnyMm>(o: GupOptions<S>): Step<S, number | null, any>[] {
+  return faultSteps<S, number | null>({
+    label: o.label ?? 'gup',
+    next: o.next,
+    addr: () => o.v,
+    addresses: [o.v],
+    page: (l) => l,
+    withPage: (_l, p) => p,
+    write: o.write ?? false,
+    takeRef: true,
+    kernel: o.kernel ?? 'get_user_pages',
+    note: `${o.note}; down_read(mmap_sem); follow_page_pte under the PTL: a reference on the page (a fault resolves a miss first) — may sleep`,
+    ops: o.ops,
+    victim: o.victim,
+    meets: o.meets,
+  });
 }

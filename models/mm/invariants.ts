@@ -1,7 +1,9 @@
-// Named invariants shared by every composed model (KERNEL.md, "Invariants"). The engine adds
-// its own 'no sleeping under a spinlock', 'deadlock freedom' and 'progress' (every thread
-// that is not a daemon eventually finishes, under weak fairness).
+// Named invariants shared by every composed model (docs/kernel.md, "Invariants"), judged on
+// what the device can reach: its page table and any stale translation it still holds
+// (device.ts). The engine adds its own 'no sleeping under a spinlock', 'deadlock freedom' and
+// 'progress' (every thread that is not a daemon eventually finishes, under weak fairness).
 import type { InvariantSpec } from '../../src/model/dsl.ts';
+import { deviceReach } from './device.ts';
 import type { MmState } from './state.ts';
 
 /** The property names (as reported by the checker). */
@@ -28,18 +30,21 @@ export function expectations(violated: readonly MmProperty[] = []): Record<MmPro
 }
 
 /**
- * no use-after-free: no secondary PTE maps a page that was returned to the allocator (the
- * device could still read or write it through its own page tables).
+ * no use-after-free: the device can reach no page that was returned to the allocator —
+ * neither through its page table nor through a translation it has not flushed yet.
  */
 export function noUseAfterFree<D extends object>(): InvariantSpec<MmState<D>> {
   return {
     name: NO_USE_AFTER_FREE,
-    reads: ['spte', 'pages'],
+    reads: ['spte', 'spteWrite', 'tlb', 'tlbWrite', 'pages'],
     check: ({ shared }) => {
       for (let v = 0; v < shared.spte.size; v++) {
-        const p = shared.spte.get(v);
-        if (p !== null && p !== undefined && shared.pages.get(p)!.state === 'freed') {
-          return `spte[${v}] still maps page ${p}, which was freed: the device can read and write freed memory`;
+        for (const r of deviceReach(shared, v)) {
+          if (shared.pages.get(r.page)!.state === 'freed') {
+            return r.stale
+              ? `the device still reaches page ${r.page} at address ${v} through a translation not flushed yet, and the page was freed: it can read and write freed memory`
+              : `spte[${v}] still maps page ${r.page}, which was freed: the device can read and write freed memory`;
+          }
         }
       }
       return null;
@@ -48,32 +53,33 @@ export function noUseAfterFree<D extends object>(): InvariantSpec<MmState<D>> {
 }
 
 /**
- * no secondary mapping outlives its CPU PTE (coherence): if spte[v] maps page P then pte[v]
- * maps P, writable if the SPTE is — unless v is inside an invalidation for the subscriber
- * (between range_start and the return of range_end, or between the PTE change and the return
- * of invalidate_page); and, always, the CPU and the device never map two different pages at
- * one address.
+ * no secondary mapping outlives its CPU PTE (coherence): if the device can reach page P at v
+ * (page table or stale translation) then pte[v] maps P, writable if the device may write —
+ * unless v is inside an invalidation for the subscriber (between range_start and the return
+ * of range_end, or between the PTE change and the return of invalidate_page); and, always,
+ * the CPU and the device never map two different pages at one address.
  */
 export function coherence<D extends object>(): InvariantSpec<MmState<D>> {
   return {
     name: COHERENCE,
-    // `migration` only names the entry in the message, but it is read.
-    reads: ['spte', 'spteWrite', 'pte', 'pteWrite', 'inval', 'migration'],
+    // `migration` and `swapEntry` only name the entry in the message, but they are read.
+    reads: ['spte', 'spteWrite', 'tlb', 'tlbWrite', 'pte', 'pteWrite', 'inval', 'migration', 'swapEntry'],
     check: ({ shared }) => {
       for (let v = 0; v < shared.spte.size; v++) {
-        const p = shared.spte.get(v);
-        if (p === null || p === undefined) continue;
         const cpu = shared.pte.get(v);
-        if (cpu !== null && cpu !== undefined && cpu !== p) {
-          return `spte[${v}] maps page ${p} while the CPU PTE maps page ${cpu}: device and CPU see different memory at one address`;
-        }
-        if (shared.inval.get(v)! > 0) continue;
-        if (cpu !== p) {
-          const what = shared.migration.get(v) !== null ? `a migration entry for page ${shared.migration.get(v)}` : 'nothing';
-          return `spte[${v}] maps page ${p} but the CPU PTE maps ${what}, and no invalidation of address ${v} is in progress`;
-        }
-        if (shared.spteWrite.get(v) && !shared.pteWrite.get(v)) {
-          return `spte[${v}] maps page ${p} writable but the CPU PTE is read-only, and no invalidation of address ${v} is in progress`;
+        for (const r of deviceReach(shared, v)) {
+          const through = r.stale ? `the device's unflushed translation of address ${v}` : `spte[${v}]`;
+          if (cpu !== null && cpu !== undefined && cpu !== r.page) {
+            return `${through} maps page ${r.page} while the CPU PTE maps page ${cpu}: device and CPU see different memory at one address`;
+          }
+          if (shared.inval.get(v)! > 0) continue;
+          if (cpu !== r.page) {
+            const what = shared.migration.get(v) !== null ? `a migration entry for page ${shared.migration.get(v)}` : shared.swapEntry.get(v) ? 'a swap entry' : 'nothing';
+            return `${through} maps page ${r.page} but the CPU PTE maps ${what}, and no invalidation of address ${v} is in progress`;
+          }
+          if (r.write && !shared.pteWrite.get(v)) {
+            return `${through} maps page ${r.page} writable but the CPU PTE is read-only, and no invalidation of address ${v} is in progress`;
+          }
         }
       }
       return null;
@@ -83,19 +89,21 @@ export function coherence<D extends object>(): InvariantSpec<MmState<D>> {
 
 /**
  * no writable secondary mapping of a write-protected page: once the CPU PTE of v maps page P
- * read-only (page_mkclean, KSM, COW), no writable SPTE of P at v survives past the end of
- * the invalidation — a device write there would never be seen by dirty tracking.
+ * read-only (page_mkclean, KSM, COW), the device can write P at v through nothing — page
+ * table or unflushed translation — past the end of the invalidation: a device write there
+ * would never be seen by dirty tracking.
  */
 export function noWritableAfterWrprotect<D extends object>(): InvariantSpec<MmState<D>> {
   return {
     name: NO_WRITABLE_AFTER_WRPROTECT,
-    reads: ['spte', 'spteWrite', 'pte', 'pteWrite', 'inval'],
+    reads: ['spte', 'spteWrite', 'tlb', 'tlbWrite', 'pte', 'pteWrite', 'inval'],
     check: ({ shared }) => {
       for (let v = 0; v < shared.spte.size; v++) {
-        const p = shared.spte.get(v);
-        if (p === null || p === undefined || !shared.spteWrite.get(v)) continue;
-        if (shared.pte.get(v) === p && !shared.pteWrite.get(v) && shared.inval.get(v) === 0) {
-          return `spte[${v}] maps page ${p} writable after the CPU write-protected it: device writes escape dirty tracking`;
+        if (shared.inval.get(v) !== 0 || shared.pteWrite.get(v)) continue;
+        for (const r of deviceReach(shared, v)) {
+          if (r.write && shared.pte.get(v) === r.page) {
+            return `${r.stale ? `the device's unflushed translation of address ${v}` : `spte[${v}]`} maps page ${r.page} writable after the CPU write-protected it: device writes escape dirty tracking`;
+          }
         }
       }
       return null;

@@ -1,6 +1,7 @@
 // Footprint keys of the kernel-side state, for the `reads`/`writes`/`updates` declarations
 // partial-order reduction uses (docs/reduce.md): per-address fields are `pte[v]`,
-// `pteWrite[v]`, `migration[v]`, `spte[v]`, `spteWrite[v]`, `inval[v]`; page frames `pages`.
+// `pteWrite[v]`, `swapEntry[v]`, `swapCache[v]`, `migration[v]`, `spte[v]`, `spteWrite[v]`,
+// `tlb[v]`, `tlbWrite[v]`, `inval[v]`; page frames `pages`; `huge`.
 import type { Step } from '../../src/model/dsl.ts';
 
 /** `field[v]` for every v in [start, end): the keys of one per-address field over a range. */
@@ -10,9 +11,9 @@ export function keysOf(field: string, start: number, end: number): string[] {
   return out;
 }
 
-/** The keys a secondary-PTE change at [start, end) writes (setSpte / clearSptes). */
+/** The keys a device page table change at [start, end) writes (setSpte, zapSptes, clearSptes: the stale translation too). */
 export function spteKeys(start: number, end: number): string[] {
-  return [...keysOf('spte', start, end), ...keysOf('spteWrite', start, end)];
+  return [...keysOf('spte', start, end), ...keysOf('spteWrite', start, end), ...keysOf('tlb', start, end), ...keysOf('tlbWrite', start, end)];
 }
 
 /** The keys a CPU PTE change at v writes (setPte). */

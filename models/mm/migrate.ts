@@ -1,13 +1,16 @@
-// Page migration: lock the old page, unmap it leaving a migration entry (try_to_unmap_one
-// with TTU_MIGRATION, bracketed by range_start/range_end), check nobody else holds a
-// reference, copy, point the PTE at the new page, unlock, free the old page.
+// Page migration: isolate and lock the old page, unmap it leaving a migration entry
+// (try_to_unmap_one with TTU_MIGRATION, bracketed by range_start/range_end), check nobody
+// else holds a reference, copy, point the PTE at the new page, unlock, free the old page.
 //
-// mm/migrate.c, v4.19 (verbatim excerpts in /work/notes/kernel-sources.md, A12):
+// mm/migrate.c, v4.19:
+//   isolate_lru_page (the caller, migrate_pages' list: +1 reference); get_new_page();
 //   lock_page(page);                                     sleeping page lock, held throughout
 //   try_to_unmap(page, TTU_MIGRATION|...);               range_start; PTL; ptep_clear_flush;
 //                                                        set_pte_at(migration entry);
 //                                                        page_remove_rmap; put_page; unlock;
-//                                                        range_end (no invalidate_range)
+//                                                        range_end (no invalidate_range from
+//                                                        v4.15; v4.13/v4.14 called it at
+//                                                        `discard:` — try-to-unmap.ts)
 //   move_to_new_page() → migrate_page_move_mapping():   if (page_count(page) != expected_count)
 //                                                            return -EAGAIN;
 //                        migrate_page_copy(newpage, page);
@@ -25,8 +28,8 @@ import type { NotifierOps } from './notifier.ts';
 import { getPage, putPage } from './pages.ts';
 import { pteKeys } from './keys.ts';
 import { mm, setMm, setPte, type AnyMm, type MmState } from './state.ts';
-import { ptl, tryToUnmapOne } from './try-to-unmap.ts';
-import { pageLock } from './fault.ts';
+import { tryToUnmapOne, type NotifierEra } from './try-to-unmap.ts';
+import { pageLock, ptl } from './locks.ts';
 import { setFields } from '../../src/model/records.ts';
 
 function clearMigration<T extends AnyMm>(s: T, v: number): T {
@@ -35,25 +38,25 @@ function clearMigration<T extends AnyMm>(s: T, v: number): T {
 
 /**
  * The steps of a thread migrating the page mapped at v (page v) to the spare page `newPage`.
- * Its local is the old page once unmapped.
+ * Steps use no thread locals.
  */
-export function migratePage<D extends object>(v: number, newPage: number, ops: NotifierOps<MmState<D>>): Step<MmState<D>, number | null>[] {
+export function migratePage<D extends object>(v: number, newPage: number, ops: NotifierOps<MmState<D>>, options: { era?: NotifierEra } = {}): Step<MmState<D>, any>[] {
   type S = MmState<D>;
   const old = v;
   return [
     {
       label: 'lock_page',
       kernel: 'unmap_and_move',
-      note: 'get_new_page() allocates the target; lock_page(page) (sleeps; held for the whole migration)',
+      note: 'isolate_lru_page (+1 reference); get_new_page() allocates the target; lock_page(page) (sleeps; held for the whole migration)',
       acquire: pageLock(old),
       reads: ['pages'],
-      writes: ['pages'], // the target page becomes live with one reference
+      writes: ['pages'], // the target page becomes live with one reference; the isolation reference
       do: ({ shared }) => {
-        const m = mm(shared);
+        const m = mm(getPage(shared, old));
         return { shared: m.set('pages', m.pages.set(newPage, setFields(m.pages.get(newPage)!, { ref: 1, state: 'live' }))) as unknown as S };
       },
     },
-    ...tryToUnmapOne<D>(v, ops, { migration: true }),
+    ...tryToUnmapOne<D>(v, old, ops, { mode: 'migration', era: options.era }),
     {
       label: 'refcount_check',
       kernel: 'migrate_page_move_mapping',

@@ -2,15 +2,15 @@
 // tracking), in the four notifier eras, for a PTE or a huge PMD (THP).
 //
 // mm/rmap.c page_mkclean_one():
-//   ≤ v4.10 (removed lines of Kirill Shutemov's page_check_walk conversion, quoted in
-//     /work/notes/kernel-sources.md): pte = page_check_address(..., &ptl);   takes the PTL
+//   ≤ v4.10 (the lines Kirill Shutemov's page_vma_mapped_walk conversion removed, v4.11):
+//     pte = page_check_address(..., &ptl);                                   takes the PTL
 //     if (pte_dirty(*pte) || pte_write(*pte)) { entry = ptep_clear_flush(); entry =
 //     pte_wrprotect(entry); entry = pte_mkclean(entry); set_pte_at(); ret = 1; }
 //     pte_unmap_unlock(pte, ptl);  if (ret) mmu_notifier_invalidate_page(mm, address);
 //   v4.11–v4.13-rc (c7ab0d2fdc84 era): the same inside page_vma_mapped_walk(), with
 //     mmu_notifier_invalidate_page(vma->vm_mm, address) BEFORE the walk drops the PTL; for a
 //     PMD-mapped THP: pmdp_huge_clear_flush; pmd_wrprotect; pmd_mkclean; set_pmd_at — and
-//     still invalidate_page(address): one 4 KiB page of a 2 MiB mapping (KERNEL.md A3).
+//     still invalidate_page(address): one 4 KiB page of a 2 MiB mapping (docs/kernel.md A3).
 //   v4.13/v4.14 (369ea8242c0f): range_start/end over [start, start + (PAGE_SIZE <<
 //     compound_order(page))) and mmu_notifier_invalidate_range(cstart, cend) under the PTL
 //     (cstart &= PMD_MASK; cend = cstart + PMD_SIZE for the PMD branch).
@@ -22,10 +22,7 @@ import type { NotifierOps } from './notifier.ts';
 import { invalidatePageCall, invalidateRangeCall, openInvalidation, rangeEndCall, rangeStartCall } from './notifier.ts';
 import { keysOf } from './keys.ts';
 import { mm, setPte, type AnyMm, type MmState } from './state.ts';
-import { ptl } from './try-to-unmap.ts';
-
-/** The lock of a huge PMD (pmd_lock). */
-export const PMD_LOCK = 'pmd_lock';
+import { PMD_LOCK, ptl } from './locks.ts';
 
 /** page_mkclean_one's eras: v4.15 is v4.13 without the invalidate_range under the PTL. */
 export type MkcleanEra = 'v4.10' | 'v4.11' | 'v4.13' | 'v4.15';

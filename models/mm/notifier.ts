@@ -3,7 +3,7 @@
 // addresses the subscriber is "inside an invalidation" of.
 //
 // include/linux/mmu_notifier.h and mm/mmu_notifier.c (v4.13+, after the 2017 series
-// "mmu_notifier kill invalidate_page callback"):
+// "mmu_notifier kill invalidate_page callback", merged as ea25c4317946):
 //   invalidate_range_start(mm, start, end)  before the PTEs change; no spinlock held, may sleep
 //   invalidate_range(mm, start, end)        under the PTL right after the PTE is cleared and
 //                                           the TLB flushed (ptep_clear_flush_notify,
@@ -24,8 +24,23 @@ import type { Step, StepContext, StepEffect } from '../../src/model/dsl.ts';
 import { extendFootprint, keysOf } from './keys.ts';
 import { mm, setMm, type AnyMm } from './state.ts';
 
+/** How the kernel calls a range callback. */
+export interface CallContext {
+  /**
+   * mmu_notifier_range_blockable(): false in the OOM reaper's non-blocking invalidation
+   * (v4.19+, 93065ac753e4 "mm, oom: distinguish blockable mode for mmu notifiers"), where a
+   * callback that would sleep must return -EAGAIN (an interval notifier returns false).
+   */
+  readonly blockable: boolean;
+  /** Where a callback that cannot proceed without blocking jumps (its caller's -EAGAIN handling), when not blockable. */
+  readonly fail?: string;
+}
+
+/** The context of every call except the OOM reaper's: the callback may sleep. */
+export const BLOCKABLE: CallContext = { blockable: true };
+
 /** A callback producing the steps it runs for the address range [start, end). */
-export type RangeCallback<S> = (start: number, end: number) => readonly Step<S, any>[];
+export type RangeCallback<S> = (start: number, end: number, ctx: CallContext) => readonly Step<S, any>[];
 
 /** The callbacks a driver registers. */
 export interface NotifierOps<S> {
@@ -68,8 +83,8 @@ function callbackSteps<S>(label: string, kernel: string, steps: readonly Step<S,
  * mmu_notifier_invalidate_range_start(mm, start, end): the driver's callback (or a no-op step
  * showing where the kernel called it); its first step opens the invalidation window.
  */
-export function rangeStartCall<S extends AnyMm>(ops: NotifierOps<S>, start: number, end: number, label = 'range_start'): Step<S, any>[] {
-  const steps = callbackSteps<S>(label, 'mmu_notifier_invalidate_range_start', ops.invalidateRangeStart?.(start, end));
+export function rangeStartCall<S extends AnyMm>(ops: NotifierOps<S>, start: number, end: number, label = 'range_start', ctx: CallContext = BLOCKABLE): Step<S, any>[] {
+  const steps = callbackSteps<S>(label, 'mmu_notifier_invalidate_range_start', ops.invalidateRangeStart?.(start, end, ctx));
   steps[0] = alsoDo(steps[0], keysOf('inval', start, end), (s) => shiftInval(s, start, end, +1));
   return steps;
 }
@@ -82,8 +97,8 @@ export function rangeStartCall<S extends AnyMm>(ops: NotifierOps<S>, start: numb
 export function rangeEndCall<S extends AnyMm>(ops: NotifierOps<S>, start: number, end: number, options: { onlyEnd?: boolean; label?: string } = {}): Step<S, any>[] {
   const label = options.label ?? 'range_end';
   const inner = [
-    ...(!options.onlyEnd && ops.invalidateRange ? relabel(ops.invalidateRange(start, end), 'end.') : []),
-    ...(ops.invalidateRangeEnd ? ops.invalidateRangeEnd(start, end) : []),
+    ...(!options.onlyEnd && ops.invalidateRange ? relabel(ops.invalidateRange(start, end, BLOCKABLE), 'end.') : []),
+    ...(ops.invalidateRangeEnd ? ops.invalidateRangeEnd(start, end, BLOCKABLE) : []),
   ];
   const steps = callbackSteps<S>(label, 'mmu_notifier_invalidate_range_end', inner);
   steps[steps.length - 1] = alsoDo(steps[steps.length - 1], keysOf('inval', start, end), (s) => shiftInval(s, start, end, -1));
@@ -97,7 +112,7 @@ function relabel<S>(steps: readonly Step<S, any>[], prefix: string): Step<S, any
 
 /** mmu_notifier_invalidate_range(mm, start, end): the driver's callback (labels prefixed by `prefix`), or nothing. */
 export function invalidateRangeCall<S extends AnyMm>(ops: NotifierOps<S>, start: number, end: number, prefix = ''): Step<S, any>[] {
-  return ops.invalidateRange ? relabel(ops.invalidateRange(start, end), prefix) : [];
+  return ops.invalidateRange ? relabel(ops.invalidateRange(start, end, BLOCKABLE), prefix) : [];
 }
 
 /**

@@ -1,4 +1,4 @@
-// Replacing the page behind a PTE (KERNEL.md A8's kernel side, mmu_notifier.rst case B: "a
+// Replacing the page behind a PTE (docs/kernel.md A8's kernel side, mmu_notifier.rst case B: "a
 // page table entry is updated to point to a new page"): the notifier's invalidate_range
 // must run under the PTL, between the clear and the new PTE.
 //
@@ -22,8 +22,7 @@ import { invalidateRangeCall, rangeEndCall, rangeStartCall } from './notifier.ts
 import { putPage } from './pages.ts';
 import { pteKeys } from './keys.ts';
 import { mm, setPte, type MmState } from './state.ts';
-import { ptl } from './try-to-unmap.ts';
-import { pageLock } from './fault.ts';
+import { pageLock, ptl } from './locks.ts';
 import { setFields } from '../../src/model/records.ts';
 
 /** The steps of a thread replacing page v at address v by the spare page `newPage`. */

@@ -1,111 +1,111 @@
-// try_to_unmap_one(): the reclaim (and migration) path unmapping one page, in the three
-// notifier eras, then the reclaim path freeing the page.
+// try_to_unmap_one(): removing one page's mapping at address v for reclaim (swap-backed:
+// a swap entry; lazyfree: pte_none) or migration (a migration entry), in the notifier eras
+// it went through. The caller holds the page lock and a reference (reclaim's isolation,
+// migration's), so the page is known and cannot be freed here.
 //
-// mm/rmap.c try_to_unmap_one(), v4.13+ (369ea8242c0f "mm/rmap: update to new mmu_notifier
-// semantic v2"; the v4.19 text is quoted in /work/notes/kernel-sources.md, T3):
-//   mmu_notifier_invalidate_range_start(mm, start, end);          no spinlock held (may sleep)
-//   while (page_vma_mapped_walk(&pvmw)) {                          takes the PTL
-//       pteval = ptep_clear_flush(vma, address, pvmw.pte);         under the PTL
-//       set_pte_at(mm, address, pvmw.pte, swp_pte);                 swap or migration entry
-//       mmu_notifier_invalidate_range(mm, address, address + PAGE_SIZE);   anon swap path
-//                                      only; none for a migration entry ("it will synchronize
-//                                      on against the special swap migration pte")
-//       page_remove_rmap(subpage, PageHuge(page)); put_page(page); under the PTL
-//   }                                                              walk done: PTL released
-//   mmu_notifier_invalidate_range_end(mm, start, end);             no spinlock held
-// ≤ v4.10 (T1): PTL; ptep_clear_flush; page_remove_rmap; put_page; pte_unmap_unlock;
-//   mmu_notifier_invalidate_page(mm, address) — after the PTL is released.
-// v4.11–v4.13-rc (T2, c7ab0d2fdc84 "mm: convert try_to_unmap_one() to use
-//   page_vma_mapped_walk()"): the same, but invalidate_page is called before the walk drops
-//   the PTL, i.e. under a spinlock.
-// The caller (shrink_page_list) holds the reference it took when it isolated the page ("the
-// page can not be free in this function as call of try_to_unmap() must hold a reference on
-// the page"); it drops it afterwards, and the last put_page frees the page.
+// mm/rmap.c try_to_unmap_one():
+//   ≤ v4.10: page_check_address() takes the PTL; ptep_clear_flush; swap: set_pte_at(swap
+//     entry) / lazyfree (TTU_LZFREE, clean): nothing; page_remove_rmap; put_page;
+//     pte_unmap_unlock(pte, ptl); then mmu_notifier_invalidate_page(mm, address) — after the
+//     PTL is released.
+//   v4.11–v4.12 (c7ab0d2fdc84 "mm: convert try_to_unmap_one() to use
+//     page_vma_mapped_walk()"): the same inside the page_vma_mapped_walk() loop, with
+//     mmu_notifier_invalidate_page(mm, address) called before the walk drops the PTL.
+//   v4.13–v4.14 (369ea8242c0f "mm/rmap: update to new mmu_notifier semantic v2"):
+//     mmu_notifier_invalidate_range_start(mm, start, end) before the walk (no lock held); in
+//     the loop, under the PTL, ptep_clear_flush, the entry, page_remove_rmap, put_page and
+//     then, at the `discard:` label for every case (migration entries included),
+//     mmu_notifier_invalidate_range(mm, address, address + PAGE_SIZE); after the walk,
+//     mmu_notifier_invalidate_range_end(mm, start, end).
+//   v4.15+ (0f10851ea475 "mm/mmu_notifier: avoid double notification when it is useless"):
+//     ->invalidate_range moves next to each PTE change that needs it: after set_pte_at of the
+//     swap entry ("Invalidate as we cleared the pte"), before `goto discard` for a clean
+//     lazyfree page, and none for a migration entry ("No need to invalidate here it will
+//     synchronize on against the special swap migration pte"); page_remove_rmap and
+//     put_page follow at `discard:`.
+// v4.12 (802a3a92ad "mm: reclaim MADV_FREE pages") made lazyfree pages !PageSwapBacked: a
+// clean one is discarded (PTE left none) instead of getting a swap entry.
 import type { Step } from '../../src/model/dsl.ts';
 import type { NotifierOps } from './notifier.ts';
 import { invalidatePageCall, invalidateRangeCall, openInvalidation, rangeEndCall, rangeStartCall } from './notifier.ts';
 import { putPage } from './pages.ts';
 import { pteKeys } from './keys.ts';
 import { mm, setMm, setPte, type MmState } from './state.ts';
+import { ptl } from './locks.ts';
 
-/** The page-table lock covering address v (pte_lockptr). */
-export function ptl(v: number): string {
-  return `ptl[${v}]`;
-}
+/**
+ * Which kernel's notifier calls: ≤v4.10 invalidate_page after the PTL, v4.11 under it,
+ * v4.13 range start/end with invalidate_range at `discard:` for every case, v4.15+ range
+ * start/end with invalidate_range beside the PTE change that needs it.
+ */
+export type NotifierEra = 'v4.10' | 'v4.11' | 'v4.13' | 'v4.15';
 
-/** Which kernel's notifier calls: ≤v4.10 invalidate_page after the PTL, v4.11 under it, v4.13+ range start/end. */
-export type NotifierEra = 'v4.10' | 'v4.11' | 'v4.13';
+/** What the PTE becomes: a swap entry, none (a clean lazyfree page), or a migration entry. */
+export type UnmapMode = 'swap' | 'lazyfree' | 'migration';
 
 export interface UnmapOptions {
+  /** Default v4.15 (the order from v4.15 until ->invalidate_range was renamed in v6.6). */
   readonly era?: NotifierEra;
-  /** TTU_MIGRATION: leave a migration entry, no invalidate_range, and do not free the page (migration goes on). */
-  readonly migration?: boolean;
+  /** Default 'swap'. */
+  readonly mode?: UnmapMode;
 }
 
 /**
- * The steps of a reclaim thread unmapping the page at address v and freeing it. Its local
- * is the page it unmapped (null before the clear).
+ * The steps of try_to_unmap_one(page) at address v, run by a thread that holds `page`'s page
+ * lock and a reference on it. Steps use no thread locals.
  */
-export function tryToUnmapOne<D extends object>(v: number, ops: NotifierOps<MmState<D>>, options: UnmapOptions = {}): Step<MmState<D>, number | null>[] {
+export function tryToUnmapOne<D extends object>(v: number, page: number, ops: NotifierOps<MmState<D>>, options: UnmapOptions = {}): Step<MmState<D>, any>[] {
   type S = MmState<D>;
-  const era = options.era ?? 'v4.13';
-  const migration = options.migration ?? false;
-  const modern = era === 'v4.13';
-  const clear: Step<S, number | null> = {
+  const era = options.era ?? 'v4.15';
+  const mode = options.mode ?? 'swap';
+  const modern = era === 'v4.13' || era === 'v4.15';
+  const entry = mode === 'swap' ? 'set_pte_at(swap entry)' : mode === 'migration' ? 'set_pte_at(migration entry)' : 'clean lazyfree page: discarded, the PTE stays none';
+  const clear: Step<S, any> = {
     label: 'clear_pte',
     kernel: 'ptep_clear_flush',
-    note: migration
-      ? 'holds the PTL: PTE cleared, CPU TLB flushed, migration entry set (set_pte_at)'
-      : 'holds the PTL: PTE cleared, CPU TLB flushed, swap entry set',
+    note: `holds the PTL: PTE cleared, CPU TLB flushed; ${entry}`,
     reads: [`pte[${v}]`, ...(modern ? [] : [`inval[${v}]`])],
-    writes: [...pteKeys(v), ...(migration ? [`migration[${v}]`] : []), ...(modern ? [] : [`inval[${v}]`])],
+    writes: [...pteKeys(v), `swapEntry[${v}]`, `migration[${v}]`, ...(modern ? [] : [`inval[${v}]`])],
+    targets: modern ? ['unlock_ptl'] : [],
     do: ({ shared }) => {
-      const page = shared.pte.get(v) ?? null;
+      if (shared.pte.get(v) !== page) {
+        if (!modern) throw new Error(`try_to_unmap_one (${era}): page ${page} is not mapped at address ${v}; the old eras are modelled only where nothing else unmaps it`);
+        return { goto: 'unlock_ptl' }; // page_vma_mapped_walk finds no mapping: nothing to do
+      }
       let out = setPte(shared, v, null, false);
-      if (migration) out = setMm(out, 'migration', mm(out).migration.set(v, page));
+      if (mode === 'swap') out = setMm(out, 'swapEntry', mm(out).swapEntry.set(v, true));
+      if (mode === 'migration') out = setMm(out, 'migration', mm(out).migration.set(v, page));
       if (!modern) out = openInvalidation(out, v);
-      return { shared: out, local: page };
+      return { shared: out };
     },
   };
-  const putMapping: Step<S, number | null> = {
+  const putMapping: Step<S, any> = {
     label: 'put_page',
     kernel: 'page_remove_rmap',
-    note: "holds the PTL: page_remove_rmap(); put_page() drops the mapping's reference",
+    note: "holds the PTL (discard:): page_remove_rmap(); put_page() drops the mapping's reference",
     reads: [],
     writes: [],
     updates: ['pages'], // put_page: a refcount decrement, commutes with other gets/puts
-    do: ({ shared, local }) => ({ shared: putPage(shared, local as number) }),
+    do: ({ shared }) => ({ shared: putPage(shared, page) }),
   };
-  const lock: Step<S, number | null> = { label: 'lock_ptl', kernel: 'page_vma_mapped_walk', note: 'pte_offset_map_lock', acquire: ptl(v) };
-  const unlock: Step<S, number | null> = { label: 'unlock_ptl', kernel: 'page_vma_mapped_walk_done', note: 'pte_unmap_unlock', release: ptl(v) };
-  const free: Step<S, number | null>[] = migration
-    ? []
-    : [
-        {
-          label: 'free_page',
-          kernel: 'shrink_page_list',
-          note: 'the reclaim path drops its isolation reference; the last put_page frees the page',
-          reads: [],
-          writes: [],
-          updates: ['pages'], // put_page
-          do: ({ shared, local }) => ({ shared: putPage(shared, local as number) }),
-        },
-      ];
+  const lock: Step<S, any> = { label: 'lock_ptl', kernel: 'page_vma_mapped_walk', note: 'pte_offset_map_lock', acquire: ptl(v) };
+  const unlock: Step<S, any> = { label: 'unlock_ptl', kernel: 'page_vma_mapped_walk_done', note: 'pte_unmap_unlock', release: ptl(v) };
   switch (era) {
-    case 'v4.13':
+    case 'v4.15':
       return [
         ...rangeStartCall<S>(ops, v, v + 1),
         lock,
         clear,
-        ...(migration ? [] : invalidateRangeCall<S>(ops, v, v + 1)),
+        ...(mode === 'migration' ? [] : invalidateRangeCall<S>(ops, v, v + 1)),
         putMapping,
         unlock,
         ...rangeEndCall<S>(ops, v, v + 1),
-        ...free,
       ];
+    case 'v4.13':
+      return [...rangeStartCall<S>(ops, v, v + 1), lock, clear, putMapping, ...invalidateRangeCall<S>(ops, v, v + 1), unlock, ...rangeEndCall<S>(ops, v, v + 1)];
     case 'v4.11':
-      return [lock, clear, putMapping, ...invalidatePageCall<S>(ops, v), unlock, ...free];
+      return [lock, clear, putMapping, ...invalidatePageCall<S>(ops, v), unlock];
     case 'v4.10':
-      return [lock, clear, putMapping, unlock, ...invalidatePageCall<S>(ops, v), ...free];
+      return [lock, clear, putMapping, unlock, ...invalidatePageCall<S>(ops, v)];
   }
 }

@@ -1,7 +1,7 @@
 // zap_page_range() (MADV_DONTNEED; munmap's unmap_region has the same zap_pte_range): clear the PTE, gather the page in an mmu_gather batch, and free
 // the batch — before range_end when the batch is full (force_flush), else after it.
 //
-// mm/memory.c, v4.13–v4.19 (verbatim in /work/notes/kernel-sources.md, "zap path"):
+// mm/memory.c, v4.13–v4.19:
 //   zap_page_range(): tlb_gather_mmu(); mmu_notifier_invalidate_range_start(mm, start, end);
 //       unmap_single_vma() → zap_pte_range(); mmu_notifier_invalidate_range_end(mm, start,
 //       end); tlb_finish_mmu();
@@ -21,17 +21,28 @@
 import { List } from 'immutable';
 import type { Step } from '../../src/model/dsl.ts';
 import type { NotifierOps } from './notifier.ts';
-import { invalidateRangeCall, rangeEndCall, rangeStartCall } from './notifier.ts';
+import { invalidateRangeCall, rangeEndCall, rangeStartCall, shiftInval } from './notifier.ts';
 import { putPage } from './pages.ts';
-import { pteKeys } from './keys.ts';
+import { keysOf, pteKeys } from './keys.ts';
 import { setPte, type MmState } from './state.ts';
-import { ptl } from './try-to-unmap.ts';
+import { NON_BLOCK, ptl } from './locks.ts';
 
 export interface ZapOptions {
   /** The mmu_gather batch fills up at the first page (force_flush): that page is freed before range_end. Default true. */
   readonly forceFlush?: boolean;
   /** An rwsem standing for mmap_sem, taken for write around the whole munmap. */
   readonly mmapLock?: string;
+  /**
+   * The OOM reaper's call (oom.ts): range_start is mmu_notifier_invalidate_range_start_nonblock,
+   * its callbacks run inside non_block_start()/non_block_end() and may fail with -EAGAIN,
+   * which skips the range (no range_end).
+   */
+  readonly nonBlocking?: boolean;
+}
+
+/** The zapping thread's initial local for [start, end): the mmu_gather batch, one slot per address, empty. */
+export function zapBatch(start: number, end: number): List<number | null> {
+  return List(Array.from({ length: end - start }, () => null));
 }
 
 /**
@@ -39,11 +50,12 @@ export interface ZapOptions {
  * own page table and PTL. With `forceFlush` the batch is full after the first page: it is
  * flushed under the PTL and freed right after the PTL is dropped, and the walk goes on
  * (`goto again`); the rest of the batch is freed by tlb_finish_mmu after range_end. The
- * thread's local is the list of pages gathered and not yet freed.
+ * thread's local is the batch: slot v − start holds the page gathered from address v and not
+ * yet freed (a fixed layout, `zapBatch(start, end)` initially).
  */
-export function zapPageRange<D extends object>(start: number, end: number, ops: NotifierOps<MmState<D>>, options: ZapOptions = {}): Step<MmState<D>, List<number>>[] {
+export function zapPageRange<D extends object>(start: number, end: number, ops: NotifierOps<MmState<D>>, options: ZapOptions = {}): Step<MmState<D>, List<number | null>>[] {
   type S = MmState<D>;
-  type L = List<number>;
+  type L = List<number | null>;
   const forceFlush = options.forceFlush ?? true;
   const freeBatch = (label: string, kernel: string, note: string): Step<S, L> => ({
     label,
@@ -52,7 +64,7 @@ export function zapPageRange<D extends object>(start: number, end: number, ops: 
     reads: [],
     writes: [],
     updates: ['pages'], // put_page on each page of the batch
-    do: ({ shared, local }) => ({ shared: local.reduce((s: S, p: number) => putPage(s, p), shared), local: List<number>() }),
+    do: ({ shared, local }) => ({ shared: local.reduce((s: S, p: number | null) => (p === null ? s : putPage(s, p)), shared), local: local.map(() => null) }),
   });
   const zapOne = (v: number, full: boolean): Step<S, L>[] => [
     { label: `lock_ptl[${v}]`, kernel: 'zap_pte_range', note: 'pte_offset_map_lock', acquire: ptl(v) },
@@ -66,7 +78,7 @@ export function zapPageRange<D extends object>(start: number, end: number, ops: 
       writes: pteKeys(v),
       do: ({ shared, local }) => {
         const page = shared.pte.get(v) ?? null;
-        return { shared: setPte(shared, v, null, false), local: page === null ? local : local.push(page) };
+        return { shared: setPte(shared, v, null, false), local: page === null ? local : local.set(v - start, page) };
       },
     },
     ...(full
@@ -78,9 +90,36 @@ export function zapPageRange<D extends object>(start: number, end: number, ops: 
   ];
   const walk: Step<S, L>[] = [];
   for (let v = start; v < end; v++) walk.push(...zapOne(v, forceFlush && v === start));
-  return [
+  const nonBlocking = options.nonBlocking ?? false;
+  const start_: Step<S, L>[] = nonBlocking
+    ? [
+        {
+          label: 'nonblock_start',
+          kernel: 'mmu_notifier_invalidate_range_start_nonblock',
+          note: 'mmap_read_trylock succeeded; tlb_gather_mmu; the notifier callbacks run with blockable = false, inside non_block_start() (might_sleep complains)',
+          acquire: NON_BLOCK,
+        },
+        ...rangeStartCall<S>(ops, start, end, 'range_start', { blockable: false, fail: 'eagain' }),
+        { label: 'nonblock_end', kernel: 'mmu_notifier_invalidate_range_start_nonblock', note: 'non_block_end(): every callback agreed without blocking', release: NON_BLOCK },
+      ]
+    : rangeStartCall<S>(ops, start, end);
+  const eagain: Step<S, L>[] = nonBlocking
+    ? [
+        {
+          label: 'eagain',
+          kernel: '__oom_reap_task_mm',
+          note: 'a callback would have blocked: -EAGAIN; non_block_end(); tlb_finish_mmu; the range is skipped (ret = false: the reaper tries again later) — no range_end',
+          release: NON_BLOCK,
+          reads: keysOf('inval', start, end),
+          writes: keysOf('inval', start, end),
+          do: ({ shared }) => ({ shared: shiftInval(shared, start, end, -1) }),
+          goto: 'done',
+        },
+      ]
+    : [];
+  const main: Step<S, L>[] = [
     ...(options.mmapLock ? [{ label: 'mmap_lock', kernel: 'down_write(mmap_sem)', note: 'munmap holds mmap_sem for write', acquire: options.mmapLock } as Step<S, L>] : []),
-    ...rangeStartCall<S>(ops, start, end),
+    ...start_,
     ...walk,
     ...rangeEndCall<S>(ops, start, end),
     ...(forceFlush && end - start === 1
@@ -88,4 +127,9 @@ export function zapPageRange<D extends object>(start: number, end: number, ops: 
       : [...invalidateRangeCall<S>(ops, start, end, 'tlb.'), freeBatch('tlb_finish_mmu', 'tlb_finish_mmu', 'tlb_flush_mmu: TLB flush (+ ->invalidate_range above), then free the rest of the batch')]),
     ...(options.mmapLock ? [{ label: 'mmap_unlock', kernel: 'up_write(mmap_sem)', release: options.mmapLock } as Step<S, L>] : []),
   ];
+  if (!nonBlocking) return main;
+  // The reaped range ends the thread; the -EAGAIN exit follows it.
+  const last = main[main.length - 1];
+  main[main.length - 1] = { ...last, goto: last.goto ?? 'done' };
+  return [...main, ...eagain];
 }

@@ -192,12 +192,13 @@ describe('fingerprint collision probability', () => {
   it('is printed with every holds verdict, over the bits the seen set keeps', () => {
     // The level search's seen set keeps 62-bit keys (two bits mark a level's insertions), on
     // either engine: 107·106/2^63 = 1.2e-15; bfs.ts (--coverage) keeps all 64: 3.1e-16.
-    const r = mmcheck(['check', 'kvm']);
+    // (kvm's classic kernel side: the benchmark's fixed 107 states.)
+    const r = mmcheck(['check', 'kvm', '-p', 'path=classic']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/fingerprint collision probability: 1\.2e-15 \(birthday bound over 107 62-bit fingerprints\)/);
-    const i = mmcheck(['check', 'kvm', '--engine', 'immutable', '--workers', '1']);
+    const i = mmcheck(['check', 'kvm', '-p', 'path=classic', '--engine', 'immutable', '--workers', '1']);
     expect(i.out).toMatch(/fingerprint collision probability: 1\.2e-15 \(birthday bound over 107 62-bit fingerprints\)/);
-    const s = mmcheck(['check', 'kvm', '--coverage']);
+    const s = mmcheck(['check', 'kvm', '-p', 'path=classic', '--coverage']);
     expect(s.out).toMatch(/fingerprint collision probability: 3\.1e-16 \(birthday bound over 107 64-bit fingerprints\)/);
   });
 });
@@ -206,8 +207,8 @@ describe('determinism of the output', () => {
   it('1 and 2 workers print the same, apart from timings and the worker count', () => {
     // 45,896 states: levels of thousands of states, expanded on the worker threads with 2.
     const strip = (s: string) => s.replace(/^[\d.]+ s, .*$/m, '<timings>');
-    const one = mmcheck(['check', 'kvm', '-p', 'addresses=2', '-p', 'faults=2', '-p', 'mutant=seq-in-start', '--all-properties', '--workers', '1']);
-    const two = mmcheck(['check', 'kvm', '-p', 'addresses=2', '-p', 'faults=2', '-p', 'mutant=seq-in-start', '--all-properties', '--workers', '2']);
+    const one = mmcheck(['check', 'kvm', '-p', 'path=classic', '-p', 'addresses=2', '-p', 'faults=2', '-p', 'mutant=seq-in-start', '--all-properties', '--workers', '1']);
+    const two = mmcheck(['check', 'kvm', '-p', 'path=classic', '-p', 'addresses=2', '-p', 'faults=2', '-p', 'mutant=seq-in-start', '--all-properties', '--workers', '2']);
     expect(one.code).toBe(1);
     expect(two.code).toBe(1);
     expect(strip(two.out)).toBe(strip(one.out));
@@ -228,7 +229,7 @@ describe('parameters by own name only, values cut short', () => {
     // Object.prototype's names used to pass `name in specs` and be silently ignored.
     const r = mmcheck(['check', 'kvm', '-p', p]);
     expect(r.code).toBe(2);
-    expect(r.err).toBe(`mmcheck: error: unknown parameter '${p.split('=')[0]}' for model 'kvm'; known: addresses, faults, attempts, mutant, retry, storm\n`);
+    expect(r.err).toBe(`mmcheck: error: unknown parameter '${p.split('=')[0]}' for model 'kvm'; known: addresses, faults, attempts, mutant, retry, storm, path\n`);
   });
 
   it('a 100 KB value is not echoed in full', () => {

@@ -53,10 +53,11 @@ function reachable(model: Model<unknown, unknown>, vm: VectorModel<unknown>): In
 }
 
 const MODELS: [string, Record<string, unknown>][] = [
-  ['drivers/kvm.ts', { faults: 2, attempts: 2 }],
+  ['drivers/kvm.ts', { faults: 2, attempts: 2, path: 'classic' }],
+  ['drivers/kvm.ts', { faults: 2 }],
   ['drivers/kvm.ts', { mutant: 'count-after-zap', faults: 2 }],
   ['drivers/umem-odp.ts', {}],
-  ['drivers/invalidate-page-after-ptl.ts', {}],
+  ['drivers/invalidate-page-after-ptl.ts', { faults: 1 }],
 ];
 
 describe('vector model shortcuts', () => {

@@ -30,6 +30,17 @@ describe('catalog', () => {
     expect(seen).toEqual(def.expect);
   });
 
+  it.each(catalog.map((c) => [c.name, c.file]))('%s: every declared variant (a path, an era) gets the verdicts it declares', async (_name, file) => {
+    // What `mmcheck list` shows for each (model, parameters) row must be what the checker
+    // finds: for a correct driver pattern, "holds" on every invalidating path.
+    const def = (await import(new URL(`../../models/${file}`, import.meta.url).href)).default;
+    for (const variant of def.variants ?? []) {
+      const v = await verdicts(def, variant.params);
+      const seen = Object.fromEntries(Object.entries(v).map(([p, x]) => [p, x === 'holds' ? 'holds' : 'violated']));
+      expect([variant.params, seen]).toEqual([variant.params, variant.expect]);
+    }
+  });
+
   // The classic textbook models (models/classic/) stand for no kernel code.
   const kernelModels = catalog.filter((c) => c.file.startsWith('drivers/'));
   it.each(kernelModels.map((c) => [c.name, c.file]))('%s: the file opens with a header naming kernel functions (what explain prints)', (_name, file) => {
@@ -54,6 +65,8 @@ describe('CLI: list, explain, mutants', () => {
     // use-after-free, coherence, write-protect, sleeping, deadlock freedom, progress; '-': the classic models' properties
     expect(stdout).toMatch(/^range-start-only\s+VIOLATED\s+VIOLATED\s+holds\s+holds\s+holds\s+holds(\s+-)*\s+0$/m);
     expect(stdout).toContain('P1 = no use-after-free');
+    // One indented row per declared variant: kvm on MADV_DONTNEED holds every property.
+    expect(stdout).toMatch(/^ {2}path=dontneed\s+holds\s+holds\s+holds\s+holds\s+holds/m);
   });
 
   it('explain prints the model file header (kernel functions and commits)', async () => {

@@ -1,6 +1,7 @@
-// A10: the HMM mirror loop over hmm_range_fault.
+// A10: the HMM mirror loop over hmm_range_fault, on every invalidating path.
 import { describe, expect, it } from 'vitest';
 import hmm from '../../models/drivers/hmm-mirror.ts';
+import { PATHS } from '../../models/mm/index.ts';
 import { checkMutants } from '../../src/cli/commands/mutants.ts';
 import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
 
@@ -11,20 +12,19 @@ describe('hmm-mirror (A10)', () => {
     // hmm_range_fault keeps no page reference, so only read_retry under driver->update
     // stands between a stale pfn and the device: invalidate() sets the sequence under that
     // lock before the batch is freed. mmap_lock (rwsem) is taken for read by the walk, never
-    // under a spinlock.
+    // under a spinlock; the faults the walk resolves (and their direct reclaim) run there.
     expect(await verdicts(hmm)).toEqual(ALL_HOLD);
     expect(await verdicts(hmm, { mirrors: 2 })).toEqual(ALL_HOLD);
   });
 
-  it('holds against page migration: the walk sleeps on the migration entry, then finds the new page', async () => {
-    // The migration's range_start makes the sequence odd and zaps under driver->update; the
-    // walk that meets the migration entry waits for unlock_page (mmap_lock held for read, no
-    // spinlock) and walks again; read_retry then rejects anything read before the migration.
-    expect(await verdicts(hmm, { path: 'migrate' })).toEqual(ALL_HOLD);
+  it('holds on every invalidating path: the walk waits on a migration entry or the swap-cache page lock, copies a shared page, and starts again', async () => {
+    for (const path of PATHS) expect([path, await verdicts(hmm, { path })]).toEqual([path, ALL_HOLD]);
   });
 
-  it('catches no-set-seq: the stale pfn is programmed after the page was freed (13 steps)', async () => {
+  it('catches no-set-seq: the stale pfn is programmed after the page was freed (14 steps)', async () => {
+    // itree.start, invalidate (no set_seq), zap; the mirror's read_begin, walk (pfn 0); the
+    // zap path clears, flushes and frees the batch; read_retry passes; program → freed page.
     const [r] = await checkMutants(hmm);
-    expect([r.mutant.name, r.caught, r.traceLength]).toEqual(['no-set-seq', true, 13]);
+    expect([r.mutant.name, r.caught, r.traceLength]).toEqual(['no-set-seq', true, 14]);
   });
 });

@@ -59,13 +59,13 @@ async function compare(modelFile: string, params: Record<string, unknown>, optio
 
 describe('parallel search: same answer for 1, 2 and 4 workers', () => {
   it('kvm with 2 addresses (holds: every fault re-checks seq and count under mmu_lock)', async () => {
-    const a = await compare(KVM, { addresses: 2, faults: 1, attempts: 1 });
+    const a = await compare(KVM, { addresses: 2, faults: 1, attempts: 1, path: 'classic' });
     expect(a.distinctStates).toBeGreaterThan(1000);
     expect(a.engines).toEqual(['immutable', 'vector']);
   });
 
   it('kvm bounded by --max-depth (incomplete at the same level)', async () => {
-    const a = await compare(KVM, { addresses: 2, faults: 1, attempts: 1 }, { maxDepth: 12 });
+    const a = await compare(KVM, { addresses: 2, faults: 1, attempts: 1, path: 'classic' }, { maxDepth: 12 });
     expect(a.limit).toBe('max-depth');
   });
 
@@ -73,14 +73,14 @@ describe('parallel search: same answer for 1, 2 and 4 workers', () => {
     // The limit once let the state whose successor reached it finish its expansion (1,000
     // gave up to 1,009 states); it now stops at the transition that finds state N + 1.
     for (const maxStates of [1000, 1777]) {
-      const a = await compare(KVM, { addresses: 2, faults: 1, attempts: 1 }, { maxStates });
+      const a = await compare(KVM, { addresses: 2, faults: 1, attempts: 1, path: 'classic' }, { maxStates });
       expect(a.limit).toBe('max-states');
       expect(a.distinctStates).toBe(maxStates);
     }
   });
 
   it('kvm bounded by --max-states with partial-order reduction (the figures count the reduced subset up to the cut)', async () => {
-    const a = await compare(KVM, { addresses: 2, faults: 1, attempts: 1 }, { maxStates: 700 }, { por: true });
+    const a = await compare(KVM, { addresses: 2, faults: 1, attempts: 1, path: 'classic' }, { maxStates: 700 }, { por: true });
     expect(a.limit).toBe('max-states');
     expect(a.distinctStates).toBe(700);
   });
@@ -130,7 +130,7 @@ describe('parallel search: levels whose claims run out of room', () => {
   // does not use claims.
   it('are redone, with the same answer (kvm and range-start-only, 2 and 4 workers, claims on every level or on the larger kvm ones)', async () => {
     for (const [modelFile, params, shared] of [
-      [KVM, { addresses: 2, faults: 1, attempts: 1 }, [[2, 1], [4, 1], [2, 50]]],
+      [KVM, { addresses: 2, faults: 1, attempts: 1, path: 'classic' }, [[2, 1], [4, 1], [2, 50]]],
       [RANGE_START_ONLY, {}, [[2, 1], [4, 1]]],
     ] as const) {
       const def = await importDefinition(modelFile, modelFile);
@@ -163,13 +163,15 @@ describe('parallel search: levels whose claims run out of room', () => {
   });
 });
 
+// The kvm runs use the classic kernel side (models/mm/classic.ts): the fixed state space the
+// engine's figures (docs/reduce.md, docs/parallel.md) were measured on.
 describe('parallel search with reductions: the same answer as the reduced sequential search', () => {
   // The cycle proviso asks whether a successor was stored at this depth or before: in the
   // parallel search, exactly the states in the table while a level is expanded.
   for (const choice of [{ por: true }, { symmetry: true }, { por: true, symmetry: true }] as ReductionChoice[]) {
     const name = Object.keys(choice).join('+');
     it(`kvm with 3 vCPU threads, ${name}`, async () => {
-      const a = await compare(KVM, { addresses: 1, faults: 3, attempts: 1 }, {}, choice);
+      const a = await compare(KVM, { addresses: 1, faults: 3, attempts: 1, path: 'classic' }, {}, choice);
       expect(a.status).toBe('holds');
       expect(a.distinctStates).toBeLessThan(6456); // the unreduced count (docs/reduce.md)
     });
@@ -186,7 +188,7 @@ describe('parallel search: small levels in the calling thread', () => {
     const sequential = answer(await bfs(buildModel(def, {}), {}));
     for (const engine of ['immutable', 'vector'] as const) {
       const def2 = await importDefinition(KVM, KVM);
-      const params = { addresses: 2, faults: 1, attempts: 1 };
+      const params = { addresses: 2, faults: 1, attempts: 1, path: 'classic' };
       const want = answer(await bfs(buildModel(def2, params), {}));
       const r = await parallelBfs(buildModel(def2, params), { file: KVM, params, engine }, { workers: 3 });
       expect(r.status).not.toBe('needs-immutable');
@@ -205,7 +207,7 @@ describe("parallel search: the search's own pool, joined part-way", () => {
     // The pool starts with the search; its threads warm up for 150 ms (warm-up.ts) before
     // they take work, so the first levels are closed before they come (their tasks return
     // `late`), and later ones are joined whenever the threads are ready (protocol.ts Joinable).
-    const params = { addresses: 2, faults: 2, attempts: 1 };
+    const params = { addresses: 2, faults: 2, attempts: 1, path: 'classic' };
     const def = await importDefinition(KVM, KVM);
     const want = answer(await bfs(buildModel(def, params), {}));
     for (const engine of ['immutable', 'vector'] as const) {
@@ -244,7 +246,7 @@ describe('parallel search: a worker thread that dies', () => {
 describe('parallel search: limits', () => {
   it('ends incomplete (memory) with the figures so far when the seen set cannot grow', async () => {
     const def = await importDefinition(KVM, KVM);
-    const params = { addresses: 2, faults: 1, attempts: 2 };
+    const params = { addresses: 2, faults: 1, attempts: 2, path: 'classic' };
     const r = await runSearch(buildModel(def, params), { workers: 2, pool: pools.get(2), minSharedLevel: 1, memoryBytes: 64 * 1024, source: { file: KVM, params } });
     expect(r.stats.engine).toBe('vector');
     expect(r.status).toBe('incomplete');

@@ -12,7 +12,8 @@ const KVM = fileURLToPath(new URL('../../models/drivers/kvm.ts', import.meta.url
 describe('SPIN twin of kvm', () => {
   it.skipIf(spinVersion() === null)('stores as many states as mmcheck finds (kvm 2 addresses, 1 fault x 1)', async () => {
     const params = { addresses: 2, faults: 1, attempts: 1 };
-    const r = await check(await importDefinition(KVM, KVM), { params });
+    // path=classic: the kernel side the twin reproduces (models/mm/classic.ts).
+    const r = await check(await importDefinition(KVM, KVM), { params: { ...params, path: 'classic' } });
     const s = runSpin(params);
     expect(s.ok, s.ok ? '' : s.reason).toBe(true);
     if (!s.ok) return;

@@ -17,7 +17,7 @@ async function loaded(rel: string, params: Record<string, unknown>, engine: 'vec
 
 describe('warm-up', () => {
   for (const [rel, params, engine] of [
-    ['../../models/drivers/kvm.ts', { addresses: 2, faults: 2, attempts: 5 }, 'vector'],
+    ['../../models/drivers/kvm.ts', { addresses: 2, faults: 2, attempts: 5, path: 'classic' }, 'vector'],
     ['../../models/classic/two-phase-commit.ts', { rms: 7 }, 'immutable'],
   ] as const) {
     it(`says it is ready once and stops when asked (${engine} engine)`, async () => {

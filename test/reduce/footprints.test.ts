@@ -27,7 +27,7 @@ const PARAMS: Record<string, Record<string, unknown>[]> = {
   'range-start-only': [{}, { path: 'reclaim' }, { faults: 2 }],
   'page-pinning': [{}, { faults: 1 }],
   'mkclean-writable': [{}, { driver: 'keeps-writable' }, { driver: 'kvm' }],
-  'thp-invalidate-page': [{}, { op: 'unmap' }, { op: 'split-unmap' }, { fixed: true }, { op: 'unmap', fixed: true }],
+  'thp-invalidate-page': [{}, { op: 'split-unmap' }, { fixed: true }, { op: 'split-unmap', fixed: true }],
   'invalidate-page-under-ptl': [{}, { semantic: 'v4.10' }],
   'invalidate-page-after-ptl': [{}, { faults: 1 }, { semantic: 'v4.13', faults: 1 }],
 };

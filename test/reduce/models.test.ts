@@ -22,7 +22,7 @@ const SMALL: Record<string, Record<string, unknown>[]> = {
   migration: [{}, { driver: 'interval' }],
   'page-pinning': [{}, { faults: 1 }],
   'mkclean-writable': [{}, { driver: 'keeps-writable' }, { driver: 'kvm' }],
-  'thp-invalidate-page': [{}, { op: 'unmap' }, { op: 'split-unmap' }, { fixed: true }],
+  'thp-invalidate-page': [{}, { op: 'split-unmap' }, { fixed: true }],
   'invalidate-page-under-ptl': [{}, { semantic: 'v4.10' }],
   'invalidate-page-after-ptl': [{}, { faults: 1 }, { semantic: 'v4.13', faults: 1 }],
 };
