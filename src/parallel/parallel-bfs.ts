@@ -105,6 +105,13 @@ export interface ParallelOptions extends SearchOptions {
    * (bench/worker-check.ts): a worker's model is then checked only at its start.
    */
   readonly checkWorkerSample?: boolean;
+  /**
+   * Whether a level big enough to share waits (up to a minute) for the pool's threads to be
+   * ready instead of running alone while they load (default false; MMCHECK_WAIT_FOR_POOL=1 in
+   * the CLI). Tests set it so that a loaded machine still sends their levels through the
+   * threads; a search never needs it for its answer, which is the same either way.
+   */
+  readonly waitForPool?: boolean;
   /** Called after each level with its timings (for benchmarks; MMCHECK_TRACE_LEVELS=1 prints them). */
   readonly onLevel?: (level: LevelTiming) => void;
   /** Called once the search's own pool has started and its threads have loaded the model (ms since the search began). */
@@ -518,11 +525,22 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       }
       startPool(performance.now());
       const expandLevel = !(options.maxDepth !== undefined && depth >= options.maxDepth);
-      if (!poolReady && pool !== undefined && Atomics.load(warmControl, WARM_READY) >= workers - 1) {
-        poolReady = true;
-        options.onPoolReady?.({ startedMs: tPoolStart - t0, readyMs: performance.now() - t0 });
-      }
+      const seeReady = () => {
+        if (!poolReady && pool !== undefined && Atomics.load(warmControl, WARM_READY) >= workers - 1) {
+          poolReady = true;
+          options.onPoolReady?.({ startedMs: tPoolStart - t0, readyMs: performance.now() - t0 });
+        }
+      };
+      seeReady();
       const big = canUsePool && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL);
+      if (big && options.waitForPool === true && !poolReady && pool !== undefined) {
+        const until = performance.now() + 60_000;
+        while (Atomics.load(warmControl, WARM_READY) < workers - 1 && poolFailure === undefined && performance.now() < until) {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+        if (poolFailure !== undefined) throw poolFailure;
+        seeReady();
+      }
       const claimsFit = main.select === undefined && levelSize <= 0xffffff && !claimsTooNarrow;
       // A level is shared once the pool's threads are ready, or — if it can use claims, whose
       // phases take their work from counters, and is long enough to be worth joining — as soon

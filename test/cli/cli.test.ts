@@ -126,6 +126,6 @@ describe('--all-properties and --continue', () => {
     const cont = mmcheck('check', 'dining-philosophers', '--continue');
     expect(cont.code).toBe(1);
     expect(figures(cont.out)).toBe(figures(all.out));
-    expect(cont.out).toMatch(/^violated: dining-philosophers\(3, left-first\): 'deadlock freedom', 'progress', 'starvation freedom'; holds: 'neighbours never eat together'$/m);
+    expect(cont.out).toMatch(/^violated: dining-philosophers\(3, left-first\): 'deadlock freedom', 'progress', 'starvation freedom'; holds: 'neighbours never eat together', 'assertions'$/m);
   });
 });

@@ -33,7 +33,7 @@ describe('--max-states N stores exactly N states', () => {
     // worker thread expands with this one (claims), so the cut falls in a shared level.
     const args = ['check', 'kvm', '-p', 'path=classic', '-p', 'addresses=2', '-p', 'faults=2', '-p', 'attempts=2', '--max-states', '100000'];
     const one = mmcheck([...args, '--workers', '1']);
-    const two = mmcheck([...args, '--workers', '2'], { MMCHECK_TRACE_LEVELS: '1' });
+    const two = mmcheck([...args, '--workers', '2'], { MMCHECK_TRACE_LEVELS: '1', MMCHECK_WAIT_FOR_POOL: '1' });
     expect(two.err).toMatch(/^level \d+: [\d,]+ states, 2 threads/m);
     expect(one.code).toBe(3);
     expect(figures(one.out)).toEqual(['100,000', '266,236', '27']);

@@ -246,7 +246,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
       throw new UsageError(`--fairness must be ${FAIRNESS_KINDS.map((f) => `'${f}'`).join(', ')}, got '${echo(String(flags.fairness))}'`);
     }
     const traceLevels = process.env.MMCHECK_TRACE_LEVELS === '1';
-    const search: SearchOptions & Pick<ParallelOptions, 'onLevel' | 'onPoolReady'> = {
+    const search: SearchOptions & Pick<ParallelOptions, 'onLevel' | 'onPoolReady' | 'waitForPool'> = {
       maxStates: flags.maxStates,
       maxDepth: flags.maxDepth,
       timeLimitMs: (flags.timeLimit ?? Infinity) * 1000,
@@ -266,6 +266,8 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
               `level ${l.depth}: ${count(l.states)} states, ${l.threads} thread${l.threads > 1 ? 's' : ''}${l.claims ? ' (claims)' : ''}${l.attempts > 1 ? `, ${l.attempts} attempts` : ''}, grow ${l.growMs.toFixed(1)} ms, expand ${l.expandMs.toFixed(1)} ms (busy ${l.busyMs.map((b) => b.toFixed(1)).join('/')} ms, ${l.expanded.map(count).join('/')} states), settle ${l.settleMs.toFixed(1)} ms${l.checkMs > 0 ? `, sample check ${l.checkMs.toFixed(1)} ms` : ''}, ${count(l.candidates)} candidates, ${count(l.newStates)} new\n`,
             )
         : undefined,
+      // MMCHECK_WAIT_FOR_POOL=1: shared levels wait for the threads to load (tests on a busy machine).
+      waitForPool: process.env.MMCHECK_WAIT_FOR_POOL === '1',
       onPoolReady: traceLevels
         ? (t) => process.stderr.write(`pool: started at ${(t.startedMs / 1000).toFixed(2)} s, threads ready at ${(t.readyMs / 1000).toFixed(2)} s\n`)
         : undefined,
