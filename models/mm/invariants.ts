@@ -19,6 +19,16 @@ export const MM_PROPERTIES = [NO_USE_AFTER_FREE, COHERENCE, NO_WRITABLE_AFTER_WR
 /** One of the properties every composed model reports. */
 export type MmProperty = (typeof MM_PROPERTIES)[number];
 
+/** The short name of each property in docs/models.md's tables (uaf, coh, wp, sleep, dl, prog). */
+export const PROPERTY_SHORT: Readonly<Record<MmProperty, string>> = {
+  [NO_USE_AFTER_FREE]: 'uaf',
+  [COHERENCE]: 'coh',
+  [NO_WRITABLE_AFTER_WRPROTECT]: 'wp',
+  'no sleeping under a spinlock': 'sleep',
+  'deadlock freedom': 'dl',
+  progress: 'prog',
+};
+
 /**
  * A model definition's `expect`: every property of MM_PROPERTIES holds, except those named.
  *
