@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // The mmcheck command itself, as the supervisor (bin/mmcheck.js) starts it: registers the tsx
-// loader so TypeScript sources and user model files (.ts) load without a build step, then
-// hands over to the CLI. Run directly, it is mmcheck without a supervisor (a step that never
+// loader so user model files (.ts), and in the repository mmcheck's own TypeScript sources,
+// load without a build step, then hands over to the CLI. Run directly, it is mmcheck without a supervisor (a step that never
 // returns then ignores Ctrl-C until the time limit's watchdog ends it).
-import { accessSync, constants, mkdtempSync, rmdirSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,7 +24,11 @@ try {
 
 const { register } = await import('tsx/esm/api');
 const { register: registerHooks } = await import('node:module');
+// The CLI: its sources in a checkout of the repository, the compiled dist/ in an installed
+// package (which ships no src/).
+const sources = new URL('../src/cli/main.ts', import.meta.url);
+const main = existsSync(sources) ? sources : new URL('../dist/src/cli/main.js', import.meta.url);
 register();
 // After tsx's, so it runs first: a user's .ts model loads as an ES module in any package.
-registerHooks('../src/cli/model-format-hooks.mjs', import.meta.url);
-await import('../src/cli/main.ts');
+registerHooks('./model-format-hooks.mjs', main);
+await import(main.href);

@@ -14,8 +14,12 @@
 //    memory) is reported in one line (exit 3).
 // Its cost: one more Node process (~40 ms of start-up, ~40 MiB resident, see docs/limits.md).
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { onLines } from '../src/cli/line-reader.mjs';
+
+// mmcheck's own modules: the sources in a checkout, the compiled dist/ when installed (no src/).
+const own = existsSync(new URL('../src/cli/main.ts', import.meta.url)) ? '../src/' : '../dist/src/';
+const { onLines } = await import(new URL(`${own}cli/line-reader.mjs`, import.meta.url).href);
 
 const RUN = fileURLToPath(new URL('./mmcheck-run.js', import.meta.url));
 /** How long after a stop request the child may take to end before it is killed. */

@@ -2,7 +2,8 @@
 // Every failure becomes a UsageError with one clear line (and a suggestion where one helps).
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { MODELS_DIR, ownModule } from '../package-layout.ts';
 import type { ModelDefinition } from '../model/definition.ts';
 import { checkDefinition } from '../model/definition.ts';
 import { suggest } from '../model/params.ts';
@@ -19,13 +20,13 @@ interface CatalogEntry {
   readonly file: string;
 }
 
-/** The built-in models directory. Located at run time: src/ does not import models/. */
-export const MODELS_DIR = new URL('../../models/', import.meta.url);
-
-/** The built-in catalog (name → file). */
+/**
+ * The built-in catalog: each model's name and the absolute path of its file. Located at run
+ * time (src/ does not import models/), in this layout's extension (package-layout.ts).
+ */
 export async function builtinCatalog(): Promise<readonly CatalogEntry[]> {
-  const mod = (await import(new URL('catalog.ts', MODELS_DIR).href)) as { catalog: readonly CatalogEntry[] };
-  return mod.catalog;
+  const mod = (await import(new URL(ownModule('catalog.ts'), MODELS_DIR).href)) as { catalog: readonly CatalogEntry[] };
+  return mod.catalog.map((c) => ({ name: c.name, file: fileURLToPath(new URL(ownModule(c.file), MODELS_DIR)) }));
 }
 
 function looksLikePath(spec: string): boolean {
@@ -107,6 +108,5 @@ export async function loadModel(spec: string, cwd = process.cwd()): Promise<Load
       `unknown model '${echo(spec)}'${hint ? ` (did you mean '${hint}'?)` : ''}; 'mmcheck list' shows the built-in models, or give a path to a .ts model file`,
     );
   }
-  const file = new URL(entry.file, MODELS_DIR).pathname;
-  return { def: await importDefinition(file, echo(spec)), file, builtin: true };
+  return { def: await importDefinition(entry.file, echo(spec)), file: entry.file, builtin: true };
 }

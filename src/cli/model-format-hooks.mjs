@@ -6,8 +6,11 @@
 // outside a module". Here, outside node_modules, a .ts/.tsx file resolved as CommonJS is an ES
 // module, and so is a .js/.jsx file whose source has a top-level import or export statement.
 // .cts/.cjs stay CommonJS and .mts/.mjs ES modules, as their extensions say.
+// And wherever the model is, its 'mmcheck', 'mmcheck/mm' and 'immutable' are the running
+// mmcheck's own modules (own-modules.mjs says why).
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ENGINE_PARENT, PUBLIC_ENTRIES, isSharedPackage } from './own-modules.mjs';
 
 const ESM_SYNTAX = /^\s*(import\s*[\w*{'"]|export\s+(default|const|let|var|function|class|async|\{|\*))/m;
 
@@ -26,6 +29,9 @@ function userEsModule(url) {
 
 /** @type {import('node:module').ResolveHook} */
 export async function resolve(specifier, context, nextResolve) {
+  const own = Object.hasOwn(PUBLIC_ENTRIES, specifier) ? PUBLIC_ENTRIES[specifier] : undefined;
+  if (own !== undefined) return nextResolve(own, context);
+  if (isSharedPackage(specifier)) return nextResolve(specifier, { ...context, parentURL: ENGINE_PARENT });
   const r = await nextResolve(specifier, context);
   return r.format === 'commonjs' && userEsModule(r.url) ? { ...r, format: 'module' } : r;
 }

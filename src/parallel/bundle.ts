@@ -19,9 +19,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
+import { ownModule } from '../package-layout.ts';
+import { ENGINE_PARENT, PUBLIC_ENTRIES, isSharedPackage } from '../cli/own-modules.mjs';
 
-const WORKER_TS = fileURLToPath(new URL('./worker.ts', import.meta.url));
-/** mmcheck's own sources. */
+const WORKER_TS = fileURLToPath(new URL(ownModule('./worker.ts'), import.meta.url));
+/** mmcheck's own code (its sources, or dist/src/ installed). */
 const OWN_CODE = fileURLToPath(new URL('../', import.meta.url));
 
 interface Manifest {
@@ -80,6 +82,29 @@ export function importMetaPlugin(files: readonly string[]): Plugin {
   };
 }
 
+/**
+ * An esbuild plugin that resolves a bundled model's 'mmcheck', 'mmcheck/mm' and 'immutable'
+ * to the running mmcheck's own modules, as the Node resolve hook does for a model imported
+ * directly (own-modules.mjs): one engine and one Immutable in a worker, whatever the model's
+ * folder holds.
+ */
+export function ownModulesPlugin(): Plugin {
+  const engineDir = dirname(fileURLToPath(ENGINE_PARENT));
+  return {
+    name: 'mmcheck-own-modules',
+    setup(build) {
+      build.onResolve({ filter: /^(mmcheck|immutable)(\/|$)/ }, async (args) => {
+        if (args.pluginData === 'own') return undefined;
+        const own = (PUBLIC_ENTRIES as Record<string, string>)[args.path];
+        if (own !== undefined) return { path: fileURLToPath(own) };
+        if (!isSharedPackage(args.path)) return undefined;
+        const r = await build.resolve(args.path, { kind: args.kind, resolveDir: engineDir, pluginData: 'own' });
+        return r.errors.length > 0 ? undefined : { path: r.path, external: r.external, sideEffects: r.sideEffects };
+      });
+    },
+  };
+}
+
 /** The directory bundles are kept in (under the OS temporary directory; TMPDIR changes it). */
 export function bundleDir(): string {
   return join(tmpdir(), 'mmcheck-workers');
@@ -122,14 +147,14 @@ export async function workerBundle(modelFile: string): Promise<string | null> {
         external: ['node:*'],
         banner: { js: "import { createRequire as __mmcheckRequire } from 'node:module'; const require = __mmcheckRequire(import.meta.url);" },
       });
-    let result = await build([]);
+    let result = await build([ownModulesPlugin()]);
     const inputs = Object.keys(result.metafile.inputs)
       .filter((f) => !f.startsWith('<stdin>') && !f.includes('mmcheck-worker-entry'))
       .map((f) => (f.startsWith('/') ? f : join(process.cwd(), f)));
     // Again, for the few modules that use import.meta.url/dirname/filename (if any; mmcheck's
     // own never need it in a worker).
     const meta = inputs.filter((f) => !f.startsWith(OWN_CODE) && /\.[cm]?[jt]sx?$/.test(f) && /\bimport\.meta\.(url|dirname|filename)\b/.test(readFileSync(f, 'utf8')));
-    if (meta.length > 0) result = await build([importMetaPlugin(meta)]);
+    if (meta.length > 0) result = await build([ownModulesPlugin(), importMetaPlugin(meta)]);
     // Not recursive: Node 20's recursive mkdir loops forever where mkdir fails with ENOENT
     // under an existing directory (a TMPDIR on a read-only or special file system).
     if (!existsSync(dir)) mkdirSync(dir);

@@ -6,6 +6,7 @@
 // (the child's maximum resident set size) is its own and searches do not warm each other up.
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../../package-layout.ts';
 import { Option, type Command } from 'commander';
 import { buildModel } from '../../check.ts';
 import { bfs } from '../../explore/bfs.ts';
@@ -101,7 +102,7 @@ async function runChild(spec: string, flags: BenchFlags): Promise<number> {
 
 /** Runs `mmcheck bench --child` for one model and mode; returns its row. */
 function childRow(spec: string, mode: ReductionChoice, flags: BenchFlags): Promise<BenchRow> {
-  const bin = fileURLToPath(new URL('../../../bin/mmcheck.js', import.meta.url));
+  const bin = fileURLToPath(new URL('bin/mmcheck.js', PACKAGE_ROOT));
   const args = [bin, 'bench', '--child', '--mode', reductionName(mode), spec];
   for (const p of flags.param ?? []) args.push('-p', p);
   if (flags.timeLimit !== undefined) args.push('--time-limit', String(flags.timeLimit));

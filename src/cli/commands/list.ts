@@ -1,7 +1,7 @@
 // `mmcheck list` and `mmcheck explain <model>`: what the built-in models are and stand for.
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { builtinCatalog, importDefinition, loadModel, MODELS_DIR } from '../load.ts';
+import { builtinCatalog, importDefinition, loadModel } from '../load.ts';
 import { reportError } from '../output.ts';
 import type { Expectation, ModelDefinition } from '../../model/definition.ts';
 
@@ -22,7 +22,7 @@ function paramText(params: Readonly<Record<string, unknown>>): string {
 export async function listText(): Promise<string> {
   const catalog = await builtinCatalog();
   const defs: { name: string; def: ModelDefinition }[] = [];
-  for (const c of catalog) defs.push({ name: c.name, def: await importDefinition(new URL(c.file, MODELS_DIR).pathname, c.name) });
+  for (const c of catalog) defs.push({ name: c.name, def: await importDefinition(c.file, c.name) });
   const properties: string[] = [];
   for (const { def } of defs) for (const p of Object.keys(def.expect ?? {})) if (!properties.includes(p)) properties.push(p);
   const cols = properties.map((_, i) => `P${i + 1}`);
