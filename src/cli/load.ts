@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { MODELS_DIR, ownModule } from '../package-layout.ts';
+import { typecheckModel, type TypecheckMode } from './typecheck.ts';
 import type { ModelDefinition } from '../model/definition.ts';
 import { checkDefinition } from '../model/definition.ts';
 import { suggest } from '../model/params.ts';
@@ -32,6 +33,9 @@ export async function builtinCatalog(): Promise<readonly CatalogEntry[]> {
 function looksLikePath(spec: string): boolean {
   return /[\\/]/.test(spec) || /\.(m|c)?[jt]s$/.test(spec);
 }
+
+/** Type errors printed before a model file is refused; the count names the rest. */
+const TYPE_ERRORS_SHOWN = 20;
 
 /** A loaded model file. */
 export interface LoadedModel {
@@ -87,16 +91,25 @@ function compileErrorText(e: unknown): string {
 }
 
 /**
- * Resolves `spec` (a built-in name or a path) to a model definition.
+ * Resolves `spec` (a built-in name or a path) to a model definition. A model file is first
+ * type-checked as `typecheck` says (typecheck.ts; built-in models are checked by the
+ * repository's own tsc).
  *
  * @example
  *   const { def } = await loadModel('kvm');
  */
-export async function loadModel(spec: string, cwd = process.cwd()): Promise<LoadedModel> {
+export async function loadModel(spec: string, cwd = process.cwd(), typecheck: TypecheckMode = 'off'): Promise<LoadedModel> {
   if (looksLikePath(spec)) {
     const file = resolve(cwd, spec);
     if (!existsSync(file) || !statSync(file).isFile()) {
       throw new UsageError(`no model file '${echo(spec)}' (looked for ${echo(file)})`);
+    }
+    // Type errors before anything of the model runs: one line each on stderr, then exit 2.
+    const checked = typecheckModel(file, typecheck, cwd);
+    if (checked.ran && checked.errors.length > 0) {
+      for (const line of checked.errors.slice(0, TYPE_ERRORS_SHOWN)) process.stderr.write(`${line}\n`);
+      const more = checked.errors.length > TYPE_ERRORS_SHOWN ? ` (the first ${TYPE_ERRORS_SHOWN} above)` : ' (above)';
+      throw new UsageError(`model '${echo(spec)}' has ${checked.errors.length} type error${checked.errors.length === 1 ? '' : 's'}${more}: fix them, or run it anyway with --no-typecheck`);
     }
     return { def: await importDefinition(file, echo(spec)), file, builtin: false };
   }

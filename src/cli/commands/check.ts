@@ -9,13 +9,10 @@ import type { Command } from 'commander';
 import { buildModel } from '../../check.ts';
 import { hasDefaultParams } from '../../model/build.ts';
 import { compareExpectations, type ExpectationReport } from '../../explore/expectations.ts';
-import type { SearchOptions } from '../../explore/bfs.ts';
-import { runSearch, type EngineChoice } from '../../explore/engine.ts';
-import type { ParallelOptions } from '../../parallel/parallel-bfs.ts';
-import { searchThreads } from '../../parallel/thread-count.ts';
+import { runSearch } from '../../explore/engine.ts';
 import type { CheckResult } from '../../explore/result.ts';
 import type { Violation } from '../../explore/result.ts';
-import { FAIRNESS_KINDS, type Fairness, type Model } from '../../model/model.ts';
+import type { Model } from '../../model/model.ts';
 import { parseParamArgs, resolveParams } from '../../model/params.ts';
 import { CoverageCounter, renderCoverage, type CoverageReport } from '../../trace/coverage.ts';
 import { DOT_STATE_LIMIT, stateGraphDot } from '../../trace/dot.ts';
@@ -27,16 +24,11 @@ import { reductionFor } from '../../reduce/reduction.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadModel, UsageError } from '../load.ts';
 import { reportError, styleFor } from '../output.ts';
-import { integerOption, positiveOption } from '../numbers.ts';
+import { integerOption } from '../numbers.ts';
+import { addSearchOptions, searchRun, typecheckMode, type SearchFlags } from '../search-flags.ts';
 import { checkOutputPaths } from '../output-paths.ts';
-import { echo } from '../../model/describe.ts';
 
-interface CheckFlags {
-  param: string[];
-  maxStates?: number;
-  maxDepth?: number;
-  timeLimit?: number;
-  memory?: number;
+interface CheckFlags extends SearchFlags {
   allProperties?: boolean;
   json?: string;
   html?: string;
@@ -44,15 +36,6 @@ interface CheckFlags {
   dotLimit?: number;
   coverage?: boolean;
   minPreemptions?: boolean;
-  progress?: number;
-  color?: boolean;
-  debug?: boolean;
-  por?: boolean;
-  symmetry?: boolean;
-  workers?: number;
-  engine?: string;
-  fairness?: string;
-  liveness?: boolean;
   continue?: boolean;
   strictExpect?: boolean;
 }
@@ -112,7 +95,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   let defaults = true;
   try {
     const given = parseParamArgs(flags.param ?? []);
-    loaded = await loadModel(spec);
+    loaded = await loadModel(spec, process.cwd(), typecheckMode(flags));
     // Before the search: a long run's result must not be lost to a bad output path.
     const outputs = (['json', 'html', 'dot'] as const).filter((k) => flags[k] !== undefined).map((k) => ({ flag: `--${k}`, file: flags[k]! }));
     checkOutputPaths(outputs, [loaded.file]);
@@ -237,53 +220,22 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
 
   let result: CheckResult;
   try {
-    const clamped = searchThreads(flags.workers);
-    if (clamped.note !== undefined) process.stderr.write(err.dim(`mmcheck: ${clamped.note}`) + '\n');
-    const workers = clamped.threads;
-    const engine = (flags.engine ?? 'auto') as EngineChoice;
-    if (!['auto', 'vector', 'immutable'].includes(engine)) throw new UsageError(`--engine must be 'auto', 'vector' or 'immutable', got '${echo(String(flags.engine))}'`);
-    if (flags.fairness !== undefined && !FAIRNESS_KINDS.includes(flags.fairness as Fairness)) {
-      throw new UsageError(`--fairness must be ${FAIRNESS_KINDS.map((f) => `'${f}'`).join(', ')}, got '${echo(String(flags.fairness))}'`);
-    }
-    const traceLevels = process.env.MMCHECK_TRACE_LEVELS === '1';
-    const search: SearchOptions & Pick<ParallelOptions, 'onLevel' | 'onPoolReady' | 'waitForPool'> = {
-      maxStates: flags.maxStates,
-      maxDepth: flags.maxDepth,
-      timeLimitMs: (flags.timeLimit ?? Infinity) * 1000,
+    const run = searchRun(flags, err);
+    const search = {
+      ...run.search,
       memory,
       // --continue is --all-properties; --strict-expect needs every property settled.
       allProperties: (flags.allProperties || flags.continue || flags.strictExpect) ?? false,
-      liveness: flags.liveness,
-      fairness: flags.fairness as Fairness | undefined,
       reduction: reduced.reduction,
       stop,
       live,
       onTransition: coverage?.onTransition,
-      // MMCHECK_TRACE_LEVELS=1: one line per BFS level with its timings (docs/parallel.md).
-      onLevel: traceLevels
-        ? (l) =>
-            process.stderr.write(
-              `level ${l.depth}: ${count(l.states)} states, ${l.threads} thread${l.threads > 1 ? 's' : ''}${l.claims ? ' (claims)' : ''}${l.attempts > 1 ? `, ${l.attempts} attempts` : ''}, grow ${l.growMs.toFixed(1)} ms, expand ${l.expandMs.toFixed(1)} ms (busy ${l.busyMs.map((b) => b.toFixed(1)).join('/')} ms, ${l.expanded.map(count).join('/')} states), settle ${l.settleMs.toFixed(1)} ms${l.checkMs > 0 ? `, sample check ${l.checkMs.toFixed(1)} ms` : ''}, ${count(l.candidates)} candidates, ${count(l.newStates)} new\n`,
-            )
-        : undefined,
-      // MMCHECK_WAIT_FOR_POOL=1: shared levels wait for the threads to load (tests on a busy machine).
-      waitForPool: process.env.MMCHECK_WAIT_FOR_POOL === '1',
-      onPoolReady: traceLevels
-        ? (t) => process.stderr.write(`pool: started at ${(t.startedMs / 1000).toFixed(2)} s, threads ready at ${(t.readyMs / 1000).toFixed(2)} s\n`)
-        : undefined,
-      progressIntervalMs: (flags.progress ?? 5) * 1000,
-      onProgress: (p) =>
-        process.stderr.write(
-          err.dim(
-            `progress: ${seconds(p.elapsedMs)} s, ${count(p.distinctStates)} distinct states (${count(p.statesPerSecond)}/s), ${count(p.transitions)} transitions, depth ${p.depth}, frontier ${count(p.frontier)}\n`,
-          ),
-        ),
     };
+    const { workers, engine, reductions } = run;
     // The level search on this thread and, once a search is big enough, worker threads that
     // import the model file by path (same answer for any count, see docs/parallel.md).
     // --coverage counts every transition in this thread, so it runs the sequential search
     // (the summary says 1 worker); reductions are rebuilt in each worker thread.
-    const reductions = { por: flags.por, symmetry: flags.symmetry };
     const source = { file: loaded.file, params, reduction: reductions };
     result = await runSearch(model, { ...search, workers, engine, source, reductions });
   } catch (e) {
@@ -311,36 +263,21 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   return present(result, minimized, false);
 }
 
-const collect = (v: string, prev: string[]) => [...prev, v];
-
 /** Registers the command. */
 export function registerCheck(program: Command, setExit: (code: number) => void): void {
-  program
+  const cmd = program
     .command('check')
     .description('explore every interleaving of a model and check its properties')
-    .argument('<model>', "a built-in model name (see 'mmcheck list') or a path to a .ts model file")
-    .option('-p, --param <name=value>', 'set a model parameter (repeatable)', collect, [])
-    .option('--max-states <n>', 'store at most n distinct states (incomplete when there are more)', integerOption('--max-states', 1))
-    .option('--max-depth <n>', 'do not explore beyond n steps from an initial state', integerOption('--max-depth', 0))
-    .option('--time-limit <seconds>', 'stop (incomplete) after this many seconds', positiveOption('--time-limit'))
-    .option('--memory <MiB>', 'memory budget: the resident memory of the whole run, in MiB (incomplete when reached)', positiveOption('--memory'))
+    .argument('<model>', "a built-in model name (see 'mmcheck list') or a path to a .ts model file");
+  addSearchOptions(cmd)
     .option('--all-properties', 'explore the whole state space past violations: every violated property (deadlock included) with its shortest trace, and which held')
     .option('--continue', 'the same as --all-properties (as SPIN\'s pan -e / TLC\'s -continue)')
     .option('--strict-expect', "exit 0 only when every property's verdict is the one the model's expect declares (else 1); checks every property")
-    .option('--fairness <kind>', "every thread's fairness for liveness, in place of the model's: 'none', 'weak' (a thread able to move forever eventually moves; the default) or 'strong' (one able to move infinitely often moves infinitely often)")
-    .option('--no-liveness', 'check safety only: no progress or other liveness property (no state graph kept)')
-    .option('--por', 'partial-order reduction: expand only a persistent set of independent steps (same verdicts)')
-    .option('--symmetry', "symmetry reduction: store one state per permutation of the model's interchangeable threads")
     .option('--json <file>', "also write the result, with traces (and an ITF view), as JSON; 'mmcheck replay FILE' re-runs it")
     .option('--min-preemptions', 'among the shortest counterexamples, show the one with the fewest preemptions')
     .option('--html <file>', 'also write the counterexample as a self-contained HTML page (one swimlane per thread)')
     .option('--coverage', 'print how many times each step fired, and the steps that never fired')
     .option('--dot <file>', `write the state graph in Graphviz DOT (small models only: refused above --dot-limit states)`)
     .option('--dot-limit <n>', `largest state graph --dot writes (default ${DOT_STATE_LIMIT})`, integerOption('--dot-limit', 1))
-    .option('--progress <seconds>', 'seconds between progress lines on stderr', positiveOption('--progress'), 5)
-    .option('--no-color', 'no ANSI colour even on a terminal')
-    .option('--workers <n>', 'search threads (default and most: the number of cores; 1 = only the main thread)', integerOption('--workers', 1))
-    .option('--engine <engine>', "state representation: 'vector' (fixed-width slots, memoised steps), 'immutable' (Immutable.js values: any model, every option) or 'auto'", 'auto')
-    .option('--debug', 'print stack traces of errors')
     .action(async (spec: string, flags: CheckFlags) => setExit(await runCheck(spec, flags)));
 }

@@ -1,15 +1,14 @@
 // `mmcheck mutants <model>`: check each named near-miss variant of a model and show whether
 // the property it must break is caught, with the shortest counterexample's length.
 import type { Command } from 'commander';
-import { buildModel } from '../../check.ts';
-import { runSearch } from '../../explore/engine.ts';
+import { check, type CheckOptions } from '../../check.ts';
 import type { ModelDefinition, Mutant } from '../../model/definition.ts';
 import { parseParamArgs } from '../../model/params.ts';
 import { count } from '../../trace/text.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadModel, UsageError } from '../load.ts';
-import { reportError } from '../output.ts';
-import { integerOption, positiveOption } from '../numbers.ts';
+import { reportError, styleFor } from '../output.ts';
+import { addSearchOptions, searchRun, typecheckMode, type SearchFlags } from '../search-flags.ts';
 
 /** The verdict on one mutant. */
 export interface MutantResult {
@@ -26,19 +25,19 @@ export interface MutantResult {
   readonly problem?: string;
 }
 
+/** How `checkMutants` searches: `check()`'s options, applied to every mutant. */
+export type MutantOptions = Omit<CheckOptions, 'allProperties'>;
+
 /**
- * Checks every mutant of a definition (all properties, liveness included, so the expected one
- * is found even if another breaks first). `params` are applied under each mutant's own
- * parameters.
+ * Checks every mutant of a definition with `check()` (all properties, so the expected one is
+ * found even if another breaks first). `options.params` apply under each mutant's own
+ * parameters; limits apply to each mutant's search; with `workers` > 1 and `modelFile`, each
+ * search runs on worker threads.
  */
-export async function checkMutants(
-  def: ModelDefinition,
-  options: { params?: Readonly<Record<string, unknown>>; maxStates?: number; timeLimitMs?: number } = {},
-): Promise<MutantResult[]> {
+export async function checkMutants(def: ModelDefinition, options: MutantOptions = {}): Promise<MutantResult[]> {
   const out: MutantResult[] = [];
   for (const mutant of def.mutants ?? []) {
-    const model = buildModel(def, { ...(options.params ?? {}), ...mutant.params });
-    const r = await runSearch(model, { allProperties: true, maxStates: options.maxStates, timeLimitMs: options.timeLimitMs });
+    const r = await check(def, { ...options, params: { ...(options.params ?? {}), ...mutant.params }, allProperties: true });
     const violations = r.status === 'violated' || r.status === 'incomplete' ? r.violations : [];
     const hit = violations.find((v) => v.property === mutant.breaks);
     out.push({
@@ -76,26 +75,26 @@ export function mutantsTable(def: ModelDefinition, results: readonly MutantResul
 
 /** Registers the command. */
 export function registerMutants(program: Command, setExit: (code: number) => void): void {
-  program
+  const cmd = program
     .command('mutants')
     .description("check a model's named near-miss variants: each must violate the property it names")
-    .argument('<model>', 'a built-in model name or a path to a .ts model file')
-    .option('-p, --param <name=value>', 'set a model parameter under every mutant (repeatable)', (v: string, prev: string[]) => [...prev, v], [])
-    .option('--max-states <n>', 'stop each check after n distinct states', integerOption('--max-states', 1))
-    .option('--time-limit <seconds>', 'stop each check after this many seconds', positiveOption('--time-limit'))
-    .action(async (spec: string, flags: { param: string[]; maxStates?: number; timeLimit?: number }) => {
-      try {
-        const { def } = await loadModel(spec);
-        if (!def.mutants?.length) throw new UsageError(`model '${def.name}' declares no mutants ('mmcheck list' shows which models have some)`);
-        const results = await checkMutants(def, {
-          params: parseParamArgs(flags.param ?? []),
-          maxStates: flags.maxStates,
-          timeLimitMs: flags.timeLimit === undefined ? undefined : flags.timeLimit * 1000,
-        });
-        process.stdout.write(mutantsTable(def, results) + '\n');
-        setExit(results.every((r) => r.caught) ? EXIT.HOLDS : EXIT.VIOLATED);
-      } catch (e) {
-        setExit(reportError(e, false));
-      }
-    });
+    .argument('<model>', 'a built-in model name or a path to a .ts model file');
+  // check's search options (parameters apply under every mutant's own; limits to each mutant).
+  addSearchOptions(cmd).action(async (spec: string, flags: SearchFlags) => {
+    try {
+      const err = styleFor(process.stderr, flags.color === false ? false : undefined);
+      const { file, def } = await loadModel(spec, process.cwd(), typecheckMode(flags));
+      if (!def.mutants?.length) throw new UsageError(`model '${def.name}' declares no mutants ('mmcheck list' shows which models have some)`);
+      const params = parseParamArgs(flags.param ?? []);
+      const run = searchRun(flags, err);
+      const results = await checkMutants(def, { ...run.search, ...run.reductions, params, workers: run.workers, engine: run.engine, modelFile: file });
+      process.stdout.write(mutantsTable(def, results) + '\n');
+      // A mutant that is a bad model is a model error (exit 2), not a mutant left uncaught.
+      const broken = results.find((r) => r.status === 'error');
+      if (broken !== undefined) process.stderr.write(`mmcheck: error: mutant '${broken.mutant.name}': ${broken.problem}\n`);
+      setExit(broken !== undefined ? EXIT.USAGE : results.every((r) => r.caught) ? EXIT.HOLDS : EXIT.VIOLATED);
+    } catch (e) {
+      setExit(reportError(e, flags.debug ?? false));
+    }
+  });
 }
