@@ -18,7 +18,11 @@ import { MODULE_EXT, PACKAGE_ROOT } from '../package-layout.ts';
 import { UsageError } from './load.ts';
 import { bundleDir, contentStamp } from '../parallel/bundle.ts';
 
-/** `--typecheck` (on), `--no-typecheck` (off), or neither: on when TypeScript is installed where the model is. */
+/**
+ * `--typecheck` (on), `--no-typecheck` (off), or neither: on when TypeScript is installed
+ * where the model is, unless the model is inside mmcheck's own tree (its built-in models and
+ * test fixtures, type-checked by its own tsc).
+ */
 export type TypecheckMode = 'on' | 'off' | 'auto';
 
 /** The outcome: skipped (and why, when it matters), or the errors found (none: the model type-checks). */
@@ -68,6 +72,10 @@ export function typecheckModel(file: string, mode: TypecheckMode, cwd = process.
     if (mode === 'on') throw new UsageError(`--typecheck: '${relative(cwd, file)}' is not a TypeScript file (.ts, .mts, .cts, .tsx)`);
     return { ran: false, why: 'not a TypeScript file' };
   }
+  // mmcheck's own models and fixtures are type-checked by its own tsc (CI); checking one here
+  // would check every source of the engine it imports, for seconds.
+  const ownRoot = fileURLToPath(PACKAGE_ROOT);
+  if (mode === 'auto' && file.startsWith(ownRoot)) return { ran: false, why: "inside mmcheck's own tree" };
   const ts = typescriptFor(file) ?? (mode === 'on' && MODULE_EXT === '.ts' ? typescriptFor(fileURLToPath(ENGINE_PARENT)) : undefined);
   if (ts === undefined) {
     if (mode === 'on') throw new UsageError(`--typecheck needs TypeScript where the model is: run 'npm install --save-dev typescript' in its project (or give --no-typecheck)`);
@@ -90,7 +98,7 @@ export function typecheckModel(file: string, mode: TypecheckMode, cwd = process.
   errors.push(...ts.getPreEmitDiagnostics(program));
   // Only the author's files: mmcheck's own (its sources, in the repository) and its Immutable
   // are checked by mmcheck's build, under its own options.
-  const own = [fileURLToPath(PACKAGE_ROOT), ...(ownTypes().immutable ?? [])];
+  const own = [ownRoot, ...(ownTypes().immutable ?? [])];
   const theirs = (d: TS.Diagnostic) => d.file === undefined || !own.some((dir) => d.file!.fileName.startsWith(dir));
   const lines = errors.filter((d) => d.category === ts.DiagnosticCategory.Error && theirs(d)).map((d) => diagnosticLine(ts, d, cwd));
   if (lines.length === 0) passed.remember(program.getSourceFiles().map((f) => f.fileName).filter((f) => !program.isSourceFileDefaultLibrary(program.getSourceFile(f)!)));
