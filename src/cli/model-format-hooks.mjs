@@ -5,7 +5,9 @@
 // import/export in a "type": "commonjs" package fails with "Cannot use import statement
 // outside a module". Here, outside node_modules, a .ts/.tsx file resolved as CommonJS is an ES
 // module, and so is a .js/.jsx file whose source has a top-level import or export statement.
-// .cts/.cjs stay CommonJS and .mts/.mjs ES modules, as their extensions say.
+// A .cts/.cjs file written with import/export is an ES module too (the extension says
+// CommonJS, the source says otherwise: mmcheck has no CommonJS build to require()); one
+// written with require() stays CommonJS, and .mts/.mjs are ES modules, as they say.
 // And wherever the model is, its 'mmcheck', 'mmcheck/mm' and 'immutable' are the running
 // mmcheck's own modules (own-modules.mjs says why).
 import { readFileSync } from 'node:fs';
@@ -19,7 +21,7 @@ function userEsModule(url) {
   if (!url.startsWith('file:') || url.includes('/node_modules/')) return false;
   const path = fileURLToPath(url);
   if (/\.tsx?$/.test(path)) return true;
-  if (!/\.jsx?$/.test(path)) return false;
+  if (!/\.[cm]?jsx?$|\.cts$/.test(path)) return false;
   try {
     return ESM_SYNTAX.test(readFileSync(path, 'utf8'));
   } catch {

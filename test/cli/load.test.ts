@@ -45,6 +45,9 @@ describe('model files load in any package', () => {
     ['none', 'mts', './helper.ts'],
     ['commonjs', 'tsx', './helper'],
     ['commonjs', 'js', './helper.ts'],
+    // A .cts/.cjs file written with import/export: an ES module, whatever its extension says.
+    ['none', 'cts', './helper.ts'],
+    ['module', 'cjs', './helper.ts'],
   ] as const)('%s package, a .%s model', (type, ext, helper) => {
     const r = mmcheck(['check', modelIn(type, ext, helper), '--workers', '1']);
     expect(r.err).toBe('');

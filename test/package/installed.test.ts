@@ -91,6 +91,19 @@ export default defineModel({
     expect(r.code).toBe(0);
   }, 120_000);
 
+  it.each(['cts', 'cjs', 'mjs', 'js'])('a .%s model written with import/export loads too', (ext) => {
+    // A one-step counter: 2 states, 1 transition.
+    const typed = ext === 'cts' ? ': { shared: number }' : '';
+    writeFileSync(
+      join(project, `models/counter.${ext}`),
+      `import { defineModel, threadModel } from 'mmcheck';\nexport default defineModel({ name: 'counter', summary: 'one increment', params: {},\n  build: () => threadModel({ name: 'counter', shared: 0, threads: [{ name: 't', steps: [{ label: 'inc', do: (c${typed}) => ({ shared: c.shared + 1 }) }] }] }) });\n`,
+    );
+    const r = mmcheck(['check', `models/counter.${ext}`, '--workers', '1']);
+    expect(r.err).toBe('');
+    expect(r.out).toMatch(/^2 distinct states, 1 transitions, depth 1$/m);
+    expect(r.code).toBe(0);
+  }, 120_000);
+
   it('type errors in a model are reported before the search (TypeScript is installed in the project)', () => {
     const model = readFileSync(join(project, 'models/my-driver.ts'), 'utf8').replace("local.set('seq', shared.seq)", "local.set('sequence', shared.seq)");
     writeFileSync(join(project, 'models/typo.ts'), model);
