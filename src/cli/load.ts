@@ -68,7 +68,7 @@ export async function importDefinition(file: string, label: string): Promise<Mod
     if (e instanceof ModelExitError) throw new UsageError(`model '${label}' failed to load: the model called process.exit(${e.exitCode}) while loading: a model must not exit the process`);
     // FIXME: a CommonJS model's require() of mmcheck (an ES module package, loaded already)
     // fails inside Node's require(esm) with an internal message; say what to write instead.
-    const commonJs = /\.c[jt]s$/.test(file) ? '; a CommonJS model (.cjs, .cts) cannot require() mmcheck, an ES module package: write it with import/export in a .ts, .mts or .js file' : '';
+    const commonJs = /\.c[jt]s$/.test(file) ? '; a CommonJS model (.cjs, .cts) cannot require() mmcheck, an ES module package: write it with import/export (any extension)' : '';
     throw new UsageError(`model '${label}' failed to load: ${compileErrorText(e)}${commonJs}`);
   } finally {
     process.off('beforeExit', stuck);

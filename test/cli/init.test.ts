@@ -68,4 +68,15 @@ describe('mmcheck init', () => {
     expect(r.err).toBe("mmcheck: error: 'a-file' is a file, not a directory: give a new or empty directory\n");
     expect(r.code).toBe(2);
   });
+
+  it("the example model's verdicts as the scaffold's test expects them: it holds, and its mutant (no check) is caught", () => {
+    // Here 'mmcheck' and 'mmcheck/mm' resolve to this checkout's sources (the package test installs it for real).
+    const example = join(root, 'scaffold/models/my-driver.ts');
+    const holds = mmcheck(['check', example, '-p', 'path=migrate', '--workers', '1', '--no-typecheck']);
+    expect(holds.err).toBe('');
+    expect(holds.out).toMatch(/^holds: my-driver: every property holds/m);
+    const mutants = mmcheck(['mutants', example, '--workers', '1', '--no-typecheck']);
+    expect(mutants.out).toMatch(/^no-check +no secondary mapping outlives its CPU PTE +yes +10 /m);
+    expect(mutants.code).toBe(0);
+  });
 });

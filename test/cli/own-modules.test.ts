@@ -62,7 +62,7 @@ describe("a model's 'mmcheck', 'mmcheck/mm' and 'immutable' are mmcheck's own", 
     ['vector', 100, '1,030,301 distinct states, 3,060,300 transitions, depth 300'],
     ['immutable', 60, '226,981 distinct states, 669,780 transitions, depth 180'],
   ])('in worker threads (--workers 2, %s engine)', (engine, n, figures) => {
-    const r = mmcheck(['check', './counters.ts', '-p', `n=${n}`, '--workers', '2', '--engine', engine, '--no-liveness', '--no-typecheck'], { MMCHECK_TRACE_LEVELS: '1' });
+    const r = mmcheck(['check', './counters.ts', '-p', `n=${n}`, '--workers', '2', '--engine', engine, '--no-liveness', '--no-typecheck'], { MMCHECK_TRACE_LEVELS: '1', MMCHECK_WAIT_FOR_POOL: '1' });
     expect(r.err).not.toMatch(/error/);
     // The workers joined: some level was expanded by two threads.
     expect(r.err).toMatch(/^level \d+: [\d,]+ states, 2 threads/m);

@@ -83,8 +83,8 @@ export default defineModel({
 });
 `,
     );
-    // On Immutable values (slower a state than vectors), so the search outlasts the workers' start.
-    const r = mmcheck(['check', 'models/counters.mts', '-p', 'n=60', '--workers', '2', '--engine', 'immutable', '--no-liveness'], { MMCHECK_TRACE_LEVELS: '1' });
+    // On Immutable values (slower a state than vectors); shared levels wait for the threads to load (a busy machine).
+    const r = mmcheck(['check', 'models/counters.mts', '-p', 'n=60', '--workers', '2', '--engine', 'immutable', '--no-liveness'], { MMCHECK_TRACE_LEVELS: '1', MMCHECK_WAIT_FOR_POOL: '1' });
     expect(r.err).not.toMatch(/error/);
     expect(r.err).toMatch(/^level \d+: [\d,]+ states, 2 threads/m);
     expect(r.out).toContain('\n226,981 distinct states, 669,780 transitions, depth 180\n');
@@ -117,7 +117,7 @@ export default defineModel({
 
   it("the scaffold's npm test passes, and tsc sees mmcheck's types", () => {
     const t = run('npm', ['test'], project);
-    expect(t.out).toMatch(/Tests\s+2 passed/);
+    expect(t.out).toMatch(/Tests\s+10 passed/);
     expect(t.code).toBe(0);
     const tsc = run('npx', ['--no-install', 'tsc', '--noEmit'], project);
     expect(tsc.out + tsc.err).toBe('');
