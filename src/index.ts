@@ -1,4 +1,9 @@
 // mmcheck's public API: re-exports only.
+/**
+ * The model checker: models, the thread DSL, check() and its results, traces.
+ *
+ * @module mmcheck
+ */
 export * from './model/model.ts';
 export * from './model/dsl.ts';
 export * from './model/assertion.ts';

@@ -1,4 +1,9 @@
 // The kernel side, composed by every driver model: re-exports only.
+/**
+ * The kernel side a driver model is composed with: page tables, page references, the mmu_notifier callbacks, the invalidating paths, faults, and the invariants.
+ *
+ * @module mmcheck/mm
+ */
 export * from './state.ts';
 export * from './device.ts';
 export * from './locks.ts';

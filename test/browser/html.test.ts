@@ -2,13 +2,10 @@
 // lanes, steps, lock shading, the violated property, the inline script, no network, and a
 // screenshot. Skipped, with a warning naming what is missing, where there is no browser.
 //
-// playwright-core is resolved at run time: as a dependency of the project, or from the
-// directory in PLAYWRIGHT_CORE_DIR (e.g. `npm install --prefix DIR playwright-core`).
-// MMCHECK_CHROMIUM overrides the browser path (default /usr/bin/chromium);
 // MMCHECK_TRACE_SCREENSHOT=FILE also saves the screenshot there (docs/trace-screenshot.png);
-// MMCHECK_LASSO_SCREENSHOT=FILE the lasso page's (docs/lasso-screenshot.png).
-import { copyFileSync, existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+// MMCHECK_LASSO_SCREENSHOT=FILE the lasso page's (docs/lasso-screenshot.png). The browser:
+// chromium.ts.
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -20,41 +17,9 @@ import { minimizePreemptions } from '../../src/trace/minimize.ts';
 import rangeStartOnly from '../../models/drivers/range-start-only.ts';
 import kvm from '../../models/drivers/kvm.ts';
 import { check } from '../../src/check.ts';
+import { browserMissing, launchChromium, screenshot } from './chromium.ts';
 
-const CHROMIUM = process.env.MMCHECK_CHROMIUM ?? '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-
-type Playwright = { chromium: any };
-
-async function loadPlaywright(): Promise<Playwright | null> {
-  const name = 'playwright-core';
-  try {
-    return (await import(name)) as Playwright;
-  } catch {
-    // not a dependency of the project: try PLAYWRIGHT_CORE_DIR
-  }
-  const dir = process.env.PLAYWRIGHT_CORE_DIR;
-  if (!dir) return null;
-  try {
-    return createRequire(join(dir, 'package.json'))(name) as Playwright;
-  } catch {
-    return null;
-  }
-}
-
-const playwright = await loadPlaywright();
-const missing = [
-  ...(playwright ? [] : ['the npm package playwright-core (a devDependency, or set PLAYWRIGHT_CORE_DIR to a directory where it is installed)']),
-  ...(existsSync(CHROMIUM) ? [] : [`a Chromium binary at ${CHROMIUM} (apt-get install chromium, or set MMCHECK_CHROMIUM)`]),
-];
-if (missing.length) console.warn(`SKIPPED test/browser/html.test.ts: the HTML trace page is not checked in a browser: missing ${missing.join('; and ')}`);
-
-/** A full-page screenshot of `page` at `file` (a real picture, not an empty page), copied to `keep` if given. */
-async function screenshot(page: any, file: string, keep: string | undefined): Promise<void> {
-  await page.screenshot({ path: file, fullPage: true });
-  expect(statSync(file).size).toBeGreaterThan(10_000);
-  if (keep) copyFileSync(file, keep);
-}
+const missing = browserMissing('test/browser/html.test.ts', 'the HTML trace page');
 
 describe.skipIf(missing.length > 0)('HTML trace page in headless Chromium', () => {
   it('shows one lane per thread, one row per step, locks shaded, the property at the bottom', async () => {
@@ -66,12 +31,7 @@ describe.skipIf(missing.length > 0)('HTML trace page in headless Chromium', () =
     const file = join(dir, 'trace.html');
     writeFileSync(file, renderHtml(v, { model, modelName: 'range-start-only', params: { faults: 1 }, note: 'fewest preemptions among 8-step schedules' }));
 
-    const context = await playwright!.chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'mmcheck-chromium-')), {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ARGS,
-      viewport: { width: 1400, height: 900 },
-    });
+    const context = await launchChromium({ width: 1400, height: 900 });
     try {
       const page = await context.newPage();
       const requests: string[] = [];
@@ -136,7 +96,7 @@ describe.skipIf(missing.length > 0)('HTML trace page in headless Chromium', () =
     const dir = mkdtempSync(join(tmpdir(), 'mmcheck-html-'));
     const file = join(dir, 'lasso.html');
     writeFileSync(file, renderHtml(v, { model, modelName: 'kvm', params }));
-    const context = await playwright!.chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'mmcheck-chromium-')), { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1400, height: 900 } });
+    const context = await launchChromium({ width: 1400, height: 900 });
     try {
       const page = await context.newPage();
       await page.goto(pathToFileURL(file).href);
