@@ -28,8 +28,16 @@ const program = new Command('mmcheck')
   .version('0.1.0')
   .exitOverride()
   .showSuggestionAfterError(true)
-  // commander's usage errors quote what was typed: cut a long word (a 100 KB option) short.
-  .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `mmcheck: ${s.replace(/[^\s'"]{120,}/g, (w) => echo(w))}` : s) });
+  .configureOutput({ writeErr: (s) => process.stderr.write(s.startsWith('error:') ? `mmcheck: ${usageErrorLine(s)}` : s) });
+
+/**
+ * One of commander's usage errors as one line: a long word quoted from the command line (a
+ * 100 KB option) cut short, and its suggestion, which it prints on a line of its own
+ * ("\n(Did you mean --max-states?)"), kept on the error's line.
+ */
+function usageErrorLine(s: string): string {
+  return s.replace(/[^\s'"]{120,}/g, (w) => echo(w)).replace(/\n\(Did you mean (.+?)\?\)/, ' (did you mean $1?)');
+}
 
 registerCheck(program, setExit);
 registerList(program, setExit);

@@ -1,4 +1,5 @@
 // Errors raised by user model code, located at the model, thread and step that raised them.
+import { describeValue, echo } from './describe.ts';
 
 /** Where in a model something went wrong. */
 export interface ModelLocation {
@@ -31,8 +32,17 @@ export function locationText(where: ModelLocation): string {
   return s;
 }
 
-/** The first line of an error's message, whatever was thrown. */
+/** Longest thrown string quoted whole in an error line. */
+const THROWN_TEXT_LIMIT = 300;
+
+/**
+ * The first line of an error's message, whatever was thrown: an Error's name and message, a
+ * thrown string's first line, or what any other value is (`an object (not an Error)`) — never
+ * by String(), which throws on an object without a prototype and says `[object Object]` of
+ * the rest.
+ */
 export function errorText(e: unknown): string {
-  if (e instanceof Error) return `${e.name === 'Error' ? '' : e.name + ': '}${e.message.split('\n')[0]}`;
-  return String(e);
+  if (e instanceof Error) return `${e.name === 'Error' ? '' : e.name + ': '}${String(e.message).split('\n')[0]}`;
+  if (typeof e === 'string') return echo(e.split('\n')[0], THROWN_TEXT_LIMIT);
+  return `${describeValue(e)} (not an Error)`;
 }

@@ -270,7 +270,10 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     } catch (e) {
       // A successor of an initial state without a fixed layout: the search meets it too.
       if (e instanceof NotVectorizableError) return e.message;
-      throw e;
+      // Model code that fails here (a step or property erring on an initial state) fails in
+      // the search too: no identity, so this thread searches alone and meets the error in the
+      // search's own order, the one a run on any other thread count reports (a model with two
+      // mistakes used to report the second with a pool ready at level 0).
     }
     return undefined;
   };
@@ -443,7 +446,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     if (pool !== undefined || starting || !canUsePool) return;
     // Each thread holds its own runtime, bundle and model: none when the budget has no room.
     if (!budget.fits((workers - 1) * WORKER_THREAD_BYTES)) return;
-    if (identify() !== undefined) return;
+    if (identify() !== undefined || source.identity === undefined) return;
     starting = true;
     // Threads load a bundle of the worker and model (fast), or the TypeScript through tsx.
     tPoolStart = performance.now();
@@ -547,9 +550,9 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       // as the pool has started: a thread still loading or warming up joins it part-way, when
       // its warm-up ends (protocol.ts Joinable), instead of idling until the next level begins.
       const joinable = big && !poolReady && pool !== undefined && claimsFit && levelSize * stateMs >= when.joinMs;
-      const shared = big && (poolReady || joinable);
-      const notVectorizable = shared ? identify() : undefined;
+      const notVectorizable = big && (poolReady || joinable) ? identify() : undefined;
       if (notVectorizable !== undefined) return { status: 'needs-immutable', reason: notVectorizable };
+      const shared = big && (poolReady || joinable) && source.identity !== undefined;
       // The workers' warm-ups end before their first level (their tasks queue behind them).
       if (shared) Atomics.store(warmControl, WARM_STOP, 1);
       const threads = shared ? workers : 1;

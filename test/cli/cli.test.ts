@@ -86,6 +86,17 @@ describe('mmcheck check', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/unknown option '--frobnicate'/);
   });
+
+  // Found by the fuzz test: commander prints its suggestion on a line of its own, so a
+  // misspelt option gave a two-line error where every exit 2 says one line.
+  it('a misspelt option or command: one line with the suggestion', () => {
+    const option = mmcheck('check', 'kvm', '--max-state', '5');
+    expect(option.code).toBe(2);
+    expect(option.err).toBe("mmcheck: error: unknown option '--max-state' (did you mean --max-states?)\n");
+    const command = mmcheck('chek', 'kvm');
+    expect(command.code).toBe(2);
+    expect(command.err).toBe("mmcheck: error: unknown command 'chek' (did you mean check?)\n");
+  });
 });
 
 describe('mmcheck list', () => {

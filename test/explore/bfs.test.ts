@@ -177,6 +177,27 @@ describe('bad models', () => {
     expect(r.status === 'error' && r.error.message).toBe("model 'thrower', thread 'worker', step 'boom': effect threw: kaboom");
   });
 
+  // Found by the fuzz test (test/cli/fuzz.test.ts): a guard throwing `Object.create(null)`
+  // made the message itself throw (String() of an object without a prototype), so the run
+  // reported "the initial state: TypeError: Cannot convert object to primitive value" — no
+  // step named, and a TypeError that is not the model's. A thrown string spanning lines broke
+  // the one-line error the same way.
+  it('names what was thrown when it is not an Error: an object without a prototype, a string of several lines', async () => {
+    const thrower = (value: unknown) =>
+      threadModel<number>({ name: 'thrower', shared: 0, threads: [{ name: 'worker', steps: [{ label: 'boom', when: () => { throw value; } }] }] });
+    const messages: Record<string, unknown> = {};
+    for (const [what, value] of Object.entries({ 'null-proto': Object.create(null), object: { code: 42 }, lines: 'first\nsecond', undefined })) {
+      const r = await bfs(thrower(value));
+      messages[what] = r.status === 'error' && r.error.message;
+    }
+    expect(messages).toEqual({
+      'null-proto': "model 'thrower', thread 'worker', step 'boom': guard threw: an object (not an Error)",
+      object: "model 'thrower', thread 'worker', step 'boom': guard threw: an object (not an Error)",
+      lines: "model 'thrower', thread 'worker', step 'boom': guard threw: first",
+      undefined: "model 'thrower', thread 'worker', step 'boom': guard threw: undefined (not an Error)",
+    });
+  });
+
   it('rejects a state holding a plain object, with the path to it', async () => {
     const m = threadModel<IMap<string, unknown>>({
       name: 'plain',

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, w
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Piscina } from 'piscina';
-import { buildModel } from '../../src/check.ts';
+import { buildModel, check, type CheckOptions } from '../../src/check.ts';
 import { importDefinition } from '../../src/cli/load.ts';
 import { runSearch } from '../../src/explore/engine.ts';
 import { bundleDir, contentStamp, workerBundle } from '../../src/parallel/bundle.ts';
@@ -58,6 +58,22 @@ describe('a model that behaves differently in a worker thread is a model error',
       expect(r.stats.distinctStates).toBe(2 ** 15 - 1);
     });
   }
+});
+
+describe('what the workers must prove is computed without changing the answer', () => {
+  // Found by the fuzz test: computing the identity workers must prove (model-identity.ts)
+  // runs model code on the initial states before the search does; with a pool ready at level
+  // 0, a model with two mistakes was refused for the one that code met first, not the one
+  // the search meets first on one thread. Model code failing there now leaves the level to
+  // this thread, which meets the search's own first error.
+  it('a model with two mistakes on its initial state is refused for the same one on 1 thread and with a pool at level 0', async () => {
+    const file = fileURLToPath(new URL('../fixtures/two-mistakes.ts', import.meta.url));
+    const def = await importDefinition(file, 'two-mistakes');
+    const alone = await check(def, { engine: 'immutable', workers: 1 });
+    const withPool = await check(def, { engine: 'immutable', workers: 2, modelFile: file, pool, minSharedLevel: 1 } as CheckOptions);
+    expect(alone.status === 'error' && alone.error.message).toBe("model 'two-mistakes': liveness property 'x': eventually must return true or false, got 0");
+    expect(withPool.status === 'error' && withPool.error.message).toBe(alone.status === 'error' && alone.error.message);
+  });
 });
 
 describe('the sample the main thread checks', () => {
