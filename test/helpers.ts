@@ -1,4 +1,8 @@
 // Small shared helpers for tests: tiny DSL models with hand-checkable state spaces.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, onTestFinished } from 'vitest';
 import { threadModel, type Step, type ThreadSpec } from '../src/index.ts';
 import type { CheckResult } from '../src/explore/result.ts';
 import { renderViolation } from '../src/trace/text.ts';
@@ -54,4 +58,21 @@ export function abbaThreads(): ThreadSpec<any, null>[] {
     { name: 'ab', steps: [{ label: 'a', acquire: 'a' }, { label: 'b', acquire: 'b' }, { label: 'rel', release: ['b', 'a'] }] },
     { name: 'ba', steps: [{ label: 'b', acquire: 'b' }, { label: 'a', acquire: 'a' }, { label: 'rel', release: ['a', 'b'] }] },
   ];
+}
+
+/**
+ * A fresh directory `mmcheck-<prefix>-…` in the system temp dir, removed with what it holds
+ * when the test that made it ends — or, made outside a test (at a file's or a describe's top
+ * level), when that file's or describe's tests end. Tests leave nothing behind in the temp dir.
+ */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), `mmcheck-${prefix}-`));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    onTestFinished(remove);
+  } catch {
+    // Not inside a test: when the enclosing suite's tests end.
+    afterAll(remove);
+  }
+  return dir;
 }

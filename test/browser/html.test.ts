@@ -5,11 +5,11 @@
 // MMCHECK_TRACE_SCREENSHOT=FILE also saves the screenshot there (docs/trace-screenshot.png);
 // MMCHECK_LASSO_SCREENSHOT=FILE the lasso page's (docs/lasso-screenshot.png). The browser:
 // chromium.ts.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { scratchDir } from '../helpers.ts';
 import { bfs } from '../../src/explore/bfs.ts';
 import { buildModel } from '../../src/check.ts';
 import { renderHtml } from '../../src/trace/html.ts';
@@ -27,7 +27,7 @@ describe.skipIf(missing.length > 0)('HTML trace page in headless Chromium', () =
     const r = await bfs(model);
     if (r.status !== 'violated') throw new Error('range-start-only must be violated');
     const v = minimizePreemptions(model, r.violation).violation;
-    const dir = mkdtempSync(join(tmpdir(), 'mmcheck-html-'));
+    const dir = scratchDir('html');
     const file = join(dir, 'trace.html');
     writeFileSync(file, renderHtml(v, { model, modelName: 'range-start-only', params: { faults: 1 }, note: 'fewest preemptions among 8-step schedules' }));
 
@@ -93,7 +93,7 @@ describe.skipIf(missing.length > 0)('HTML trace page in headless Chromium', () =
     if (r.status !== 'violated' || r.violation.trace.loopStart === undefined) throw new Error('count-leak must break progress with a lasso');
     const v = r.violation;
     const k = v.trace.loopStart!;
-    const dir = mkdtempSync(join(tmpdir(), 'mmcheck-html-'));
+    const dir = scratchDir('html');
     const file = join(dir, 'lasso.html');
     writeFileSync(file, renderHtml(v, { model, modelName: 'kvm', params }));
     const context = await launchChromium({ width: 1400, height: 900 });

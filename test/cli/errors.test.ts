@@ -1,9 +1,9 @@
 // One test per row of the README's "Errors" table: every bad input gets a clear one-line
 // error and a documented exit code, never a JavaScript stack trace (unless --debug).
 import { describe, expect, it } from 'vitest';
+import { scratchDir } from '../helpers.ts';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { collisionProbability } from '../../src/explore/result.ts';
@@ -283,7 +283,7 @@ describe('numeric options: one parser for every command, integers where a count 
 });
 
 describe('output paths are checked before the search', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'mmcheck-out-'));
+  const tmp = scratchDir('out');
   // A violated model outside the repository (its own source must not be overwritten).
   const model = join(tmp, 'lost.ts');
   writeFileSync(
@@ -322,7 +322,7 @@ describe('output paths are checked before the search', () => {
 });
 
 describe('replay of malformed files: one line each, exit 2', () => {
-  const tmp = mkdtempSync(join(tmpdir(), 'mmcheck-replay-'));
+  const tmp = scratchDir('replay');
   const good = join(tmp, 'good.json');
   const written = mmcheck(['check', 'range-start-only', '--json', good]);
   const base = () => JSON.parse(readFileSync(good, 'utf8'));

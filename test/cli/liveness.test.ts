@@ -2,9 +2,9 @@
 // forever), lassos in text, JSON (confirmed by `mmcheck replay`, loop and fairness included)
 // and HTML, --fairness, and the properties a run leaves unchecked, said in the summary.
 import { describe, expect, it } from 'vitest';
+import { scratchDir } from '../helpers.ts';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -65,7 +65,7 @@ describe('a daemon no longer hides a thread waiting forever', () => {
 
 describe('lassos in JSON and HTML; mmcheck replay confirms them', () => {
   it('replay confirms the prefix, that the loop closes and is fair, and the violation; edits diverge', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mmcheck-lasso-'));
+    const dir = scratchDir('lasso');
     const json = join(dir, 'lasso.json');
     const html = join(dir, 'lasso.html');
     expect(mmcheck('check', DAEMON, '--json', json, '--html', html).code).toBe(1);
@@ -94,7 +94,7 @@ describe('lassos in JSON and HTML; mmcheck replay confirms them', () => {
   it('the fairness recorded is the one replay checks the loop against', () => {
     // Peterson without fairness: t0 is never scheduled while t1 loops. Under weak fairness
     // that loop is unfair (t0 can move in every state of it), so replaying it as weak diverges.
-    const dir = mkdtempSync(join(tmpdir(), 'mmcheck-lasso-'));
+    const dir = scratchDir('lasso');
     const json = join(dir, 'p.json');
     expect(mmcheck('check', 'peterson', '--fairness', 'none', '--json', json).code).toBe(1);
     const doc = JSON.parse(readFileSync(json, 'utf8'));

@@ -4,15 +4,15 @@
 // Each model lives in a fresh directory outside the repository, imports mmcheck by absolute
 // path and a helper beside it, and must be checked to its one answer: 2 states, holds.
 import { describe, expect, it } from 'vitest';
+import { scratchDir } from '../helpers.ts';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const src = join(root, 'src/index.ts');
-const tmp = mkdtempSync(join(tmpdir(), 'mmcheck-load-'));
+const tmp = scratchDir('load');
 
 function mmcheck(args: string[]) {
   const r = spawnSync(process.execPath, ['bin/mmcheck.js', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });

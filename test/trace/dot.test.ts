@@ -1,14 +1,13 @@
 // DOT export of the state graph: small models only, with the counterexample highlighted.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { bfs } from '../../src/explore/bfs.ts';
 import { buildModel } from '../../src/check.ts';
 import { stateGraphDot } from '../../src/trace/dot.ts';
-import { independentThreads, lockedCounter } from '../helpers.ts';
+import { independentThreads, lockedCounter, scratchDir } from '../helpers.ts';
 import lostUpdate from './fixtures/lost-update.ts';
 
 const BIN = new URL('../../bin/mmcheck.js', import.meta.url).pathname;
@@ -43,7 +42,7 @@ describe('stateGraphDot', () => {
   });
 
   it('CLI: --dot above the limit exits 2 with a clear message and writes nothing', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'mmcheck-dot-')), 'g.dot');
+    const out = join(scratchDir('dot'), 'g.dot');
     const r = await promisify(execFile)(process.execPath, [BIN, 'check', WIDE, '--dot', out]).then(
       () => ({ code: 0, stderr: '' }),
       (e: { code: number; stderr: string }) => e,
@@ -54,7 +53,7 @@ describe('stateGraphDot', () => {
   });
 
   it('CLI: --dot on a small model writes the graph', async () => {
-    const out = join(mkdtempSync(join(tmpdir(), 'mmcheck-dot-')), 'g.dot');
+    const out = join(scratchDir('dot'), 'g.dot');
     await promisify(execFile)(process.execPath, [BIN, 'check', WIDE, '-p', 'steps=2', '--dot', out]);
     expect(readFileSync(out, 'utf8').match(/^ {2}s\d+ \[/gm)).toHaveLength(27);
   });

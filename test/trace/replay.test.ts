@@ -1,11 +1,11 @@
 // `mmcheck replay`: a JSON trace written by `check --json` replays step by step; an edited
 // trace is caught at the exact step that no longer matches.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { scratchDir } from '../helpers.ts';
 import { bfs } from '../../src/explore/bfs.ts';
 import { buildModel } from '../../src/check.ts';
 import { confirmTrace, firstDifference, type JsonViolation } from '../../src/trace/confirm.ts';
@@ -97,7 +97,7 @@ describe('confirmTrace', () => {
 
 describe('mmcheck check --json/--html and mmcheck replay (CLI)', () => {
   it('writes both files; replay confirms (exit 0); an edited trace diverges (exit 1)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'mmcheck-replay-'));
+    const dir = scratchDir('replay');
     const t = join(dir, 't.json');
     const h = join(dir, 't.html');
     const check = await mmcheck('check', 'range-start-only', '--min-preemptions', '--json', t, '--html', h);
