@@ -6,6 +6,9 @@ import { afterAll, onTestFinished } from 'vitest';
 import { threadModel, type Step, type ThreadSpec } from '../src/index.ts';
 import type { CheckResult } from '../src/explore/result.ts';
 import { renderViolation } from '../src/trace/text.ts';
+import { runSearch } from '../src/explore/engine.ts';
+import type { Model } from '../src/model/model.ts';
+import { expect } from 'vitest';
 
 /** What must not depend on the worker count or the engine: verdict, figures, printed counterexamples. */
 export function answerOf(r: CheckResult) {
@@ -20,6 +23,15 @@ export function answerOf(r: CheckResult) {
     peakFrontier: r.stats.peakFrontier,
     violations: shown.map((v) => renderViolation(v)),
   };
+}
+
+/** Searches `build()` (safety only) on the vector and the immutable engine, expects the same answer, and returns the vector engine's result. */
+export async function onBothEngines(build: () => Model<any, number>, allProperties = false): Promise<CheckResult> {
+  const vector = await runSearch(build(), { workers: 1, engine: 'vector', allProperties, liveness: false });
+  const immutable = await runSearch(build(), { workers: 1, engine: 'immutable', allProperties, liveness: false });
+  expect(vector.stats.engine).toBe('vector');
+  expect(answerOf(vector)).toEqual(answerOf(immutable));
+  return vector;
 }
 
 /** n threads, each with `steps` no-op steps and no shared state: (steps+1)^n states. */

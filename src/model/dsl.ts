@@ -58,6 +58,34 @@ export interface StepEffect<S, L> {
 type LockRef<S, L> = string | ((c: StepContext<S, L>) => string);
 type LockRefs<S, L> = LockRef<S, L> | readonly LockRef<S, L>[];
 
+/**
+ * One branch of a step with `branches` (a Promela `if` option, `:: guard -> lock; …`): its
+ * own guard, lock operations, effect and goto. The step offers one action per branch enabled
+ * (its guard true and its locks free), chosen non-deterministically; traces show it as
+ * `label[name]`.
+ */
+export interface Branch<S, L> {
+  /** Shown in traces as `label[name]` (default: its position, 1-based). Unique within the step. */
+  readonly name?: string;
+  /** The kernel function this branch stands for (default: the step's). */
+  readonly kernel?: string;
+  /** What the branch does (default: the step's note). */
+  readonly note?: string;
+  /** Guard of this branch, after the step's own `when`. */
+  readonly when?: (c: StepContext<S, L>) => boolean;
+  /** Locks this branch takes, after the step's own `acquire`; the branch is disabled while one is held. */
+  readonly acquire?: LockRefs<S, L>;
+  readonly acquireRead?: LockRefs<S, L>;
+  /** Locks this branch releases after its effect (before the step's own `release`). */
+  readonly release?: LockRefs<S, L>;
+  /** The branch may sleep (as Step.maySleep). */
+  readonly maySleep?: boolean;
+  /** Effect of this branch. */
+  readonly do?: (c: StepContext<S, L>) => StepEffect<S, L> | void;
+  /** Where this branch goes (default: the step's goto, else the next step). */
+  readonly goto?: string | ((c: StepContext<S, L>) => string);
+}
+
 /** One labelled atomic step. */
 export interface Step<S, L, C = unknown> {
   /** Unique within its thread; shown in traces and used by `goto`. */
@@ -86,6 +114,12 @@ export interface Step<S, L, C = unknown> {
   readonly choose?: (c: StepContext<S, L>) => readonly C[];
   /** Effect: returns what changed (or nothing). */
   readonly do?: (c: StepContext<S, L>, choice: C) => StepEffect<S, L> | void;
+  /**
+   * Alternatives with their own guard, locks, effect and goto (Promela's `if` whose options
+   * lock differently): one action per enabled branch. The step's own `when`, `acquire` and
+   * `release` apply to every branch; a step with branches has no `choose` or `do` of its own.
+   */
+  readonly branches?: readonly Branch<S, L>[];
   /** Next step's label, or DONE; default the next step in the list (DONE after the last). */
   readonly goto?: string | ((c: StepContext<S, L>) => string);
   /**
@@ -291,15 +325,27 @@ const CHOICE = 256;
  */
 const FAIL = CHOICE;
 
+/** A branch of a step, its static lock references resolved. */
+interface CompiledBranch {
+  readonly spec: Branch<any, any>;
+  /** As traces show it. */
+  readonly name: string;
+  readonly acquire: readonly number[] | null;
+  readonly acquireRead: readonly number[] | null;
+  readonly release: readonly number[] | null;
+}
+
 interface CompiledStep {
   readonly spec: Step<any, any, any>;
+  /** The step's branches, or null when it has none. */
+  readonly branches: readonly CompiledBranch[] | null;
   readonly index: number;
   readonly next: number; // default successor pc
   /** Lock indices when every lock ref is a plain name (the common case), else null. */
   readonly acquire: readonly number[] | null;
   readonly acquireRead: readonly number[] | null;
   readonly release: readonly number[] | null;
-  /** Whether the step has any lock operation, guard, choice or dynamic lock ref. */
+  /** Whether the step has branches, or a dynamic lock ref. */
   readonly dynamic: boolean;
   /** Known statically to sleep: maySleep, or a static acquire of a mutex/rwsem. */
   readonly sleeps: boolean;
@@ -366,16 +412,19 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
         const acquire = staticLocks(s.acquire);
         const acquireRead = staticLocks(s.acquireRead);
         const release = staticLocks(s.release);
-        const sleepingLock = [...(acquire ?? []), ...(acquireRead ?? [])].some((li) => lockKinds[li] !== 'spinlock');
+        const sleepingLock = (ids: readonly (readonly number[] | null)[]) => ids.some((x) => x !== null && x.some((li) => lockKinds[li] !== 'spinlock'));
+        const branches =
+          s.branches?.map((b, k) => ({ spec: b, name: b.name ?? String(k + 1), acquire: staticLocks(b.acquire), acquireRead: staticLocks(b.acquireRead), release: staticLocks(b.release) })) ?? null;
         return {
           spec: s,
+          branches,
           index: i,
           next: i + 1,
           acquire,
           acquireRead,
           release,
-          dynamic: acquire === null || acquireRead === null || release === null,
-          sleeps: (s.maySleep ?? false) || sleepingLock,
+          dynamic: acquire === null || acquireRead === null || release === null || branches !== null,
+          sleeps: (s.maySleep ?? false) || sleepingLock([acquire, acquireRead]) || (branches ?? []).some((b) => (b.spec.maySleep ?? false) || sleepingLock([b.acquire, b.acquireRead])),
         };
       }),
     };
@@ -505,8 +554,13 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     try {
       const why = blockedAt(tid, pc, s.locks, c);
       if (why !== null) return why;
-      const choose = threads[tid].steps[pc].spec.choose;
+      const cs = threads[tid].steps[pc];
+      const choose = cs.spec.choose;
       if (choose && choicesAt(tid, pc, choose, c).length === 0) return 'has no option enabled (choose returned an empty array)';
+      if (cs.branches !== null) {
+        const whys = branchBlocks(tid, pc, s.locks, c, cs.branches);
+        if (whys.every((w) => w !== null)) return `has no branch enabled (${cs.branches.map((b, k) => `[${b.name}] ${whys[k]}`).join('; ')})`;
+      }
     } catch (e) {
       // Its guard or choice fails an assertion: that is a step it can take.
       if (e instanceof AssertionFailure) return null;
@@ -518,7 +572,22 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
   /** Why thread `tid`, at step `pc` (not past its end), cannot take it, or null. */
   const blockedAt = (tid: number, pc: number, locks: List<number>, c: Ctx): string | null => {
     const cs = threads[tid].steps[pc];
-    const step = cs.spec;
+    return lockOpsBlocked(tid, pc, locks, c, cs, cs.spec);
+  };
+
+  /**
+   * Why the lock operations and guard of a step or a branch (`compiled`, `spec`) cannot go
+   * ahead for thread `tid` at step `pc`, or null.
+   */
+  const lockOpsBlocked = (
+    tid: number,
+    pc: number,
+    locks: List<number>,
+    c: Ctx,
+    compiled: CompiledStep | CompiledBranch,
+    step: Step<any, any, any> | Branch<any, any>,
+  ): string | null => {
+    const cs = compiled;
     for (const li of lockIds(cs.acquire, step.acquire, c)) {
       const v = lockAt(locks, li);
       if (v === tid) return `waits for ${lockNames[li]}, which it holds itself (a lock taken twice deadlocks)`;
@@ -536,6 +605,10 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     }
     return null;
   };
+
+  /** Per branch of thread `tid`'s step `pc`: why it is disabled, or null when enabled. */
+  const branchBlocks = (tid: number, pc: number, locks: List<number>, c: Ctx, branches: readonly CompiledBranch[]): (string | null)[] =>
+    branches.map((b) => lockOpsBlocked(tid, pc, locks, c, b, b.spec));
 
   /**
    * The locks thread `tid` holds. Which locks a thread holds only its own steps change, so
@@ -567,8 +640,13 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     try {
       if (!canRun(tid, pcs, locks, shared, locals)) return;
       const pc = pcs.get(tid)!;
-      const step = threads[tid].steps[pc].spec;
-      if (step.choose) {
+      const cs = threads[tid].steps[pc];
+      const step = cs.spec;
+      if (cs.branches !== null) {
+        // Every branch's guard run before any action is added: one that fails an assertion makes the step's one action that failure.
+        const whys = branchBlocks(tid, pc, locks, new Ctx(shared, locals.get(tid), tid, locks, pc), cs.branches);
+        for (let k = 0; k < whys.length; k++) if (whys[k] === null) out.push(tid + CHOICE * k);
+      } else if (step.choose) {
         const n = choicesAt(tid, pc, step.choose, new Ctx(shared, locals.get(tid), tid, locks, pc)).length;
         if (n > CHOICE) throw new ModelError(where(tid, pc), `choose returned ${n} options; at most ${CHOICE}`);
         for (let k = 0; k < n; k++) out.push(tid + CHOICE * k);
@@ -682,8 +760,9 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     const c = ctxOf(s, tid);
     try {
       blockedAt(tid, pc, s.locks, c);
-      const choose = threads[tid].steps[pc].spec.choose;
-      if (choose) choicesAt(tid, pc, choose, c);
+      const cs = threads[tid].steps[pc];
+      if (cs.spec.choose) choicesAt(tid, pc, cs.spec.choose, c);
+      if (cs.branches !== null) branchBlocks(tid, pc, s.locks, c, cs.branches);
     } catch (e) {
       if (e instanceof AssertionFailure) return e;
       throw e;
@@ -702,7 +781,42 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     }
   };
 
-  /** The successor of `s` by `action` (a step's lock operations, choice, effect and goto). */
+  // The guard saw each lock free (or, for read, not write-held): one held now was taken
+  // earlier in this very step, or is held for read by this thread already.
+  /** `locks` with the locks `ids` taken by thread `tid` (at step `pc`). */
+  const acquireAll = (locks: List<number>, ids: readonly number[], tid: number, pc: number): List<number> => {
+    for (const li of ids) {
+      if (lockAt(locks, li) !== FREE) throw new ModelError(where(tid, pc), twiceText(lockNames[li], lockKinds[li]));
+      locks = lockSet(locks, li, tid);
+    }
+    return locks;
+  };
+
+  /** `locks` with the rwsems `ids` taken for read by thread `tid` (`before`: the locks before its step). */
+  const acquireReadAll = (locks: List<number>, ids: readonly number[], tid: number, pc: number, before: List<number>): List<number> => {
+    for (const li of ids) {
+      const v = lockAt(locks, li);
+      const mask = v === FREE ? 0 : v >= 0 ? -1 : -(v + 1);
+      if ((mask & (1 << tid)) !== 0) throw new ModelError(where(tid, pc), recursiveReadText(lockNames[li], v >= 0 || !holdsIdx(before, li, tid)));
+      locks = lockSet(locks, li, -((mask | (1 << tid)) + 1));
+    }
+    return locks;
+  };
+
+  /** `locks` with the locks `ids` released by thread `tid`. */
+  const releaseAll = (locks: List<number>, ids: readonly number[], tid: number, pc: number): List<number> => {
+    for (const li of ids) {
+      const v = lockAt(locks, li);
+      if (v === tid) locks = lockSet(locks, li, FREE);
+      else if (v <= -2 && (-(v + 1)) & (1 << tid)) {
+        const mask = -(v + 1) & ~(1 << tid);
+        locks = lockSet(locks, li, mask === 0 ? FREE : -(mask + 1));
+      } else throw new ModelError(where(tid, pc), `releases ${lockNames[li]}, which it does not hold`);
+    }
+    return locks;
+  };
+
+  /** The successor of `s` by `action` (a step's lock operations, choice or branch, effect and goto). */
   const takeStep = (s: DslState<S>, action: number): DslState<S> => {
     const tid = action % CHOICE;
     const choiceIdx = (action - tid) / CHOICE;
@@ -716,46 +830,38 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     if (pc >= t.steps.length) throw new ModelError(where(tid), 'action for a finished thread');
     const cstep = t.steps[pc];
     const step = cstep.spec;
+    const branch = cstep.branches !== null ? cstep.branches[choiceIdx] : null;
     const c0 = new Ctx(shared0, locals0.get(tid), tid, locks0, pc);
     let locks = locks0;
-    // The guard saw each lock free (or, for read, not write-held): one held now was taken
-    // earlier in this very step, or is held for read by this thread already.
-    for (const li of lockIds(cstep.acquire, step.acquire, c0)) {
-      if (lockAt(locks, li) !== FREE) throw new ModelError(where(tid, pc), twiceText(lockNames[li], lockKinds[li]));
-      locks = lockSet(locks, li, tid);
-    }
-    for (const li of lockIds(cstep.acquireRead, step.acquireRead, c0)) {
-      const v = lockAt(locks, li);
-      const mask = v === FREE ? 0 : v >= 0 ? -1 : -(v + 1);
-      if ((mask & (1 << tid)) !== 0) throw new ModelError(where(tid, pc), recursiveReadText(lockNames[li], v >= 0 || !holdsIdx(locks0, li, tid)));
-      locks = lockSet(locks, li, -((mask | (1 << tid)) + 1));
+    // The step's own lock operations, then its branch's.
+    locks = acquireAll(locks, lockIds(cstep.acquire, step.acquire, c0), tid, pc);
+    locks = acquireReadAll(locks, lockIds(cstep.acquireRead, step.acquireRead, c0), tid, pc, locks0);
+    if (branch !== null) {
+      locks = acquireAll(locks, lockIds(branch.acquire, branch.spec.acquire, c0), tid, pc);
+      locks = acquireReadAll(locks, lockIds(branch.acquireRead, branch.spec.acquireRead, c0), tid, pc, locks0);
     }
     const c1 = locks === locks0 ? c0 : new Ctx(shared0, c0.local, tid, locks, pc);
     const choice = step.choose ? choicesAt(tid, pc, step.choose, c0)[choiceIdx] : undefined;
-    const eff = step.do ? runUser(tid, pc, 'effect', step.do, c1, choice) : undefined;
+    const effect = branch !== null ? branch.spec.do : step.do;
+    const eff = effect ? runUser(tid, pc, 'effect', effect, c1, choice) : undefined;
     if (eff !== undefined) {
       const problem = effectProblem(eff);
       if (problem !== null) throw new ModelError(where(tid, pc), problem);
     }
     const shared = eff && eff.shared !== undefined ? (eff.shared as S) : shared0;
     const local = eff && 'local' in eff ? eff.local : c0.local;
-    for (const li of lockIds(cstep.release, step.release, c0)) {
-      const v = lockAt(locks, li);
-      if (v === tid) locks = lockSet(locks, li, FREE);
-      else if (v <= -2 && (-(v + 1)) & (1 << tid)) {
-        const mask = -(v + 1) & ~(1 << tid);
-        locks = lockSet(locks, li, mask === 0 ? FREE : -(mask + 1));
-      } else throw new ModelError(where(tid, pc), `releases ${lockNames[li]}, which it does not hold`);
-    }
+    if (branch !== null) locks = releaseAll(locks, lockIds(branch.release, branch.spec.release, c0), tid, pc);
+    locks = releaseAll(locks, lockIds(cstep.release, step.release, c0), tid, pc);
     let target: unknown = eff ? eff.goto : undefined;
     let from = "the effect's goto is";
-    if (target === undefined && step.goto !== undefined) {
-      if (typeof step.goto === 'function') {
-        target = runUser(tid, pc, 'goto', step.goto, c1.with(shared, local));
+    const go = branch?.spec.goto ?? step.goto;
+    if (target === undefined && go !== undefined) {
+      if (typeof go === 'function') {
+        target = runUser(tid, pc, 'goto', go, c1.with(shared, local));
         from = 'goto returned';
         // A goto function must name where to go: undefined is a forgotten branch, not "next".
         if (target === undefined) throw new ModelError(where(tid, pc), gotoProblem(target, from, t.name, t.labels));
-      } else target = step.goto;
+      } else target = go;
     }
     let nextPc = cstep.next;
     if (target !== undefined) {
@@ -885,12 +991,15 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
         if (held === null) return null;
         const step = cs.spec;
         const c = ctxOf(s, tid);
-        const sleepsOn = [...lockIds(cs.acquire, step.acquire, c), ...lockIds(cs.acquireRead, step.acquireRead, c)]
-          .filter((li) => lockKinds[li] !== 'spinlock')
-          .map((li) => lockNames[li]);
-        if (!step.maySleep && sleepsOn.length === 0) return null;
-        const how = step.maySleep ? 'may sleep' : `takes ${sleepsOn.join(', ')} (may sleep)`;
-        return `${threads[tid].name} at '${step.label}'${step.kernel ? ` (${step.kernel})` : ''} ${how} while holding spinlock ${held.join(', ')}`;
+        const branch = cs.branches !== null ? cs.branches[(action - tid) / CHOICE] : null;
+        const taken = [...lockIds(cs.acquire, step.acquire, c), ...lockIds(cs.acquireRead, step.acquireRead, c)];
+        if (branch !== null) taken.push(...lockIds(branch.acquire, branch.spec.acquire, c), ...lockIds(branch.acquireRead, branch.spec.acquireRead, c));
+        const sleepsOn = taken.filter((li) => lockKinds[li] !== 'spinlock').map((li) => lockNames[li]);
+        const maySleep = (step.maySleep ?? false) || (branch?.spec.maySleep ?? false);
+        if (!maySleep && sleepsOn.length === 0) return null;
+        const how = maySleep ? 'may sleep' : `takes ${sleepsOn.join(', ')} (may sleep)`;
+        const kernel = branch?.spec.kernel ?? step.kernel;
+        return `${threads[tid].name} at '${step.label}${branch !== null ? `[${branch.name}]` : ''}'${kernel ? ` (${kernel})` : ''} ${how} while holding spinlock ${held.join(', ')}`;
       },
     });
   }
@@ -988,15 +1097,30 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
   const describeStep = (s: DslState<S>, action: number, n: DslState<S>): StepInfo => {
     const tid = action % CHOICE;
     const pc = s.pcs.get(tid)!;
-    const step = threads[tid].steps[pc].spec;
+    const cs = threads[tid].steps[pc];
+    const step = cs.spec;
     let label = step.label;
     const choiceIdx = (action - tid) / CHOICE;
     if (step.choose && choiceIdx !== FAIL) {
       const choice = runUser(tid, pc, 'choose', step.choose, ctxOf(s, tid))[choiceIdx];
       label += `(${formatValue(choice)})`;
     }
+    const branch = cs.branches !== null && choiceIdx !== FAIL ? cs.branches[choiceIdx] : null;
+    if (branch !== null) label += `[${branch.name}]${branchLocksText(s, tid, branch)}`;
     if (n.pcs.get(tid)! > threads[tid].steps.length) label += ' (assertion failed)';
-    return { actor: threads[tid].name, label, kernel: step.kernel, locksHeld: locksHeldBy(n.locks, tid), note: step.note };
+    return { actor: threads[tid].name, label, kernel: branch?.spec.kernel ?? step.kernel, locksHeld: locksHeldBy(n.locks, tid), note: branch?.spec.note ?? step.note };
+  };
+
+  /** What a branch's own lock operations do, for its trace line: ` (takes a; releases b)`, or ''. */
+  const branchLocksText = (s: DslState<S>, tid: number, b: CompiledBranch): string => {
+    const c = ctxOf(s, tid);
+    const names = (pre: readonly number[] | null, r: LockRefs<any, any> | undefined) => lockIds(pre, r, c).map((li) => lockNames[li]);
+    const parts = [
+      ...names(b.acquire, b.spec.acquire).map((l) => `takes ${l}`),
+      ...names(b.acquireRead, b.spec.acquireRead).map((l) => `takes ${l} for read`),
+      ...names(b.release, b.spec.release).map((l) => `releases ${l}`),
+    ];
+    return parts.length === 0 ? '' : ` (${parts.join(', ')})`;
   };
 
   const diff = (a: DslState<S>, b: DslState<S>): Change[] => {
@@ -1053,7 +1177,9 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     properties,
     formatAction: (s, a) => {
       const tid = a % CHOICE;
-      return `${threads[tid].name}: ${labelAt(s, tid)}`;
+      const branches = s.pcs.get(tid)! < threads[tid].steps.length ? threads[tid].steps[s.pcs.get(tid)!].branches : null;
+      const k = (a - tid) / CHOICE;
+      return `${threads[tid].name}: ${labelAt(s, tid)}${branches !== null && k !== FAIL ? `[${branches[k].name}]` : ''}`;
     },
     describeStep,
     diff,

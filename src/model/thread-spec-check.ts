@@ -3,7 +3,7 @@
 // names, step labels, gotos, lock references, and the initial state (shared state and locals
 // validated as every later state is). Each error is one ModelError naming model, thread and
 // step and saying what to write instead.
-import type { InvariantSpec, LockKind, Step, ThreadModelSpec, ThreadSpec } from './dsl.ts';
+import type { Branch, InvariantSpec, LockKind, Step, ThreadModelSpec, ThreadSpec } from './dsl.ts';
 import { FAIRNESS_KINDS, type Fairness } from './model.ts';
 import { ModelError, type ModelLocation } from './errors.ts';
 import { suggest } from './params.ts';
@@ -37,19 +37,22 @@ const STEP_KEYS = [
   'when',
   'choose',
   'do',
+  'branches',
   'goto',
   'reads',
   'writes',
   'updates',
   'targets',
 ] as const satisfies readonly (keyof Step<unknown, unknown>)[];
+const BRANCH_KEYS = ['name', 'kernel', 'note', 'when', 'acquire', 'acquireRead', 'release', 'maySleep', 'do', 'goto'] as const satisfies readonly (keyof Branch<unknown, unknown>)[];
 const INVARIANT_KEYS = ['name', 'check', 'reads'] as const satisfies readonly (keyof InvariantSpec<unknown>)[];
 const complete: [
   Complete<keyof ThreadModelSpec<unknown>, (typeof SPEC_KEYS)[number]>,
   Complete<keyof ThreadSpec<unknown>, (typeof THREAD_KEYS)[number]>,
   Complete<keyof Step<unknown, unknown>, (typeof STEP_KEYS)[number]>,
   Complete<keyof InvariantSpec<unknown>, (typeof INVARIANT_KEYS)[number]>,
-] = [true, true, true, true];
+  Complete<keyof Branch<unknown, unknown>, (typeof BRANCH_KEYS)[number]>,
+] = [true, true, true, true, true];
 void complete;
 
 /** `'x' (did you mean 'y'?)` when a close name exists, else `'x'`. */
@@ -75,7 +78,7 @@ function checkOptional(v: unknown, type: 'boolean' | 'string' | 'function', at: 
 }
 
 /** Checks a step's acquire / acquireRead / release refs: names declared, each a string or a function. */
-function checkLockRefs(step: Step<unknown, unknown>, key: 'acquire' | 'acquireRead' | 'release', locks: Readonly<Record<string, LockKind>>, at: ModelLocation): string[] {
+function checkLockRefs(step: Step<unknown, unknown> | Branch<unknown, unknown>, key: 'acquire' | 'acquireRead' | 'release', locks: Readonly<Record<string, LockKind>>, at: ModelLocation): string[] {
   const refs = step[key];
   if (refs === undefined) return [];
   const list = Array.isArray(refs) ? refs : [refs];
@@ -102,17 +105,58 @@ function checkStep(step: unknown, index: number, thread: string, labels: readonl
   checkOptional(s.end, 'boolean', at, 'end');
   for (const key of ['when', 'choose', 'do'] as const) checkOptional(s[key], 'function', at, key);
   for (const key of ['reads', 'writes', 'updates', 'targets'] as const) checkStrings(s[key], at, key);
-  if (s.goto !== undefined && typeof s.goto !== 'function') {
-    if (typeof s.goto !== 'string') throw new ModelError(at, `'goto' is ${describeValue(s.goto)}: write a step label of thread '${thread}', '${DONE}', or a function returning one`);
-    if (s.goto !== DONE && !labels.includes(s.goto)) throw new ModelError(at, `goto ${named(s.goto, labels)} names no step of thread '${thread}'; labels: ${labels.join(', ')}, or '${DONE}'`);
-  }
+  checkGoto(s.goto, at, thread, labels, '');
   for (const t of s.targets ?? []) {
     if (t !== DONE && !labels.includes(t)) throw new ModelError(at, `'targets' names ${named(t, labels)}, which is no step of thread '${thread}'`);
   }
   const taken = [...checkLockRefs(s, 'acquire', locks, at), ...checkLockRefs(s, 'acquireRead', locks, at)];
   checkLockRefs(s, 'release', locks, at);
+  checkTwice(taken, locks, at, '');
+  if (s.branches !== undefined) checkBranches(s, thread, labels, locks, at, taken);
+}
+
+/** Throws when a goto (of a step, or of `branch`: ' in branch x') names no label of the thread. */
+function checkGoto(goto: unknown, at: ModelLocation, thread: string, labels: readonly string[], branch: string): void {
+  if (goto === undefined || typeof goto === 'function') return;
+  if (typeof goto !== 'string') throw new ModelError(at, `'goto'${branch} is ${describeValue(goto)}: write a step label of thread '${thread}', '${DONE}', or a function returning one`);
+  if (goto !== DONE && !labels.includes(goto)) throw new ModelError(at, `goto ${named(goto, labels)}${branch} names no step of thread '${thread}'; labels: ${labels.join(', ')}, or '${DONE}'`);
+}
+
+/** Throws when one lock appears twice among `taken` (the locks one step, with its branch, takes). */
+function checkTwice(taken: readonly string[], locks: Readonly<Record<string, LockKind>>, at: ModelLocation, branch: string): void {
   const twice = taken.find((l, i) => taken.indexOf(l) !== i);
-  if (twice !== undefined) throw new ModelError(at, twiceText(twice, locks[twice]));
+  if (twice !== undefined) throw new ModelError(at, `${branch ? `branch ${branch} ` : ''}${twiceText(twice, locks[twice])}`);
+}
+
+/** Most branches a step may have (the DSL's action encoding keeps 255 choices a step). */
+const MAX_BRANCHES = 255;
+
+/** Checks a step's `branches`: a non-empty array of { name?, when?, acquire?, …, do?, goto? }, with unique names. */
+function checkBranches(s: Step<unknown, unknown>, thread: string, labels: readonly string[], locks: Readonly<Record<string, LockKind>>, at: ModelLocation, stepTaken: readonly string[]): void {
+  const bs = s.branches as unknown;
+  if (!Array.isArray(bs) || bs.length === 0) throw new ModelError(at, `'branches' is ${describeValue(bs)}: write a non-empty array of { name?, when?, acquire?, release?, do?, goto? }`);
+  if (bs.length > MAX_BRANCHES) throw new ModelError(at, `'branches' has ${bs.length} branches; at most ${MAX_BRANCHES}`);
+  for (const key of ['choose', 'do'] as const) {
+    if (s[key] !== undefined) throw new ModelError(at, `a step with 'branches' has no '${key}' of its own: ${key === 'do' ? "give each branch its own 'do'" : "write one branch per option"}`);
+  }
+  const names: string[] = [];
+  bs.forEach((b: unknown, k: number) => {
+    if (!isPlainObject(b)) throw new ModelError(at, `branch ${k + 1} is ${describeValue(b)}: write { name?, when?, acquire?, release?, do?, goto? }`);
+    const branch = b as Branch<unknown, unknown> & Record<string, unknown>;
+    if (branch.name !== undefined && (typeof branch.name !== 'string' || branch.name.length === 0)) throw new ModelError(at, `branch ${k + 1}'s name is ${describeValue(branch.name)}: write a non-empty string or leave it out`);
+    const name = branch.name ?? String(k + 1);
+    if (names.includes(name)) throw new ModelError(at, `two branches are named '${echo(name)}': names must be unique within a step (traces show them)`);
+    names.push(name);
+    const which = `'${echo(name)}'`;
+    checkKeys(branch, BRANCH_KEYS, at, `branch ${which} has an unknown key`, "a branch's keys are");
+    for (const key of ['kernel', 'note'] as const) checkOptional(branch[key], 'string', at, key);
+    checkOptional(branch.maySleep, 'boolean', at, 'maySleep');
+    for (const key of ['when', 'do'] as const) checkOptional(branch[key], 'function', at, key);
+    checkGoto(branch.goto, at, thread, labels, ` (in branch ${which})`);
+    const taken = [...stepTaken, ...checkLockRefs(branch, 'acquire', locks, at), ...checkLockRefs(branch, 'acquireRead', locks, at)];
+    checkLockRefs(branch, 'release', locks, at);
+    checkTwice(taken, locks, at, which);
+  });
 }
 
 /** The message for a step that takes one lock twice. */

@@ -70,7 +70,7 @@ export interface ThreadIndependence<S> extends Independence<S, number> {
 const CHOICE = 256; // the DSL's action encoding: tid + CHOICE * choice
 const DONE = 'done'; // the DSL's end label (dsl.ts DONE; not imported, to keep the import graph acyclic)
 
-/** Whether a step runs user code (a guard, effect, choice, goto function or lock-name function). */
+/** Whether a step runs user code (a guard, effect, choice, goto function or lock-name function, its own or a branch's). */
 export function hasUserCode(s: Step<any, any, any>): boolean {
   const fnLock = (r: unknown) => (Array.isArray(r) ? r.some((x) => typeof x === 'function') : typeof r === 'function');
   return (
@@ -80,14 +80,15 @@ export function hasUserCode(s: Step<any, any, any>): boolean {
     typeof s.goto === 'function' ||
     fnLock(s.acquire) ||
     fnLock(s.acquireRead) ||
-    fnLock(s.release)
+    fnLock(s.release) ||
+    (s.branches ?? []).some((b) => b.when !== undefined || b.do !== undefined || typeof b.goto === 'function' || fnLock(b.acquire) || fnLock(b.acquireRead) || fnLock(b.release))
   );
 }
 
 function lockKeys(s: Step<any, any, any>): { names: string[]; dynamic: boolean } {
   const names: string[] = [];
   let dynamic = false;
-  for (const r of [s.acquire, s.acquireRead, s.release]) {
+  for (const r of [s.acquire, s.acquireRead, s.release, ...(s.branches ?? []).flatMap((b) => [b.acquire, b.acquireRead, b.release])]) {
     if (r === undefined) continue;
     for (const x of Array.isArray(r) ? r : [r]) {
       if (typeof x === 'string') names.push(x);
@@ -208,10 +209,12 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
       const out = new Uint8Array(n + 1);
       out[n] = 1; // finishing is always allowed as far as the table goes (DONE)
       out[i + 1] = 1;
-      if (typeof s.goto === 'string') {
-        const j = idx(s.goto);
-        if (j >= 0) out[j] = 1;
-      } else if (typeof s.goto === 'function' && s.targets === undefined) out.fill(1);
+      for (const go of [s.goto, ...(s.branches ?? []).map((b) => b.goto)]) {
+        if (typeof go === 'string') {
+          const j = idx(go);
+          if (j >= 0) out[j] = 1;
+        } else if (typeof go === 'function' && s.targets === undefined) out.fill(1);
+      }
       for (const label of s.targets ?? []) {
         const j = idx(label);
         if (j < 0) throw new ModelError({ model: spec.name, thread: t.name, step: s.label }, `target '${label}' names no step of this thread`);

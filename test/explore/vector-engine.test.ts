@@ -90,6 +90,16 @@ describe('vector engine: the same answer as the immutable engine', () => {
     expect(failing).toBeGreaterThan(15);
   });
 
+  it('on 20 random thread models whose steps have branches with their own guards and locks, with and without symmetry', async () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      for (const reductions of [{}, { symmetry: true }] as ReductionChoice[]) {
+        const r = await both(() => randomModel(seed, { branches: true }), { allProperties: true }, reductions);
+        expect(r.engine, `seed ${seed}`).toBe('vector');
+        expect(answer(r.vector), `seed ${seed} ${JSON.stringify(reductions)}`).toEqual(answer(r.reference));
+      }
+    }
+  });
+
   it('the vector engine is chosen only where it can run: --por runs on it (the same answer), coverage hooks on Immutable values, and say so', async () => {
     const def = (await import('../../models/drivers/kvm.ts')).default;
     const por = await both(() => buildModel(def, { addresses: 2 }), {}, { por: true });

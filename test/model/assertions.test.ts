@@ -8,8 +8,7 @@ import { ASSERTIONS, assert, threadModel, type Model, type Step } from '../../sr
 import { runSearch } from '../../src/explore/engine.ts';
 import { confirmTrace } from '../../src/trace/confirm.ts';
 import { violationToJSON } from '../../src/trace/json.ts';
-import type { CheckResult } from '../../src/explore/result.ts';
-import { answerOf } from '../helpers.ts';
+import { onBothEngines } from '../helpers.ts';
 
 /** Two threads read the counter, then increment it under a mutex, asserting it did not move since they read it. */
 function lostUpdate() {
@@ -50,17 +49,10 @@ function failsAt(where: 'effect' | 'guard' | 'choose' | 'goto') {
   return threadModel<number>({ name: `fails-in-${where}`, shared: 0, threads: [{ name: 't', steps: [{ label: 'inc', do: (c) => ({ shared: c.shared + 1 }) }, step] }] });
 }
 
-async function onBoth(build: () => Model<any, number>, allProperties = false): Promise<CheckResult> {
-  const vector = await runSearch(build(), { workers: 1, engine: 'vector', allProperties, liveness: false });
-  const immutable = await runSearch(build(), { workers: 1, engine: 'immutable', allProperties, liveness: false });
-  expect(vector.stats.engine).toBe('vector');
-  expect(answerOf(vector)).toEqual(answerOf(immutable));
-  return vector;
-}
 
 describe('assert in a step', () => {
   it('a failed assertion in an effect is the violated property assertions, its trace ending in that step, on both engines', async () => {
-    const r = await onBoth(lostUpdate);
+    const r = await onBothEngines(lostUpdate);
     expect(r.status).toBe('violated');
     if (r.status !== 'violated') return;
     expect(r.violation.property).toBe(ASSERTIONS);
@@ -80,7 +72,7 @@ describe('assert in a step', () => {
     ['choose', "assertion in t at 'check' (choose): the counter is 1"],
     ['goto', "assertion in t at 'check' (its goto function): the counter is 1"],
   ] as const)('in its %s: reported where it failed, the thread stopped there (3 states, 2 transitions)', async (where, message) => {
-    const r = await onBoth(() => failsAt(where), true);
+    const r = await onBothEngines(() => failsAt(where), true);
     expect(r.status).toBe('violated');
     if (r.status !== 'violated') return;
     expect(r.violations.map((v) => [v.property, v.message])).toEqual([[ASSERTIONS, message]]);
@@ -100,7 +92,7 @@ describe('assert in a step', () => {
           { name: 'b', steps: [{ label: 'lock', acquire: 'l' }, { label: 'unlock', release: 'l' }] },
         ],
       });
-    const r = await onBoth(build, true);
+    const r = await onBothEngines(build, true);
     expect(r.status).toBe('violated');
     if (r.status !== 'violated') return;
     expect(r.violations.map((v) => [v.property, v.message])).toEqual([

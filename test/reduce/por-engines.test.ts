@@ -43,6 +43,7 @@ describe('partial-order reduction on the vector engine', () => {
     ['correct', {}],
     ['wrong', { wrong: true }],
     ['half undeclared', { undeclared: 0.5 }],
+    ['branched', { branches: true }],
   ];
   for (const [kind, options] of kinds) {
     it(`random models with ${kind} declarations: the same verdict, or a declaration error on both engines`, async () => {

@@ -6,7 +6,9 @@
 // wrong (a read or a write left out, a write declared as an update, an invariant's read or
 // a jump target left out), as a hurried user would write them; or `undeclared`: then some
 // steps and invariants declare nothing, and partial-order reduction infers their footprints;
-// or `asserts`: then some effects and guards `assert` a condition over what they read.
+// or `asserts`: then some effects and guards `assert` a condition over what they read;
+// or `branches`: then some steps are two branches, each with its own guard, effect and lock
+// taken and released in the branch (a Promela `if` whose options lock differently).
 import { List } from 'immutable';
 import { DONE, threadModel, type InvariantSpec, type LockKind, type Step, type ThreadSpec } from '../../src/model/dsl.ts';
 import { assert } from '../../src/model/assertion.ts';
@@ -41,6 +43,8 @@ export interface RandomModelOptions {
   readonly undeclared?: number;
   /** Some effects and guards assert a condition over what they read (the property 'assertions'); default false. */
   readonly asserts?: boolean;
+  /** Some steps have two branches with their own guards, effects and locks; default false. */
+  readonly branches?: boolean;
 }
 
 /** One random model, the same for the same seed (and options). */
@@ -52,6 +56,9 @@ export function randomModel(seed: number, options: RandomModelOptions = {}): Mod
   // Assertions come from their own generator too: without them the model is the same.
   const asserting = options.asserts ?? false;
   const asserts = prng(seed ^ 0xa55e);
+  // Branches likewise.
+  const branching = options.branches ?? false;
+  const branchy = prng(seed ^ 0xb4a7);
   /** `keys` with one left out, sometimes (only when asked for wrong declarations). */
   const dropOne = (keys: string[], p: number): string[] => {
     if (!wrong || keys.length === 0 || mistakes() >= p) return keys;
@@ -106,6 +113,39 @@ export function randomModel(seed: number, options: RandomModelOptions = {}): Mod
         // A write declared as a (commutative) update: x := v does not commute with x += k.
         const asUpdate = wrong && W.length > 0 && mistakes() < 0.15;
         const writes = [...W.map(key), ...(setsFlag ? [key(F)] : [])];
+        if (branching && branchy() < 0.4) {
+          // Two branches: 'lo' guarded by x_g < v, 'hi' by x_g >= v; each may take and release a
+          // lock of its own (not the program's critical-section lock) and may sleep; each writes
+          // its own variable from what the step reads.
+          const g = int2(branchy, vars);
+          const v = 1 + int2(branchy, MOD - 1);
+          const others = lockNames.filter((l) => l !== lock);
+          const lockOf = () => (others.length > 0 && branchy() < 0.7 ? others[int2(branchy, others.length)] : undefined);
+          const branch = (name: string, w: number, k: number, guard: (x: number) => boolean) => {
+            const l = lockOf();
+            return {
+              name,
+              when: ({ shared }: { shared: Shared }) => guard(shared.get(g)!),
+              ...(l ? { acquire: l, release: l } : {}),
+              ...(branchy() < 0.2 ? { maySleep: true } : {}),
+              do: ({ shared }: { shared: Shared }) => {
+                let sum = k;
+                for (const r of R) sum += shared.get(r)!;
+                return { shared: shared.set(w, sum % MOD) };
+              },
+            };
+          };
+          const w1 = int2(branchy, vars);
+          const w2 = int2(branchy, vars);
+          steps.push({
+            ...base,
+            reads: dropOne([...new Set([...R, g])].map(key), 0.5),
+            writes: dropOne([...new Set([w1, w2])].map(key), 0.5),
+            branches: [branch('lo', w1, c, (x) => x < v), branch('hi', w2, c + 1, (x) => x >= v)],
+            ...loopGoto,
+          });
+          continue;
+        }
         // An effect asserting its sum is not `bad`; a guard asserting its variable is not `badGuard`.
         const bad = asserting && asserts() < 0.3 ? int2(asserts, MOD) : -1;
         const badGuard = asserting && guardVar >= 0 && asserts() < 0.3 ? int2(asserts, MOD) : -1;
