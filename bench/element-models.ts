@@ -1,7 +1,9 @@
 // Models that keep their data in Lists against the same data in flat Record fields, for
 // bench/element-tracking.ts: how the vector engine's memo copes with a step that reads or
 // sets one element of a List (dining philosophers whose forks are a List; counters updated
-// with `set(i)`). Each pair has the same state space; only the shape of the shared state differs.
+// with `set(i)`; counters whose steps each read the sum of all, where no tracking helps and
+// `auto` should leave the vector engine). Each pair has the same state space; only the shape
+// of the shared state differs.
 import { List, Record } from 'immutable';
 import { threadModel, type Model, type Step } from '../src/index.ts';
 
@@ -92,6 +94,32 @@ export function countersModel(layout: Layout, n: number, limit: number): Model<a
       ],
     })),
     invariants: [{ name: 't0 counts up to the limit', check: (v) => (access.get(v.shared, 0) <= limit ? null : `t0's counter passed ${limit}`) }],
+    progress: false,
+  });
+}
+
+/**
+ * `n` threads, thread i counting element i up to `limit`; each step's goto reads the sum of all
+ * elements (by iterating the List, or every field), so every thread's memo leaf is keyed on
+ * every counter: the memo misses on about every state and thread, whatever the layout.
+ */
+export function sumsModel(layout: Layout, n: number, limit: number): Model<any, number> {
+  const { shared, access } = elements(layout, n, 0);
+  const total = (s: any): number => (layout === 'list' ? (s.items as List<number>).reduce((a, b) => a + b, 0) : Array.from({ length: n }, (_, i) => access.get(s, i)).reduce((a, b) => a + b, 0));
+  return threadModel<any>({
+    name: `sums-${layout}(${n}, ${limit})`,
+    shared,
+    threads: Array.from({ length: n }, (_, i) => ({
+      name: `t${i}`,
+      steps: [
+        {
+          label: 'inc',
+          when: (c) => access.get(c.shared, i) < limit,
+          do: (c) => ({ shared: access.set(c.shared, i, access.get(c.shared, i) + 1) }),
+          goto: (c) => (total(c.shared) < n * limit ? 'inc' : 'done'),
+        },
+      ],
+    })),
     progress: false,
   });
 }

@@ -51,7 +51,8 @@ function withNote(r: CheckResult, note: string | undefined): CheckResult {
 
 /**
  * Searches `model` on the engine `options` lead to, falling back to Immutable values when the
- * vector engine meets a state without a fixed layout (the result's `stats.engineNote` says so).
+ * vector engine meets a state without a fixed layout, or (`--engine auto`) when its memo
+ * misses too often to pay (explore/memo-payoff.ts); the result's `stats.engineNote` says so.
  *
  * @example
  *   const r = await runSearch(model, { workers: 2, source: { file, params } });
@@ -76,13 +77,14 @@ export async function runSearch(model: Model<any, any>, options: RunOptions): Pr
   if ('error' in lp) return errorOf(lp.error);
   const threads = options.source !== undefined ? workers : 1;
   const source: ModelSource = { file: options.source?.file ?? '', params: options.source?.params ?? {}, reduction: options.reductions ?? options.source?.reduction };
-  const levelSearch = (engine: Engine) => parallelBfs(model, { ...source, engine }, { ...options, workers: threads, livenessPlan: lp.plan });
+  const levelSearch = (engine: Engine) => parallelBfs(model, { ...source, engine }, { ...options, workers: threads, livenessPlan: lp.plan, fallBackWhenSlow: (options.engine ?? 'auto') === 'auto' });
   let note = choice.note;
   if (choice.engine === 'vector') {
     const r = await levelSearch('vector');
     if (r.status !== 'needs-immutable') return withUnchecked(r, lp.unchecked);
-    if (options.engine === 'vector') return errorOf(`--engine vector: a state has no fixed layout of slots: ${r.reason}`);
-    note = `a state has no fixed layout of slots (${r.reason}); searched Immutable values instead`;
+    if (r.slow) note = r.reason;
+    else if (options.engine === 'vector') return errorOf(`--engine vector: a state has no fixed layout of slots: ${r.reason}`);
+    else note = `a state has no fixed layout of slots (${r.reason}); searched Immutable values instead`;
   }
   return withUnchecked(withNote(await immutable(), note), lp.unchecked);
 

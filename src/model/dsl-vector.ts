@@ -3,31 +3,32 @@
 // on a miss, on a decoded state whose reads and writes are tracked (tracking.ts); liveness
 // predicates likewise.
 //
-// Layout of a state, in slots: the shared state (a Record's fields in key order, or one
-// field), one program counter per thread, each thread's locals (a Record's fields, or one
-// field), one slot per lock (0 free, tid+1 held by tid, 32+mask held for read by the
-// threads of mask). Each of these is a *field* for tracking.
+// Layout of a state, in slots: the shared state (every primitive inside it, in layout order),
+// one program counter per thread, each thread's locals (likewise), one slot per lock (0 free,
+// tid+1 held by tid, 32+mask held for read by the threads of mask).
 //
-// A thread's memo maps the fields its next step's guard, choice, effect, goto and lock
-// names read (always starting with its program counter, and with its locals or the shared
-// state when they are not Records, which cannot be tracked) to the list of its enabled
-// actions and, per action, the slots it writes. From one run on state v:
-//   - a field read: keyed (the leaf holds only for states agreeing on it); the action
-//     writes its slots that changed;
-//   - a field set but not read: if its new value differs from v's, the action writes all
-//     of its slots (the value is a function of what was read); if it equals v's, the run
-//     cannot tell a write of the same value from no write, so the field is keyed too;
-//   - a field neither read nor set is passed through — and if it changed anyway (a gap in
-//     tracking), it is keyed, so the leaf is still exact.
+// A thread's memo maps the slots its next step's guard, choice, effect, goto and lock names
+// read — each Record field and List element on its own (tracking.ts), always starting with
+// its program counter, and with its locals or the shared state when they are a single
+// primitive — to the list of its enabled actions and, per action, the slots it writes. From
+// one run on state v, per slot:
+//   - read: keyed (the leaf holds only for states agreeing on it); the action writes it if
+//     it changed;
+//   - assigned but not read (set along the result's lineage, or part of a value the step
+//     built or moved there): the action writes it (its value is a function of what was read;
+//     the slots a value was moved from count as read);
+//   - neither: passed through — and if it changed anyway (state changed behind Immutable's
+//     API), the search stops with an error naming the step and the slot.
 // So a leaf's effect is exactly the step's effect on every state that reaches the leaf.
 import { List } from 'immutable';
 import type { DslInternals, DslState } from './dsl.ts';
 import type { MemoStats, NotVectorizable, Transitions, VectorModel, VectorOptions } from './vector.ts';
 import { Successors } from './vector.ts';
 import { StringCodes } from '../state/codes.ts';
+import { valueOf } from '../state/codes.ts';
 import { Decoder, NotVectorizableError, encodeValue, shapeOf, type RecordShape, type Shape } from '../state/layout.ts';
 import { MemoConflictError, MemoTrie } from './memo.ts';
-import { Tracker, fieldsSet, trackingPrototype } from './tracking.ts';
+import { Tracker, assignedSlots, trackedValue } from './tracking.ts';
 import { ModelError } from './errors.ts';
 import { keyHi, keyLo } from '../state/zobrist.ts';
 import type { Independence } from '../reduce/support.ts';
@@ -37,19 +38,8 @@ const FREE = -1;
 const CHOICE = 256;
 /** Lock codes at or above this are rwsem reader masks (threads are at most 30). */
 const READERS = 32;
-// Kinds of fields (for which lineage marks say whether a step set them).
-const OTHER = 0;
-const SHARED = 1;
-const LOCAL = 2;
-const LOCK = 3;
 /** Trie nodes a vector model may hold in all (each trie gets a share). */
 const NODE_BUDGET = 1 << 22;
-
-interface Field {
-  readonly start: number;
-  readonly end: number;
-  readonly name: string;
-}
 
 /** A thread's enabled steps from every state that agrees with `keyCodes` on `keys`. */
 interface ThreadLeaf extends Transitions {
@@ -95,45 +85,24 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     throw e;
   }
 
-  // Fields and slots.
-  const fields: Field[] = [];
-  let width = 0;
-  const fieldKind: number[] = [];
-  const fieldIndex: number[] = [];
-  const fieldThread: number[] = [];
-  const addField = (name: string, w: number, kind = OTHER, index = 0, thread = -1): number => {
-    fields.push({ start: width, end: width + w, name });
-    fieldKind.push(kind);
-    fieldIndex.push(index);
-    fieldThread.push(thread);
-    width += w;
-    return fields.length - 1;
+  // Slots: the shared state, program counters, locals, locks; each slot named for messages.
+  const slotNames: string[] = [];
+  const name = (shape: Shape, path: string): void => {
+    if (shape.kind === 'prim') slotNames.push(path);
+    else if (shape.kind === 'list') shape.items.forEach((x, i) => name(x, `${path}[${i}]`));
+    else shape.fields.forEach((x, i) => name(x, `${path}.${shape.keys[i]}`));
   };
-  const sharedFieldIds: number[] = [];
-  let sharedWhole = -1;
-  if (sharedShape.kind === 'record') {
-    sharedShape.keys.forEach((k, i) => sharedFieldIds.push(addField(`shared.${k}`, sharedShape.kind === 'record' ? sharedShape.fields[i].width : 0, SHARED, i)));
-  } else sharedWhole = addField('shared', sharedShape.width);
-  const pc0 = fields.length;
-  for (let t = 0; t < n; t++) addField(`pc[${m.threads[t].name}]`, 1);
-  const pcStart = fields[pc0].start;
+  name(sharedShape, 'shared');
+  const pcStart = slotNames.length;
+  for (let t = 0; t < n; t++) slotNames.push(`pc[${m.threads[t].name}]`);
   const localStart: number[] = [];
-  const localFieldIds: number[][] = [];
-  const localWhole: number[] = [];
   for (let t = 0; t < n; t++) {
-    localStart.push(width);
-    const ls = localShapes[t];
-    if (ls.kind === 'record') {
-      localFieldIds.push(ls.keys.map((k, i) => addField(`${m.threads[t].name}.${k}`, ls.fields[i].width, LOCAL, i, t)));
-      localWhole.push(-1);
-    } else {
-      localFieldIds.push([]);
-      localWhole.push(addField(`${m.threads[t].name}.locals`, ls.width));
-    }
+    localStart.push(slotNames.length);
+    name(localShapes[t], `${m.threads[t].name}.locals`);
   }
-  const lock0 = fields.length;
-  for (let l = 0; l < lockCount; l++) addField(`lock ${m.lockNames[l]}`, 1, LOCK, l);
-  const lockStart = lockCount > 0 ? fields[lock0].start : width;
+  const lockStart = slotNames.length;
+  for (let l = 0; l < lockCount; l++) slotNames.push(`lock ${m.lockNames[l]}`);
+  const width = slotNames.length;
   const localWidth = localShapes.map((s) => s.width);
 
   // Symmetry: groups whose members' locals have one shape.
@@ -146,13 +115,12 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     }
   }
 
-  m.watch.lock0 = lock0;
-  m.watch.pc0 = pc0;
-  m.watch.localWhole = localWhole;
+  m.watch.lock0 = lockStart;
+  m.watch.pc0 = pcStart;
+  // A primitive local cannot be tracked as it is used: reading it is reading its one slot.
+  m.watch.localWhole = localShapes.map((s, t) => (s.kind === 'prim' ? localStart[t] : -1));
 
-  const sharedProto = sharedShape.kind === 'record' ? trackingPrototype(sharedShape.proto, sharedFieldIds) : null;
-  const localProtos = localShapes.map((s, t) => (s.kind === 'record' ? trackingPrototype(s.proto, localFieldIds[t]) : null));
-  const tracker = new Tracker(fields.length);
+  const tracker = new Tracker(width);
   const decoder = new Decoder(strings);
 
   const encode = (s: DslState<S>, out: Int32Array): void => {
@@ -167,15 +135,18 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     for (let l = 0; l < lockCount; l++) out[lockStart + l] = lockCode(locks.get(l)!);
   };
 
-  /** The state of `vec`; the shared Record and the locals of `trackLocals` threads are tracking instances when `track`. */
+  /**
+   * The state of `vec`; when `track`, the shared state and the locals of thread `trackLocals`
+   * (of every thread when -1) are tracked values (tracking.ts): their reads are reported per slot.
+   */
   const decodeState = (vec: Int32Array, track: boolean, trackLocals: number): DslState<S> => {
-    const shared = decoder.at(vec, 0).value(sharedShape, track && sharedProto !== null ? sharedProto : undefined) as S;
+    const prim = (x: number): unknown => valueOf(vec[x], strings);
+    const shared = (track ? trackedValue(sharedShape, 0, prim) : decoder.at(vec, 0).value(sharedShape)) as S;
     const pcs = new Array<number>(n);
     const locals = new Array<unknown>(n);
     for (let t = 0; t < n; t++) {
       pcs[t] = vec[pcStart + t];
-      const proto = track && (trackLocals < 0 || trackLocals === t) ? localProtos[t] : null;
-      locals[t] = decoder.at(vec, localStart[t]).value(localShapes[t], proto ?? undefined);
+      locals[t] = track && (trackLocals < 0 || trackLocals === t) ? trackedValue(localShapes[t], localStart[t], prim) : decoder.at(vec, localStart[t]).value(localShapes[t]);
     }
     const locks = new Array<number>(lockCount);
     for (let l = 0; l < lockCount; l++) locks[l] = lockValue(vec[lockStart + l]);
@@ -230,10 +201,6 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
   const transitionProps = m.transitions;
   const tmp = new Int32Array(width);
 
-  const keySlots = (fieldIds: Iterable<number>, into: number[]): void => {
-    for (const f of fieldIds) for (let x = fields[f].start; x < fields[f].end; x++) into.push(x);
-  };
-
   const insert = <L>(trie: MemoTrie<L>, vec: Int32Array, slots: number[], leaf: L, what: string): void => {
     try {
       trie.insert(vec, slots, leaf);
@@ -244,11 +211,20 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
   };
 
   /** Runs thread `t`'s step logic on `vec` with tracking and memoises the result. */
+  // Per action of a miss: the slots its result assigned (assignedSlots), marked with the action's epoch.
+  const assigned = new Uint32Array(width);
+  let assignEpoch = 0;
+  const assign = (from: number, to: number): void => {
+    for (let x = from; x < to; x++) assigned[x] = assignEpoch;
+  };
+  const moved = (from: number, to: number): void => tracker.readRange(from, to);
+
+  /** Runs thread `t`'s step logic on `vec` with tracking and memoises the result. */
   const missThread = (t: number, vec: Int32Array): ThreadLeaf => {
     tracker.start();
-    tracker.read(pc0 + t);
-    if (localWhole[t] >= 0) tracker.read(localWhole[t]);
-    if (sharedWhole >= 0) tracker.read(sharedWhole);
+    tracker.read(pcStart + t);
+    if (localShapes[t].kind === 'prim') tracker.read(localStart[t]);
+    if (sharedShape.kind === 'prim') tracker.read(0);
     let s: DslState<S>;
     const acts: number[] = [];
     let results: DslState<S>[];
@@ -267,44 +243,36 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     // Partial-order reduction checks the step's footprint here, once per leaf: every state
     // reaching the leaf agrees on all the step read, so the step touches the same keys there.
     m.checkFootprint(decodeState(vec, false, -1), t);
-    // Per action: the slots it writes. A field read is keyed, so only its changed slots need
-    // writing; a field set along the result's lineage (and not read) gets all its slots, its
-    // value being a function of what was read; any other field must be unchanged.
+    // Per action: the slots it writes. A slot read is keyed, so it is written only if it
+    // changed; a slot assigned (not read) is written, its value being a function of what was
+    // read (the slots a value was moved from are read now, so keyed); a lock the step took or
+    // released is written; any other slot must be unchanged.
     const deltas: Int32Array[] = [];
     const pending: number[] = [];
     for (const r of results) {
       encode(r, tmp);
       pending.length = 0;
-      const sharedSet = sharedProto !== null ? fieldsSet(r.shared, sharedProto, sharedFieldIds.length) : null;
-      const lp = localProtos[t];
-      const localSet = lp !== null ? fieldsSet(r.locals.get(t), lp, localFieldIds[t].length) : null;
-      for (let f = 0; f < fields.length; f++) {
-        const { start, end } = fields[f];
-        if (tracker.wasRead(f)) {
-          for (let x = start; x < end; x++) if (tmp[x] !== vec[x]) pending.push(x, tmp[x]);
-          continue;
-        }
-        const kind = fieldKind[f];
-        const set =
-          kind === SHARED ? sharedSet !== null && sharedSet(fieldIndex[f]) : kind === LOCAL ? fieldThread[f] === t && localSet !== null && localSet(fieldIndex[f]) : kind === LOCK ? tracker.wasWritten(f) : false;
-        if (set) {
-          for (let x = start; x < end; x++) pending.push(x, tmp[x]);
-          continue;
-        }
-        for (let x = start; x < end; x++) {
-          if (tmp[x] !== vec[x]) {
-            const step = m.threads[t].steps[vec[pcStart + t]]?.spec.label ?? '?';
-            throw new ModelError(
-              { model: m.spec.name, thread: m.threads[t].name, step },
-              `the vector engine cannot tell how this step changes ${fields[f].name}: it changed with no tracked read or set (is state changed outside Immutable's API?); --engine immutable checks the model without the vector engine`,
-            );
-          }
+      if (++assignEpoch === 0xffffffff) {
+        assigned.fill(0);
+        assignEpoch = 1;
+      }
+      if (sharedShape.kind !== 'prim') assignedSlots(r.shared, sharedShape, 0, assign, moved);
+      if (localShapes[t].kind !== 'prim') assignedSlots(r.locals.get(t), localShapes[t], localStart[t], assign, moved);
+      for (let x = 0; x < width; x++) {
+        if (tracker.wasRead(x)) {
+          if (tmp[x] !== vec[x]) pending.push(x, tmp[x]);
+        } else if (assigned[x] === assignEpoch || tracker.wasWritten(x)) pending.push(x, tmp[x]);
+        else if (tmp[x] !== vec[x]) {
+          const step = m.threads[t].steps[vec[pcStart + t]]?.spec.label ?? '?';
+          throw new ModelError(
+            { model: m.spec.name, thread: m.threads[t].name, step },
+            `the vector engine cannot tell how this step changes ${slotNames[x]}: it changed with no tracked read or set (is state changed outside Immutable's API?); --engine immutable checks the model without the vector engine`,
+          );
         }
       }
       deltas.push(Int32Array.from(pending));
     }
-    const slots: number[] = [];
-    keySlots(tracker.reads, slots);
+    const slots = [...tracker.reads];
     const keys = Int32Array.from(slots);
     const keyCodes = Int32Array.from(slots, (x) => vec[x]);
     // A written slot the leaf is keyed on has the same old code in every state reaching the
@@ -393,15 +361,14 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
   const missState = <T>(trie: MemoTrie<T>, vec: Int32Array, check: (s: DslState<S>) => T, what: string): { value: T; slots: number[] } => {
     misses++;
     tracker.start();
-    if (sharedWhole >= 0) tracker.read(sharedWhole);
+    if (sharedShape.kind === 'prim') tracker.read(0);
     let value: T;
     try {
       value = check(decodeState(vec, true, -1));
     } finally {
       tracker.stop();
     }
-    const slots: number[] = [];
-    keySlots(tracker.reads, slots);
+    const slots = [...tracker.reads];
     insert(trie, vec, slots, value, what);
     return { value, slots };
   };
@@ -508,9 +475,7 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
   };
 
   const slotName = (slot: number): string => {
-    const f = fields.find((x) => slot >= x.start && slot < x.end);
-    if (f === undefined) return `slot ${slot}`;
-    return f.end - f.start === 1 ? f.name : `${f.name}+${slot - f.start}`;
+    return slotNames[slot] ?? `slot ${slot}`;
   };
 
   // Partial-order reduction on vectors: the DSL's tables, read with each thread's program

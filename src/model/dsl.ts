@@ -272,11 +272,11 @@ export interface DslState<S = unknown> {
 
 const DslStateRecord = IRecord({ shared: null as unknown, pcs: List<number>(), locals: List<unknown>(), locks: List<number>() }, 'DslState');
 
-/** Field ids under which the DSL reports its own reads and writes while compiled to vectors (-1: not compiled). */
+/** Slots at which the DSL reports its own reads and writes while compiled to vectors (-1: not compiled). */
 export interface DslWatch {
   lock0: number;
   pc0: number;
-  /** Per thread: the field id of its whole locals when they are not a Record, else -1. */
+  /** Per thread: the slot of its locals when they are one primitive (read whenever used), else -1. */
   localWhole: number[];
 }
 

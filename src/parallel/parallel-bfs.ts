@@ -67,6 +67,7 @@ import type { LivenessPlan } from '../explore/liveness/plan.ts';
 import type { LivenessStats } from '../explore/result.ts';
 import { StopRequest, stopText, type StopReason } from '../explore/stop-request.ts';
 import { MemoryBudget, memoryAtStart, searchTerms, type MemoryTerm } from '../explore/memory-budget.ts';
+import { MemoPayoff } from '../explore/memo-payoff.ts';
 
 /** Options of the level-synchronous search. */
 export interface ParallelOptions extends SearchOptions {
@@ -118,6 +119,11 @@ export interface ParallelOptions extends SearchOptions {
   readonly onPoolReady?: (times: { readonly startedMs: number; readonly readyMs: number }) => void;
   /** Liveness properties to check on the state graph (explore/liveness/plan.ts); none without it. */
   readonly livenessPlan?: LivenessPlan;
+  /**
+   * Vector engine: give it up (`needs-immutable`, `slow`) when its memo misses too often to
+   * pay (explore/memo-payoff.ts). Set for `--engine auto`; default false.
+   */
+  readonly fallBackWhenSlow?: boolean;
 }
 
 /** How one BFS level went (ParallelOptions.onLevel). */
@@ -149,6 +155,8 @@ export interface LevelTiming {
 export interface NeedsImmutable {
   readonly status: 'needs-immutable';
   readonly reason: string;
+  /** The vector engine ran but did not pay (ParallelOptions.fallBackWhenSlow): `reason` says why. */
+  readonly slow?: boolean;
 }
 
 /**
@@ -326,6 +334,9 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   let stopAfterLevel = false;
   let levelBytes = 0;
   const memo = new Map<number, MemoStats>();
+  // Whether the vector engine pays (--engine auto), judged on the states expanded so far.
+  const payoff = engine === 'vector' && options.fallBackWhenSlow === true ? new MemoPayoff() : undefined;
+  let statesExpanded = 0;
   // Read by every search thread before each state (stop-request.ts).
   const stopRequest = options.stop ?? new StopRequest();
   const control = stopRequest.buffer;
@@ -679,6 +690,11 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         break;
       }
       memoOf(main, results, memo);
+      statesExpanded += levelSize;
+      if (payoff !== undefined) {
+        const why = payoff.verdict(sumMemo(memo), statesExpanded);
+        if (why !== null) return { status: 'needs-immutable', reason: why, slow: true };
+      }
       let checkMs = 0;
       // The workers' sample of this level, computed again here (model-identity.ts).
       if (results.length > 1) {

@@ -20,6 +20,8 @@ export interface PrimShape {
 export interface ListShape {
   readonly kind: 'list';
   readonly items: readonly Shape[];
+  /** Slot offset of each item within the list. */
+  readonly offsets: readonly number[];
   readonly width: number;
 }
 export interface RecordShape {
@@ -127,13 +129,15 @@ export function shapeOf(v: unknown, strings: StringCodes, path = ''): Shape {
   if (isList(v)) {
     const list = v as List<unknown>;
     const items: Shape[] = [];
+    const offsets: number[] = [];
     let width = 0;
     for (let i = 0; i < list.size; i++) {
       const s = shapeOf(list.get(i), strings, `${path}[${i}]`);
+      offsets.push(width);
       items.push(s);
       width += s.width;
     }
-    return { kind: 'list', items, width };
+    return { kind: 'list', items, offsets, width };
   }
   throw new NotVectorizableError(path, `${kindOf(v)}, which has no fixed layout of slots (vector states hold Records, fixed-size Lists and primitives)`);
 }

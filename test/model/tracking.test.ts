@@ -6,8 +6,9 @@
 // the idiom's write matters.
 import { describe, expect, it } from 'vitest';
 import { List, Record } from 'immutable';
-import { Tracker, fieldsSet, trackingPrototype } from '../../src/model/tracking.ts';
-import { makeRecord, type RecordProto } from '../../src/state/layout.ts';
+import { Tracker, assignedSlots, trackedValue } from '../../src/model/tracking.ts';
+import { shapeOf, type Shape } from '../../src/state/layout.ts';
+import { StringCodes } from '../../src/state/codes.ts';
 import { threadModel, type Step } from '../../src/model/dsl.ts';
 import { runSearch } from '../../src/explore/engine.ts';
 import type { CheckResult } from '../../src/explore/result.ts';
@@ -15,14 +16,23 @@ import { renderViolation } from '../../src/trace/text.ts';
 
 const Fields = Record({ x: 0, y: 0, z: 0, l: List<number>([0]) }, 'Fields');
 type F = ReturnType<typeof Fields>;
+// Slots: x 0, y 1, z 2, l[0] 3.
 
-function tracked(v: F) {
-  const proto = trackingPrototype(Object.getPrototypeOf(v) as RecordProto, [10, 11, 12, 13]);
-  return { proto, rec: makeRecord(proto, (v as unknown as { _values: List<unknown> })._values) as F };
+/** `v` decoded as tracked values at slot 0 (its primitives read from `v` itself). */
+function tracked<T>(v: T): { shape: Shape; rec: T } {
+  const shape = shapeOf(v, new StringCodes());
+  const values: unknown[] = [];
+  const flatten = (x: unknown, sh: Shape): void => {
+    if (sh.kind === 'prim') values.push(x);
+    else if (sh.kind === 'list') sh.items.forEach((it, i) => flatten((x as List<unknown>).get(i), it));
+    else sh.fields.forEach((f, i) => flatten((x as { get(k: string): unknown }).get(sh.keys[i]), f));
+  };
+  flatten(v, shape);
+  return { shape, rec: trackedValue(shape, 0, (slot) => values[slot]) as T };
 }
 
 describe('read tracking', () => {
-  it('sees every way of reading a field (getter, get, getIn, toJS, equals), once each, in order', () => {
+  it('sees every way of reading a field (getter, get, getIn, toJS, equals), once each, in order, per primitive slot', () => {
     const t = new Tracker(20);
     const { rec } = tracked(Fields({ x: 1, y: 2, l: List([5]) }));
     t.start();
@@ -31,20 +41,52 @@ describe('read tracking', () => {
     void rec.getIn(['l', 0]);
     void rec.y;
     t.stop();
-    expect(t.reads).toEqual([11, 10, 13]);
+    expect(t.reads).toEqual([1, 0, 3]);
     t.start();
     void rec.toJS();
     t.stop();
-    expect([...t.reads].sort()).toEqual([10, 11, 12, 13]);
+    expect([...t.reads].sort()).toEqual([0, 1, 2, 3]);
     t.start();
     void rec.equals(Fields());
     t.stop();
-    expect(t.reads.length).toBe(4);
+    // equals gets every field (x, y, z) and stops at x's difference: l's element is never compared.
+    expect(t.reads).toEqual([0, 1, 2]);
+    t.start();
+    void rec.set('x', 0).set('y', 0).equals(Fields());
+    t.stop();
+    // x and y were set by the run itself (not read from the state); z agrees, so l is compared.
+    expect(t.reads).toEqual([2, 3]);
     t.start();
     void rec.get('nope' as never);
     void rec.constructor;
+    void rec.l; // a List inside: nothing read until its elements are
     t.stop();
     expect(t.reads).toEqual([]);
+  });
+
+  it('reads List elements one by one (get, update, setIn, first, last), and a whole List for any other method', () => {
+    const Pages = Record({ pages: List([Fields(), Fields({ x: 3 })]), n: 0 }, 'Pages');
+    const t = new Tracker(20);
+    // Slots: pages[0].x..l[0] 0-3, pages[1] 4-7, n 8.
+    const { rec } = tracked(Pages());
+    t.start();
+    void rec.pages.get(1)!.z;
+    void rec.getIn(['pages', 0, 'l', 0]);
+    void rec.pages.last()!.x;
+    t.stop();
+    expect(t.reads).toEqual([6, 3, 4]);
+    t.start();
+    void rec.pages.update(1, (p) => p!.set('y', p!.y + 1));
+    void rec.setIn(['pages', 0, 'z'], 5);
+    t.stop();
+    // update reads y of page 1; setIn reads the field it replaces (as Immutable's updateIn looks at it).
+    expect(t.reads).toEqual([5, 2]);
+    for (const whole of [(r: typeof rec) => r.pages.map((p) => p.x), (r: typeof rec) => r.pages.toJS(), (r: typeof rec) => r.pages.push(Fields()), (r: typeof rec) => [...r.pages]]) {
+      t.start();
+      void whole(rec);
+      t.stop();
+      expect(t.reads).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    }
   });
 
   it('does not report reads of untracked records, or while no tracker runs', () => {
@@ -58,42 +100,63 @@ describe('read tracking', () => {
   });
 });
 
-describe('lineage marks: the fields set on the way from the tracked state to a result', () => {
+describe('lineage: the slots a result assigns, and those it moved from elsewhere', () => {
   const base = Fields({ x: 1, y: 2, z: 3 });
-  const setOf = (r: F, proto: object) => {
-    const f = fieldsSet(r, proto, 4);
-    return ['x', 'y', 'z', 'l'].filter((_, i) => f(i));
+  const assignedBy = <T>(r: unknown, shape: Shape) => {
+    const out: number[] = [];
+    const moved: number[] = [];
+    assignedSlots(r, shape, 0, (a, b) => { for (let x = a; x < b; x++) out.push(x); }, (a, b) => { for (let x = a; x < b; x++) moved.push(x); });
+    return { assigned: out, moved };
   };
 
   it('a set that changes nothing still counts (x := 1 where x is 1), on a fresh copy', () => {
-    const { proto, rec } = tracked(base);
+    const { shape, rec } = tracked(base);
     const r = rec.set('x', 1);
     expect(r).not.toBe(rec);
-    expect(setOf(r, proto)).toEqual(['x']);
-    expect(setOf(rec, proto)).toEqual([]);
+    expect(assignedBy(r, shape).assigned).toEqual([0]);
+    expect(assignedBy(rec, shape).assigned).toEqual([]);
   });
 
   it('a copy the step throws away leaves no mark on the result', () => {
-    const { proto, rec } = tracked(base);
+    const { shape, rec } = tracked(base);
     void rec.set('y', 5);
     const r = rec.set('z', 4);
-    expect(setOf(r, proto)).toEqual(['z']);
+    expect(assignedBy(r, shape).assigned).toEqual([2]);
   });
 
   it('withMutations, merge, update, setIn, remove and clear mark what they set, even when nothing changes', () => {
-    const { proto, rec } = tracked(base);
-    expect(setOf(rec.withMutations((m) => m.set('y', 2)), proto)).toEqual(['y']);
-    expect(setOf(rec.merge({ x: 1, z: 9 }), proto)).toEqual(['x', 'z']);
-    expect(setOf(rec.update('z', () => 7), proto)).toEqual(['z']);
-    expect(setOf(rec.setIn(['l'], List([1])), proto)).toEqual(['l']);
-    expect(setOf(rec.remove('y'), proto)).toEqual(['y']);
-    expect(setOf(rec.clear(), proto)).toEqual(['x', 'y', 'z', 'l']);
-    expect(setOf(rec.set('x', 2).set('y', 3).merge({ z: 3 }), proto)).toEqual(['x', 'y', 'z']);
+    const { shape, rec } = tracked(base);
+    const a = (r: F) => assignedBy(r, shape).assigned;
+    expect(a(rec.withMutations((m) => m.set('y', 2)))).toEqual([1]);
+    expect(a(rec.merge({ x: 1, z: 9 }))).toEqual([0, 2]);
+    expect(a(rec.update('z', () => 7))).toEqual([2]);
+    // Into the List: only its element (setIn of the value it has changes nothing: it read the element, which keys it).
+    expect(a(rec.setIn(['l', 0], 7))).toEqual([3]);
+    expect(a(rec.setIn(['l', 0], 0))).toEqual([]);
+    expect(a(rec.set('l', rec.l.set(0, 0)))).toEqual([3]);
+    // A List built anew: all of it.
+    expect(a(rec.setIn(['l'], List([1])))).toEqual([3]);
+    expect(a(rec.remove('y'))).toEqual([1]);
+    expect(a(rec.clear())).toEqual([0, 1, 2, 3]);
+    expect(a(rec.set('x', 2).set('y', 3).merge({ z: 3 }))).toEqual([0, 1, 2]);
   });
 
   it('a Record built by a constructor counts as setting every field', () => {
-    const { proto } = tracked(base);
-    expect(setOf(Fields({ x: 1 }), proto)).toEqual(['x', 'y', 'z', 'l']);
+    const { shape } = tracked(base);
+    expect(assignedBy(Fields({ x: 1 }), shape).assigned).toEqual([0, 1, 2, 3]);
+  });
+
+  it('an element moved to another place is assigned there and read where it came from, even inside a value built anew', () => {
+    const Pages = Record({ pages: List([Fields(), Fields({ x: 3 })]), n: 0 }, 'Pages');
+    const { shape, rec } = tracked(Pages());
+    // Swap the pages: each is copied from the other's place.
+    const swapped = rec.set('pages', List([rec.pages.get(1)!, rec.pages.get(0)!]));
+    expect(assignedBy(swapped, shape)).toEqual({ assigned: [0, 1, 2, 3, 4, 5, 6, 7], moved: [4, 5, 6, 7, 0, 1, 2, 3] });
+    // A page copied with one field changed: that field is the step's, the others were copied.
+    const copied = rec.set('pages', rec.pages.set(0, rec.pages.get(1)!.set('y', 9)));
+    expect(assignedBy(copied, shape)).toEqual({ assigned: [0, 1, 2, 3], moved: [4, 6, 7] });
+    // A page put back at its own place: nothing assigned, nothing moved.
+    expect(assignedBy(rec.set('pages', List([rec.pages.get(0)!, Fields()])), shape)).toEqual({ assigned: [4, 5, 6, 7], moved: [] });
   });
 });
 
