@@ -80,9 +80,11 @@ export async function runSearch(model: Model<any, any>, options: RunOptions): Pr
   const levelSearch = (engine: Engine) => parallelBfs(model, { ...source, engine }, { ...options, workers: threads, livenessPlan: lp.plan, fallBackWhenSlow: (options.engine ?? 'auto') === 'auto' });
   let note = choice.note;
   if (choice.engine === 'vector') {
+    const tVector = performance.now();
     const r = await levelSearch('vector');
     if (r.status !== 'needs-immutable') return withUnchecked(r, lp.unchecked);
-    if (r.slow) note = r.reason;
+    // The figures are the Immutable search's; the note says what the vector attempt cost.
+    if (r.slow) note = `${r.reason}; the vector attempt took ${((performance.now() - tVector) / 1000).toFixed(2)} s before it`;
     else if (options.engine === 'vector') return errorOf(`--engine vector: a state has no fixed layout of slots: ${r.reason}`);
     else note = `a state has no fixed layout of slots (${r.reason}); searched Immutable values instead`;
   }

@@ -99,7 +99,7 @@ describe("auto gives up the vector engine when its memo does not pay", () => {
     const auto = await runSearch(sumsModel('list', 4, 8), { workers: 1, liveness: false });
     const immutable = await runSearch(sumsModel('list', 4, 8), { workers: 1, engine: 'immutable', liveness: false });
     expect(auto.stats.engine).toBe('immutable');
-    expect(auto.stats.engineNote).toMatch(/^the vector engine's memo missed [\d.]+ times a state over [\d,]+ states after the first [\d,]+ \(the steps read too much of the state .*\): searched Immutable values instead \(--engine vector insists\)$/);
+    expect(auto.stats.engineNote).toMatch(/^the vector engine's memo missed [\d.]+ times a state over [\d,]+ states after the first [\d,]+ \(the steps read too much of the state .*\): searched Immutable values instead \(--engine vector insists\); the vector attempt took [\d.]+ s before it$/);
     // Each thread's leaf is keyed on all four counters: about one miss per thread and state.
     expect(Number(/missed ([\d.]+)/.exec(auto.stats.engineNote!)![1])).toBeGreaterThan(2);
     expect(answerOf(auto)).toEqual(answerOf(immutable));
