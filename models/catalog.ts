@@ -22,5 +22,11 @@ export const catalog: readonly CatalogEntry[] = [
   { name: 'hmm-mirror', file: 'drivers/hmm-mirror.ts' },
   { name: 'mkclean-writable', file: 'drivers/mkclean-writable.ts' },
   { name: 'migration', file: 'drivers/migration.ts' },
+  // The 2017 series' drivers, each in its versions (docs/series.md).
+  { name: 'kvm-2017', file: 'drivers/kvm-2017/kvm-2017.ts' },
+  { name: 'amdgpu-mn', file: 'drivers/amdgpu-mn/amdgpu-mn.ts' },
+  { name: 'amd-iommu-v2', file: 'drivers/amd-iommu-v2/amd-iommu-v2.ts' },
+  { name: 'intel-svm', file: 'drivers/intel-svm/intel-svm.ts' },
+  { name: 'npu-dma', file: 'drivers/npu-dma/npu-dma.ts' },
   ...classicCatalog,
 ];

@@ -18,8 +18,9 @@
 // Mutants: sleeping-invalidate-range (the callback takes a mutex, as the 2021 VFIO IOPF RFC's
 // mn_invalidate_range did) → 'no sleeping under a spinlock'; no-invalidate-range (a driver
 // that registers nothing) → 'no use-after-free'.
-import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../src/index.ts';
-import { clearSptes, expectations, holdsOnEveryPath, kernelSide, keysOf, mmInvariants, PAGE_STATES, PATHS, PATH_PARAM_DOC, setSpte, spteKeys, type InvalidatingPath, type MmState, type NotifierOps } from '../mm/index.ts';
+import { defineModel, int, oneOf, threadModel } from '../../src/index.ts';
+import { clearSptes, expectations, holdsOnEveryPath, kernelSide, keysOf, mmInvariants, PAGE_STATES, PATHS, PATH_PARAM_DOC, spteKeys, type InvalidatingPath, type MmState, type NotifierOps } from '../mm/index.ts';
+import { iotlbFillSteps } from './iommu-walk.ts';
 
 type S = MmState;
 const IOMMU_MUTEX = 'iommu_lock';
@@ -44,25 +45,6 @@ function iommuOps(mutant: Mutant): NotifierOps<S> {
       },
     ],
   };
-}
-
-/** The IOMMU translating device accesses: walk the CPU page table, fill the IOTLB. */
-function deviceSteps(): Step<S, number>[] {
-  return [
-    {
-      label: 'iotlb_fill',
-      kernel: 'IOMMU page walk',
-      note: 'hardware walk of the CPU page table (no lock): IOTLB := PTE (page, write bit); a PTE not present is a translation fault (PRI), no fill',
-      reads: ['pte[0]', 'pteWrite[0]'],
-      writes: spteKeys(0, 1),
-      targets: ['iotlb_fill'],
-      do: ({ shared, local }) => {
-        const page = shared.pte.get(0) ?? null;
-        return { shared: page === null ? shared : setSpte(shared, 0, page, shared.pteWrite.get(0)!), local: local - 1 };
-      },
-      goto: ({ local }) => (local > 0 ? 'iotlb_fill' : DONE),
-    },
-  ];
 }
 
 export default defineModel({
@@ -98,7 +80,7 @@ a sleep under the PTL; a driver without the callback keeps the freed page in its
       shared: k.shared,
       strings: PAGE_STATES,
       locks: { ...k.locks, [IOMMU_MUTEX]: 'mutex' },
-      threads: [...k.threads, { name: 'iommu', locals: accesses, steps: deviceSteps(), daemon: true }],
+      threads: [...k.threads, { name: 'iommu', locals: accesses, steps: iotlbFillSteps<object>('IOMMU page walk'), daemon: true }],
       invariants: mmInvariants(),
     });
   },

@@ -1,0 +1,82 @@
+// The series model of an IOMMU driver that lets the device walk the CPU page table (AMD
+// IOMMUv2, Intel SVM, the POWER9 NPU): its ->invalidate_page (until v4.13) and
+// ->invalidate_range flush the IOTLB without sleeping; the device's walk fills the IOTLB and
+// its page requests are resolved by handle_mm_fault (iommu-walk.ts). One builder, each driver's
+// file (amd-iommu-v2/, intel-svm/, npu-dma/) naming its own functions, commits and versions.
+import { defineModel, int, oneOf, threadModel, type ModelDefinition } from '../../src/index.ts';
+import { clearSptes, COHERENCE, kernelSide, keysOf, mmInvariants, PAGE_STATES, spteKeys, type MmProperty, type MmState, type NotifierOps } from '../mm/index.ts';
+import { SERIES_PATHS, seriesExpectations, type SeriesPath, type SeriesVersion } from '../mm/series.ts';
+import { iotlbFillSteps, pageRequestFault } from './iommu-walk.ts';
+
+type S = MmState;
+
+/** What an IOMMU driver's file says about itself. */
+export interface IommuDriver {
+  readonly name: string;
+  readonly summary: string;
+  readonly description: string;
+  readonly kernel: { readonly functions: readonly string[]; readonly files: readonly string[]; readonly commits: readonly string[] };
+  /** The versions it is checked in (the first three: v4.10, v4.13-rc, v4.13). */
+  readonly versions: readonly SeriesVersion[];
+  /** ->invalidate_page's function and what it does (no sleep). */
+  readonly invalidatePage: { readonly kernel: string; readonly note: string };
+  /** ->invalidate_range's function and what it does (no sleep). */
+  readonly invalidateRange: { readonly kernel: string; readonly note: string };
+  /** The hardware walk and the page-request handler, for step names. */
+  readonly walk: string;
+}
+
+/** The flush step of a callback over [start, end): the IOTLB entries dropped and the flush waited for. */
+function flush(label: string, kernel: string, note: string, start: number, end: number) {
+  return { label, kernel, note, reads: keysOf('spte', start, end), writes: spteKeys(start, end), do: ({ shared }: { shared: S }) => ({ shared: clearSptes(shared, start, end) }) };
+}
+
+function ops(d: IommuDriver, version: SeriesVersion): NotifierOps<S> {
+  const range: NotifierOps<S> = { invalidateRange: (start, end) => [flush('invalidate_range', d.invalidateRange.kernel, d.invalidateRange.note, start, end)] };
+  // ->invalidate_page until the series removed it (v4.13).
+  if (version.era === 'v4.10' || version.era === 'v4.11') return { ...range, invalidatePage: (v) => [flush('invalidate_page', d.invalidatePage.kernel, d.invalidatePage.note, v, v + 1)] };
+  return range;
+}
+
+/**
+ * The verdicts (docs/series.md): only v4.10 on a lazyfree page breaks — the device's page
+ * request maps a fresh page while the IOTLB still holds the old one, before invalidate_page.
+ */
+export function iommuVerdicts(version: string, path: SeriesPath | 'oom'): readonly MmProperty[] {
+  return version === 'v4.10' && path === 'lazyfree' ? [COHERENCE] : [];
+}
+
+/** The model definition of an IOMMU driver in its versions. */
+export function iommuSeriesModel(d: IommuDriver): ModelDefinition {
+  const { expect, variants } = seriesExpectations({ versions: d.versions, verdicts: iommuVerdicts, defaults: { version: 'v4.13', path: 'reclaim' } });
+  return defineModel({
+    name: d.name,
+    summary: d.summary,
+    description: d.description,
+    kernel: d.kernel,
+    params: {
+      version: oneOf(d.versions.map((v) => v.name), 'v4.13', 'the kernel: v4.10 (invalidate_page after the PTL), v4.13-rc (under it), v4.13 (the series), later releases'),
+      path: oneOf(SERIES_PATHS, 'reclaim', 'the kernel path that invalidates (docs/kernel.md)'),
+      fills: int(2, 'IOTLB fills the device makes', { min: 1, max: 4 }),
+    },
+    expect,
+    variants,
+    build: ({ version, path, fills }) => {
+      const v = d.versions.find((x) => x.name === version)!;
+      const o = ops(d, v);
+      const k = kernelSide<object>({ path: path as SeriesPath, addresses: 1, driver: {}, ops: o, era: v.era });
+      return threadModel<S>({
+        name: d.name,
+        shared: k.shared,
+        strings: PAGE_STATES,
+        locks: k.locks,
+        threads: [
+          ...k.threads,
+          { name: 'iommu', locals: fills, steps: iotlbFillSteps<object>(d.walk), daemon: true },
+          { name: 'page_request', locals: null, steps: pageRequestFault<object>(o, k.meets) },
+        ],
+        invariants: mmInvariants(),
+      });
+    },
+  });
+}

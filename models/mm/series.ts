@@ -1,0 +1,83 @@
+// The kernel versions of the 2017 series "mmu_notifier kill invalidate_page callback"
+// (merged for v4.13 as ea25c4317946) that a driver model is checked in, each with the
+// try_to_unmap_one() era it runs on, and the variants a driver declares from its verdicts.
+//
+//   v4.10     invalidate_page(mm, address) after try_to_unmap_one() dropped the PTL (the code of
+//             every kernel up to v4.10)
+//   v4.13-rc  invalidate_page under the PTL: c7ab0d2fdc84 "mm: convert try_to_unmap_one() to
+//             use page_vma_mapped_walk()" moved the call inside the walk, which holds the PTL —
+//             the code of v4.11, v4.12 and v4.13-rc1..rc7 (reported on v4.13-rc by AMD, 3 Aug
+//             2017; aac2fea94f7a moved it out again and 785373b4c387 reverted that)
+//   v4.13     the series: invalidate_page is gone; try_to_unmap_one() brackets its walk with
+//             invalidate_range_start/end and calls ->invalidate_range at its `discard:` label
+//             (369ea8242c0f "mm/rmap: update to new mmu_notifier semantic v2")
+//   later     the v4.15+ placement of ->invalidate_range (0f10851ea475), for a driver's later fix
+// MADV_DONTNEED's zap_page_range() called invalidate_range_start/end (and, through
+// tlb_flush_mmu_tlbonly, ->invalidate_range) in every one of these kernels: only the reclaim,
+// lazyfree and migration unmaps change with the version.
+import type { NotifierEra } from './try-to-unmap.ts';
+import { expectations, type MmProperty } from './invariants.ts';
+import type { InvalidatingPath } from './paths.ts';
+
+/** A kernel version a driver model is checked in. */
+export interface SeriesVersion {
+  /** The parameter value: 'v4.10', 'v4.13-rc', 'v4.13', or a later release with the fix. */
+  readonly name: string;
+  /** try_to_unmap_one()'s notifier calls in that kernel. */
+  readonly era: NotifierEra;
+}
+
+export const V4_10: SeriesVersion = { name: 'v4.10', era: 'v4.10' };
+export const V4_13_RC: SeriesVersion = { name: 'v4.13-rc', era: 'v4.11' };
+export const V4_13: SeriesVersion = { name: 'v4.13', era: 'v4.13' };
+/** A later kernel (v4.15+ placement of ->invalidate_range), named by its release. */
+export function laterVersion(name: string): SeriesVersion {
+  return { name, era: 'v4.15' };
+}
+
+/** The invalidating paths the series' kernels had that a driver model runs on (the OOM reaper's non-blockable call is v4.19+). */
+export const SERIES_PATHS = ['reclaim', 'lazyfree', 'dontneed', 'migrate'] as const satisfies readonly InvalidatingPath[];
+/** One of SERIES_PATHS. */
+export type SeriesPath = (typeof SERIES_PATHS)[number];
+
+/** The properties a driver violates in `version` on `path` (with the model's other parameters `extra`). */
+export type SeriesVerdicts = (version: string, path: SeriesPath | 'oom', extra: Readonly<Record<string, string>>) => readonly MmProperty[];
+
+/** A declared variant of a driver model. */
+export interface SeriesVariant {
+  readonly params: Readonly<Record<string, string>>;
+  readonly expect: Record<MmProperty, 'holds' | 'violated'>;
+}
+
+/**
+ * The `expect` and `variants` of a driver model: one variant per (version, path[, value of
+ * each extra axis]) but the defaults, each expecting what `verdicts` says — so `mmcheck list`
+ * shows the driver × version table and the catalog test checks every row.
+ */
+export function seriesExpectations(o: {
+  readonly versions: readonly SeriesVersion[];
+  readonly verdicts: SeriesVerdicts;
+  readonly defaults: Readonly<Record<string, string>> & { readonly version: string; readonly path: SeriesPath };
+  /** Other parameters to cross with (name → values, the first the default). */
+  readonly axes?: Readonly<Record<string, readonly string[]>>;
+  /** Paths beyond SERIES_PATHS a version is also checked on (the OOM reaper from v4.19). */
+  readonly extraPaths?: Readonly<Record<string, readonly 'oom'[]>>;
+}): { expect: Record<MmProperty, 'holds' | 'violated'>; variants: SeriesVariant[] } {
+  let combos: Record<string, string>[] = [{}];
+  for (const [name, values] of Object.entries(o.axes ?? {})) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [name]: v })));
+  const isDefault = (params: Record<string, string>) => Object.entries(params).every(([k, v]) => v === (o.defaults[k] ?? o.axes?.[k]?.[0]));
+  const variants: SeriesVariant[] = [];
+  let expect: Record<MmProperty, 'holds' | 'violated'> | undefined;
+  for (const extra of combos) {
+    for (const v of o.versions) {
+      for (const path of [...SERIES_PATHS, ...(o.extraPaths?.[v.name] ?? [])]) {
+        const params = { version: v.name, path, ...extra };
+        const e = expectations(o.verdicts(v.name, path, extra));
+        if (isDefault(params)) expect = e;
+        else variants.push({ params, expect: e });
+      }
+    }
+  }
+  if (!expect) throw new Error(`seriesExpectations: the defaults ${JSON.stringify(o.defaults)} are not among the versions and paths`);
+  return { expect, variants };
+}
