@@ -28,5 +28,7 @@ export const catalog: readonly CatalogEntry[] = [
   { name: 'amd-iommu-v2', file: 'drivers/amd-iommu-v2/amd-iommu-v2.ts' },
   { name: 'intel-svm', file: 'drivers/intel-svm/intel-svm.ts' },
   { name: 'npu-dma', file: 'drivers/npu-dma/npu-dma.ts' },
+  { name: 'umem-odp-2017', file: 'drivers/umem-odp-2017/umem-odp-2017.ts' },
+  { name: 'xen-gntdev', file: 'drivers/xen-gntdev/xen-gntdev.ts' },
   ...classicCatalog,
 ];

@@ -69,7 +69,8 @@ import {
   type NotifierOps,
 } from '../mm/index.ts';
 
-interface OdpFields {
+/** umem_odp's driver fields of the shared state. */
+export interface OdpFields {
   /** notifiers_seq. Under umem_mutex. */
   readonly seq: number;
   /** notifiers_count. Under umem_mutex. */
@@ -79,15 +80,22 @@ interface OdpFields {
   /** page_list per address: the page the driver's own table records (dma mapped), or null. Under umem_mutex. */
   readonly pageList: List<number | null>;
 }
-type S = MmState<OdpFields>;
-const UMEM_MUTEX = 'umem_mutex';
-const UMEM_RWSEM = 'umem_rwsem';
-const MUTANTS = ['none', 'count-after-zap', 'seq-in-start', 'no-second-check', 'dirty-lock', 'alloc-under-umem-mutex'] as const;
-type Mutant = (typeof MUTANTS)[number];
+/** The composed state of a umem_odp model. */
+export type OdpState = MmState<OdpFields>;
+type S = OdpState;
+/** umem->umem_mutex. */
+export const UMEM_MUTEX = 'umem_mutex';
+/** context->umem_rwsem. */
+export const UMEM_RWSEM = 'umem_rwsem';
+/** The umem_odp variants: the correct code and its near misses. */
+export const MUTANTS = ['none', 'count-after-zap', 'seq-in-start', 'no-second-check', 'dirty-lock', 'alloc-under-umem-mutex'] as const;
+/** A umem_odp variant name. */
+export type Mutant = (typeof MUTANTS)[number];
 
 const retry = (s: S, seq: number) => s.count !== 0 || s.seq !== seq;
 
-function odpOps(mutant: Mutant): NotifierOps<S> {
+/** umem_odp's invalidate_range_start/_end (v4.13–v5.3) as steps run by the invalidating thread. */
+export function odpOps(mutant: Mutant): NotifierOps<S> {
   const account: Step<S, any> = {
     label: 'start.account',
     kernel: 'ib_umem_notifier_start_account',
@@ -178,9 +186,12 @@ interface FaultFields {
   readonly left: number;
 }
 type FaultLocal = RecordOf<FaultFields>;
-const FaultLocal = Record<FaultFields>({ v: 0, s: 0, page: null, left: 0 }, 'OdpFault');
+/** An mlx5 ODP fault thread's locals: `OdpFaultLocal({ left: attempts })`. */
+export const OdpFaultLocal = Record<FaultFields>({ v: 0, s: 0, page: null, left: 0 }, 'OdpFault');
+const FaultLocal = OdpFaultLocal;
 
-function faultSteps_(addresses: number, mutant: Mutant, ops: NotifierOps<S>, victim: number, meets: FaultKinds): Step<S, FaultLocal, any>[] {
+/** The mlx5 ODP page fault over `addresses` (pagefault_mr → ib_umem_odp_map_dma_pages, two checked umem_mutex sections), `left` attempts. */
+export function odpFaultSteps(addresses: number, mutant: Mutant, ops: NotifierOps<S>, victim: number, meets: FaultKinds): Step<S, FaultLocal, any>[] {
   const again = (c: { local: FaultLocal }) => (c.local.left > 0 ? 'read_seq' : DONE);
   const underMutex = mutant === 'alloc-under-umem-mutex';
   return [
@@ -304,7 +315,7 @@ caught.`,
     const driver: OdpFields = { seq: 0, count: 0, completed: true, pageList: List(Array.from({ length: addresses + 1 }, () => null)) };
     const k = kernelSide<OdpFields>({ path: path as InvalidatingPath, addresses, driver, ops });
     // One program shared by the whole group: symmetry reduction needs the very same step objects.
-    const groupSteps = faultSteps_(addresses, mutant as Mutant, ops, k.victim, k.meets);
+    const groupSteps = odpFaultSteps(addresses, mutant as Mutant, ops, k.victim, k.meets);
     return threadModel<S>({
       name: 'umem-odp',
       shared: k.shared,

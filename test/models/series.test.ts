@@ -91,6 +91,44 @@ const EXPECTED: Record<string, Record<string, string>> = {
     'version=v4.19 path=migrate': 'coh 15, dl 7, prog 7',
     'version=v4.19 path=oom': 'sleep 2, dl 7, prog 7',
   },
+  'umem-odp-2017': {
+    'defaults': 'sleep 5',
+    'version=v4.10 path=reclaim': 'holds',
+    'version=v4.10 path=lazyfree': 'coh 12',
+    'version=v4.10 path=dontneed': 'holds',
+    'version=v4.10 path=migrate': 'holds',
+    'version=v4.13-rc path=lazyfree': 'sleep 5',
+    'version=v4.13-rc path=dontneed': 'holds',
+    'version=v4.13-rc path=migrate': 'sleep 5',
+    'version=v4.13 path=reclaim': 'holds',
+    'version=v4.13 path=lazyfree': 'holds',
+    'version=v4.13 path=dontneed': 'holds',
+    'version=v4.13 path=migrate': 'holds',
+    'version=v4.19 path=reclaim': 'holds',
+    'version=v4.19 path=lazyfree': 'holds',
+    'version=v4.19 path=dontneed': 'holds',
+    'version=v4.19 path=migrate': 'holds',
+    'version=v4.19 path=oom': 'holds',
+  },
+  'xen-gntdev': {
+    'defaults': 'sleep 5',
+    'version=v4.10 path=reclaim': 'holds',
+    'version=v4.10 path=lazyfree': 'holds',
+    'version=v4.10 path=dontneed': 'holds',
+    'version=v4.10 path=migrate': 'holds',
+    'version=v4.13-rc path=lazyfree': 'sleep 5',
+    'version=v4.13-rc path=dontneed': 'holds',
+    'version=v4.13-rc path=migrate': 'sleep 5',
+    'version=v4.13 path=reclaim': 'holds',
+    'version=v4.13 path=lazyfree': 'holds',
+    'version=v4.13 path=dontneed': 'holds',
+    'version=v4.13 path=migrate': 'holds',
+    'version=v4.19 path=reclaim': 'holds',
+    'version=v4.19 path=lazyfree': 'holds',
+    'version=v4.19 path=dontneed': 'holds',
+    'version=v4.19 path=migrate': 'holds',
+    'version=v4.19 path=oom': 'holds',
+  },
   // The IOMMU walkers share one builder (iommu-series.ts) and do the same thing at this level: the same table.
   'amd-iommu-v2': IOMMU_WALKER,
   'intel-svm': IOMMU_WALKER,
@@ -153,6 +191,25 @@ describe('the 2017 series drivers', () => {
     const t = await trace('amdgpu-mn', 'version=v4.19 path=reclaim', 'deadlock freedom');
     expect(t).toContain('cs mn_lock');
     expect(t[t.length - 1]).toMatch(/^cs job_init\.dr\./);
+  });
+
+  it('umem-odp-2017 v4.13-rc: down_read(umem_rwsem) under the PTL', async () => {
+    const t = await trace('umem-odp-2017', 'version=v4.13-rc path=reclaim', 'no sleeping under a spinlock');
+    expect(t[t.length - 1]).toBe('reclaim inv_page.rwsem');
+  });
+
+  it('umem-odp-2017 v4.10: the device maps the page it fetched before the PTE change, then the CPU maps a fresh one, all before invalidate_page', async () => {
+    const t = await trace('umem-odp-2017', 'version=v4.10 path=lazyfree', 'no secondary mapping outlives its CPU PTE');
+    expect(t.indexOf('fault update_xlt')).toBeGreaterThan(t.indexOf('reclaim clear_pte'));
+    expect(t.indexOf('fault gup')).toBeLessThan(t.indexOf('reclaim clear_pte'));
+    expect(t.some((s) => s.startsWith('reclaim inv_page'))).toBe(false);
+  });
+
+  it('xen-gntdev: its mutex under the PTL in v4.13-rc; in v4.19 the OOM reaper's call try-locks it (-EAGAIN when taken) and every property holds', async () => {
+    const t = await trace('xen-gntdev', 'version=v4.13-rc path=reclaim', 'no sleeping under a spinlock');
+    expect(t[t.length - 1]).toBe('reclaim inv_page.lock');
+    const r = await check(await load('xen-gntdev'), { params: { version: 'v4.19', path: 'oom' }, allProperties: true });
+    expect(r.status).toBe('holds');
   });
 
   it.each(['amd-iommu-v2', 'intel-svm', 'npu-dma'])('%s v4.10: the device maps a fresh lazyfree page before invalidate_page flushes the old one', async (name) => {

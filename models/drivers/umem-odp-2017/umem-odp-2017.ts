@@ -1,0 +1,127 @@
+// drivers/infiniband/core/umem_odp.c (IB on-demand paging) with the mlx5 page fault, in v4.10,
+// v4.13-rc, v4.13 and v4.19.
+//
+// Callbacks, as the series' patch "IB/umem: update to new mmu_notifier semantic" (31 Aug 2017)
+// and the v4.12 umem_odp.c show them:
+//   ≤ v4.13-rc  ib_umem_notifier_invalidate_page(address): ib_ucontext_notifier_start_account
+//               (the context's count of running notifiers); down_read(&context->umem_rwsem) —
+//               an rw_semaphore, which sleeps; for each umem over the page,
+//               invalidate_page_trampoline: ib_umem_notifier_start_account (umem_mutex;
+//               notifiers_count++), ->invalidate_range (mlx5_ib_invalidate_range: zap the MTTs,
+//               then ib_umem_odp_unmap_dma_pages), ib_umem_notifier_end_account (umem_mutex;
+//               ++notifiers_seq; notifiers_count--); up_read; end_account of the context. Under
+//               the PTL from v4.11 (c7ab0d2fdc84).
+//   all         invalidate_range_start/_end as the umem-odp model (A6) follows them: the same
+//               accounting split between the two callbacks.
+//   v4.19       93065ac753e4: not blockable → down_read_trylock, and -EAGAIN for any umem in the
+//               range (the umem-odp model's oom path).
+// The page fault (pagefault_mr → ib_umem_odp_map_dma_pages, two checked umem_mutex sections)
+// is the umem-odp model's. A thread of the process writing the page stands beside it (the
+// series' first pitfall needs a CPU fault between the PTE change and invalidate_page).
+import { List } from 'immutable';
+import { defineModel, int, oneOf, setFields, threadModel, type Step } from '../../../src/index.ts';
+import { clearSptes, COHERENCE, cpuFault, kernelSide, keysOf, mmInvariants, PAGE_STATES, spteKeys, type MmProperty, type NotifierOps } from '../../mm/index.ts';
+import { laterVersion, SERIES_PATHS, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath } from '../../mm/series.ts';
+import { OdpFaultLocal, odpFaultSteps, odpOps, UMEM_MUTEX, UMEM_RWSEM, type OdpFields, type OdpState } from '../umem-odp.ts';
+
+const VERSIONS = [V4_10, V4_13_RC, V4_13, laterVersion('v4.19')];
+type S = OdpState;
+
+/** ib_umem_notifier_invalidate_page for address v: all of the umem's accounting, zap and unmap in one callback. */
+function invalidatePage(v: number): Step<S, any>[] {
+  return [
+    { label: 'inv_page.rwsem', kernel: 'ib_umem_notifier_invalidate_page', note: 'ib_ucontext_notifier_start_account; down_read(&context->umem_rwsem) — sleeps', acquireRead: UMEM_RWSEM },
+    {
+      label: 'inv_page.start_account',
+      kernel: 'ib_umem_notifier_start_account',
+      note: 'invalidate_page_trampoline: mutex_lock(umem_mutex); notifiers_count++ (reinit_completion if it was 0); mutex_unlock',
+      acquire: UMEM_MUTEX,
+      release: UMEM_MUTEX,
+      reads: ['count', 'completed'],
+      writes: ['count', 'completed'],
+      do: ({ shared }) => ({ shared: setFields(shared, { count: shared.count + 1, completed: shared.count === 0 ? false : shared.completed }) as S }),
+    },
+    { label: 'inv_page.zap_mtt', kernel: 'mlx5_ib_invalidate_range', note: 'mlx5_ib_update_xlt(ZAP): post a UMR and wait for it — no umem_mutex', reads: keysOf('spte', v, v + 1), writes: spteKeys(v, v + 1), do: ({ shared }) => ({ shared: clearSptes(shared, v, v + 1) }) },
+    {
+      label: 'inv_page.unmap_dma',
+      kernel: 'ib_umem_odp_unmap_dma_pages',
+      note: 'mutex_lock(umem_mutex); dma unmap; set_page_dirty; page_list := NULL; mutex_unlock',
+      acquire: UMEM_MUTEX,
+      release: UMEM_MUTEX,
+      reads: [`pageList[${v}]`],
+      writes: [`pageList[${v}]`],
+      do: ({ shared }) => ({ shared: shared.set('pageList', shared.pageList.set(v, null)) }),
+    },
+    {
+      label: 'inv_page.end_account',
+      kernel: 'ib_umem_notifier_end_account',
+      note: 'mutex_lock(umem_mutex); ++notifiers_seq; if (--notifiers_count == 0) complete_all; mutex_unlock; up_read(&context->umem_rwsem)',
+      acquire: UMEM_MUTEX,
+      release: [UMEM_MUTEX, UMEM_RWSEM],
+      reads: ['seq', 'count', 'completed'],
+      writes: ['seq', 'count', 'completed'],
+      do: ({ shared }) => {
+        const count = shared.count - 1;
+        return { shared: setFields(shared, { seq: shared.seq + 1, count, completed: count === 0 ? true : shared.completed }) as S };
+      },
+    },
+  ];
+}
+
+function ops(version: string): NotifierOps<S> {
+  const range = odpOps('none');
+  return version === 'v4.10' || version === 'v4.13-rc' ? { ...range, invalidatePage } : range;
+}
+
+/** The verdicts, explained in docs/series.md. */
+function verdicts(version: string, path: SeriesPath | 'oom'): readonly MmProperty[] {
+  const unmaps = path === 'reclaim' || path === 'lazyfree' || path === 'migrate';
+  if (version === 'v4.13-rc') return unmaps ? ['no sleeping under a spinlock'] : [];
+  if (version === 'v4.10') return path === 'lazyfree' ? [COHERENCE] : [];
+  return [];
+}
+
+const { expect, variants } = seriesExpectations({ versions: VERSIONS, verdicts, defaults: { version: 'v4.13-rc', path: 'reclaim' }, extraPaths: { 'v4.19': ['oom'] } });
+
+export default defineModel({
+  name: 'umem-odp-2017',
+  summary: 'IB umem_odp in v4.10, v4.13-rc, v4.13, v4.19: down_read(umem_rwsem) under the PTL in v4.13-rc; the seq/count scheme holds from v4.13',
+  description: `
+An mlx5 ODP memory region over address 0: the device faults pages in through
+ib_umem_odp_map_dma_pages with notifiers_seq/notifiers_count checks (the umem-odp model), and a
+thread of the process writes the page. v4.10's invalidate_page runs after the PTL: on a lazyfree
+page that write maps a fresh page while the MTT still holds the old one. v4.13-rc runs it under
+the PTL, where down_read(umem_rwsem) sleeps. From v4.13 range_start/_end hold on every path,
+and v4.19's non-blockable call returns -EAGAIN.`,
+  kernel: {
+    functions: ['ib_umem_notifier_invalidate_page', 'invalidate_page_trampoline', 'ib_umem_notifier_start_account', 'ib_umem_notifier_end_account', 'mlx5_ib_invalidate_range', 'ib_umem_odp_map_dma_pages', 'pagefault_mr'],
+    files: ['drivers/infiniband/core/umem_odp.c', 'drivers/infiniband/hw/mlx5/odp.c', 'mm/rmap.c'],
+    commits: ['c7ab0d2fdc84 (v4.11: invalidate_page under the PTL)', 'series patch "IB/umem: update to new mmu_notifier semantic" (v4.13)', '93065ac753e4 mm, oom: distinguish blockable mode for mmu notifiers (v4.19)'],
+  },
+  params: {
+    version: oneOf(VERSIONS.map((v) => v.name), 'v4.13-rc', 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series), v4.19 (blockable)'),
+    path: oneOf([...SERIES_PATHS, 'oom'], 'reclaim', 'the kernel path that invalidates (docs/kernel.md); oom from v4.19'),
+    attempts: int(1, 'device page-fault attempts', { min: 1, max: 3 }),
+  },
+  expect,
+  variants,
+  build: ({ version, path, attempts }) => {
+    if (path === 'oom' && version !== 'v4.19') throw new Error(`the OOM reaper's non-blockable call is v4.19+: use path=oom with version=v4.19, not ${version}`);
+    const v = VERSIONS.find((x) => x.name === version)!;
+    const o = ops(version);
+    const driver: OdpFields = { seq: 0, count: 0, completed: true, pageList: List([null, null]) };
+    const k = kernelSide<OdpFields>({ path: path as SeriesPath | 'oom', addresses: 1, driver, ops: o, era: v.era });
+    return threadModel<S>({
+      name: 'umem-odp-2017',
+      shared: k.shared,
+      strings: PAGE_STATES,
+      locks: { ...k.locks, [UMEM_MUTEX]: 'mutex', [UMEM_RWSEM]: 'rwsem' },
+      threads: [
+        ...k.threads,
+        { name: 'fault', locals: OdpFaultLocal({ left: attempts }), steps: odpFaultSteps(1, 'none', o, k.victim, k.meets) },
+        { name: 'cpu', locals: null, steps: cpuFault<S>(0, o, k.meets) },
+      ],
+      invariants: mmInvariants<OdpFields>(),
+    });
+  },
+});
