@@ -30,5 +30,6 @@ export const catalog: readonly CatalogEntry[] = [
   { name: 'npu-dma', file: 'drivers/npu-dma/npu-dma.ts' },
   { name: 'umem-odp-2017', file: 'drivers/umem-odp-2017/umem-odp-2017.ts' },
   { name: 'xen-gntdev', file: 'drivers/xen-gntdev/xen-gntdev.ts' },
+  { name: 'sgi-gru', file: 'drivers/sgi-gru/sgi-gru.ts' },
   ...classicCatalog,
 ];

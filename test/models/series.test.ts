@@ -129,6 +129,20 @@ const EXPECTED: Record<string, Record<string, string>> = {
     'version=v4.19 path=migrate': 'holds',
     'version=v4.19 path=oom': 'holds',
   },
+  'sgi-gru': {
+    'defaults': 'holds',
+    'version=v4.10 path=reclaim': 'holds',
+    'version=v4.10 path=lazyfree': 'coh 11',
+    'version=v4.10 path=dontneed': 'holds',
+    'version=v4.10 path=migrate': 'holds',
+    'version=v4.13-rc path=reclaim': 'holds',
+    'version=v4.13-rc path=lazyfree': 'holds',
+    'version=v4.13-rc path=dontneed': 'holds',
+    'version=v4.13-rc path=migrate': 'holds',
+    'version=v4.13 path=lazyfree': 'holds',
+    'version=v4.13 path=dontneed': 'holds',
+    'version=v4.13 path=migrate': 'holds',
+  },
   // The IOMMU walkers share one builder (iommu-series.ts) and do the same thing at this level: the same table.
   'amd-iommu-v2': IOMMU_WALKER,
   'intel-svm': IOMMU_WALKER,
@@ -205,11 +219,18 @@ describe('the 2017 series drivers', () => {
     expect(t.some((s) => s.startsWith('reclaim inv_page'))).toBe(false);
   });
 
-  it('xen-gntdev: its mutex under the PTL in v4.13-rc; in v4.19 the OOM reaper's call try-locks it (-EAGAIN when taken) and every property holds', async () => {
+  it("xen-gntdev: its mutex under the PTL in v4.13-rc; in v4.19 the OOM reaper's call try-locks it (-EAGAIN when taken) and every property holds", async () => {
     const t = await trace('xen-gntdev', 'version=v4.13-rc path=reclaim', 'no sleeping under a spinlock');
     expect(t[t.length - 1]).toBe('reclaim inv_page.lock');
     const r = await check(await load('xen-gntdev'), { params: { version: 'v4.19', path: 'oom' }, allProperties: true });
     expect(r.status).toBe('holds');
+  });
+
+  it('sgi-gru v4.10: a thread of the process maps a fresh lazyfree page while the GRU TLB holds the old one, before invalidate_page', async () => {
+    const t = await trace('sgi-gru', 'version=v4.10 path=lazyfree', 'no secondary mapping outlives its CPU PTE');
+    expect(t.indexOf('dropin dropin')).toBeGreaterThanOrEqual(0);
+    expect(t.indexOf('cpu cpu_fault')).toBeGreaterThan(t.indexOf('reclaim clear_pte'));
+    expect(t).not.toContain('reclaim invalidate_page');
   });
 
   it.each(['amd-iommu-v2', 'intel-svm', 'npu-dma'])('%s v4.10: the device maps a fresh lazyfree page before invalidate_page flushes the old one', async (name) => {

@@ -1,0 +1,155 @@
+// drivers/misc/sgi-gru/grutlbpurge.c and grufault.c (the SGI UV GRU) in v4.10, v4.13-rc and
+// v4.13: a coprocessor with its own TLB, filled by the driver from the CPU page table.
+//
+// Callbacks, as the series' patch "sgi-gru: update to new mmu_notifier semantic" (31 Aug 2017)
+// and grutlbpurge.c show them:
+//   gru_invalidate_page(address) → gru_flush_tlb_range(gms, address, PAGE_SIZE): a TLB
+//     invalidate through a TGH (get_lock_tgh_handle spins; no sleep). Removed by the series.
+//   gru_invalidate_range_start: atomic_inc(&gms->ms_range_active); gru_flush_tlb_range.
+//   gru_invalidate_range_end: atomic_dec(&gms->ms_range_active); wake_up_all(ms_wait_queue).
+// TLB dropin (grufault.c gru_try_dropin, on a TLB miss the GRU reports in a TFH): read the TFH;
+//   rmb(); fail with -EAGAIN if ms_range_active (the miss is raised again later); look the
+//   address up — atomic_pte_lookup walks the page table (no lock, no reference), and if the PTE
+//   is not there non_atomic_pte_lookup faults it in with get_user_pages and put_page;
+//   tfh_write_restart writes the translation. Its comment: "The GRU contains magic hardware that
+//   eliminates races between TLB invalidates and TLB dropins. If an invalidate occurs in the
+//   window between reading the TFH and the subsequent TLB dropin, the dropin is ignored." The
+//   model keeps that as `pending`: set when the TFH is read, cleared by every flush; a dropin
+//   writes the TLB only while it is set. Dropins here are for reads.
+// No later fix of a notifier race in this driver was found.
+import { Record as ImmRecord, type RecordOf } from 'immutable';
+import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../../src/index.ts';
+import { clearSptes, COHERENCE, cpuFault, faultSteps, kernelSide, keysOf, mmInvariants, PAGE_STATES, putPage, setSpte, spteKeys, type FaultKinds, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
+import { SERIES_PATHS, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion } from '../../mm/series.ts';
+
+const VERSIONS: SeriesVersion[] = [V4_10, V4_13_RC, V4_13];
+
+interface GruFields {
+  /** gms->ms_range_active. */
+  readonly active: number;
+  /** A TLB miss whose TFH was read and not yet written: a flush makes the GRU ignore the dropin. */
+  readonly pending: boolean;
+}
+type S = MmState<GruFields>;
+
+/** gru_flush_tlb_range over [start, end): the TLB entries go, and a dropin in flight is ignored. */
+function flush(label: string, kernel: string, start: number, end: number): Step<S, any> {
+  return {
+    label,
+    kernel,
+    note: 'gru_flush_tlb_range: tgh_invalidate through a locked TGH, spinning (no sleep); the GRU ignores a dropin whose TFH was read before',
+    reads: keysOf('spte', start, end),
+    writes: ['pending', ...spteKeys(start, end)],
+    do: ({ shared }) => ({ shared: clearSptes(shared.set('pending', false), start, end) }),
+  };
+}
+
+function ops(version: string): NotifierOps<S> {
+  const range: NotifierOps<S> = {
+    invalidateRangeStart: (start, end) => [
+      { label: 'start.active', kernel: 'gru_invalidate_range_start', note: 'atomic_inc(&gms->ms_range_active)', reads: ['active'], writes: ['active'], do: ({ shared }) => ({ shared: shared.set('active', shared.active + 1) }) },
+      flush('start.flush', 'gru_invalidate_range_start', start, end),
+    ],
+    invalidateRangeEnd: () => [{ label: 'end.active', kernel: 'gru_invalidate_range_end', note: 'atomic_dec_and_test(&gms->ms_range_active); wake_up_all(&gms->ms_wait_queue)', reads: ['active'], writes: ['active'], do: ({ shared }) => ({ shared: shared.set('active', shared.active - 1) }) }],
+  };
+  return version === 'v4.13' ? range : { ...range, invalidatePage: (v) => [flush('invalidate_page', 'gru_invalidate_page', v, v + 1)] };
+}
+
+interface DropinFields {
+  readonly page: number | null;
+  readonly left: number;
+}
+type L = RecordOf<DropinFields>;
+const DropinLocal = ImmRecord<DropinFields>({ page: null, left: 0 }, 'Dropin');
+
+/** gru_try_dropin for address 0, `left` TLB misses (a failed one is raised again). */
+function dropinSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds): Step<S, L, any>[] {
+  const again = (l: L) => (l.left > 0 ? 'tfh' : DONE);
+  return [
+    { label: 'tfh', kernel: 'gru_try_dropin', note: 'a TLB miss: read the TFH (the GRU now ignores the dropin if an invalidate comes before it)', reads: [], writes: ['pending'], do: ({ shared, local }) => ({ shared: shared.set('pending', true), local: local.set('left', local.left - 1) }) },
+    { label: 'range_active', kernel: 'gru_try_dropin', note: 'rmb(); ms_range_active → -EAGAIN (failactive: the miss is raised again)', reads: ['active'], writes: [], targets: ['tfh', DONE], do: ({ shared, local }) => (shared.active !== 0 ? { goto: again(local) } : undefined) },
+    {
+      label: 'atomic_pte_lookup',
+      kernel: 'atomic_pte_lookup',
+      note: 'rmb(); walk the page table with no lock and no reference: a present PTE gives the page',
+      reads: ['pte[0]'],
+      writes: [],
+      targets: ['gup', 'dropin'],
+      do: ({ shared, local }) => {
+        const page = shared.pte.get(0) ?? null;
+        return page === null ? { goto: 'gup' } : { local: local.set('page', page), goto: 'dropin' };
+      },
+    },
+    ...faultSteps<S, L>({
+      label: 'gup',
+      next: 'gup_put',
+      addr: () => 0,
+      addresses: [0],
+      page: (l) => l.page,
+      withPage: (l, p) => l.set('page', p),
+      write: false,
+      takeRef: true,
+      kernel: 'non_atomic_pte_lookup',
+      note: 'get_user_pages (may sleep: the fault comes from a user call, not the interrupt) — a reference',
+      ops: o,
+      victim,
+      meets,
+    }),
+    { label: 'gup_put', kernel: 'non_atomic_pte_lookup', note: 'paddr := page_to_phys(page); put_page(page)', reads: [], writes: [], updates: ['pages'], do: ({ shared, local }) => ({ shared: putPage(shared, local.page!) }) },
+    {
+      label: 'dropin',
+      kernel: 'tfh_write_restart',
+      note: 'write the translation into the TFH and restart — ignored by the GRU if a flush came since the TFH was read',
+      reads: ['pending'],
+      writes: ['pending', ...spteKeys(0, 1)],
+      targets: ['tfh', DONE],
+      do: ({ shared, local }) => ({ shared: (shared.pending ? setSpte(shared, 0, local.page, false) : shared).set('pending', false), local: local.set('page', null), goto: again(local) }),
+    },
+  ];
+}
+
+function verdicts(version: string, path: SeriesPath | 'oom'): readonly MmProperty[] {
+  return version === 'v4.10' && path === 'lazyfree' ? [COHERENCE] : [];
+}
+
+const { expect, variants } = seriesExpectations({ versions: VERSIONS, verdicts, defaults: { version: 'v4.13', path: 'reclaim' } });
+
+export default defineModel({
+  name: 'sgi-gru',
+  summary: 'SGI GRU in v4.10, v4.13-rc, v4.13: ms_range_active and the hardware that drops a dropin after a flush; breaks only in v4.10 on a lazyfree page',
+  description: `
+The GRU's TLB is filled by gru_try_dropin from the CPU page table; the GRU ignores a dropin if
+a flush came after its TFH was read, and the driver refuses dropins while ms_range_active.
+v4.10 flushes from invalidate_page after the PTL: on a lazyfree page a thread of the process
+maps a fresh page while the GRU's TLB still holds the old one. Under the PTL (v4.13-rc, no
+sleep) and with range_start/end (v4.13) every property holds.`,
+  kernel: {
+    functions: ['gru_invalidate_page', 'gru_invalidate_range_start', 'gru_invalidate_range_end', 'gru_flush_tlb_range', 'gru_try_dropin', 'atomic_pte_lookup', 'non_atomic_pte_lookup', 'tfh_write_restart'],
+    files: ['drivers/misc/sgi-gru/grutlbpurge.c', 'drivers/misc/sgi-gru/grufault.c', 'mm/rmap.c'],
+    commits: ['c7ab0d2fdc84 (v4.11: invalidate_page under the PTL)', 'series patch "sgi-gru: update to new mmu_notifier semantic" (v4.13, merged as ea25c4317946)'],
+  },
+  params: {
+    version: oneOf(VERSIONS.map((v) => v.name), 'v4.13', 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series)'),
+    path: oneOf(SERIES_PATHS, 'reclaim', 'the kernel path that invalidates (docs/kernel.md)'),
+    misses: int(2, 'TLB misses the GRU raises', { min: 1, max: 3 }),
+  },
+  expect,
+  variants,
+  build: ({ version, path, misses }) => {
+    const v = VERSIONS.find((x) => x.name === version)!;
+    const o = ops(version);
+    const k = kernelSide<GruFields>({ path: path as SeriesPath, addresses: 1, driver: { active: 0, pending: false }, ops: o, era: v.era });
+    return threadModel<S>({
+      name: 'sgi-gru',
+      shared: k.shared,
+      strings: PAGE_STATES,
+      locks: k.locks,
+      threads: [
+        ...k.threads,
+        { name: 'dropin', locals: DropinLocal({ left: misses }), steps: dropinSteps(o, k.victim, k.meets) },
+        { name: 'cpu', locals: null, steps: cpuFault<S>(0, o, k.meets) },
+      ],
+      invariants: mmInvariants<GruFields>(),
+    });
+  },
+});
