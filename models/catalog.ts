@@ -31,5 +31,6 @@ export const catalog: readonly CatalogEntry[] = [
   { name: 'umem-odp-2017', file: 'drivers/umem-odp-2017/umem-odp-2017.ts' },
   { name: 'xen-gntdev', file: 'drivers/xen-gntdev/xen-gntdev.ts' },
   { name: 'sgi-gru', file: 'drivers/sgi-gru/sgi-gru.ts' },
+  { name: 'scif-dma', file: 'drivers/scif-dma/scif-dma.ts' },
   ...classicCatalog,
 ];

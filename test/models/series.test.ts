@@ -143,6 +143,20 @@ const EXPECTED: Record<string, Record<string, string>> = {
     'version=v4.13 path=dontneed': 'holds',
     'version=v4.13 path=migrate': 'holds',
   },
+  'scif-dma': {
+    'defaults': 'coh 11',
+    'version=v4.10 path=reclaim': 'coh 10',
+    'version=v4.10 path=lazyfree': 'coh 10',
+    'version=v4.10 path=dontneed': 'coh 10',
+    'version=v4.10 path=migrate': 'coh 10',
+    'version=v4.13-rc path=reclaim': 'coh 9',
+    'version=v4.13-rc path=lazyfree': 'coh 9',
+    'version=v4.13-rc path=dontneed': 'coh 10',
+    'version=v4.13-rc path=migrate': 'coh 9',
+    'version=v4.13 path=lazyfree': 'coh 11',
+    'version=v4.13 path=dontneed': 'coh 10',
+    'version=v4.13 path=migrate': 'coh 11',
+  },
   // The IOMMU walkers share one builder (iommu-series.ts) and do the same thing at this level: the same table.
   'amd-iommu-v2': IOMMU_WALKER,
   'intel-svm': IOMMU_WALKER,
@@ -231,6 +245,15 @@ describe('the 2017 series drivers', () => {
     expect(t.indexOf('dropin dropin')).toBeGreaterThanOrEqual(0);
     expect(t.indexOf('cpu cpu_fault')).toBeGreaterThan(t.indexOf('reclaim clear_pte'));
     expect(t).not.toContain('reclaim invalidate_page');
+  });
+
+  it('scif-dma: a window pinned before an invalidation and inserted after it stays cached (v4.10: after invalidate_page; v4.13: between range_start and the PTE change)', async () => {
+    const old = await trace('scif-dma', 'version=v4.10 path=reclaim', 'no secondary mapping outlives its CPU PTE');
+    expect(old.indexOf('rma gup')).toBeLessThan(old.indexOf('reclaim clear_pte'));
+    expect(old.indexOf('rma insert_tcw')).toBeGreaterThan(old.indexOf('reclaim inv_page.destroy_tcw'));
+    const now = await trace('scif-dma', 'version=v4.13 path=reclaim', 'no secondary mapping outlives its CPU PTE');
+    expect(now.indexOf('rma gup')).toBeGreaterThan(now.indexOf('reclaim start.destroy_tcw'));
+    expect(now.indexOf('rma gup')).toBeLessThan(now.indexOf('reclaim clear_pte'));
   });
 
   it.each(['amd-iommu-v2', 'intel-svm', 'npu-dma'])('%s v4.10: the device maps a fresh lazyfree page before invalidate_page flushes the old one', async (name) => {
