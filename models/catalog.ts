@@ -32,5 +32,6 @@ export const catalog: readonly CatalogEntry[] = [
   { name: 'xen-gntdev', file: 'drivers/xen-gntdev/xen-gntdev.ts' },
   { name: 'sgi-gru', file: 'drivers/sgi-gru/sgi-gru.ts' },
   { name: 'scif-dma', file: 'drivers/scif-dma/scif-dma.ts' },
+  { name: 'hfi1-mmu-rb', file: 'drivers/hfi1-mmu-rb/hfi1-mmu-rb.ts' },
   ...classicCatalog,
 ];

@@ -157,6 +157,20 @@ const EXPECTED: Record<string, Record<string, string>> = {
     'version=v4.13 path=dontneed': 'coh 10',
     'version=v4.13 path=migrate': 'coh 11',
   },
+  'hfi1-mmu-rb': {
+    'defaults': 'coh 11',
+    'version=v4.10 path=reclaim': 'coh 10',
+    'version=v4.10 path=lazyfree': 'coh 10',
+    'version=v4.10 path=dontneed': 'coh 10',
+    'version=v4.10 path=migrate': 'coh 10',
+    'version=v4.13-rc path=reclaim': 'coh 9',
+    'version=v4.13-rc path=lazyfree': 'coh 9',
+    'version=v4.13-rc path=dontneed': 'coh 10',
+    'version=v4.13-rc path=migrate': 'coh 9',
+    'version=v4.13 path=lazyfree': 'coh 11',
+    'version=v4.13 path=dontneed': 'coh 10',
+    'version=v4.13 path=migrate': 'coh 11',
+  },
   // The IOMMU walkers share one builder (iommu-series.ts) and do the same thing at this level: the same table.
   'amd-iommu-v2': IOMMU_WALKER,
   'intel-svm': IOMMU_WALKER,
@@ -254,6 +268,13 @@ describe('the 2017 series drivers', () => {
     const now = await trace('scif-dma', 'version=v4.13 path=reclaim', 'no secondary mapping outlives its CPU PTE');
     expect(now.indexOf('rma gup')).toBeGreaterThan(now.indexOf('reclaim start.destroy_tcw'));
     expect(now.indexOf('rma gup')).toBeLessThan(now.indexOf('reclaim clear_pte'));
+  });
+
+  it('hfi1-mmu-rb v4.10: a buffer pinned before the PTE change is inserted in the cache after invalidate_page, and the engine reads it', async () => {
+    const t = await trace('hfi1-mmu-rb', 'version=v4.10 path=reclaim', 'no secondary mapping outlives its CPU PTE');
+    expect(t.indexOf('sdma pin')).toBeLessThan(t.indexOf('reclaim clear_pte'));
+    expect(t.indexOf('sdma insert')).toBeGreaterThan(t.indexOf('reclaim inv_page.invalidate'));
+    expect(t[t.length - 1]).toBe('sdma push');
   });
 
   it.each(['amd-iommu-v2', 'intel-svm', 'npu-dma'])('%s v4.10: the device maps a fresh lazyfree page before invalidate_page flushes the old one', async (name) => {
