@@ -93,7 +93,7 @@ function sdmaSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds): Step<S
       victim,
       meets,
     }),
-    { label: 'insert', kernel: 'hfi1_mmu_rb_insert', note: 'spin_lock_irqsave(&handler->lock): the new node joins the tree, refcount 1', acquire: HANDLER_LOCK, release: HANDLER_LOCK, reads: ['node'], writes: ['node', 'refs'], do: ({ shared, local }) => ({ shared: shared.merge({ node: local.page, refs: 1 }) as S }) },
+    { label: 'insert', kernel: 'hfi1_mmu_rb_insert', note: 'spin_lock_irqsave(&handler->lock): the new node joins the tree, refcount 1', acquire: HANDLER_LOCK, release: HANDLER_LOCK, reads: ['node'], writes: ['node', 'refs'], do: ({ shared, local }) => ({ shared: shared.set('node', local.page).set('refs', 1) }) },
     { label: 'push', kernel: 'user_sdma_send_pkts', note: "the descriptors point at the node's pinned page: the engine reads it", reads: [], writes: spteKeys(0, 1), do: ({ shared, local }) => ({ shared: setSpte(shared, 0, local.page, false) }) },
     {
       label: 'complete',
