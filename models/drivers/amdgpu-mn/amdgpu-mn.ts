@@ -12,7 +12,7 @@
 //             No range_end. The series (v4.13) removed invalidate_page: range_start only.
 //   v4.19     60de1c1740f3 "use a rw_semaphore for MMU notifiers", 3fe89771cb0a "stop reserving
 //             the BO in the MMU callback v3", 1b0c0f9dc5ca "move userptr BOs to CPU domain during
-//             CS v2", 1ed3d2567c80 "keep the MMU lock until the update ends v4" (v4.16), and
+//             CS v2", 1ed3d2567c80 "keep the MMU lock until the update ends v4" (after v4.14), and
 //             93065ac753e4 (v4.19, blockable): range_start takes the read side of rmn->lock
 //             (amdgpu_mn_read_lock: mutex read_lock, then down_read_non_owner on the first
 //             nesting — blocking even when !blockable, as Tetsuo Handa asked in the review of
@@ -182,7 +182,7 @@ function csSteps(version: Version, o: NotifierOps<S>, victim: number, meets: Fau
 function verdicts(version: string, path: SeriesPath | 'oom'): readonly MmProperty[] {
   const unmapsPage = path === 'reclaim' || path === 'lazyfree' || path === 'migrate';
   switch (version) {
-    // range_start-only on MADV_DONTNEED in every version before v4.16; on the unmaps from v4.13.
+    // range_start-only on MADV_DONTNEED in every version before the rw_semaphore fix; on the unmaps from v4.13.
     case 'v4.10':
       return path === 'dontneed' ? [COHERENCE] : [];
     case 'v4.13-rc':
@@ -214,10 +214,10 @@ PTE change through.`,
   kernel: {
     functions: ['amdgpu_mn_invalidate_page', 'amdgpu_mn_invalidate_range_start', 'amdgpu_mn_invalidate_node', 'amdgpu_mn_read_lock', 'amdgpu_mn_lock', 'amdgpu_cs_parser_bos', 'amdgpu_cs_submit', 'drm_sched_job_init'],
     files: ['drivers/gpu/drm/amd/amdgpu/amdgpu_mn.c', 'drivers/gpu/drm/amd/amdgpu/amdgpu_cs.c', 'drivers/gpu/drm/amd/amdgpu/amdgpu_ttm.c'],
-    commits: ['c7ab0d2fdc84 (v4.11: invalidate_page under the PTL)', 'series patch "drm/amdgpu: update to new mmu_notifier semantic" (v4.13)', '60de1c1740f3, 3fe89771cb0a, 1b0c0f9dc5ca, 1ed3d2567c80 "drm/amdgpu: keep the MMU lock until the update ends v4" (v4.16)', '93065ac753e4 mm, oom: distinguish blockable mode for mmu notifiers (v4.19)'],
+    commits: ['c7ab0d2fdc84 (v4.11: invalidate_page under the PTL)', 'series patch "drm/amdgpu: update to new mmu_notifier semantic" (v4.13)', '60de1c1740f3, 3fe89771cb0a, 1b0c0f9dc5ca, 1ed3d2567c80 "drm/amdgpu: keep the MMU lock until the update ends v4" (after v4.14)', '93065ac753e4 mm, oom: distinguish blockable mode for mmu notifiers (v4.19)'],
   },
   params: {
-    version: oneOf(VERSIONS.map((v) => v.name), 'v4.13', 'the kernel: v4.10, v4.13-rc, v4.13 (the series), v4.19 (the v4.16 rw_semaphore fix, blockable)'),
+    version: oneOf(VERSIONS.map((v) => v.name), 'v4.13', 'the kernel: v4.10, v4.13-rc, v4.13 (the series), v4.19 (the rw_semaphore fix of 1ed3d2567c80, blockable)'),
     path: oneOf([...SERIES_PATHS, 'oom'], 'reclaim', 'the kernel path that invalidates (docs/kernel.md); oom from v4.19'),
     tries: int(2, 'get_user_pages tries of the submission (≤ v4.13)', { min: 1, max: 3 }),
   },
