@@ -25,4 +25,3 @@ export * from './classic.ts';
 export * from './invariants.ts';
 export * from './keys.ts';
 export * from './gup.ts';
-export * from './series.ts';
