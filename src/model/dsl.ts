@@ -28,7 +28,12 @@ import { DONE, MAX_THREADS, checkThreadModelSpec, twiceText } from './thread-spe
 import { chooseProblem, effectProblem, gotoProblem, guardProblem, invariantProblem, lockNameProblem, markResultsChecked } from './step-results.ts';
 import { ASSERTIONS, AssertionFailure } from './assertion.ts';
 
-/** A spinlock (holding one makes the thread atomic), a sleeping mutex, or a reader/writer semaphore. */
+/**
+ * A spinlock, a sleeping mutex, or a reader/writer semaphore. Holding a lock never makes a
+ * thread atomic (other threads keep taking steps; only acquiring a held lock waits); a step
+ * that may sleep, or takes a mutex or rwsem, while its thread holds a spinlock violates 'no
+ * sleeping under a spinlock'.
+ */
 export type LockKind = 'spinlock' | 'mutex' | 'rwsem';
 
 /** The end of a thread's program: `goto: DONE`. */
