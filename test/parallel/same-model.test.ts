@@ -141,7 +141,7 @@ describe('end to end', () => {
     const dir = mkdtempSync(join(root, 'test', '.tmp-stale-'));
     try {
       const file = join(dir, 'model.ts');
-      const run = () => spawnSync(process.execPath, ['bin/mmcheck.js', 'check', file, '--workers', '2', '--engine', 'immutable'], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', MMCHECK_TRACE_LEVELS: '1' } });
+      const run = () => spawnSync(process.execPath, ['bin/mmcheck.js', 'check', file, '--workers', '2', '--engine', 'immutable'], { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', MMCHECK_TRACE_LEVELS: '1', MMCHECK_WAIT_FOR_POOL: '1' } });
       const fixture = readFileSync(DIFFERS, 'utf8').replace("'../../../src/index.ts'", JSON.stringify(fileURLToPath(new URL('../../src/index.ts', import.meta.url))));
       // 2^16 - 1 states (long enough to start the pool, which bundles this version), then
       // 2^18 - 1 (long enough for the worker to join).
