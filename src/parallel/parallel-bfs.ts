@@ -107,8 +107,9 @@ export interface ParallelOptions extends SearchOptions {
    */
   readonly checkWorkerSample?: boolean;
   /**
-   * Whether a level big enough to share waits (up to a minute) for the pool's threads to be
-   * ready instead of running alone while they load (default false; MMCHECK_WAIT_FOR_POOL=1 in
+   * Whether the pool starts with the search and a level big enough to share waits (up to a
+   * minute) for its threads to be ready instead of running alone while they load (default
+   * false; MMCHECK_WAIT_FOR_POOL=1 in
    * the CLI). Tests set it so that a loaded machine still sends their levels through the
    * threads; a search never needs it for its answer, which is the same either way.
    */
@@ -437,7 +438,9 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
    */
   let poolFailure: unknown;
   const canUsePool = workers > 1;
-  const when = options.startPool ?? { afterMs: START_POOL_MS, level: START_POOL_LEVEL, joinMs: JOINABLE_MS };
+  // waitForPool (tests on a busy machine) also starts the pool at once: a pool started late, at
+  // the search's last big level, would leave no level to wait at.
+  const when = options.startPool ?? (options.waitForPool === true ? { afterMs: 0, level: 0, joinMs: JOINABLE_MS } : { afterMs: START_POOL_MS, level: START_POOL_LEVEL, joinMs: JOINABLE_MS });
   // The warm-ups' [stop, ready] (protocol.ts WarmTask).
   const warmControl = new Int32Array(new SharedArrayBuffer(8));
   let tPoolStart = 0;
@@ -547,9 +550,10 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
       };
       seeReady();
       const big = canUsePool && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL);
-      if (big && options.waitForPool === true && !poolReady && pool !== undefined) {
+      // The pool is created once its bundle is built (asynchronously): wait for that too.
+      if (big && options.waitForPool === true && !poolReady && (pool !== undefined || starting)) {
         const until = performance.now() + 60_000;
-        while (Atomics.load(warmControl, WARM_READY) < workers - 1 && poolFailure === undefined && performance.now() < until) {
+        while ((pool === undefined || Atomics.load(warmControl, WARM_READY) < workers - 1) && poolFailure === undefined && !destroyed && performance.now() < until) {
           await new Promise((resolve) => setTimeout(resolve, 10));
         }
         if (poolFailure !== undefined) throw poolFailure;
