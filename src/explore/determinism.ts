@@ -22,6 +22,12 @@ export function checkDeterminism<S, A>(model: Model<S, A>, state: S, actions: re
   if (!same) {
     const first = actions.map((x) => model.formatAction(state, x)).join(', ');
     const second = again.map((x) => model.formatAction(state, x)).join(', ');
+    if (first === second && again.some((x) => typeof x === 'object' && x !== null)) {
+      throw new ModelError(
+        { model: model.name },
+        `actions() returned new objects for the same state ([${first}] twice, not the same objects): actions are compared with Object.is; return primitives (numbers, strings) or the same objects each time`,
+      );
+    }
     throw new ModelError(
       { model: model.name },
       `actions are enumerated in a non-deterministic order: [${first}] then [${second}] for the same state (enumerate them in a fixed order, never by hash or Set iteration order)`,

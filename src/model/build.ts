@@ -53,16 +53,32 @@ function checkedProperty(p: Property<unknown, unknown>, model: string): Property
 }
 
 /**
- * `model` with every property's results checked where they run. A thread model checks its own
- * (dsl.ts) and is returned as it is; any other gets a view whose properties check.
+ * `model.actions` with its result checked each time it runs: an array (a Promise, a number or
+ * an iterable other than an array was once met deep in the search as `TypeError:
+ * again.every is not a function`).
+ */
+function checkedActions(model: Model<any, any>): (state: unknown) => readonly unknown[] {
+  return (state: unknown) => {
+    const r: unknown = model.actions(state);
+    if (Array.isArray(r)) return r;
+    const what = isThenable(r) ? 'a Promise (actions() must be synchronous)' : describeValue(r);
+    throw new ModelError({ model: model.name }, `actions() returned ${what}: return an array of the actions enabled in the state (empty when none is)`);
+  };
+}
+
+/**
+ * `model` with every property's results, and its actions() result, checked where they run. A
+ * thread model checks its own (dsl.ts) and is returned as it is; any other gets a view whose
+ * properties and actions() check.
  */
 function withCheckedResults(model: Model<any, any>): Model<any, any> {
   if (hasCheckedResults(model)) return model;
   const properties = model.properties.map((p) => checkedProperty(p, model.name));
+  const actions = checkedActions(model);
   // A plain object is copied (so `{ ...model }` still copies it whole); a class instance keeps
   // its prototype, and with it its methods and their `this`.
-  if (isPlainObject(model)) return { ...model, properties };
-  return Object.create(model, { properties: { value: properties, enumerable: true } }) as Model<any, any>;
+  if (isPlainObject(model)) return { ...model, properties, actions };
+  return Object.create(model, { properties: { value: properties, enumerable: true }, actions: { value: actions, enumerable: true } }) as Model<any, any>;
 }
 const HOW = 'return threadModel({ … }), or an object implementing the Model interface (name, initStates, actions, next, properties, formatAction)';
 

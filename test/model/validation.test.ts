@@ -168,6 +168,18 @@ describe('a model written without the thread DSL has its results checked too', (
     const r = await check(counter([{ kind: 'invariant', name: 'small', check: (s: number) => (s < 2 ? null : `s is ${s}`) }]));
     expect(r.status === 'violated' && r.violation.message).toBe('s is 2');
   });
+
+  // actions() returning a Set on the second state (not the initial one): met inside the search.
+  const setOnSecond = (o: object = {}) =>
+    check(def({ params: {}, build: () => ({ name: 'g', initStates: () => [0], actions: (s: number) => (s === 0 ? [1] : s < 2 ? new Set([1]) : []), next: (s: number) => s + 1, properties: [], formatAction: () => 'inc' }) }), o);
+  it.each([
+    ['the level search', { workers: 1 }],
+    ['the sequential search (per-transition hook)', { workers: 1, onTransition: () => undefined }],
+    ['the level search, 2 threads', { workers: 2 }],
+  ])('actions() must return an array, on %s', async (_name, o) => {
+    const r = await setOnSecond(o);
+    expect(r.status === 'error' && r.error.message).toBe("model 'g': actions() returned a Set: return an array of the actions enabled in the state (empty when none is)");
+  });
 });
 
 describe('values in messages', () => {
