@@ -10,6 +10,11 @@
 //  - if the child has not ended within STOP_GRACE_MS of a stop (the watchdog normally ends a
 //    stuck search within a second, with the figures so far), it is killed and the last
 //    figures it reported are printed (exit 3);
+//  - before the search, model code (a model file's top-level code, build(), the reductions'
+//    tables) runs with no watchdog yet: the child says what the time limit is ("time-limit
+//    MS") and what it runs ("phase TEXT"); if the watchdog has not started the limit plus
+//    LOAD_GRACE_MS after the first phase, the child is killed and TEXT printed as the verdict
+//    (exit 3);
 //  - the child's exit code is this process's; a child killed by the kernel (SIGKILL: out of
 //    memory) is reported in one line (exit 3).
 // Its cost: one more Node process (~40 ms of start-up, ~40 MiB resident, see docs/limits.md).
@@ -24,6 +29,8 @@ const { onLines } = await import(new URL(`${own}cli/line-reader.mjs`, import.met
 const RUN = fileURLToPath(new URL('./mmcheck-run.js', import.meta.url));
 /** How long after a stop request the child may take to end before it is killed. */
 const STOP_GRACE_MS = 5000;
+/** How long past the time limit model code may run before the search starts, before the child is killed. */
+const LOAD_GRACE_MS = 1000;
 const INTERRUPTED_TWICE = 130;
 const INCOMPLETE = 3;
 
@@ -40,11 +47,23 @@ let lastFigures = '';
 let graceTimer;
 /** A signal passed on as a signal (the child could not yet stop cleanly). */
 let forwarded;
+/** The time limit (ms) the child was given, if any, and what model code it runs before the search. */
+let timeLimitMs;
+let phase = '';
+/** @type {NodeJS.Timeout | undefined} */
+let phaseTimer;
 
 const say = (line) => process.stderr.write(`mmcheck: ${line}\n`);
 
 onLines(channel, (line) => {
-  if (line === 'stoppable') {
+  if (line.startsWith('time-limit ')) timeLimitMs = Number(line.slice('time-limit '.length));
+  else if (line.startsWith('phase ')) {
+    phase = line.slice('phase '.length);
+    armPhaseLimit();
+  } else if (line === 'stoppable') {
+    // The watchdog is up: it bounds the search (and its own time limit starts now).
+    if (phaseTimer !== undefined) clearTimeout(phaseTimer);
+    phaseTimer = undefined;
     stoppable = true;
     // A signal passed on before the watchdog was up may have met a busy main thread.
     if (forwarded !== undefined) channel.write(`stop ${forwarded}\n`);
@@ -59,6 +78,21 @@ onLines(channel, (line) => {
 // The child's end closes when it exits (or its watchdog is gone): nothing more to read.
 channel.on('error', () => undefined);
 channel.on('end', () => (stoppable = false));
+
+/**
+ * Once model code starts running before the search: kills the child if its watchdog has not
+ * started by the time limit plus LOAD_GRACE_MS, and prints what was running as the verdict.
+ */
+function armPhaseLimit() {
+  if (phaseTimer !== undefined || timeLimitMs === undefined || !Number.isFinite(timeLimitMs) || stoppable) return;
+  phaseTimer = setTimeout(() => {
+    killedByUs = true;
+    child.kill('SIGKILL');
+    process.stdout.write(`incomplete: ${phase} when the time limit of ${(timeLimitMs / 1000).toFixed(1)} s (and ${LOAD_GRACE_MS / 1000} s more) ran out: stopped it; no state was searched\n`);
+    process.exit(INCOMPLETE);
+  }, timeLimitMs + LOAD_GRACE_MS);
+  phaseTimer.unref();
+}
 
 /** Kills the child if it has not ended STOP_GRACE_MS from now. */
 function armGrace() {

@@ -10,6 +10,7 @@ import { checkDefinition } from '../model/definition.ts';
 import { suggest } from '../model/params.ts';
 import { echo } from '../model/describe.ts';
 import { hardExit, ModelExitError, withExitGuard } from '../explore/exit-guard.ts';
+import { enterPhase } from './supervisor-channel.ts';
 
 /** A problem with how mmcheck was called or with the model file (exit code 2). */
 export class UsageError extends Error {
@@ -50,10 +51,9 @@ export interface LoadedModel {
  * UsageError (the module does not load) or a ModelError (its export is not a well-formed
  * definition). The module's top-level code runs with process.exit turned into an error; if
  * its top-level await never settles, the process says so and exits 2 when nothing else is
- * left to run (Node would exit 13 with no message).
- *
- * FIXME: top-level code that never ends while keeping the process busy (a loop, or an await
- * on a timer that keeps firing) is not bound by --time-limit: only Ctrl-C ends it.
+ * left to run (Node would exit 13 with no message). Top-level code that never ends while
+ * keeping the process busy (a loop, an await on a timer that keeps firing) is ended by the
+ * supervisor at `check`'s --time-limit plus a second (supervisor-channel.ts), or by Ctrl-C.
  */
 export async function importDefinition(file: string, label: string): Promise<ModelDefinition> {
   let mod: Record<string, unknown>;
@@ -62,6 +62,7 @@ export async function importDefinition(file: string, label: string): Promise<Mod
     hardExit(2);
   };
   process.on('beforeExit', stuck);
+  enterPhase(`model '${label}' never finished loading: its top-level code was still running`);
   try {
     mod = (await withExitGuard(() => import(pathToFileURL(file).href))) as Record<string, unknown>;
   } catch (e) {

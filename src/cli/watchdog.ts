@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { LiveSearch } from '../explore/live-search.ts';
 import { STOP_REASONS, type StopRequest } from '../explore/stop-request.ts';
+import { supervisorFd } from './supervisor-channel.ts';
 
 /** How long after a stop request the search may take to end before it counts as stuck. */
 export const STUCK_GRACE_MS = 1000;
@@ -50,7 +51,6 @@ export interface Watchdog {
  */
 export function startWatchdog(o: WatchdogOptions): Watchdog {
   (globalThis as { __mmcheckFinishStuck?: (note: string) => void }).__mmcheckFinishStuck = o.onStuck;
-  const fd = process.env.MMCHECK_SUPERVISOR_FD;
   const worker = new Worker(THREAD, {
     workerData: {
       stop: o.stop.buffer,
@@ -58,7 +58,7 @@ export function startWatchdog(o: WatchdogOptions): Watchdog {
       figures: o.live.figures.buffer,
       deadline: o.timeLimitMs !== undefined && Number.isFinite(o.timeLimitMs) ? Date.now() + o.timeLimitMs : null,
       memoryStopBytes: o.memoryStopBytes ?? null,
-      supervisorFd: fd !== undefined && /^\d+$/.test(fd) ? Number(fd) : null,
+      supervisorFd: supervisorFd(),
       graceMs: STUCK_GRACE_MS,
       pollMs: POLL_MS,
       ownCode: OWN_CODE,

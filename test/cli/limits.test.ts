@@ -71,22 +71,25 @@ interface Run {
 
 /**
  * Runs mmcheck with MMCHECK_TRACE_LEVELS=1 and, once a stderr line matches `when` (a level
- * done: the search, and its watchdog, are under way), sends `signals` 100 ms apart.
+ * done: the search, and its watchdog, are under way) or `when` ms have passed, sends
+ * `signals` 100 ms apart.
  */
-function runAndSignal(args: string[], signals: NodeJS.Signals[] = [], when = /^level \d+:/m): Promise<Run> {
+function runAndSignal(args: string[], signals: NodeJS.Signals[] = [], when: RegExp | number = /^level \d+:/m): Promise<Run> {
   return new Promise((resolve) => {
     const t0 = performance.now();
     let tSignal = 0;
     const child = spawn(process.execPath, ['bin/mmcheck.js', ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', MMCHECK_TRACE_LEVELS: '1' } });
     let out = '';
     let err = '';
+    const send = () => {
+      tSignal = performance.now();
+      signals.forEach((s, i) => setTimeout(() => child.kill(s), 100 * i));
+    };
+    if (typeof when === 'number' && signals.length > 0) setTimeout(send, when);
     child.stdout.on('data', (d) => (out += d));
     child.stderr.on('data', (d) => {
       err += d;
-      if (tSignal === 0 && signals.length > 0 && when.test(err)) {
-        tSignal = performance.now();
-        signals.forEach((s, i) => setTimeout(() => child.kill(s), 100 * i));
-      }
+      if (tSignal === 0 && signals.length > 0 && typeof when !== 'number' && when.test(err)) send();
     });
     // Never left running, whatever happens.
     const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
@@ -135,6 +138,34 @@ describe('--time-limit acts within a second or two, inside a level and inside a 
     expect(r.code).toBe(3);
     expect(r.out).toMatch(/^incomplete: slow: time limit of 2\.0 s reached; no violation in what was explored$/m);
     expect(elapsed(r.out)).toBeLessThan(2.5);
+  });
+});
+
+describe('--time-limit and Ctrl-C bound model code that runs before the search (no watchdog yet)', () => {
+  it("a model file whose top-level code loops forever: ended at the limit plus a second, named as loading, exit 3", async () => {
+    // It once ignored --time-limit: only Ctrl-C (or SIGKILL) ended it.
+    const r = await runAndSignal(['check', 'test/fixtures/limits/loops-loading.ts', '--time-limit', '1', '--no-typecheck']);
+    expect(r.code).toBe(3);
+    expect(r.out).toBe(
+      "incomplete: model 'test/fixtures/limits/loops-loading.ts' never finished loading: its top-level code was still running when the time limit of 1.0 s (and 1 s more) ran out: stopped it; no state was searched\n",
+    );
+    expect(r.err).toBe('');
+    // Start-up (tsx, the CLI), the limit and the second's grace: nothing more.
+    expect(r.seconds).toBeLessThan(6);
+  });
+
+  it('a build() that loops forever: named as building, exit 3', async () => {
+    const r = await runAndSignal(['check', 'test/fixtures/limits/loops-building.ts', '-p', 'loop=true', '--time-limit', '1', '--no-typecheck']);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(/^incomplete: model 'loops-building' never finished building: build\(\) or its initial states were still running when the time limit of 1\.0 s \(and 1 s more\) ran out: stopped it; no state was searched$/m);
+    // Without the loop, the same model is searched in full: the limit starts with the search.
+    expect((await runAndSignal(['check', 'test/fixtures/limits/loops-building.ts', '--time-limit', '1', '--no-typecheck'])).code).toBe(0);
+  });
+
+  it('Ctrl-C while the top-level code loops: ends at once, as an interrupted process (130)', async () => {
+    const r = await runAndSignal(['check', 'test/fixtures/limits/loops-loading.ts', '--no-typecheck'], ['SIGINT'], 2000);
+    expect(r.code).toBe(130);
+    expect(r.afterSignal).toBeLessThan(1);
   });
 });
 

@@ -5,6 +5,7 @@ import { LiveSearch } from '../../explore/live-search.ts';
 import { StopRequest } from '../../explore/stop-request.ts';
 import { MemoryBudget } from '../../explore/memory-budget.ts';
 import { startWatchdog } from '../watchdog.ts';
+import { enterPhase, tellTimeLimit } from '../supervisor-channel.ts';
 import type { Command } from 'commander';
 import { buildModel } from '../../check.ts';
 import { hasDefaultParams } from '../../model/build.ts';
@@ -95,7 +96,12 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   let defaults = true;
   try {
     const given = parseParamArgs(flags.param ?? []);
+    // Model code that never returns before the search (top-level code, build(), the initial
+    // states, --dot's graph, the reductions' tables) is ended by the supervisor at the limit
+    // plus a second; once the watchdog is up, it is ended like a step (watchdog.ts).
+    if (flags.timeLimit !== undefined) tellTimeLimit(flags.timeLimit * 1000);
     loaded = await loadModel(spec, process.cwd(), typecheckMode(flags));
+    enterPhase(`model '${loaded.def.name}' never finished building: build() or its initial states were still running`);
     // Before the search: a long run's result must not be lost to a bad output path.
     const outputs = (['json', 'html', 'dot'] as const).filter((k) => flags[k] !== undefined).map((k) => ({ flag: `--${k}`, file: flags[k]! }));
     checkOutputPaths(outputs, [loaded.file]);
@@ -109,6 +115,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
       if (loaded.def.expect === undefined) throw new UsageError(`--strict-expect: model '${loaded.def.name}' declares no expect (its expected verdict per property): nothing to compare`);
       if (!defaults) throw new UsageError(`--strict-expect: the expect of model '${loaded.def.name}' is for its default parameters: drop the -p options or --strict-expect`);
     }
+    enterPhase(`model '${loaded.def.name}': the search never started: model code run to prepare it (--dot's graph, the reductions' tables) was still running`);
     source = loaded.builtin ? { builtin: spec } : { file: loaded.file };
     if (flags.dot) {
       dotLimit = flags.dotLimit ?? DOT_STATE_LIMIT;
