@@ -24,6 +24,7 @@ import { Frontier } from './frontier.ts';
 import { StateCodec } from '../state/codec.ts';
 import { getHeapStatistics } from 'node:v8';
 import { stopText, type StopRequest } from './stop-request.ts';
+import { livenessPlan } from './liveness/plan.ts';
 import type { LiveSearch } from './live-search.ts';
 import { MemoryBudget, memoryAtStart, searchTerms, type MemoryTerm } from './memory-budget.ts';
 
@@ -392,7 +393,9 @@ async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): P
     }
   }
 
-  const liveness = propertiesByKind(model).liveness.map((p) => ({ property: p.name, reason: 'the sequential search (bfs.ts, which --coverage runs) keeps no state graph; run without --coverage' }));
+  // This search keeps no state graph: liveness is unchecked (unless not asked for, or there is none).
+  const plan = livenessPlan(model, options, { sequential: true });
+  const liveness = 'error' in plan ? propertiesByKind(model).liveness.map((p) => ({ property: p.name, reason: plan.error })) : plan.unchecked;
   return withUnchecked(finalResult(model.name, stats(), propertyNames, violations, limit, limitReason, options.allProperties ?? false), liveness);
 }
 

@@ -50,7 +50,8 @@ function outcomeOf(r: Exclude<CheckResult, { status: 'error' }>, property: strin
   if (r.status !== 'holds' && r.violations.some((v) => v.property === property)) return { found: 'violated' };
   const unchecked = r.unchecked?.find((u) => u.property === property);
   if (unchecked !== undefined) return { found: 'unknown', why: `not checked: ${unchecked.reason}` };
-  if (r.status === 'incomplete') return { found: 'unknown', why: `the search was incomplete (${r.reason})` };
+  // Incomplete only for the properties it left unchecked: the search was complete for the rest.
+  if (r.status === 'incomplete' && r.limit !== 'unchecked') return { found: 'unknown', why: `the search was incomplete (${r.reason})` };
   if (r.status === 'violated' && r.stoppedEarly) return { found: 'unknown', why: 'the search stopped at the first violation; --all-properties checks the rest' };
   return { found: 'holds' };
 }

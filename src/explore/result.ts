@@ -62,6 +62,11 @@ export interface LivenessStats {
 export interface Unchecked {
   readonly property: string;
   readonly reason: string;
+  /**
+   * True when the run was asked not to check it (`--no-liveness`): a run that checked every
+   * other property holds. Otherwise a run that would hold is 'incomplete' (limit 'unchecked').
+   */
+  readonly optedOut?: boolean;
 }
 
 /** One step of a counterexample, ready to print. */
@@ -108,8 +113,12 @@ export interface Violation {
   readonly fairness?: Readonly<Record<string, Fairness>>;
 }
 
-/** Which limit ended an incomplete run. */
-export type Limit = 'max-states' | 'max-depth' | 'time-limit' | 'memory' | 'interrupted';
+/**
+ * Which limit ended an incomplete run; 'unchecked': the search was complete but left
+ * properties unchecked that the run did not opt out of (liveness under --por, --symmetry or
+ * --coverage), so "holds" would claim more than was checked.
+ */
+export type Limit = 'max-states' | 'max-depth' | 'time-limit' | 'memory' | 'interrupted' | 'unchecked';
 
 export type CheckResult =
   | { readonly status: 'holds'; readonly model: string; readonly stats: CheckStats; readonly properties: readonly string[]; readonly unchecked?: readonly Unchecked[] }
@@ -162,7 +171,9 @@ export function collisionProbability(n: number, bits = 64): number {
 /**
  * `r` with `unchecked` properties taken out of its checked ones and listed with their reasons
  * (a property already listed keeps its first reason; a run that stopped with an error is
- * left as it is).
+ * left as it is). A run that would hold but left a property unchecked without opting out
+ * (Unchecked.optedOut) is incomplete, with limit 'unchecked' and a reason naming each such
+ * property and why; a violation found stands.
  */
 export function withUnchecked(r: CheckResult, unchecked: readonly Unchecked[]): CheckResult {
   if (r.status === 'error') return r;
@@ -170,7 +181,19 @@ export function withUnchecked(r: CheckResult, unchecked: readonly Unchecked[]): 
   const more = unchecked.filter((u) => !known.has(u.property));
   if (more.length === 0) return r;
   const names = new Set(more.map((u) => u.property));
-  return { ...r, properties: r.properties.filter((p) => !names.has(p)), unchecked: [...(r.unchecked ?? []), ...more] };
+  const all = [...(r.unchecked ?? []), ...more];
+  const properties = r.properties.filter((p) => !names.has(p));
+  const missed = all.filter((u) => u.optedOut !== true);
+  if (r.status === 'holds' && missed.length > 0) {
+    return { status: 'incomplete', model: r.model, stats: r.stats, properties, unchecked: all, limit: 'unchecked', reason: uncheckedReason(missed), violations: [] };
+  }
+  return { ...r, properties, unchecked: all };
+}
+
+/** "not checked: 'progress': why" for the properties a run left unchecked, grouped by why. */
+export function uncheckedReason(missed: readonly Unchecked[]): string {
+  const whys = [...new Set(missed.map((u) => u.reason))];
+  return `not checked: ${whys.map((why) => `${missed.filter((u) => u.reason === why).map((u) => `'${u.property}'`).join(', ')} (${why})`).join('; ')}`;
 }
 
 /**

@@ -124,7 +124,9 @@ function hashedNote(xs: readonly string[]): string {
 /** "not checked: 'progress': why" lines for the properties a run left unchecked. */
 function uncheckedLines(r: CheckResult, style: Style): string[] {
   if (r.status === 'error' || r.unchecked === undefined) return [];
-  return r.unchecked.map((u) => `${style.yellow('not checked')}: '${u.property}': ${u.reason}`);
+  // A run incomplete for what it left unchecked names those in its verdict line.
+  const shown = r.status === 'incomplete' && r.limit === 'unchecked' ? r.unchecked.filter((u) => u.optedOut === true) : r.unchecked;
+  return shown.map((u) => `${style.yellow('not checked')}: '${u.property}': ${u.reason}`);
 }
 
 /** Verdict line plus figures, printed at the end of every run. */
@@ -145,6 +147,8 @@ function verdictLine(r: Exclude<CheckResult, { status: 'error' }>, style: Style)
       return `${style.red(style.bold('violated'))}: ${r.model}: ${names}; ${held.length > 0 ? `holds: ${held.map((p) => `'${p}'`).join(', ')}` : 'no property holds'}`;
     }
     case 'incomplete': {
+      // The search was complete; what it could not check is the reason.
+      if (r.limit === 'unchecked') return `${style.yellow(style.bold('incomplete'))}: ${r.model}: ${r.reason}; ${r.properties.length > 0 ? `every checked property holds (${r.properties.join('; ')})` : 'no property was checked'}`;
       const found = r.violations.length
         ? `violated so far: ${r.violations.map((v) => `'${v.property}'`).join(', ')}; the other properties hold in what was explored`
         : 'no violation in what was explored';

@@ -1,8 +1,11 @@
 // Liveness at the command line: the issue's case (a polling daemon hid a thread waiting
 // forever), lassos in text, JSON (confirmed by `mmcheck replay`, loop and fairness included)
-// and HTML, --fairness, and the properties a run leaves unchecked, said in the summary.
+// and HTML, --fairness, and the properties a run leaves unchecked: an incomplete run unless the
+// user opted out (--no-liveness).
 import { describe, expect, it } from 'vitest';
 import { scratchDir } from '../helpers.ts';
+import { check } from '../../src/check.ts';
+import type { ModelDefinition } from '../../src/model/definition.ts';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -41,19 +44,44 @@ describe('a daemon no longer hides a thread waiting forever', () => {
     expect(r.out).toContain("violated: deadlock freedom: no thread can move: driver at 'wait_ready' waits (guard false)");
   });
 
-  it('--no-liveness checks safety only, and says what it left out', () => {
+  it('--no-liveness checks safety only: holds (exit 0), and says liveness was not asked for', () => {
     const r = mmcheck('check', DAEMON, '--no-liveness');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^holds: polling-daemon: every checked property holds \(no sleeping under a spinlock; assertions; deadlock freedom\)$/m);
-    expect(r.out).toMatch(/^not checked: 'progress': safety only \(--no-liveness\)$/m);
+    expect(r.out).toMatch(/^not checked: 'progress': not asked for: --no-liveness checks safety only$/m);
     expect(r.out).not.toMatch(/^liveness:/m);
+    // The same with a reduction: the user opted out, so nothing was left out unasked.
+    expect(mmcheck('check', DAEMON, '--no-liveness', '--por').code).toBe(0);
   });
 
-  it('--por and --coverage leave liveness unchecked, saying why', () => {
-    const por = mmcheck('check', DAEMON, '--por');
-    expect(por.out).toMatch(/^not checked: 'progress': partial-order reduction \(--por\) leaves out interleavings a fair loop may need; run without --por$/m);
-    const cov = mmcheck('check', DAEMON, '--coverage');
-    expect(cov.out).toMatch(/^not checked: 'progress': the sequential search \(bfs.ts, which --coverage runs\) keeps no state graph; run without --coverage$/m);
+  // The daemon's 'progress' is violated (exit 1, above); a run that cannot check it once
+  // printed "every checked property holds" and exited 0. It is incomplete: exit 3, the verdict
+  // line naming the property left unchecked and why.
+  const SAFE = 'every checked property holds (no sleeping under a spinlock; assertions; deadlock freedom)';
+  const OPT_OUT = 'or add --no-liveness to check safety only';
+  it.each([
+    ['--por', `partial-order reduction (--por) leaves out interleavings a fair loop may need; run without --por, ${OPT_OUT}`],
+    ['--symmetry', `symmetry reduction (--symmetry) merges threads that fairness tells apart; run without --symmetry, ${OPT_OUT}`],
+    ['--coverage', `--coverage runs the sequential search, which keeps no state graph; run without --coverage, ${OPT_OUT}`],
+  ])('%s leaves liveness unchecked: incomplete (exit 3), saying which property and why', (flag, why) => {
+    const r = mmcheck('check', DAEMON, flag);
+    expect(r.code).toBe(3);
+    expect(r.out.split('\n')).toContain(`incomplete: polling-daemon: not checked: 'progress' (${why}); ${SAFE}`);
+    expect(r.out).not.toMatch(/^(holds|not checked):/m);
+  });
+
+  it('check() reports it the same way: incomplete, limit "unchecked", the properties and why', async () => {
+    const def = ((await import(`../../${DAEMON}`)) as { default: ModelDefinition }).default;
+    const r = await check(def, { por: true });
+    expect(r.status === 'incomplete' && { limit: r.limit, unchecked: r.unchecked, properties: r.properties }).toEqual({
+      limit: 'unchecked',
+      unchecked: [{ property: 'progress', reason: `partial-order reduction (--por) leaves out interleavings a fair loop may need; run without --por, ${OPT_OUT}` }],
+      properties: ['no sleeping under a spinlock', 'assertions', 'deadlock freedom'],
+    });
+    const safety = await check(def, { por: true, liveness: false });
+    expect(safety.status === 'holds' && safety.unchecked).toEqual([{ property: 'progress', reason: 'not asked for: --no-liveness checks safety only', optedOut: true }]);
+    // A violation found is still a violation.
+    expect((await check(def, { por: true, params: { daemon: false } })).status).toBe('violated');
   });
 
   it('--fairness: a bad value is exit 2 with one line', () => {

@@ -22,6 +22,13 @@ const KVM = file('../../models/drivers/kvm.ts');
 const RANGE_START_ONLY = file('../../models/drivers/range-start-only.ts');
 const TINY = file('./fixtures/tiny.ts');
 
+/**
+ * The sequential search keeps no state graph, so it checks safety only (without opting out,
+ * its run would be incomplete): it is the oracle for the safety answer, which the level
+ * search gives too while it also checks liveness; under a reduction neither checks liveness.
+ */
+const SAFETY = { liveness: false } as const;
+
 const pools = new Map<number, Piscina>();
 beforeAll(() => {
   for (const w of [2, 4]) pools.set(w, createWorkerPool(w));
@@ -43,12 +50,13 @@ async function compare(modelFile: string, params: Record<string, unknown>, optio
     return r.reduction;
   };
   const seqModel = buildModel(def, params);
-  const sequential = answer(await bfs(seqModel, { ...options, reduction: reductionOf(seqModel) }));
+  const sequential = answer(await bfs(seqModel, { ...options, ...SAFETY, reduction: reductionOf(seqModel) }));
+  const reduced = choice.por || choice.symmetry ? SAFETY : {};
   const engines = new Set<string>();
   for (const engine of ['immutable', 'auto'] as const) {
     for (const workers of [1, 2, 4]) {
       const m = buildModel(def, params);
-      const r = await runSearch(m, { ...options, workers, engine, pool: pools.get(workers), minSharedLevel: 1, source: { file: modelFile, params }, reductions: choice, reduction: reductionOf(m) });
+      const r = await runSearch(m, { ...options, ...reduced, workers, engine, pool: pools.get(workers), minSharedLevel: 1, source: { file: modelFile, params }, reductions: choice, reduction: reductionOf(m) });
       expect(r.stats.workers).toBe(workers);
       engines.add(r.stats.engine ?? 'immutable');
       expect(answer(r), `${workers} workers, engine ${r.stats.engine}`).toEqual(sequential);
@@ -134,7 +142,7 @@ describe('parallel search: levels whose claims run out of room', () => {
       [RANGE_START_ONLY, {}, [[2, 1], [4, 1]]],
     ] as const) {
       const def = await importDefinition(modelFile, modelFile);
-      const sequential = answer(await bfs(buildModel(def, params)));
+      const sequential = answer(await bfs(buildModel(def, params), SAFETY));
       for (const engine of ['immutable', 'auto'] as const) {
         for (const [workers, minSharedLevel] of shared) {
           let redone = 0;
@@ -185,11 +193,11 @@ describe('parallel search with reductions: the same answer as the reduced sequen
 describe('parallel search: small levels in the calling thread', () => {
   it('gives the same answer when levels are too small to send to workers (no pool started)', async () => {
     const def = await importDefinition(RANGE_START_ONLY, RANGE_START_ONLY);
-    const sequential = answer(await bfs(buildModel(def, {}), {}));
+    const sequential = answer(await bfs(buildModel(def, {}), SAFETY));
     for (const engine of ['immutable', 'vector'] as const) {
       const def2 = await importDefinition(KVM, KVM);
       const params = { addresses: 2, faults: 1, attempts: 1, path: 'classic' };
-      const want = answer(await bfs(buildModel(def2, params), {}));
+      const want = answer(await bfs(buildModel(def2, params), SAFETY));
       const r = await parallelBfs(buildModel(def2, params), { file: KVM, params, engine }, { workers: 3 });
       expect(r.status).not.toBe('needs-immutable');
       if (r.status === 'needs-immutable') return;
@@ -209,7 +217,7 @@ describe("parallel search: the search's own pool, joined part-way", () => {
     // `late`), and later ones are joined whenever the threads are ready (protocol.ts Joinable).
     const params = { addresses: 2, faults: 2, attempts: 1, path: 'classic' };
     const def = await importDefinition(KVM, KVM);
-    const want = answer(await bfs(buildModel(def, params), {}));
+    const want = answer(await bfs(buildModel(def, params), SAFETY));
     for (const engine of ['immutable', 'vector'] as const) {
       for (const workers of [2, 3]) {
         const levels: LevelTiming[] = [];

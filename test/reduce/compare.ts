@@ -55,6 +55,13 @@ export function reducedSearch(model: Model<any, any>, choice: ReductionChoice, o
   );
 }
 
+/**
+ * What these comparisons search for: safety. The sequential search keeps no state graph and the
+ * reductions leave liveness out, so without opting out every run of a model with a liveness
+ * property would be incomplete (and read here as "too big").
+ */
+export const SAFETY = { liveness: false } as const;
+
 /** The names of the properties a result reports violated. */
 export function violatedSet(r: CheckResult): string[] {
   if (r.status === 'violated' || r.status === 'incomplete') return [...new Set(r.violations.map((v) => v.property))].sort();
@@ -88,7 +95,7 @@ export async function expectSameVerdicts(
   learningStates?: number,
 ): Promise<Record<string, number> | null> {
   const fullTerminals: Terminals = { exact: new Set(), canonical: new Set() };
-  const full = await bfs(recordingTerminals(build(), fullTerminals), { allProperties: true, maxStates });
+  const full = await bfs(recordingTerminals(build(), fullTerminals), { allProperties: true, maxStates, ...SAFETY });
   if (full.status === 'incomplete') return null; // too big for this test
   expect(full.status, `${label}: full search`).not.toBe('error');
   const want = violatedSet(full);
@@ -98,7 +105,7 @@ export async function expectSameVerdicts(
     const red = reductionFor(model, choice);
     if (!red.ok) continue; // e.g. no thread group: nothing to compare
     const terminals: Terminals = { exact: new Set(), canonical: new Set() };
-    const r = await reducedSearch(model, choice, { allProperties: true }, recordingTerminals(model, terminals), learningStates);
+    const r = await reducedSearch(model, choice, { allProperties: true, ...SAFETY }, recordingTerminals(model, terminals), learningStates);
     const name = reductionName(choice);
     expect(r.status, `${label} with ${name}: ${r.status === 'error' ? r.error.message : ''}`).toBe(full.status);
     expect(violatedSet(r), `${label} with ${name}: violated properties`).toEqual(want);
@@ -127,7 +134,7 @@ const DECLARATION_ERROR = /which its footprint does not declare|which its 'reads
  * stored fewer states ('reduced') or not ('same'); null when the model is too big.
  */
 export async function expectNoSilentDifference(build: () => Model<any, any>, label: string, maxStates = Infinity): Promise<Record<string, 'error' | 'reduced' | 'same'> | null> {
-  const full = await bfs(build(), { allProperties: true, maxStates });
+  const full = await bfs(build(), { allProperties: true, maxStates, ...SAFETY });
   if (full.status === 'incomplete') return null;
   expect(full.status, `${label}: full search`).not.toBe('error');
   const out: Record<string, 'error' | 'reduced' | 'same'> = {};
@@ -135,7 +142,7 @@ export async function expectNoSilentDifference(build: () => Model<any, any>, lab
     const model = build();
     const red = reductionFor(model, choice);
     if (!red.ok) continue;
-    const r = await reducedSearch(model, choice, { allProperties: true });
+    const r = await reducedSearch(model, choice, { allProperties: true, ...SAFETY });
     const name = reductionName(choice);
     if (r.status === 'error') {
       expect(r.error.message, `${label} with ${name}: the only error allowed is a declaration error`).toMatch(DECLARATION_ERROR);

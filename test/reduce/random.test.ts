@@ -5,7 +5,7 @@
 // still find exactly those properties, never a different answer without an error; with
 // declarations left out, it infers the footprints and still finds exactly those.
 import { describe, expect, it } from 'vitest';
-import { expectNoSilentDifference, expectSameVerdicts } from './compare.ts';
+import { expectNoSilentDifference, expectSameVerdicts, SAFETY } from './compare.ts';
 import { randomModel } from './random-models.ts';
 import { bfs } from '../../src/explore/bfs.ts';
 import { ASSERTIONS } from '../../src/model/assertion.ts';
@@ -83,7 +83,7 @@ describe('reductions on random models', () => {
       if (counts === null) continue;
       tested++;
       if (counts.por < counts.none) reduced++;
-      const full = await bfs(randomModel(seed, { asserts: true }), { allProperties: true });
+      const full = await bfs(randomModel(seed, { asserts: true }), { allProperties: true, ...SAFETY });
       if (full.status === 'violated' && full.violations.some((v) => v.property === ASSERTIONS)) failing++;
     }
     expect(failing).toBeGreaterThan(ASSERTING / 4);

@@ -4,6 +4,9 @@
 import { FAIRNESS_KINDS, livenessPredicates, propertiesByKind, type Fairness, type LivenessProperty, type Model } from '../../model/model.ts';
 import type { Unchecked } from '../result.ts';
 
+/** How a run that cannot check liveness opts out of it, ending a reason. */
+const SAFETY_ONLY = ', or add --no-liveness to check safety only';
+
 /** Processes a fair-cycle search can tell apart (one bit each in a 32-bit mask). */
 export const MAX_PROCESSES = 32;
 
@@ -44,14 +47,15 @@ export function livenessPlan(model: Model<any, any>, choice: LivenessChoice, obs
   }
   // No property or no formula (progress in a model of daemons): nothing to record, each holds.
   if (liveness.every((p) => p.formulas.length === 0)) return { unchecked: [] };
-  const skip = (reason: string) => ({ unchecked: liveness.map((p) => ({ property: p.name, reason })) });
-  if (choice.liveness === false) return skip('safety only (--no-liveness)');
+  const skip = (reason: string, optedOut = false) => ({ unchecked: liveness.map((p) => ({ property: p.name, reason, ...(optedOut ? { optedOut } : {}) })) });
+  if (choice.liveness === false) return skip('not asked for: --no-liveness checks safety only', true);
   // FIXME: liveness under --por needs a stronger proviso than the cycle proviso (every loop of
   // the reduced graph fully expanded somewhere, as SPIN's); under --symmetry, a fairness that
-  // follows threads through the permutations. Until then both leave liveness unchecked.
-  if (obstacles.por) return skip('partial-order reduction (--por) leaves out interleavings a fair loop may need; run without --por');
-  if (obstacles.symmetry) return skip('symmetry reduction (--symmetry) merges threads that fairness tells apart; run without --symmetry');
-  if (obstacles.sequential) return skip('--coverage runs the sequential search, which keeps no state graph; run without --coverage');
+  // follows threads through the permutations. Until then both leave liveness unchecked, and
+  // the run is incomplete (result.ts withUnchecked) unless --no-liveness opts out.
+  if (obstacles.por) return skip(`partial-order reduction (--por) leaves out interleavings a fair loop may need; run without --por${SAFETY_ONLY}`);
+  if (obstacles.symmetry) return skip(`symmetry reduction (--symmetry) merges threads that fairness tells apart; run without --symmetry${SAFETY_ONLY}`);
+  if (obstacles.sequential) return skip(`--coverage runs the sequential search, which keeps no state graph; run without --coverage${SAFETY_ONLY}`);
   const processes = model.processes;
   const processNames = processes?.names ?? [model.name];
   if (processNames.length > MAX_PROCESSES) return { error: `liveness checking tells apart at most ${MAX_PROCESSES} processes; ${model.name} has ${processNames.length} (--no-liveness checks safety only)` };
