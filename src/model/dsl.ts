@@ -877,7 +877,8 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
         nextPc = j;
       }
     }
-    if (independence.strict && !independence.allowsJump(tid, pc, nextPc)) {
+    // A step declaring no `targets` may jump anywhere: the jump is learned (or the search runs again with it).
+    if (independence.strict && !independence.allowsJump(tid, pc, nextPc) && !independence.jumped(tid, pc, nextPc)) {
       throw new ModelError(where(tid, pc), `jumps to '${t.steps[nextPc].spec.label}', which is not among its declared 'targets' (partial-order reduction needs every jump declared)`);
     }
     if (nextPc >= t.steps.length) {

@@ -9,6 +9,8 @@
 //    invariant is checked as declared ones are; one that touches a key beyond what was
 //    inferred ends the search (a FootprintGrowth error, which also crosses from worker
 //    threads as a message), the key is added, and the reduced search starts again.
+// An effect's goto in a step declaring no `targets` is learned the same way (its jump targets
+// join the thread's control-flow graph, which the future-conflict table is read from).
 // A search that ends without such an error ran with one fixed set of footprints that every
 // step and invariant it expanded kept to — exactly the condition under which checked
 // declarations are sound (docs/reduce.md, "Why checking is sound"). Its answer is returned;
@@ -48,24 +50,27 @@ export async function searchWithInferredFootprints(
     const why = model.independence === undefined ? `model '${model.name}' gives no independence information (only thread-DSL models do): searched without it` : null;
     return withNote(await search({ ...choice, footprints: NOTHING_INFERRED }, options), why);
   }
-  const { steps, invariants } = ind.undeclared;
-  if (steps + invariants === 0) return withNote(await search({ ...choice, footprints: NOTHING_INFERRED }, options), ind.hint());
+  const { steps, invariants, jumps } = ind.undeclared;
+  if (steps + invariants + jumps === 0) return withNote(await search({ ...choice, footprints: NOTHING_INFERRED }, options), ind.hint());
   const started = Date.now();
   const deadline = options.timeLimitMs === undefined ? Infinity : started + options.timeLimitMs;
   const remaining = (): SearchOptions => (deadline === Infinity ? options : { ...options, timeLimitMs: Math.max(1, deadline - Date.now()) });
 
-  // 1. Learn from the first states, unreduced.
-  const learning = reductionFor(model, { ...choice, footprints: NOTHING_INFERRED, learnFootprints: true });
-  if (!learning.ok) return search(choice, options);
-  const seen = await bfs(model, { ...remaining(), allProperties: true, maxStates: learningStates, onProgress: undefined, onTransition: undefined, reduction: learning.reduction });
-  if (seen.status === 'error') return seen; // a model error, or a declared footprint broken
-  let footprints: InferredFootprints = ind.inferred();
+  // 1. Learn from the first states, unreduced (only jumps to learn: the reduced searches do).
+  let footprints: InferredFootprints = NOTHING_INFERRED;
+  if (steps + invariants > 0) {
+    const learning = reductionFor(model, { ...choice, footprints: NOTHING_INFERRED, learnFootprints: true });
+    if (!learning.ok) return search(choice, options);
+    const seen = await bfs(model, { ...remaining(), allProperties: true, liveness: false, maxStates: learningStates, onProgress: undefined, onTransition: undefined, reduction: learning.reduction });
+    if (seen.status === 'error') return seen; // a model error, or a declared footprint broken
+    footprints = ind.inferred();
+  }
 
   // 2. Reduced searches until one sees nothing new.
   for (let n = 1; ; n++) {
     const r = await search({ ...choice, footprints }, remaining());
     const growth = r.status === 'error' ? growthOf(r.error.message) : null;
-    if (growth === null) return withNote(withNote(r, note(steps, invariants, n, Date.now() - started - r.stats.elapsedMs)), ind.hint());
+    if (growth === null) return withNote(withNote(r, note(steps, invariants, footprints, n, Date.now() - started - r.stats.elapsedMs)), ind.hint());
     if (n === MAX_SEARCHES) {
       return { status: 'error', model: model.name, stats: r.stats, error: { message: `model '${model.name}': partial-order reduction: the inferred footprints still grew after ${n} searches; declare the steps' reads and writes (docs/reduce.md)` } };
     }
@@ -75,10 +80,16 @@ export async function searchWithInferredFootprints(
   }
 }
 
-function note(steps: number, invariants: number, searches: number, learningMs: number): string {
+/** What was inferred and how many searches it took; null when nothing was (every footprint declared, no jump learned). */
+function note(steps: number, invariants: number, inferred: InferredFootprints, searches: number, learningMs: number): string | null {
+  const jumping = Object.values(inferred.jumps ?? {}).reduce((n, byStep) => n + Object.keys(byStep).length, 0);
+  if (steps + invariants === 0 && jumping === 0) return null;
   const what = [steps > 0 ? `${steps} step${steps === 1 ? '' : 's'}` : '', invariants > 0 ? `${invariants} invariant${invariants === 1 ? '' : 's'}` : ''].filter(Boolean).join(' and ');
-  const runs = searches === 1 ? 'a learning search of the first states' : `a learning search and ${searches - 1} reduced search${searches === 2 ? '' : 'es'} that met new keys`;
-  return `footprints inferred for ${what} declaring none (${runs}, ${(learningMs / 1000).toFixed(2)} s before this search)`;
+  const learned = steps + invariants > 0 ? 'a learning search' : '';
+  const runs = searches === 1 ? `${learned} of the first states` : `${learned ? `${learned} and ` : ''}${searches - 1} reduced search${searches === 2 ? '' : 'es'} that met new keys or jumps`;
+  const jumpText = jumping > 0 ? `jump targets learned for ${jumping} step${jumping === 1 ? '' : 's'} whose effect returns a goto and that declare no 'targets'` : '';
+  const footprintText = what ? `footprints inferred for ${what} declaring none` : '';
+  return `${[footprintText, jumpText].filter(Boolean).join('; ')} (${runs.trim()}, ${(learningMs / 1000).toFixed(2)} s before this search)`;
 }
 
 function withNote(r: CheckResult, text: string | null): CheckResult {

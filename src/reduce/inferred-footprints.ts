@@ -7,6 +7,11 @@ import { covers, keyText, parseKey, type Footprint } from './footprint.ts';
 export interface InferredFootprints {
   readonly steps: Readonly<Record<string, Readonly<Record<string, InferredStep>>>>;
   readonly invariants: Readonly<Record<string, readonly string[]>>;
+  /**
+   * By thread name and step label: the labels a step's effect was seen to jump to (its
+   * `goto`) beyond its static successors, for steps that declare no `targets`.
+   */
+  readonly jumps?: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
 }
 
 /** The keys one step was seen to read and to assign. */
@@ -71,6 +76,8 @@ export interface FootprintGrowth {
   readonly invariant?: string;
   readonly reads: readonly string[];
   readonly writes: readonly string[];
+  /** Labels the step's effect jumped to, beyond what was learned (it declares no `targets`). */
+  readonly jumps?: readonly string[];
 }
 
 /**

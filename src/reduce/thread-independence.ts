@@ -22,9 +22,12 @@
 //
 // Control flow: a step goes to the next step, to its static `goto`, to any of its declared
 // `targets`, or — with a goto function and no `targets` — anywhere in its thread. An effect
-// may return a `goto` only to one of these; during a reduced search the DSL checks this
-// (`strict`) and stops with a ModelError otherwise, since an undeclared jump would make the
-// future-conflict table wrong.
+// whose step declares `targets` may return a `goto` only to one of them; during a reduced
+// search the DSL checks this (`strict`) and stops with a ModelError otherwise, since an
+// undeclared jump would make the future-conflict table wrong. An effect whose step declares
+// no `targets` may jump anywhere: its jumps are learned like an undeclared footprint (`jumped`:
+// added while learning, else the search ends with a FootprintGrowth and runs again with the
+// jump in the table — footprint-inference.ts).
 import type { DslState, Step, ThreadModelSpec } from '../model/dsl.ts';
 import { ModelError } from '../model/errors.ts';
 import type { AccessProbe } from './access-probe.ts';
@@ -46,6 +49,12 @@ export interface ThreadIndependence<S> extends Independence<S, number> {
   conflictAt(p: number, pc: number, t: number): boolean;
   /** Whether thread `tid`'s step `pc` may continue at `nextPc` (its length means done). */
   allowsJump(tid: number, pc: number, nextPc: number): boolean;
+  /**
+   * Thread `tid`'s step `pc` jumped to `nextPc`, which `allowsJump` refused: false when the
+   * step declares `targets` (a declaration error); otherwise the jump is learned (while
+   * learning) or a FootprintGrowth error ends the search, to run again with it.
+   */
+  jumped(tid: number, pc: number, nextPc: number): boolean;
   /** Per thread, per step: the footprint used (for tests and `explain`). */
   readonly footprints: readonly (readonly StepFootprint[])[];
   /**
@@ -58,7 +67,7 @@ export interface ThreadIndependence<S> extends Independence<S, number> {
   /** Whether invariant `i` is probed (it declares its reads, or they are being inferred). */
   checksInvariant(i: number): boolean;
   /** How many steps (with code) and invariants declare no footprint, whose footprints are inferred. */
-  readonly undeclared: { readonly steps: number; readonly invariants: number };
+  readonly undeclared: { readonly steps: number; readonly invariants: number; /** Steps with an effect and no `targets` (their jumps are learned). */ readonly jumps: number };
   /** The footprints inferred so far. */
   inferred(): InferredFootprints;
   /** Adds what a search saw beyond the inferred footprints (a FootprintGrowth error's). */
@@ -185,11 +194,16 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
   /** Steps and invariants that declare (part of) nothing, whose footprints are inferred. */
   const undeclaredSteps = threads.reduce((n, t, tid) => n + t.steps.filter((_, pc) => !declaredReads[tid][pc] || !declaredWrites[tid][pc]).length, 0);
   const undeclaredInvariants = invariants.filter((i) => i.reads === undefined).length;
+  /** Steps whose effect may return a goto nothing declares (no `targets`, no goto function, which may go anywhere). */
+  const learnsJumps = threads.map((t) => t.steps.map((st) => st.do !== undefined && st.targets === undefined && typeof st.goto !== 'function'));
+  const undeclaredJumps = learnsJumps.flat().filter(Boolean).length;
 
   // Inferred footprints: per thread, per step; per invariant.
   let inferredReads: KeySet[][] = [];
   let inferredWrites: KeySet[][] = [];
   let inferredInvariant: KeySet[] = [];
+  /** Per thread, per step: the labels its effect was seen to jump to beyond `succ` (learnsJumps only). */
+  let learnedJumps: Set<string>[][] = [];
   let inferring = false;
   let learn = false;
   const reset = (from: InferredFootprints | undefined): void => {
@@ -197,10 +211,13 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
     inferredReads = threads.map((t) => t.steps.map((st) => new KeySet(from?.steps[t.name]?.[st.label]?.reads)));
     inferredWrites = threads.map((t) => t.steps.map((st) => new KeySet(from?.steps[t.name]?.[st.label]?.writes)));
     inferredInvariant = invariants.map((i) => new KeySet(from?.invariants[i.name]));
+    learnedJumps = threads.map((t, tid) => t.steps.map((st, pc) => new Set(learnsJumps[tid][pc] ? (from?.jumps?.[t.name]?.[st.label] ?? []) : [])));
   };
   reset(undefined);
 
-  // Successor pcs of each step in its thread's control-flow graph (length = done).
+  // Successor pcs of each step in its thread's control-flow graph (length = done), as
+  // declared; `reach` adds the jumps learned (rebuilt with the tables).
+  const labelPc = (tid: number, label: string): number => (label === DONE ? threads[tid].steps.length : threads[tid].steps.findIndex((st) => st.label === label));
   const succ: Uint8Array[][] = threads.map((t) => {
     const byLabel = new Map(t.steps.map((s, i) => [s.label, i] as const));
     const n = t.steps.length;
@@ -229,7 +246,16 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
   let invariantReads: Footprint[] = [];
   let future: Uint32Array[][] = [];
   let visible: boolean[] = [];
+  let reach: Uint8Array[][] = succ;
   const rebuild = (): void => {
+    reach = succ.map((row, tid) =>
+      row.map((out, pc) => {
+        if (learnedJumps[tid][pc].size === 0) return out;
+        const more = out.slice();
+        for (const label of learnedJumps[tid][pc]) if (labelPc(tid, label) >= 0) more[labelPc(tid, label)] = 1;
+        return more;
+      }),
+    );
     // A step's footprint: what it declares, else (inferring) what it was seen to touch, else
     // everything. Each step also writes its own thread's program counter and locals (for
     // invariants that read them); no other thread's step can touch them.
@@ -264,7 +290,7 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
           const k = stack.pop()!;
           const d = dep[offset[tid] + k];
           for (let w = 0; w < words; w++) row[w] |= d[w];
-          const next = succ[tid][k];
+          const next = reach[tid][k];
           for (let j = 0; j < n; j++) if (next[j] && !seen[j]) {
             seen[j] = 1;
             stack.push(j);
@@ -344,7 +370,26 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
     invariants.forEach((inv, i) => {
       if (inv.reads === undefined) invs[inv.name] = inferredInvariant[i].texts();
     });
-    return { steps, invariants: invs };
+    const jumps: Record<string, Record<string, string[]>> = {};
+    threads.forEach((t, tid) =>
+      t.steps.forEach((st, pc) => {
+        if (learnedJumps[tid][pc].size > 0) (jumps[t.name] ??= {})[st.label] = [...learnedJumps[tid][pc]].sort();
+      }),
+    );
+    return { steps, invariants: invs, ...(Object.keys(jumps).length > 0 ? { jumps } : {}) };
+  };
+
+  const jumped = (tid: number, pc: number, nextPc: number): boolean => {
+    if (!learnsJumps[tid][pc]) return false;
+    const steps = threads[tid].steps;
+    const label = nextPc >= steps.length ? DONE : steps[nextPc].label;
+    if (learn) {
+      learnedJumps[tid][pc].add(label);
+      rebuild();
+      generation++;
+      return true;
+    }
+    throw new ModelError({ model: spec.name, thread: threads[tid].name, step: steps[pc].label }, growthMessage({ thread: threads[tid].name, step: steps[pc].label, reads: [], writes: [], jumps: [label] }));
   };
 
   /** Adds what a search saw beyond the inferred footprints. */
@@ -354,6 +399,7 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
     const inv = invariants.findIndex((i) => i.name === g.invariant);
     for (const k of g.reads) (pc >= 0 ? inferredReads[tid][pc] : inferredInvariant[inv])?.add(parseKey(k));
     if (pc >= 0) for (const k of g.writes) inferredWrites[tid][pc].add(parseKey(k));
+    if (pc >= 0 && learnsJumps[tid][pc]) for (const label of g.jumps ?? []) learnedJumps[tid][pc].add(label);
     rebuild();
     generation++;
   };
@@ -405,14 +451,15 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
     stepAt,
     conflictAt,
     isVisible: (t) => visible[t],
-    allowsJump: (tid, pc, nextPc) => succ[tid][pc][nextPc] === 1,
+    allowsJump: (tid, pc, nextPc) => reach[tid][pc][nextPc] === 1,
+    jumped,
     get footprints() {
       return footprints;
     },
     checkStep,
     checkInvariant,
     checksInvariant: (i) => inferring || invariants[i].reads !== undefined,
-    undeclared: { steps: undeclaredSteps, invariants: undeclaredInvariants },
+    undeclared: { steps: undeclaredSteps, invariants: undeclaredInvariants, jumps: undeclaredJumps },
     inferred,
     grow,
     hint,

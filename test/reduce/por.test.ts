@@ -7,6 +7,7 @@ import { List, Record } from 'immutable';
 import { DONE, threadModel, type InvariantSpec, type Step } from '../../src/model/dsl.ts';
 import { keysOverlap, parseKey, reductionFor, stepFootprint, type SearchReduction } from '../../src/reduce/index.ts';
 import { searchWithInferredFootprints } from '../../src/reduce/footprint-inference.ts';
+import type { ThreadIndependence } from '../../src/reduce/thread-independence.ts';
 import { bfs } from '../../src/explore/bfs.ts';
 import { independentThreads, lockedCounter } from '../helpers.ts';
 import { expectSameVerdicts } from './compare.ts';
@@ -71,22 +72,33 @@ describe('persistent sets', () => {
     expect(same.stats.distinctStates).toBeGreaterThan(5);
   });
 
-  it('stop a search whose effect jumps to a label it did not declare', async () => {
-    const model = threadModel<number>({
+  // An effect's goto jumps to 'c'; the step declares `targets` (wrongly) or nothing.
+  const jumper = (targets?: string[]) =>
+    threadModel<List<number>>({
       name: 'undeclared-jump',
-      shared: 0,
+      // Not a primitive: a primitive shared state cannot be watched, so code reads all of it.
+      shared: List([0]),
       threads: [0, 1].map((i) => ({
         name: `t${i}`,
         steps: [
-          { label: 'a', reads: [], writes: [], do: () => ({ goto: 'c' }) },
+          { label: 'a', reads: [], writes: [], ...(targets ? { targets } : {}), do: () => ({ goto: 'c' }) },
           { label: 'b' },
           { label: 'c', goto: DONE },
         ],
       })),
     });
-    const r = await check(model, { por: true });
+
+  it('stop a search whose effect jumps to a label outside the targets it declares', async () => {
+    const r = await check(jumper(['b']), { por: true });
     expect(r.status).toBe('error');
     if (r.status === 'error') expect(r.error.message).toMatch(/jumps to 'c', which is not among its declared 'targets'/);
+  });
+
+  it("learn the jumps of an effect in a step declaring no targets (it was refused as not among its declared 'targets')", async () => {
+    const model = jumper();
+    const r = await check(model, { por: true, liveness: false });
+    expect(r.status).toBe('holds');
+    expect((model.independence as ThreadIndependence<unknown>).inferred().jumps).toEqual({ t0: { a: ['c'] }, t1: { a: ['c'] } });
   });
 });
 
