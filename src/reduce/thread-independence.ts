@@ -194,8 +194,16 @@ export function threadIndependence<S>(spec: ThreadModelSpec<S>): ThreadIndepende
   /** Steps and invariants that declare (part of) nothing, whose footprints are inferred. */
   const undeclaredSteps = threads.reduce((n, t, tid) => n + t.steps.filter((_, pc) => !declaredReads[tid][pc] || !declaredWrites[tid][pc]).length, 0);
   const undeclaredInvariants = invariants.filter((i) => i.reads === undefined).length;
-  /** Steps whose effect may return a goto nothing declares (no `targets`, no goto function, which may go anywhere). */
-  const learnsJumps = threads.map((t) => t.steps.map((st) => st.do !== undefined && st.targets === undefined && typeof st.goto !== 'function'));
+  /**
+   * Steps whose effect (or a branch's) may return a goto nothing declares: no `targets`, and no
+   * goto function (which, without `targets`, may go anywhere already).
+   */
+  const learnsJumps = threads.map((t) =>
+    t.steps.map((st) => {
+      const parts = [st, ...(st.branches ?? [])];
+      return st.targets === undefined && parts.some((b) => b.do !== undefined) && !parts.some((b) => typeof b.goto === 'function');
+    }),
+  );
   const undeclaredJumps = learnsJumps.flat().filter(Boolean).length;
 
   // Inferred footprints: per thread, per step; per invariant.
