@@ -113,9 +113,9 @@ export function sumsModel(layout: Layout, n: number, limit: number): Model<any, 
       name: `t${i}`,
       steps: [
         {
+          // Counts up to the limit, then idles until every thread has (no thread waits forever).
           label: 'inc',
-          when: (c) => access.get(c.shared, i) < limit,
-          do: (c) => ({ shared: access.set(c.shared, i, access.get(c.shared, i) + 1) }),
+          do: (c) => (access.get(c.shared, i) < limit ? { shared: access.set(c.shared, i, access.get(c.shared, i) + 1) } : undefined),
           goto: (c) => (total(c.shared) < n * limit ? 'inc' : 'done'),
         },
       ],
