@@ -3,9 +3,9 @@
 // ->invalidate_range flush the IOTLB without sleeping; the device's walk fills the IOTLB and
 // its page requests are resolved by handle_mm_fault (iommu-walk.ts). One builder, each driver's
 // file (amd-iommu-v2/, intel-svm/, npu-dma/) naming its own functions, commits and versions.
-import { defineModel, int, oneOf, threadModel, type ModelDefinition } from '../../src/index.ts';
+import { defineModel, int, threadModel, type ModelDefinition } from '../../src/index.ts';
 import { clearSptes, COHERENCE, kernelSide, keysOf, mmInvariants, PAGE_STATES, spteKeys, type MmProperty, type MmState, type NotifierOps } from '../mm/index.ts';
-import { SERIES_PATHS, seriesExpectations, type SeriesPath, type SeriesVersion } from '../mm/series.ts';
+import { seriesExpectations, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../mm/series.ts';
 import { iotlbFillSteps, pageRequestFault } from './iommu-walk.ts';
 
 type S = MmState;
@@ -55,14 +55,13 @@ export function iommuSeriesModel(d: IommuDriver): ModelDefinition {
     description: d.description,
     kernel: d.kernel,
     params: {
-      version: oneOf(d.versions.map((v) => v.name), 'v4.13', 'the kernel: v4.10 (invalidate_page after the PTL), v4.13-rc (under it), v4.13 (the series), later releases'),
-      path: oneOf(SERIES_PATHS, 'reclaim', 'the kernel path that invalidates (docs/kernel.md)'),
+      ...seriesParams({ versions: d.versions, defaultVersion: 'v4.13', versionDoc: 'the kernel: v4.10 (invalidate_page after the PTL), v4.13-rc (under it), v4.13 (the series), later releases' }),
       fills: int(2, 'IOTLB fills the device makes', { min: 1, max: 4 }),
     },
     expect,
     variants,
     build: ({ version, path, fills }) => {
-      const v = d.versions.find((x) => x.name === version)!;
+      const v = seriesVersion(d.versions, version, path);
       const o = ops(d, v);
       const k = kernelSide<object>({ path: path as SeriesPath, addresses: 1, driver: {}, ops: o, era: v.era });
       return threadModel<S>({

@@ -15,6 +15,7 @@
 // MADV_DONTNEED's zap_page_range() called invalidate_range_start/end (and, through
 // tlb_flush_mmu_tlbonly, ->invalidate_range) in every one of these kernels: only the reclaim,
 // lazyfree and migration unmaps change with the version.
+import { oneOf } from '../../src/model/params.ts';
 import type { NotifierEra } from './try-to-unmap.ts';
 import { expectations, type MmProperty } from './invariants.ts';
 import type { InvalidatingPath } from './paths.ts';
@@ -80,4 +81,25 @@ export function seriesExpectations(o: {
   }
   if (!expect) throw new Error(`seriesExpectations: the defaults ${JSON.stringify(o.defaults)} are not among the versions and paths`);
   return { expect, variants };
+}
+
+/**
+ * The `version` and `path` parameters of a driver model checked in `versions`; with `oom`, the
+ * path may also be the OOM reaper's non-blockable call (v4.19+).
+ */
+export function seriesParams(o: { readonly versions: readonly SeriesVersion[]; readonly defaultVersion: string; readonly versionDoc: string; readonly oom?: boolean }) {
+  return {
+    version: oneOf(o.versions.map((v) => v.name), o.defaultVersion, o.versionDoc),
+    path: o.oom === true
+      ? oneOf([...SERIES_PATHS, 'oom'], 'reclaim', 'the kernel path that invalidates (docs/kernel.md); oom from v4.19')
+      : oneOf(SERIES_PATHS, 'reclaim', 'the kernel path that invalidates (docs/kernel.md)'),
+  };
+}
+
+/** The version a model's `version` parameter names (one of `versions`); path=oom is refused before v4.19. */
+export function seriesVersion(versions: readonly SeriesVersion[], version: string, path: string): SeriesVersion {
+  if (path === 'oom' && version !== 'v4.19') throw new Error(`the OOM reaper's non-blockable call is v4.19+: use path=oom with version=v4.19, not ${version}`);
+  const v = versions.find((x) => x.name === version);
+  if (v === undefined) throw new Error(`version '${version}' is not one of ${versions.map((x) => x.name).join(', ')}`);
+  return v;
 }

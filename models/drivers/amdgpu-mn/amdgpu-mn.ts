@@ -36,7 +36,7 @@
 // Not modelled: amdgpu_mn_register's GFP_KERNEL allocation under rmn->lock (the A2 model,
 // invalidate-page-under-ptl); mmap_sem (no path here takes it for write).
 import { Record as ImmRecord, type RecordOf } from 'immutable';
-import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../../src/index.ts';
+import { DONE, defineModel, int, threadModel, type Step } from '../../../src/index.ts';
 import {
   allocationStep,
   clearSptes,
@@ -55,7 +55,7 @@ import {
   type MmState,
   type NotifierOps,
 } from '../../mm/index.ts';
-import { laterVersion, SERIES_PATHS, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath } from '../../mm/series.ts';
+import { laterVersion, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, seriesParams, seriesVersion } from '../../mm/series.ts';
 
 const VERSIONS = [V4_10, V4_13_RC, V4_13, laterVersion('v4.19')];
 type Version = 'v4.10' | 'v4.13-rc' | 'v4.13' | 'v4.19';
@@ -217,15 +217,13 @@ PTE change through.`,
     commits: ['c7ab0d2fdc84 (v4.11: invalidate_page under the PTL)', 'series patch "drm/amdgpu: update to new mmu_notifier semantic" (v4.13)', '60de1c1740f3, 3fe89771cb0a, 1b0c0f9dc5ca, 1ed3d2567c80 "drm/amdgpu: keep the MMU lock until the update ends v4" (after v4.14)', '93065ac753e4 mm, oom: distinguish blockable mode for mmu notifiers (v4.19)'],
   },
   params: {
-    version: oneOf(VERSIONS.map((v) => v.name), 'v4.13', 'the kernel: v4.10, v4.13-rc, v4.13 (the series), v4.19 (the rw_semaphore fix of 1ed3d2567c80, blockable)'),
-    path: oneOf([...SERIES_PATHS, 'oom'], 'reclaim', 'the kernel path that invalidates (docs/kernel.md); oom from v4.19'),
+    ...seriesParams({ versions: VERSIONS, defaultVersion: 'v4.13', versionDoc: 'the kernel: v4.10, v4.13-rc, v4.13 (the series), v4.19 (the rw_semaphore fix of 1ed3d2567c80, blockable)', oom: true }),
     tries: int(2, 'get_user_pages tries of the submission (≤ v4.13)', { min: 1, max: 3 }),
   },
   expect,
   variants,
   build: ({ version, path, tries }) => {
-    const v = VERSIONS.find((x) => x.name === version)!;
-    if (path === 'oom' && version !== 'v4.19') throw new Error(`the OOM reaper's non-blockable call is v4.19+: use path=oom with version=v4.19, not ${version}`);
+    const v = seriesVersion(VERSIONS, version, path);
     const o = ops(version as Version);
     const k = kernelSide<AmdgpuFields>({ path: path as SeriesPath | 'oom', addresses: 1, driver: { inv: 0 }, ops: o, era: v.era });
     return threadModel<S>({

@@ -19,9 +19,9 @@
 // The device side: the page an SDMA in flight reads (its descriptors' pinned page), from the
 // push to the completion. The cache's pin is the node's reference.
 import { Record as ImmRecord, type RecordOf } from 'immutable';
-import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../../src/index.ts';
+import { DONE, defineModel, int, threadModel, type Step } from '../../../src/index.ts';
 import { clearSptes, COHERENCE, faultSteps, kernelSide, mmInvariants, PAGE_STATES, putPage, setSpte, spteKeys, type FaultKinds, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
-import { SERIES_PATHS, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion } from '../../mm/series.ts';
+import { seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../../mm/series.ts';
 
 const VERSIONS: SeriesVersion[] = [V4_10, V4_13_RC, V4_13];
 
@@ -129,14 +129,13 @@ use-after-free, but the engine reads memory the process no longer has there.`,
     commits: ['c7ab0d2fdc84 (v4.11: invalidate_page under the PTL)', 'series patch "IB/hfi1: update to new mmu_notifier semantic" (v4.13, merged as ea25c4317946)'],
   },
   params: {
-    version: oneOf(VERSIONS.map((v) => v.name), 'v4.13', 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series)'),
-    path: oneOf(SERIES_PATHS, 'reclaim', 'the kernel path that invalidates (docs/kernel.md)'),
+    ...seriesParams({ versions: VERSIONS, defaultVersion: 'v4.13', versionDoc: 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series)' }),
     requests: int(2, 'SDMA requests over the buffer', { min: 1, max: 3 }),
   },
   expect,
   variants,
   build: ({ version, path, requests }) => {
-    const v = VERSIONS.find((x) => x.name === version)!;
+    const v = seriesVersion(VERSIONS, version, path);
     const o = ops(version);
     const k = kernelSide<RbFields>({ path: path as SeriesPath, addresses: 1, driver: { node: null, refs: 0 }, ops: o, era: v.era });
     return threadModel<S>({

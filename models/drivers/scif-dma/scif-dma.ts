@@ -20,9 +20,9 @@
 // leaves the cache there; no DMA in this model is in flight over a destroyed window).
 // The MIC drivers were removed in v5.10 with no later change to this scheme.
 import { Record as ImmRecord, type RecordOf } from 'immutable';
-import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../../src/index.ts';
+import { DONE, defineModel, int, threadModel, type Step } from '../../../src/index.ts';
 import { clearSptes, COHERENCE, faultSteps, kernelSide, keysOf, mmInvariants, PAGE_STATES, putPage, setSpte, spteKeys, type FaultKinds, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
-import { SERIES_PATHS, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion } from '../../mm/series.ts';
+import { seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../../mm/series.ts';
 
 const VERSIONS: SeriesVersion[] = [V4_10, V4_13_RC, V4_13];
 type S = MmState;
@@ -124,14 +124,13 @@ v4.13-rc) as for range_start (v4.13), whose range_end does nothing.`,
     commits: ['c7ab0d2fdc84 (v4.11: invalidate_page under the PTL)', 'series patch "misc/mic/scif: update to new mmu_notifier semantic" (v4.13, merged as ea25c4317946)'],
   },
   params: {
-    version: oneOf(VERSIONS.map((v) => v.name), 'v4.13', 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series)'),
-    path: oneOf(SERIES_PATHS, 'reclaim', 'the kernel path that invalidates (docs/kernel.md)'),
+    ...seriesParams({ versions: VERSIONS, defaultVersion: 'v4.13', versionDoc: 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series)' }),
     copies: int(2, 'RMA copies from the buffer', { min: 1, max: 3 }),
   },
   expect,
   variants,
   build: ({ version, path, copies }) => {
-    const v = VERSIONS.find((x) => x.name === version)!;
+    const v = seriesVersion(VERSIONS, version, path);
     const o = ops(version);
     const k = kernelSide<object>({ path: path as SeriesPath, addresses: 1, driver: {}, ops: o, era: v.era });
     return threadModel<S>({

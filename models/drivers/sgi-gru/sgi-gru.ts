@@ -18,9 +18,9 @@
 //   writes the TLB only while it is set. Dropins here are for reads.
 // No later fix of a notifier race in this driver was found.
 import { Record as ImmRecord, type RecordOf } from 'immutable';
-import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../../src/index.ts';
+import { DONE, defineModel, int, threadModel, type Step } from '../../../src/index.ts';
 import { clearSptes, COHERENCE, cpuFault, faultSteps, kernelSide, keysOf, mmInvariants, PAGE_STATES, putPage, setSpte, spteKeys, type FaultKinds, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
-import { SERIES_PATHS, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion } from '../../mm/series.ts';
+import { seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../../mm/series.ts';
 
 const VERSIONS: SeriesVersion[] = [V4_10, V4_13_RC, V4_13];
 
@@ -129,14 +129,13 @@ sleep) and with range_start/end (v4.13) every property holds.`,
     commits: ['c7ab0d2fdc84 (v4.11: invalidate_page under the PTL)', 'series patch "sgi-gru: update to new mmu_notifier semantic" (v4.13, merged as ea25c4317946)'],
   },
   params: {
-    version: oneOf(VERSIONS.map((v) => v.name), 'v4.13', 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series)'),
-    path: oneOf(SERIES_PATHS, 'reclaim', 'the kernel path that invalidates (docs/kernel.md)'),
+    ...seriesParams({ versions: VERSIONS, defaultVersion: 'v4.13', versionDoc: 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series)' }),
     misses: int(2, 'TLB misses the GRU raises', { min: 1, max: 3 }),
   },
   expect,
   variants,
   build: ({ version, path, misses }) => {
-    const v = VERSIONS.find((x) => x.name === version)!;
+    const v = seriesVersion(VERSIONS, version, path);
     const o = ops(version);
     const k = kernelSide<GruFields>({ path: path as SeriesPath, addresses: 1, driver: { active: 0, pending: false }, ops: o, era: v.era });
     return threadModel<S>({

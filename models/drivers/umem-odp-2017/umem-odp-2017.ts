@@ -19,9 +19,9 @@
 // is the umem-odp model's. A thread of the process writing the page stands beside it (the
 // series' first pitfall needs a CPU fault between the PTE change and invalidate_page).
 import { List } from 'immutable';
-import { defineModel, int, oneOf, setFields, threadModel, type Step } from '../../../src/index.ts';
+import { defineModel, int, setFields, threadModel, type Step } from '../../../src/index.ts';
 import { clearSptes, COHERENCE, cpuFault, kernelSide, keysOf, mmInvariants, PAGE_STATES, spteKeys, type MmProperty, type NotifierOps } from '../../mm/index.ts';
-import { laterVersion, SERIES_PATHS, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath } from '../../mm/series.ts';
+import { laterVersion, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, seriesParams, seriesVersion } from '../../mm/series.ts';
 import { OdpFaultLocal, odpFaultSteps, odpOps, UMEM_MUTEX, UMEM_RWSEM, type OdpFields, type OdpState } from '../umem-odp.ts';
 
 const VERSIONS = [V4_10, V4_13_RC, V4_13, laterVersion('v4.19')];
@@ -99,15 +99,13 @@ and v4.19's non-blockable call returns -EAGAIN.`,
     commits: ['c7ab0d2fdc84 (v4.11: invalidate_page under the PTL)', 'series patch "IB/umem: update to new mmu_notifier semantic" (v4.13)', '93065ac753e4 mm, oom: distinguish blockable mode for mmu notifiers (v4.19)'],
   },
   params: {
-    version: oneOf(VERSIONS.map((v) => v.name), 'v4.13-rc', 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series), v4.19 (blockable)'),
-    path: oneOf([...SERIES_PATHS, 'oom'], 'reclaim', 'the kernel path that invalidates (docs/kernel.md); oom from v4.19'),
+    ...seriesParams({ versions: VERSIONS, defaultVersion: 'v4.13-rc', versionDoc: 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series), v4.19 (blockable)', oom: true }),
     attempts: int(1, 'device page-fault attempts', { min: 1, max: 3 }),
   },
   expect,
   variants,
   build: ({ version, path, attempts }) => {
-    if (path === 'oom' && version !== 'v4.19') throw new Error(`the OOM reaper's non-blockable call is v4.19+: use path=oom with version=v4.19, not ${version}`);
-    const v = VERSIONS.find((x) => x.name === version)!;
+    const v = seriesVersion(VERSIONS, version, path);
     const o = ops(version);
     const driver: OdpFields = { seq: 0, count: 0, completed: true, pageList: List([null, null]) };
     const k = kernelSide<OdpFields>({ path: path as SeriesPath | 'oom', addresses: 1, driver, ops: o, era: v.era });

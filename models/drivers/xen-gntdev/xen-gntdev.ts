@@ -19,9 +19,9 @@
 // stake is the lock the callback takes, not a mapping. The `ioctl` thread stands for the
 // device's own users of priv->lock (gntdev_ioctl_map_grant_ref adds a map under it).
 // Not modelled: the grant maps themselves and their unmap on munmap.
-import { defineModel, oneOf, threadModel, type Step } from '../../../src/index.ts';
+import { defineModel, threadModel, type Step } from '../../../src/index.ts';
 import { kernelSide, mmInvariants, PAGE_STATES, type CallContext, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
-import { laterVersion, SERIES_PATHS, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath } from '../../mm/series.ts';
+import { laterVersion, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, seriesParams, seriesVersion } from '../../mm/series.ts';
 
 const VERSIONS = [V4_10, V4_13_RC, V4_13, laterVersion('v4.19')];
 type S = MmState;
@@ -83,14 +83,12 @@ call, where gntdev try-locks and returns -EAGAIN: holds.`,
     commits: ['c7ab0d2fdc84 (v4.11: invalidate_page under the PTL)', 'a81461b0546c xen/gntdev: update to new mmu_notifier semantic (v4.13)', '93065ac753e4 mm, oom: distinguish blockable mode for mmu notifiers (v4.19)'],
   },
   params: {
-    version: oneOf(VERSIONS.map((v) => v.name), 'v4.13-rc', 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series), v4.19 (blockable)'),
-    path: oneOf([...SERIES_PATHS, 'oom'], 'reclaim', 'the kernel path that invalidates (docs/kernel.md); oom from v4.19'),
+    ...seriesParams({ versions: VERSIONS, defaultVersion: 'v4.13-rc', versionDoc: 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series), v4.19 (blockable)', oom: true }),
   },
   expect,
   variants,
   build: ({ version, path }) => {
-    if (path === 'oom' && version !== 'v4.19') throw new Error(`the OOM reaper's non-blockable call is v4.19+: use path=oom with version=v4.19, not ${version}`);
-    const v = VERSIONS.find((x) => x.name === version)!;
+    const v = seriesVersion(VERSIONS, version, path);
     const k = kernelSide<object>({ path: path as SeriesPath | 'oom', addresses: 1, driver: {}, ops: ops(version), era: v.era });
     return threadModel<S>({
       name: 'xen-gntdev',
