@@ -3,6 +3,7 @@
 // `pteWrite[v]`, `swapEntry[v]`, `swapCache[v]`, `migration[v]`, `spte[v]`, `spteWrite[v]`,
 // `tlb[v]`, `tlbWrite[v]`, `inval[v]`; page frames `pages`; `huge`.
 import type { Step } from '../../src/model/dsl.ts';
+import { hasUserCode } from '../../src/reduce/thread-independence.ts';
 
 /** `field[v]` for every v in [start, end): the keys of one per-address field over a range. */
 export function keysOf(field: string, start: number, end: number): string[] {
@@ -29,17 +30,12 @@ export const GUP_READS: readonly string[] = ['pte[*]', 'pteWrite[*]', 'migration
 /** What get_user_pages() on any address may write: the PTE (fault-in, write fault) and the page frames. */
 export const GUP_WRITES: readonly string[] = ['pte[*]', 'pteWrite[*]', 'pages'];
 
-function hasCode(s: Step<any, any, any>): boolean {
-  const fn = (r: unknown) => (Array.isArray(r) ? r.some((x) => typeof x === 'function') : typeof r === 'function');
-  return s.when !== undefined || s.do !== undefined || s.choose !== undefined || typeof s.goto === 'function' || fn(s.acquire) || fn(s.acquireRead) || fn(s.release);
-}
-
 /**
  * The footprint of `step` extended by `reads`/`writes` (for an effect added to it). A step
  * with code that declares nothing keeps declaring nothing (it already reads and writes
  * everything); a step with no code had an empty footprint, so it gets exactly the extra keys.
  */
 export function extendFootprint<S, L>(step: Step<S, L, any>, reads: readonly string[], writes: readonly string[]): Pick<Step<S, L, any>, 'reads' | 'writes'> {
-  if (hasCode(step) && (step.reads === undefined || step.writes === undefined)) return { reads: undefined, writes: undefined };
+  if (hasUserCode(step) && (step.reads === undefined || step.writes === undefined)) return { reads: undefined, writes: undefined };
   return { reads: [...(step.reads ?? []), ...reads], writes: [...(step.writes ?? []), ...writes] };
 }

@@ -51,6 +51,11 @@ export interface StepContext<S, L> {
   holds(lock: string): boolean;
   /** Whether the named lock is held by anyone. */
   isLocked(lock: string): boolean;
+  /**
+   * In the effect and goto function of a step with `tryAcquire` or `tryAcquireRead`: whether
+   * the trylock took its lock (spin_trylock() returned 1). False everywhere else.
+   */
+  readonly acquired: boolean;
 }
 
 /** What an effect returns: the parts it changed, and optionally where to go. */
@@ -103,6 +108,20 @@ export interface Step<S, L, C = unknown> {
   readonly acquire?: LockRefs<S, L>;
   /** Reader/writer semaphores taken for read before the effect. */
   readonly acquireRead?: LockRefs<S, L>;
+  /**
+   * A lock taken only if it is free, without waiting, before the effect (spin_trylock,
+   * mutex_trylock, down_write_trylock): the step never blocks on it and never sleeps for it
+   * (a mutex_trylock under a spinlock is allowed). The effect and goto read `acquired` to
+   * know whether it was taken. A lock the thread holds already is not free: the trylock fails.
+   */
+  readonly tryAcquire?: LockRef<S, L>;
+  /**
+   * An rwsem taken for read only if no writer holds it (down_read_trylock), like
+   * `tryAcquire`. FIXME: as for `acquireRead`, waiting writers are not modelled (the kernel's
+   * down_read_trylock also fails while a writer waits); a thread already holding it for read
+   * is a model error (the DSL counts one read hold per thread).
+   */
+  readonly tryAcquireRead?: LockRef<S, L>;
   /** Locks released after the effect. */
   readonly release?: LockRefs<S, L>;
   /** The step may sleep (mutex_lock, wait_event, GFP_KERNEL allocation, …). */
@@ -350,6 +369,8 @@ interface CompiledStep {
   readonly acquire: readonly number[] | null;
   readonly acquireRead: readonly number[] | null;
   readonly release: readonly number[] | null;
+  /** The lock of `tryAcquire`/`tryAcquireRead` when named statically, else null (none, or a function). */
+  readonly tryLock: number | null;
   /** Whether the step has branches, or a dynamic lock ref. */
   readonly dynamic: boolean;
   /** Known statically to sleep: maySleep, or a static acquire of a mutex/rwsem. */
@@ -417,6 +438,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
         const acquire = staticLocks(s.acquire);
         const acquireRead = staticLocks(s.acquireRead);
         const release = staticLocks(s.release);
+        const tryRef = s.tryAcquire ?? s.tryAcquireRead;
         const sleepingLock = (ids: readonly (readonly number[] | null)[]) => ids.some((x) => x !== null && x.some((li) => lockKinds[li] !== 'spinlock'));
         const branches =
           s.branches?.map((b, k) => ({ spec: b, name: b.name ?? String(k + 1), acquire: staticLocks(b.acquire), acquireRead: staticLocks(b.acquireRead), release: staticLocks(b.release) })) ?? null;
@@ -428,7 +450,8 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
           acquire,
           acquireRead,
           release,
-          dynamic: acquire === null || acquireRead === null || release === null || branches !== null,
+          tryLock: typeof tryRef === 'string' ? lockIndex.get(tryRef)! : null,
+          dynamic: acquire === null || acquireRead === null || release === null || branches !== null || typeof tryRef === 'function',
           sleeps: (s.maySleep ?? false) || sleepingLock([acquire, acquireRead]) || (branches ?? []).some((b) => (b.spec.maySleep ?? false) || sleepingLock([b.acquire, b.acquireRead])),
         };
       }),
@@ -486,6 +509,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       readonly tid: number,
       private readonly locks: List<number>,
       private readonly pc: number,
+      readonly acquired = false,
     ) {}
     get thread(): string {
       return threads[this.tid].name;
@@ -497,7 +521,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       return lockAt(this.locks, lockId(lock, this.tid, this.pc)) !== FREE;
     }
     with(shared: S, local: any): Ctx {
-      return new Ctx(shared, local, this.tid, this.locks, this.pc);
+      return new Ctx(shared, local, this.tid, this.locks, this.pc, this.acquired);
     }
   }
 
@@ -508,6 +532,20 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
   const lockIds = (pre: readonly number[] | null, r: LockRefs<any, any> | undefined, c: Ctx): readonly number[] => {
     if (pre !== null) return pre;
     return asArray(r).map((x) => lockId(typeof x === 'function' ? runUser(c.tid, c['pc'], 'the lock name function', x, c) : x, c.tid, c['pc']));
+  };
+
+  /** The index of the lock a step's `tryAcquire`/`tryAcquireRead` names in context `c`, or null when it has none. */
+  const tryLockOf = (cs: CompiledStep, c: Ctx): number | null => {
+    if (cs.tryLock !== null) return cs.tryLock;
+    const ref = cs.spec.tryAcquire ?? cs.spec.tryAcquireRead;
+    if (ref === undefined) return null;
+    return lockIds(null, ref, c)[0];
+  };
+
+  /** Whether thread `tid`'s trylock (its step `cs` has one) takes its lock on `s`. */
+  const trylockTakes = (s: DslState<S>, tid: number, cs: CompiledStep): boolean => {
+    const v = lockAt(s.locks, tryLockOf(cs, ctxOf(s, tid))!);
+    return cs.spec.tryAcquire !== undefined ? v === FREE : v === FREE || v <= -2;
   };
 
   /** Runs user code, turning a throw into a located ModelError. */
@@ -845,7 +883,25 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
       locks = acquireAll(locks, lockIds(branch.acquire, branch.spec.acquire, c0), tid, pc);
       locks = acquireReadAll(locks, lockIds(branch.acquireRead, branch.spec.acquireRead, c0), tid, pc, locks0);
     }
-    const c1 = locks === locks0 ? c0 : new Ctx(shared0, c0.local, tid, locks, pc);
+    let acquired = false;
+    const tryLock = tryLockOf(cstep, c0);
+    if (tryLock !== null) {
+      const li = tryLock;
+      const v = lockAt(locks, li);
+      if (step.tryAcquire !== undefined) {
+        if (v === FREE) {
+          locks = lockSet(locks, li, tid);
+          acquired = true;
+        }
+      } else if (v === FREE || v <= -2) {
+        if (lockKinds[li] !== 'rwsem') throw new ModelError(where(tid, pc), `tryAcquireRead needs an rwsem, '${lockNames[li]}' is a ${lockKinds[li]}`);
+        const mask = v === FREE ? 0 : -(v + 1);
+        if ((mask & (1 << tid)) !== 0) throw new ModelError(where(tid, pc), `takes rwsem '${lockNames[li]}' by down_read_trylock while already holding it for read: the model counts one read hold per thread; drop the second`);
+        locks = lockSet(locks, li, -((mask | (1 << tid)) + 1));
+        acquired = true;
+      }
+    }
+    const c1 = locks === locks0 ? c0 : new Ctx(shared0, c0.local, tid, locks, pc, acquired);
     const choice = step.choose ? choicesAt(tid, pc, step.choose, c0)[choiceIdx] : undefined;
     const effect = branch !== null ? branch.spec.do : step.do;
     const eff = effect ? runUser(tid, pc, 'effect', effect, c1, choice) : undefined;
@@ -1114,6 +1170,7 @@ export function threadModel<S>(spec: ThreadModelSpec<S>): Model<DslState<S>, num
     const branch = cs.branches !== null && choiceIdx !== FAIL ? cs.branches[choiceIdx] : null;
     if (branch !== null) label += `[${branch.name}]${branchLocksText(s, tid, branch)}`;
     if (n.pcs.get(tid)! > threads[tid].steps.length) label += ' (assertion failed)';
+    else if ((step.tryAcquire ?? step.tryAcquireRead) !== undefined && !trylockTakes(s, tid, threads[tid].steps[pc])) label += ' (trylock failed)';
     return { actor: threads[tid].name, label, kernel: branch?.spec.kernel ?? step.kernel, locksHeld: locksHeldBy(n.locks, tid), note: branch?.spec.note ?? step.note };
   };
 

@@ -31,6 +31,8 @@ const STEP_KEYS = [
   'note',
   'acquire',
   'acquireRead',
+  'tryAcquire',
+  'tryAcquireRead',
   'release',
   'maySleep',
   'end',
@@ -78,8 +80,8 @@ function checkOptional(v: unknown, type: 'boolean' | 'string' | 'function', at: 
 }
 
 /** Checks a step's acquire / acquireRead / release refs: names declared, each a string or a function. */
-function checkLockRefs(step: Step<unknown, unknown> | Branch<unknown, unknown>, key: 'acquire' | 'acquireRead' | 'release', locks: Readonly<Record<string, LockKind>>, at: ModelLocation): string[] {
-  const refs = step[key];
+function checkLockRefs(step: Step<unknown, unknown> | Branch<unknown, unknown>, key: 'acquire' | 'acquireRead' | 'tryAcquire' | 'tryAcquireRead' | 'release', locks: Readonly<Record<string, LockKind>>, at: ModelLocation): string[] {
+  const refs = (step as Step<unknown, unknown>)[key];
   if (refs === undefined) return [];
   const list = Array.isArray(refs) ? refs : [refs];
   const names: string[] = [];
@@ -88,7 +90,9 @@ function checkLockRefs(step: Step<unknown, unknown> | Branch<unknown, unknown>, 
     if (typeof r === 'function') continue;
     if (typeof r !== 'string') throw new ModelError(at, `'${key}' holds ${describeValue(r)}: write a lock name declared in 'locks', a function returning one, or an array of them`);
     if (!Object.hasOwn(locks, r)) throw new ModelError(at, lockNameProblem(r, declared));
-    if (key === 'acquireRead' && locks[r] !== 'rwsem') throw new ModelError(at, `acquireRead needs an rwsem, '${r}' is a ${locks[r]}: use acquire, or declare it 'rwsem'`);
+    if ((key === 'acquireRead' || key === 'tryAcquireRead') && locks[r] !== 'rwsem') {
+      throw new ModelError(at, `${key} needs an rwsem, '${r}' is a ${locks[r]}: use ${key === 'acquireRead' ? 'acquire' : 'tryAcquire'}, or declare it 'rwsem'`);
+    }
     names.push(r);
   }
   return names;
@@ -109,7 +113,16 @@ function checkStep(step: unknown, index: number, thread: string, labels: readonl
   for (const t of s.targets ?? []) {
     if (t !== DONE && !labels.includes(t)) throw new ModelError(at, `'targets' names ${named(t, labels)}, which is no step of thread '${thread}'`);
   }
-  const taken = [...checkLockRefs(s, 'acquire', locks, at), ...checkLockRefs(s, 'acquireRead', locks, at)];
+  for (const key of ['tryAcquire', 'tryAcquireRead'] as const) {
+    if (Array.isArray(s[key])) throw new ModelError(at, `'${key}' holds an array: a trylock takes one lock (write one name, or a function returning one)`);
+  }
+  if (s.tryAcquire !== undefined && s.tryAcquireRead !== undefined) throw new ModelError(at, "has both 'tryAcquire' and 'tryAcquireRead': one trylock per step (its result is `acquired`)");
+  const taken = [
+    ...checkLockRefs(s, 'acquire', locks, at),
+    ...checkLockRefs(s, 'acquireRead', locks, at),
+    ...checkLockRefs(s, 'tryAcquire', locks, at),
+    ...checkLockRefs(s, 'tryAcquireRead', locks, at),
+  ];
   checkLockRefs(s, 'release', locks, at);
   checkTwice(taken, locks, at, '');
   if (s.branches !== undefined) checkBranches(s, thread, labels, locks, at, taken);

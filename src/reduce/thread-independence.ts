@@ -8,7 +8,7 @@
 //   (guard, effect, choice, goto function, lock-name function) that declares nothing reads
 //   and writes everything;
 //   a step with no user code (a bare lock operation or a no-op) touches no shared field;
-// - each lock it acquires or releases is written (`lock:NAME`); a lock named by a function
+// - each lock it acquires, tries to acquire (a trylock) or releases is written (`lock:NAME`); a lock named by a function
 //   counts as `lock:*` unless the step declares which (`writes: ['lock:ptl[*]']`);
 // - its own thread's program counter and locals (`thread:NAME`) are written.
 // Two steps of different threads are dependent when one writes what the other reads or
@@ -89,6 +89,8 @@ export function hasUserCode(s: Step<any, any, any>): boolean {
     typeof s.goto === 'function' ||
     fnLock(s.acquire) ||
     fnLock(s.acquireRead) ||
+    fnLock(s.tryAcquire) ||
+    fnLock(s.tryAcquireRead) ||
     fnLock(s.release) ||
     (s.branches ?? []).some((b) => b.when !== undefined || b.do !== undefined || typeof b.goto === 'function' || fnLock(b.acquire) || fnLock(b.acquireRead) || fnLock(b.release))
   );
@@ -97,7 +99,7 @@ export function hasUserCode(s: Step<any, any, any>): boolean {
 function lockKeys(s: Step<any, any, any>): { names: string[]; dynamic: boolean } {
   const names: string[] = [];
   let dynamic = false;
-  for (const r of [s.acquire, s.acquireRead, s.release, ...(s.branches ?? []).flatMap((b) => [b.acquire, b.acquireRead, b.release])]) {
+  for (const r of [s.acquire, s.acquireRead, s.tryAcquire, s.tryAcquireRead, s.release, ...(s.branches ?? []).flatMap((b) => [b.acquire, b.acquireRead, b.release])]) {
     if (r === undefined) continue;
     for (const x of Array.isArray(r) ? r : [r]) {
       if (typeof x === 'string') names.push(x);
