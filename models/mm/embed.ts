@@ -8,13 +8,15 @@ import { DONE, type Step, type StepContext, type StepEffect } from '../../src/mo
 /**
  * `steps` relabelled `prefix + label`, with `goto`s, `targets` and effects' jumps renamed
  * and DONE turned into `exit`; a step whose own end falls off the sequence goes to `exit`.
+ * Without `exit` the sequence ends where it would have (DONE stays DONE, and the last step
+ * falls through to whatever follows the sequence in its thread).
  *
  * @example
  *   steps: [{ label: 'alloc', … goto: 'dr.isolate' }, ...embed(reclaimSteps, 'dr.', 'alloc')]
  */
-export function embed<S, L>(steps: readonly Step<S, any, any>[], prefix: string, exit: string): Step<S, L, any>[] {
+export function embed<S, L>(steps: readonly Step<S, any, any>[], prefix: string, exit?: string): Step<S, L, any>[] {
   const own = new Set(steps.map((s) => s.label));
-  const rename = (label: string): string => (label === DONE ? exit : own.has(label) ? prefix + label : label);
+  const rename = (label: string): string => (label === DONE && exit !== undefined ? exit : own.has(label) ? prefix + label : label);
   return steps.map((s, i) => {
     const last = i === steps.length - 1;
     const goto = s.goto;
@@ -24,7 +26,7 @@ export function embed<S, L>(steps: readonly Step<S, any, any>[], prefix: string,
       ...(s.targets ? { targets: s.targets.map(rename) } : {}),
       ...(typeof goto === 'string' ? { goto: rename(goto) } : {}),
       ...(typeof goto === 'function' ? { goto: (c: StepContext<S, L>) => rename((goto as (c: StepContext<S, L>) => string)(c)) } : {}),
-      ...(goto === undefined && last ? { goto: exit } : {}),
+      ...(goto === undefined && last && exit !== undefined ? { goto: exit } : {}),
       ...(s.do
         ? {
             do: (c: StepContext<S, L>, choice: unknown): StepEffect<S, L> | void => {

@@ -30,7 +30,7 @@ import { NON_BLOCK, ptl } from './locks.ts';
 export interface ZapOptions {
   /** The mmu_gather batch fills up at the first page (force_flush): that page is freed before range_end. Default true. */
   readonly forceFlush?: boolean;
-  /** An rwsem standing for mmap_sem, taken for write around the whole munmap. */
+  /** A lock taken around the whole munmap (mmap_sem for write in the kernel); its name is what traces show. */
   readonly mmapLock?: string;
   /**
    * The OOM reaper's call (oom.ts): range_start is mmu_notifier_invalidate_range_start_nonblock,
@@ -118,14 +118,14 @@ export function zapPageRange<D extends object>(start: number, end: number, ops: 
       ]
     : [];
   const main: Step<S, L>[] = [
-    ...(options.mmapLock ? [{ label: 'mmap_lock', kernel: 'down_write(mmap_sem)', note: 'munmap holds mmap_sem for write', acquire: options.mmapLock } as Step<S, L>] : []),
+    ...(options.mmapLock ? [{ label: 'mmap_lock', kernel: 'vm_munmap', note: `takes ${options.mmapLock} around the whole unmap (the kernel's munmap: down_write(mmap_sem))`, acquire: options.mmapLock } as Step<S, L>] : []),
     ...start_,
     ...walk,
     ...rangeEndCall<S>(ops, start, end),
     ...(forceFlush && end - start === 1
       ? []
       : [...invalidateRangeCall<S>(ops, start, end, 'tlb.'), freeBatch('tlb_finish_mmu', 'tlb_finish_mmu', 'tlb_flush_mmu: TLB flush (+ ->invalidate_range above), then free the rest of the batch')]),
-    ...(options.mmapLock ? [{ label: 'mmap_unlock', kernel: 'up_write(mmap_sem)', release: options.mmapLock } as Step<S, L>] : []),
+    ...(options.mmapLock ? [{ label: 'mmap_unlock', kernel: 'vm_munmap', note: `releases ${options.mmapLock}`, release: options.mmapLock } as Step<S, L>] : []),
   ];
   if (!nonBlocking) return main;
   // The reaped range ends the thread; the -EAGAIN exit follows it.
