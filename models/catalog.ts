@@ -33,5 +33,6 @@ export const catalog: readonly CatalogEntry[] = [
   { name: 'sgi-gru', file: 'drivers/sgi-gru/sgi-gru.ts' },
   { name: 'scif-dma', file: 'drivers/scif-dma/scif-dma.ts' },
   { name: 'hfi1-mmu-rb', file: 'drivers/hfi1-mmu-rb/hfi1-mmu-rb.ts' },
+  { name: 'i915-userptr', file: 'drivers/i915-userptr.ts' },
   ...classicCatalog,
 ];
