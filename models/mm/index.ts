@@ -1,6 +1,6 @@
 // The kernel side, composed by every driver model: re-exports only.
 /**
- * The kernel side a driver model is composed with: page tables, page references, the mmu_notifier callbacks, the invalidating paths, faults, and the invariants.
+ * The kernel side a driver model is composed with: page tables, page references, the mmu_notifier callbacks (one subscriber or several), the invalidating paths, faults, and the invariants; and kernel primitives for the driver's own side: work items and workqueues, completions, wait queues, kref, seqcount, SRCU.
  *
  * @module mmcheck/mm
  */
