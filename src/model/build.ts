@@ -10,6 +10,8 @@ import { describeValue, isPlainObject, isThenable } from './describe.ts';
 import { hasCheckedResults, invariantProblem } from './step-results.ts';
 import { ModelExitError, withExitGuardSync } from '../explore/exit-guard.ts';
 import { InvalidStateError, validateState } from '../state/validate.ts';
+// A Record key a model mistypes is an error (strict-records.ts), wherever a model is built.
+import './strict-records.ts';
 
 const MODEL_FUNCTIONS = ['initStates', 'actions', 'next', 'formatAction'] as const;
 /** Each kind of property and the functions it must have (tsc checks every kind is here). */
