@@ -3,11 +3,9 @@
 // Driver patterns follow docs/kernel.md's numbering (A1–A12).
 
 import { classicCatalog } from './classic/catalog.ts';
+import type { CatalogEntry } from './catalog-entry.ts';
 
-export interface CatalogEntry {
-  readonly name: string;
-  readonly file: string;
-}
+export type { CatalogEntry } from './catalog-entry.ts';
 
 export const catalog: readonly CatalogEntry[] = [
   { name: 'invalidate-page-after-ptl', file: 'drivers/invalidate-page-after-ptl.ts' },

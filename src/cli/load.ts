@@ -11,11 +11,9 @@ import { suggest } from '../model/params.ts';
 import { echo } from '../model/describe.ts';
 import { hardExit, ModelExitError, withExitGuard } from '../explore/exit-guard.ts';
 import { enterPhase } from './supervisor-channel.ts';
+import { UsageError } from './usage-error.ts';
 
-/** A problem with how mmcheck was called or with the model file (exit code 2). */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+export { UsageError } from './usage-error.ts';
 
 interface CatalogEntry {
   readonly name: string;

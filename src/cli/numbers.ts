@@ -4,7 +4,7 @@
 // that throws a UsageError naming the option and what it takes, so `--max-depth abc` or
 // `--workers 0.5` stops before anything runs instead of being ignored or rounded.
 import { echo } from '../model/describe.ts';
-import { UsageError } from './load.ts';
+import { UsageError } from './usage-error.ts';
 
 /**
  * A parser of an integer option with a lower bound.

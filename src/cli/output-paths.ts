@@ -4,7 +4,7 @@
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { echo } from '../model/describe.ts';
-import { UsageError } from './load.ts';
+import { UsageError } from './usage-error.ts';
 
 /** One file an option asks to write. */
 export interface OutputFile {

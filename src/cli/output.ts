@@ -1,7 +1,7 @@
 // Where the CLI writes and how: colour only on a TTY, errors as one line unless --debug.
 import { ANSI, PLAIN, type Style } from '../trace/text.ts';
 import { EXIT } from './exit-codes.ts';
-import { UsageError } from './load.ts';
+import { UsageError } from './usage-error.ts';
 import { ParamError } from '../model/params.ts';
 import { ModelError, errorText } from '../model/errors.ts';
 

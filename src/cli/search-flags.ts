@@ -8,7 +8,7 @@ import { searchThreads } from '../parallel/thread-count.ts';
 import { FAIRNESS_KINDS, type Fairness } from '../model/model.ts';
 import { echo } from '../model/describe.ts';
 import { count, seconds, type Style } from '../trace/text.ts';
-import { UsageError } from './load.ts';
+import { UsageError } from './usage-error.ts';
 import type { TypecheckMode } from './typecheck.ts';
 import { integerOption, positiveOption } from './numbers.ts';
 

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type * as TS from 'typescript';
 import { ENGINE_PARENT, PUBLIC_ENTRIES } from './own-modules.mjs';
 import { MODULE_EXT, PACKAGE_ROOT } from '../package-layout.ts';
-import { UsageError } from './load.ts';
+import { UsageError } from './usage-error.ts';
 import { bundleDir, contentStamp } from '../parallel/bundle.ts';
 
 /**

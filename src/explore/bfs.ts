@@ -116,6 +116,7 @@ export async function bfs<S, A>(model: Model<S, A>, options: SearchOptions = {})
   return withExitGuard(() => bfsUnguarded(model, options));
 }
 
+// FIXME(function-length): bfsUnguarded is 282 lines, over the 120 a reader can take in (test/package/function-length.test.ts holds it there): split it into named parts.
 async function bfsUnguarded<S, A>(model: Model<S, A>, options: SearchOptions): Promise<CheckResult> {
   const t0 = performance.now();
   const heapLimit = getHeapStatistics().heap_size_limit;

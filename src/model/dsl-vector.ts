@@ -21,7 +21,8 @@
 //     API), the search stops with an error naming the step and the slot.
 // So a leaf's effect is exactly the step's effect on every state that reaches the leaf.
 import { List } from 'immutable';
-import type { DslInternals, DslState } from './dsl.ts';
+import type { DslInternals } from './dsl-internals.ts';
+import type { DslState } from './thread-spec.ts';
 import type { MemoStats, NotVectorizable, Transitions, VectorModel, VectorOptions } from './vector.ts';
 import { Successors } from './vector.ts';
 import { StringCodes } from '../state/codes.ts';
@@ -66,6 +67,7 @@ function sameShape(a: Shape, b: Shape): boolean {
   return true;
 }
 
+// FIXME(function-length): compileThreadVectors is 441 lines, over the 120 a reader can take in (test/package/function-length.test.ts holds it there): split it into named parts.
 /**
  * The vector form of a thread model, or why it has none (a part of its initial state with
  * no fixed layout, or symmetric threads whose locals differ in shape).

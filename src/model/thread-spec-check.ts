@@ -3,7 +3,7 @@
 // names, step labels, gotos, lock references, and the initial state (shared state and locals
 // validated as every later state is). Each error is one ModelError naming model, thread and
 // step and saying what to write instead.
-import type { Branch, InvariantSpec, LockKind, Step, ThreadModelSpec, ThreadSpec } from './dsl.ts';
+import type { Branch, InvariantSpec, LockKind, Step, ThreadModelSpec, ThreadSpec } from './thread-spec.ts';
 import { FAIRNESS_KINDS, type Fairness } from './model.ts';
 import { ModelError, type ModelLocation } from './errors.ts';
 import { suggest } from './params.ts';

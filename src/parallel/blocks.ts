@@ -2,8 +2,8 @@
 // range's expansion appends to, the cursor that walks a level's members across the
 // previous level's blocks, and the two ways a range decides which successors to keep.
 import type { ByteSink } from '../state/codec.ts';
-import { PartitionFullError, SharedSeenSet, type GrowingSeenSet } from './shared-seen-set.ts';
-import { partitionOf, type CandidateBlock, type LevelRef, type TableRef } from './protocol.ts';
+import { PartitionFullError, SharedSeenSet, partitionOf, type GrowingSeenSet, type TableRef } from './shared-seen-set.ts';
+import type { CandidateBlock, LevelRef } from './protocol.ts';
 import { LOWER, NEW, type LevelClaimsView } from './level-claims.ts';
 
 /** A growable Uint32 array (reused: `n = 0` empties it). */

@@ -26,6 +26,7 @@ export function locateMessage(model: Model<unknown, unknown>, state: unknown, ac
   return new ModelError({ model: model.name }, `${where}: ${errorText(e)}`).message;
 }
 
+// FIXME(function-length): expandValueRange is 123 lines, over the 120 a reader can take in (test/package/function-length.test.ts holds it there): split it into named parts.
 /** Expands range `range` of the task's level. */
 export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cursor: LevelCursor, dedupe: Dedupe, direct: boolean, sample = false): RangeResult {
   const { model, codec, keyOf, select } = L;

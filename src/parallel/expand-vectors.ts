@@ -92,6 +92,7 @@ interface Scratch {
 }
 const scratchOf = new WeakMap<Loaded, Scratch>();
 
+// FIXME(function-length): expandVectorRange is 213 lines, over the 120 a reader can take in (test/package/function-length.test.ts holds it there): split it into named parts.
 /** Expands range `range` of the task's level. */
 export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cursor: LevelCursor, dedupe: Dedupe, direct: boolean, checkInvariants: boolean, sample = false): RangeResult {
   const vm = L.vector!;

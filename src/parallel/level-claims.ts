@@ -32,9 +32,7 @@
 // counter passes `limit`) or the entries run out, the level is abandoned, the seen set
 // rebuilt without the level's claimed slots, and the level redone with room for twice as
 // many.
-import type { TableRef } from './protocol.ts';
-import { partitionOf } from './protocol.ts';
-import { CLAIMED, highWord, lowWord } from './shared-seen-set.ts';
+import { CLAIMED, highWord, lowWord, partitionOf, type TableRef } from './shared-seen-set.ts';
 
 /** A level's claims as they cross threads. */
 export interface ClaimsRef {

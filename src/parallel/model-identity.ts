@@ -20,7 +20,7 @@ import { Successors } from '../model/vector.ts';
 import type { Loaded } from './loaded.ts';
 import { LevelCursor } from './blocks.ts';
 import { unpackVector } from '../state/packed.ts';
-import type { LevelRef, RangeResult } from './protocol.ts';
+import type { LevelRef, ModelIdentity, RangeResult } from './protocol.ts';
 
 /** One state in this many (by global index) that a worker expands is checked again by the main thread. */
 export const SAMPLE_ONE_IN = 64;
@@ -32,14 +32,6 @@ export function isSampled(index: number): boolean {
 }
 
 const hex = (fp: Uint32Array) => (fp[0] >>> 0).toString(16).padStart(8, '0') + (fp[1] >>> 0).toString(16).padStart(8, '0');
-
-/** What a model is at its start, as one thread built it (see `modelIdentity`). */
-export interface ModelIdentity {
-  /** A hash of every line. */
-  readonly digest: string;
-  /** The first lines, to say what differs. */
-  readonly lines: readonly string[];
-}
 
 const SHOWN_LINES = 200;
 

@@ -9,9 +9,9 @@ import { LevelClaimsView } from './level-claims.ts';
 import { expandValueRange } from './expand-values.ts';
 import { expandVectorRange } from './expand-vectors.ts';
 import type { Loaded } from './loaded.ts';
-import { GROWTH, GrowingSeenSet, MAX_LOAD, PartitionFullError } from './shared-seen-set.ts';
+import { GROWTH, GrowingSeenSet, MAX_LOAD, PartitionFullError, type GrowableRef } from './shared-seen-set.ts';
 import { unpackVector } from '../state/packed.ts';
-import type { ExpandResult, ExpandTask, InsertResult, InsertTask, RangeResult, GrowTask, GrowableRef, ValidateResult, ValidateTask, WorkerEvent } from './protocol.ts';
+import type { ExpandResult, ExpandTask, InsertResult, InsertTask, RangeResult, GrowTask, ValidateResult, ValidateTask, WorkerEvent } from './protocol.ts';
 
 /** This thread's candidates of the task's level (kept across its ranges of that level). */
 function candidatesOf(L: Loaded, levelId: string): KeySet {

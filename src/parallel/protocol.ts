@@ -5,7 +5,7 @@
 import type { ReductionChoice } from '../reduce/reduction.ts';
 import type { MemoStats } from '../model/vector.ts';
 import type { ClaimsRef } from './level-claims.ts';
-import type { ModelIdentity } from './model-identity.ts';
+import type { GrowableRef, TableRef } from './shared-seen-set.ts';
 import type { RangeGraph } from '../explore/liveness/range-graph.ts';
 
 /** How states are represented: fixed-width vectors (src/model/vector.ts) or Immutable values. */
@@ -23,6 +23,14 @@ export interface ModelSource {
   readonly invariantReads?: SharedArrayBuffer;
   /** What the model is at its start in the main thread: a worker's must be the same (model-identity.ts). */
   readonly identity?: ModelIdentity;
+}
+
+/** What a model is at its start, as one thread built it (model-identity.ts `modelIdentity`). */
+export interface ModelIdentity {
+  /** A hash of every line. */
+  readonly digest: string;
+  /** The first lines, to say what differs. */
+  readonly lines: readonly string[];
 }
 
 /**
@@ -226,21 +234,6 @@ export interface ValidateResult {
   readonly winners: readonly (readonly [number, number])[];
 }
 
-/** A seen set in shared memory: the first `capacity` slots of `buffer`. */
-export interface TableRef {
-  readonly buffer: SharedArrayBuffer;
-  readonly capacity: number;
-}
-
-/** A seen-set partition that grows in place (shared-seen-set.ts GrowingSeenSet), as it crosses threads. */
-export interface GrowableRef {
-  readonly region: SharedArrayBuffer;
-  readonly scratch: SharedArrayBuffer | null;
-  readonly capacity: number;
-  /** Keys it holds. */
-  readonly count: number;
-}
-
 /**
  * Insert the candidates of partition `part` into its seen set, visiting the level's blocks
  * in order (the first occurrence wins), growing it within `maxBytes`; with `invariants`,
@@ -330,13 +323,3 @@ export function closeJoin(join: SharedArrayBuffer): number {
 
 /** Index of the stop request in the control words. */
 export const CONTROL_STOP = 0;
-
-/**
- * Seen-set partition of a key with high half `hi`. A high half of 0 counts as 1, as the
- * table stores it (shared-seen-set.ts `highWord`), so a probe from the raw key and one from
- * a stored word pick the same partition. By multiplication, not `%`: a division by a
- * number not known when compiling costs tens of cycles, once per successor.
- */
-export function partitionOf(hi: number, parts: number): number {
-  return Math.floor((((hi | 0 || 1) >>> 0) * parts) / 4294967296);
-}

@@ -1,5 +1,3 @@
-import type { GrowableRef, TableRef } from './protocol.ts';
-
 // The parallel search's seen set: a lock-free open-addressing table of fingerprints in a
 // SharedArrayBuffer, which threads map and insert into with Atomics.compareExchange.
 //
@@ -19,6 +17,31 @@ import type { GrowableRef, TableRef } from './protocol.ts';
 // level. Any capacity works (not only powers of two): a key's home
 // slot is `lo * capacity / 2^32`, so the table can grow by 1.25× and run at a high load,
 // keeping bytes per state low.
+
+/** A seen set in shared memory: the first `capacity` slots of `buffer`. */
+export interface TableRef {
+  readonly buffer: SharedArrayBuffer;
+  readonly capacity: number;
+}
+
+/** A seen-set partition that grows in place (shared-seen-set.ts GrowingSeenSet), as it crosses threads. */
+export interface GrowableRef {
+  readonly region: SharedArrayBuffer;
+  readonly scratch: SharedArrayBuffer | null;
+  readonly capacity: number;
+  /** Keys it holds. */
+  readonly count: number;
+}
+
+/**
+ * Seen-set partition of a key with high half `hi`. A high half of 0 counts as 1, as the
+ * table stores it (shared-seen-set.ts `highWord`), so a probe from the raw key and one from
+ * a stored word pick the same partition. By multiplication, not `%`: a division by a
+ * number not known when compiling costs tens of cycles, once per successor.
+ */
+export function partitionOf(hi: number, parts: number): number {
+  return Math.floor((((hi | 0 || 1) >>> 0) * parts) / 4294967296);
+}
 
 /** The high word a table stores for high half `hi`. */
 export function highWord(hi: number): number {

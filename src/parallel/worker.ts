@@ -1,14 +1,15 @@
 // Worker-thread side of the level-synchronous search (the piscina task handler): expand
 // ranges of a level, merge a partition of its candidates, copy part of a growing seen set.
 // The model is imported by file path and built from its parameters once per thread and
-// search (loaded.ts); its closures never cross threads. A thread that dies anyway (out of
+// search (imported-model.ts); its closures never cross threads. A thread that dies anyway (out of
 // memory) is reported by the coordinator as a dead worker.
 import { threadId } from 'node:worker_threads';
 import { withExitGuard } from '../explore/exit-guard.ts';
-import { loadSource } from './loaded.ts';
+import { loadSource } from './imported-model.ts';
+import type { GrowableRef } from './shared-seen-set.ts';
 import { warmUp } from './warm-up.ts';
 import { expandPhase, growPhase, insertPhase, validatePhase } from './participant.ts';
-import { WARM_READY, WARM_STOP, tryJoin, type ExpandResult, type GrowableRef, type InsertResult, type Task, type ValidateResult } from './protocol.ts';
+import { WARM_READY, WARM_STOP, tryJoin, type ExpandResult, type InsertResult, type Task, type ValidateResult } from './protocol.ts';
 
 /** The piscina task handler. */
 export async function runTask(task: Task): Promise<ExpandResult | InsertResult | ValidateResult | GrowableRef | null> {

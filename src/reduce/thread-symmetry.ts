@@ -24,7 +24,7 @@
 // model-supplied permutation of the shared state moving threads, locks (ptl[v]) and list
 // indices together; not built.
 import { List } from 'immutable';
-import type { DslState, ThreadModelSpec } from '../model/dsl.ts';
+import type { DslState, ThreadModelSpec } from '../model/thread-spec.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
 import type { Symmetry } from './support.ts';
 

@@ -4,8 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { HIGHER, LevelClaimsView, NEW, OLD, LOWER, newClaims } from '../../src/parallel/level-claims.ts';
 import { PartitionedTables } from '../../src/parallel/blocks.ts';
-import { partitionOf } from '../../src/parallel/protocol.ts';
-import { GrowingSeenSet, MAX_LOAD, GROWTH } from '../../src/parallel/shared-seen-set.ts';
+import { GrowingSeenSet, MAX_LOAD, GROWTH, partitionOf } from '../../src/parallel/shared-seen-set.ts';
 
 const tablesOf = (parts: GrowingSeenSet[]) => parts.map((p) => p.table.ref);
 
