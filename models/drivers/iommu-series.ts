@@ -3,9 +3,13 @@
 // ->invalidate_range flush the IOTLB without sleeping; the device's walk fills the IOTLB and
 // its page requests are resolved by handle_mm_fault (iommu-walk.ts). One builder, each driver's
 // file (amd-iommu-v2/, intel-svm/, npu-dma/) naming its own functions, commits and versions.
-import { defineModel, int, threadModel, type ModelDefinition } from '../../src/index.ts';
-import { clearSptes, COHERENCE, kernelSide, keysOf, mmInvariants, PAGE_STATES, spteKeys, type MmProperty, type MmState, type NotifierOps } from '../mm/index.ts';
-import { seriesExpectations, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../mm/series.ts';
+// huge=true (path=migrate): the device's IOTLB holds both 4 KiB subpages of a hugetlbfs page
+// migrated whole (models/mm/thp.ts): invalidate_page names one of them (docs/series.md, "Huge
+// pages"). Mutants of the fixed versions: no ->invalidate_range; the kernel's range over the
+// first 4 KiB of a huge page (one-page-range).
+import { defineModel, int, oneOf, threadModel, type ModelDefinition } from '../../src/index.ts';
+import { clearSptes, COHERENCE, kernelSide, keysOf, mmInvariants, NO_USE_AFTER_FREE, PAGE_STATES, spteKeys, type MmProperty, type MmState, type NotifierOps } from '../mm/index.ts';
+import { hugeParam, onePageRangeMutant, seriesExpectations, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../mm/series.ts';
 import { iotlbFillSteps, pageRequestFault } from './iommu-walk.ts';
 
 type S = MmState;
@@ -31,24 +35,31 @@ function flush(label: string, kernel: string, note: string, start: number, end: 
   return { label, kernel, note, reads: keysOf('spte', start, end), writes: spteKeys(start, end), do: ({ shared }: { shared: S }) => ({ shared: clearSptes(shared, start, end) }) };
 }
 
-function ops(d: IommuDriver, version: SeriesVersion): NotifierOps<S> {
-  const range: NotifierOps<S> = { invalidateRange: (start, end) => [flush('invalidate_range', d.invalidateRange.kernel, d.invalidateRange.note, start, end)] };
+/** The near misses of the series' fixed versions (v4.13+): one of the driver, one of the kernel. */
+export const IOMMU_MUTANTS = ['none', 'no-invalidate-range', 'one-page-range'] as const;
+type IommuMutant = (typeof IOMMU_MUTANTS)[number];
+
+function ops(d: IommuDriver, version: SeriesVersion, mutant: IommuMutant): NotifierOps<S> {
+  const range: NotifierOps<S> = mutant === 'no-invalidate-range' ? {} : { invalidateRange: (start, end) => [flush('invalidate_range', d.invalidateRange.kernel, d.invalidateRange.note, start, end)] };
   // ->invalidate_page until the series removed it (v4.13).
   if (version.era === 'v4.10' || version.era === 'v4.11') return { ...range, invalidatePage: (v) => [flush('invalidate_page', d.invalidatePage.kernel, d.invalidatePage.note, v, v + 1)] };
   return range;
 }
 
 /**
- * The verdicts (docs/series.md): only v4.10 on a lazyfree page breaks — the device's page
- * request maps a fresh page while the IOTLB still holds the old one, before invalidate_page.
+ * The verdicts (docs/series.md): v4.10 on a lazyfree page breaks — the device's page request
+ * maps a fresh page while the IOTLB still holds the old one, before invalidate_page; and a
+ * huge page migrated before the series (v4.10, v4.13-rc) keeps the IOTLB entry of the subpage
+ * invalidate_page did not name, past the free.
  */
-export function iommuVerdicts(version: string, path: SeriesPath | 'oom'): readonly MmProperty[] {
+export function iommuVerdicts(version: string, path: SeriesPath | 'oom', extra: Readonly<Record<string, string>> = {}): readonly MmProperty[] {
+  if (extra.huge === 'true') return version === 'v4.10' || version === 'v4.13-rc' ? [NO_USE_AFTER_FREE, COHERENCE] : [];
   return version === 'v4.10' && path === 'lazyfree' ? [COHERENCE] : [];
 }
 
 /** The model definition of an IOMMU driver in its versions. */
 export function iommuSeriesModel(d: IommuDriver): ModelDefinition {
-  const { expect, variants } = seriesExpectations({ versions: d.versions, verdicts: iommuVerdicts, defaults: { version: 'v4.13', path: 'reclaim' } });
+  const { expect, variants } = seriesExpectations({ versions: d.versions, verdicts: iommuVerdicts, defaults: { version: 'v4.13', path: 'reclaim' }, huge: {} });
   return defineModel({
     name: d.name,
     summary: d.summary,
@@ -57,13 +68,20 @@ export function iommuSeriesModel(d: IommuDriver): ModelDefinition {
     params: {
       ...seriesParams({ versions: d.versions, defaultVersion: 'v4.13', versionDoc: 'the kernel: v4.10 (invalidate_page after the PTL), v4.13-rc (under it), v4.13 (the series), later releases' }),
       fills: int(2, 'IOTLB fills the device makes', { min: 1, max: 4 }),
+      huge: hugeParam(),
+      mutant: oneOf(IOMMU_MUTANTS, 'none', `a near miss of the fixed versions (see mmcheck mutants ${d.name})`),
     },
     expect,
     variants,
-    build: ({ version, path, fills }) => {
+    mutants: [
+      { name: 'no-invalidate-range', description: 'the driver registers no ->invalidate_range (nor, from v4.13, anything else): nothing flushes the IOTLB', params: { mutant: 'no-invalidate-range' }, breaks: NO_USE_AFTER_FREE },
+        onePageRangeMutant(),
+    ],
+    build: ({ version, path, fills, huge, mutant }) => {
       const v = seriesVersion(d.versions, version, path);
-      const o = ops(d, v);
-      const k = kernelSide<object>({ path: path as SeriesPath, addresses: 1, driver: {}, ops: o, era: v.era });
+      const o = ops(d, v, mutant as IommuMutant);
+      // huge: the device has translated both subpages before the migration starts.
+      const k = kernelSide<object>({ path: path as SeriesPath, addresses: huge ? 2 : 1, driver: {}, ops: o, era: v.era, huge, deviceMapped: huge, onePageRange: mutant === 'one-page-range' });
       return threadModel<S>({
         name: d.name,
         shared: k.shared,

@@ -70,7 +70,7 @@ range covers the whole compound page (369ea8242c0f).`,
       locks: { ...mmLocks({ addresses: SUBPAGES + 1, pages: 2 * SUBPAGES + 1 }), [MMU_LOCK]: 'spinlock' },
       threads: [
         op === 'migrate'
-          ? { name: 'migrate', locals: null, steps: migrateHuge<typeof KVM_FIELDS>(SUBPAGES, SUBPAGES + 1, ops, fixed) }
+          ? { name: 'migrate', locals: null, steps: migrateHuge<typeof KVM_FIELDS>(SUBPAGES, SUBPAGES + 1, ops, { era: fixed ? 'v4.13' : 'v4.11' }) }
           : { name: 'reclaim', locals: null, steps: [...splitHugePmd<typeof KVM_FIELDS>(SUBPAGES, ops), ...shrinkPage<typeof KVM_FIELDS>(1, 1, ops, { era: fixed ? 'v4.15' : 'v4.11' })] },
       ],
       invariants: mmInvariants(),

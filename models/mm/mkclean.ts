@@ -58,9 +58,10 @@ export function pageMkcleanOne<D extends object>(v: number, ops: NotifierOps<MmS
     note: huge > 0
       ? 'holds the PMD lock: pmdp_huge_clear_flush; pmd_wrprotect; pmd_mkclean; set_pmd_at — every subpage read-only'
       : 'holds the PTL: ptep_clear_flush; pte_wrprotect; pte_mkclean; set_pte_at — same page, read-only',
-    reads: [...keysOf('pte', start, end), ...keysOf('pteWrite', start, end), ...(modern ? [] : [`inval[${start}]`])],
-    writes: [...keysOf('pte', start, end), ...keysOf('pteWrite', start, end), ...(modern ? [] : [`inval[${start}]`])],
-    do: ({ shared }) => ({ shared: modern ? wrprotect(shared, start, end) : openInvalidation(wrprotect(shared, start, end), start) }),
+    reads: [...keysOf('pte', start, end), ...keysOf('pteWrite', start, end), ...(modern ? [] : keysOf('inval', start, end))],
+    writes: [...keysOf('pte', start, end), ...keysOf('pteWrite', start, end), ...(modern ? [] : keysOf('inval', start, end))],
+    // Before v4.13 the window opens for every subpage changed and closes when invalidate_page(start) returns.
+    do: ({ shared }) => ({ shared: modern ? wrprotect(shared, start, end) : openInvalidation(wrprotect(shared, start, end), start, end) }),
   };
   const unlock: Step<S, null> = { label: 'unlock_ptl', kernel: 'page_vma_mapped_walk_done', note: 'PTL released', release: lockName };
   switch (era) {
@@ -69,8 +70,8 @@ export function pageMkcleanOne<D extends object>(v: number, ops: NotifierOps<MmS
     case 'v4.13':
       return [...rangeStartCall<S>(ops, start, end), lock, clean, ...invalidateRangeCall<S>(ops, start, end), unlock, ...rangeEndCall<S>(ops, start, end)];
     case 'v4.11':
-      return [lock, clean, ...invalidatePageCall<S>(ops, start), unlock];
+      return [lock, clean, ...invalidatePageCall<S>(ops, start, 'invalidate_page', [start, end]), unlock];
     case 'v4.10':
-      return [lock, clean, unlock, ...invalidatePageCall<S>(ops, start)];
+      return [lock, clean, unlock, ...invalidatePageCall<S>(ops, start, 'invalidate_page', [start, end])];
   }
 }

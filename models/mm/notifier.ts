@@ -117,11 +117,15 @@ export function invalidateRangeCall<S extends AnyMm>(ops: NotifierOps<S>, start:
 
 /**
  * The pre-2017 mmu_notifier_invalidate_page(mm, address): the driver's callback (or a no-op
- * step); its last step closes the window `openInvalidation` opened when the PTE changed.
+ * step); its last step closes the window `openInvalidation` opened when the PTE changed. The
+ * callback is told about address v only, but the window it closes is that of every address
+ * the kernel changed, `changed` (default [v, v + 1)): a huge entry cleared as a whole names one
+ * 4 KiB page, and once the call returns nothing tells the subscriber about the others.
  */
-export function invalidatePageCall<S extends AnyMm>(ops: NotifierOps<S>, v: number, label = 'invalidate_page'): Step<S, any>[] {
+export function invalidatePageCall<S extends AnyMm>(ops: NotifierOps<S>, v: number, label = 'invalidate_page', changed: readonly [number, number] = [v, v + 1]): Step<S, any>[] {
+  const [start, end] = changed;
   const steps = callbackSteps<S>(label, 'mmu_notifier_invalidate_page', ops.invalidatePage?.(v));
-  steps[steps.length - 1] = alsoDo(steps[steps.length - 1], keysOf('inval', v, v + 1), (s) => shiftInval(s, v, v + 1, -1));
+  steps[steps.length - 1] = alsoDo(steps[steps.length - 1], keysOf('inval', start, end), (s) => shiftInval(s, start, end, -1));
   return steps;
 }
 
@@ -138,7 +142,7 @@ export function invalidationStorm<S extends AnyMm>(ops: NotifierOps<S>): Step<S,
   return steps;
 }
 
-/** Opens the invalidate_page window of address v (the kernel changed its PTE and will call invalidate_page). */
-export function openInvalidation<T extends AnyMm>(s: T, v: number): T {
-  return shiftInval(s, v, v + 1, +1);
+/** Opens the invalidate_page window of addresses [v, end) (the kernel changed their PTEs and will call invalidate_page). */
+export function openInvalidation<T extends AnyMm>(s: T, v: number, end = v + 1): T {
+  return shiftInval(s, v, end, +1);
 }

@@ -29,7 +29,7 @@ import { migratePage } from './migrate.ts';
 import { pageMkcleanOne } from './mkclean.ts';
 import { cpuFault, type FaultKinds } from './fault.ts';
 import { replacePage } from './replace-page.ts';
-import { splitHugePmd } from './thp.ts';
+import { migrateHuge, splitHugePmd } from './thp.ts';
 import type { NotifierEra } from './try-to-unmap.ts';
 import { expectations } from './invariants.ts';
 
@@ -62,6 +62,11 @@ export function holdsOnEveryPath(defaultPath: InvalidatingPath): { params: { pat
   return PATHS.filter((p) => p !== defaultPath).map((path) => ({ params: { path }, expect: expectations([]) }));
 }
 
+/** Why a huge page is refused on `path` (one line, for a model error). */
+export function hugeRefusal(path: string): string {
+  return `huge=true is a hugetlbfs page migrated as a whole, on path=migrate only: on path=${path} these kernels notify a transparent huge page per PTE (reclaim splits it first, MADV_DONTNEED zaps inside range_start/end over the whole range); use -p path=migrate`;
+}
+
 /** The doc line of a model's `path` parameter. */
 export const PATH_PARAM_DOC = 'the kernel path that invalidates (docs/kernel.md, "Invalidating paths")';
 
@@ -82,6 +87,15 @@ export interface KernelSideOptions<D extends object> {
   readonly extraRefs?: number;
   /** Thread name prefix (default: the path's own, e.g. 'reclaim'); threads are suffixed by address when there are several. */
   readonly name?: string;
+  /**
+   * The driver addresses are the subpages of one hugetlbfs page mapped by one huge entry,
+   * migrated as a whole (models/mm/thp.ts migrateHuge, in `era`). Only on path=migrate: the
+   * kernels modelled never unmap a transparent huge page as a whole on the other paths (the
+   * THP is split first and each PTE notified at its own address). Default false.
+   */
+  readonly huge?: boolean;
+  /** With `huge`: the kernel near miss of a range_start/end over the first 4 KiB only (HugeMigrationOptions.onePageRange). */
+  readonly onePageRange?: boolean;
 }
 
 /** The composed kernel side: initial state, locks, threads, and the victim direct reclaim takes. */
@@ -124,6 +138,9 @@ const THREAD_NAMES: Readonly<Record<InvalidatingPath, string>> = {
  */
 export function kernelSide<D extends object>(o: KernelSideOptions<D>): KernelSide<D> {
   const n = o.addresses;
+  const huge = o.huge ?? false;
+  if (huge && o.path !== 'migrate') throw new Error(hugeRefusal(o.path));
+  if (o.onePageRange && !(huge && (o.era === 'v4.13' || o.era === 'v4.15' || o.era === undefined))) throw new Error('one-page-range is a near miss of the v4.13+ range_start/end around a huge page: use it with huge=true path=migrate and a version from v4.13');
   const victim = victimAddress(n);
   const targets = o.path === 'migrate' || o.path === 'replace' ? n : 0;
   const spare = 2 * n + targets;
@@ -135,7 +152,7 @@ export function kernelSide<D extends object>(o: KernelSideOptions<D>): KernelSid
     // The page cache holds file pages under writeback; the uprobes/KSM caller holds a reference.
     refs: (o.path === 'mkclean' || o.path === 'replace' ? 2 : 1) + (o.extraRefs ?? 0),
     cow: o.path === 'cow',
-    huge: o.path === 'thp-split',
+    huge: o.path === 'thp-split' || huge,
   });
   const base = o.name ?? THREAD_NAMES[o.path];
   const named = (v: number) => (n === 1 ? base : `${base}${v}`);
@@ -150,6 +167,7 @@ export function kernelSide<D extends object>(o: KernelSideOptions<D>): KernelSid
       case 'oom':
         return { name: named(v), locals: zapBatch(v, v + 1), steps: zapPageRange<D>(v, v + 1, o.ops, { nonBlocking: true }) };
       case 'migrate':
+        if (huge) return { name: base, locals: null, steps: migrateHuge<D>(n, target(0), o.ops, { era: o.era, onePageRange: o.onePageRange }) };
         return { name: named(v), locals: null, steps: migratePage<D>(v, target(v), o.ops, { era: o.era }) };
       case 'mkclean':
         return { name: named(v), locals: null, steps: pageMkcleanOne<D>(v, o.ops, { era: 'v4.15' }) };
@@ -161,6 +179,6 @@ export function kernelSide<D extends object>(o: KernelSideOptions<D>): KernelSid
         return { name: base, locals: null, steps: splitHugePmd<D>(n, o.ops) };
     }
   };
-  const threads = o.path === 'thp-split' ? [thread(0)] : Array.from({ length: n }, (_, v) => thread(v));
+  const threads = o.path === 'thp-split' || huge ? [thread(0)] : Array.from({ length: n }, (_, v) => thread(v));
   return { shared, locks: mmLocks({ addresses: n + 1, pages }), threads, victim, meets: pathMeets(o.path) };
 }

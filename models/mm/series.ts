@@ -15,9 +15,9 @@
 // MADV_DONTNEED's zap_page_range() called invalidate_range_start/end (and, through
 // tlb_flush_mmu_tlbonly, ->invalidate_range) in every one of these kernels: only the reclaim,
 // lazyfree and migration unmaps change with the version.
-import { oneOf } from '../../src/model/params.ts';
+import { bool, oneOf } from '../../src/model/params.ts';
 import type { NotifierEra } from './try-to-unmap.ts';
-import { expectations, type MmProperty } from './invariants.ts';
+import { expectations, NO_USE_AFTER_FREE, type MmProperty } from './invariants.ts';
 import type { InvalidatingPath } from './paths.ts';
 
 /** A kernel version a driver model is checked in. */
@@ -46,7 +46,7 @@ export type SeriesVerdicts = (version: string, path: SeriesPath | 'oom', extra: 
 
 /** A declared variant of a driver model. */
 export interface SeriesVariant {
-  readonly params: Readonly<Record<string, string>>;
+  readonly params: Readonly<Record<string, string | boolean>>;
   readonly expect: Record<MmProperty, 'holds' | 'violated'>;
 }
 
@@ -63,6 +63,11 @@ export function seriesExpectations(o: {
   readonly axes?: Readonly<Record<string, readonly string[]>>;
   /** Paths beyond SERIES_PATHS a version is also checked on (the OOM reaper from v4.19). */
   readonly extraPaths?: Readonly<Record<string, readonly 'oom'[]>>;
+  /**
+   * Also one row per version with `huge=true` on path=migrate (a hugetlbfs page migrated
+   * whole, HUGE_DOC), with these values of the other axes; `verdicts` sees `huge: 'true'`.
+   */
+  readonly huge?: Readonly<Record<string, string>>;
 }): { expect: Record<MmProperty, 'holds' | 'violated'>; variants: SeriesVariant[] } {
   let combos: Record<string, string>[] = [{}];
   for (const [name, values] of Object.entries(o.axes ?? {})) combos = combos.flatMap((c) => values.map((v) => ({ ...c, [name]: v })));
@@ -79,8 +84,34 @@ export function seriesExpectations(o: {
       }
     }
   }
+  if (o.huge) {
+    for (const v of o.versions) variants.push({ params: { version: v.name, path: 'migrate', ...o.huge, huge: true }, expect: expectations(o.verdicts(v.name, 'migrate', { ...o.huge, huge: 'true' })) });
+  }
   if (!expect) throw new Error(`seriesExpectations: the defaults ${JSON.stringify(o.defaults)} are not among the versions and paths`);
   return { expect, variants };
+}
+
+/** The doc line of the `huge` parameter. */
+export const HUGE_DOC = 'path=migrate only: addresses 0 and 1 are the two subpages of one hugetlbfs page under one huge PTE, both already mapped by the device, migrated as a whole (docs/series.md, "Huge pages")';
+
+/**
+ * The kernel's near miss of a huge page, as a driver model's mutant: range_start/end over the
+ * first 4 KiB only (369ea8242c0f without PAGE_SIZE << compound_order(page)); the model passes
+ * `mutant === 'one-page-range'` to kernelSide's `onePageRange`. `params`: the model's others
+ * it needs (a part).
+ */
+export function onePageRangeMutant(params: Readonly<Record<string, unknown>> = {}) {
+  return {
+    name: 'one-page-range',
+    description: "the kernel's range_start/end around a huge page's unmap covers its first 4 KiB only (369ea8242c0f without PAGE_SIZE << compound_order(page))",
+    params: { ...params, mutant: 'one-page-range', huge: true, path: 'migrate' },
+    breaks: NO_USE_AFTER_FREE,
+  };
+}
+
+/** The `huge` parameter of a driver model that takes one (HUGE_DOC). */
+export function hugeParam() {
+  return bool(false, HUGE_DOC);
 }
 
 /**

@@ -1,22 +1,31 @@
 // A3: a hugetlbfs page changed as a whole, KVM told about one subpage.
 import { describe, expect, it } from 'vitest';
 import thp from '../../models/drivers/thp-invalidate-page.ts';
+import { check } from '../../src/index.ts';
 import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
 
 const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' };
 
+/** Distinct states of the whole search (a regression figure; docs/models.md has the same). */
+async function states(params: Record<string, unknown>): Promise<number> {
+  return (await check(thp, { params, allProperties: true })).stats.distinctStates;
+}
+
 describe('thp-invalidate-page (A3)', () => {
-  it('migrate (hugetlbfs, v4.11): subpage 1 stays in KVM behind the migration entry (3 steps) and after the old page is freed (10 steps)', async () => {
+  it('migrate (hugetlbfs, v4.11): subpage 1 stays in KVM once invalidate_page(address 0) returns (5 steps) and after the old page is freed (11 steps)', async () => {
     // lock_page; under the huge PTE lock the whole huge PTE becomes a migration entry at step
-    // 3, but invalidate_page(address 0) makes KVM zap only the 4 KiB SPTE of address 0: from
-    // then on spte[1] maps old subpage 1 while the CPU has a migration entry there, with no
-    // invalidation of address 1 open (coherence). Copy, remove_migration_ptes, unlock_page and
-    // put_page free the old huge page with spte[1] still on it (use-after-free).
-    expect(await verdicts(thp)).toEqual({ ...ALL_HOLD, [COHERENCE]: 3, [UAF]: 10 });
+    // 3, and invalidate_page(address 0) makes KVM zap only the 4 KiB SPTE of address 0
+    // (inv_page.lock, inv_page.zap): when it returns, spte[1] maps old subpage 1 while the CPU
+    // has a migration entry there, and nothing will tell KVM about address 1 (coherence).
+    // unlock, the refcount check, copy, remove_migration_ptes, unlock_page and put_page free the
+    // old huge page with spte[1] still on it (use-after-free).
+    expect(await verdicts(thp)).toEqual({ ...ALL_HOLD, [COHERENCE]: 5, [UAF]: 11 });
+    expect(await states({})).toBe(12);
   });
 
   it('fixed (369ea8242c0f, range over PAGE_SIZE << compound_order): holds', async () => {
     expect(await verdicts(thp, { fixed: true })).toEqual(ALL_HOLD);
+    expect(await states({ fixed: true })).toBe(18);
   });
 
   it('split-unmap: split_huge_pmd first, then a per-PTE invalidate_page is right even unfixed', async () => {
@@ -24,5 +33,6 @@ describe('thp-invalidate-page (A3)', () => {
     // then unmaps subpage 1 through its own PTE and invalidate_page names its address.
     expect(await verdicts(thp, { op: 'split-unmap' })).toEqual(ALL_HOLD);
     expect(await verdicts(thp, { op: 'split-unmap', fixed: true })).toEqual(ALL_HOLD);
+    expect([await states({ op: 'split-unmap' }), await states({ op: 'split-unmap', fixed: true })]).toEqual([18, 24]);
   });
 });

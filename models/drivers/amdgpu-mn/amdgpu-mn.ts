@@ -36,7 +36,7 @@
 // Not modelled: amdgpu_mn_register's GFP_KERNEL allocation under rmn->lock (the A2 model,
 // invalidate-page-under-ptl); mmap_sem (no path here takes it for write).
 import { Record as ImmRecord, type RecordOf } from 'immutable';
-import { DONE, defineModel, int, threadModel, type Step } from '../../../src/index.ts';
+import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../../src/index.ts';
 import {
   allocationStep,
   clearSptes,
@@ -125,8 +125,11 @@ interface CsFields {
 type L = RecordOf<CsFields>;
 const CsLocal = ImmRecord<CsFields>({ rec: 0, page: null, left: 0 }, 'Cs');
 
+/** The near miss of v4.10, where the driver holds on the unmaps: the submission does not compare mmu_invalidations. */
+const MUTANTS = ['none', 'no-invalidation-check'] as const;
+
 /** amdgpu_cs_ioctl for one userptr BO at address 0. */
-function csSteps(version: Version, o: NotifierOps<S>, victim: number, meets: FaultKinds): Step<S, L, any>[] {
+function csSteps(version: Version, o: NotifierOps<S>, victim: number, meets: FaultKinds, noCheck: boolean): Step<S, L, any>[] {
   const gup = (next: string) =>
     faultSteps<S, L>({
       label: 'gup',
@@ -149,13 +152,13 @@ function csSteps(version: Version, o: NotifierOps<S>, victim: number, meets: Fau
       {
         label: 'check',
         kernel: 'amdgpu_ttm_tt_userptr_invalidated',
-        note: 'holds the reservation: mmu_invalidations changed since recorded → release the page array; record it; no pages → get them first',
+        note: noCheck ? 'MUTANT: holds the reservation: mmu_invalidations is not compared; no pages → get them first' : 'holds the reservation: mmu_invalidations changed since recorded → release the page array; record it; no pages → get them first',
         reads: ['inv'],
         writes: [],
         updates: ['pages'],
         targets: ['unreserve', 'validate'],
         do: ({ shared, local }) => {
-          const stale = local.page !== null && shared.inv !== local.rec;
+          const stale = local.page !== null && shared.inv !== local.rec && !noCheck;
           const s = stale ? putPage(shared, local.page!) : shared;
           const l = local.merge({ rec: shared.inv, page: stale ? null : local.page });
           return { shared: s, local: l, goto: l.page === null ? 'unreserve' : 'validate' };
@@ -219,10 +222,20 @@ PTE change through.`,
   params: {
     ...seriesParams({ versions: VERSIONS, defaultVersion: 'v4.13', versionDoc: 'the kernel: v4.10, v4.13-rc, v4.13 (the series), v4.19 (the rw_semaphore fix of 1ed3d2567c80, blockable)', oom: true }),
     tries: int(2, 'get_user_pages tries of the submission (≤ v4.13)', { min: 1, max: 3 }),
+    mutant: oneOf(MUTANTS, 'none', 'a near miss of v4.10 on reclaim (see mmcheck mutants amdgpu-mn)'),
   },
   expect,
   variants,
-  build: ({ version, path, tries }) => {
+  mutants: [
+    {
+      name: 'no-invalidation-check',
+      description: 'v4.10, reclaim: the submission binds the pages without comparing mmu_invalidations with the count it recorded (amdgpu_ttm_tt_userptr_invalidated)',
+      params: { mutant: 'no-invalidation-check', version: 'v4.10' },
+      breaks: COHERENCE,
+    },
+  ],
+  build: ({ version, path, tries, mutant }) => {
+    if (mutant !== 'none' && version === 'v4.19') throw new Error('mutant=no-invalidation-check is a near miss of the submission before v4.19: use a version up to v4.13');
     const v = seriesVersion(VERSIONS, version, path);
     const o = ops(version as Version);
     const k = kernelSide<AmdgpuFields>({ path: path as SeriesPath | 'oom', addresses: 1, driver: { inv: 0 }, ops: o, era: v.era });
@@ -231,7 +244,7 @@ PTE change through.`,
       shared: k.shared,
       strings: PAGE_STATES,
       locks: { ...k.locks, [RMN_LOCK]: version === 'v4.19' ? 'rwsem' : 'mutex', [BO_RESV]: 'mutex' },
-      threads: [...k.threads, { name: 'cs', locals: CsLocal({ left: tries }), steps: csSteps(version as Version, o, k.victim, k.meets) }],
+      threads: [...k.threads, { name: 'cs', locals: CsLocal({ left: tries }), steps: csSteps(version as Version, o, k.victim, k.meets, mutant === 'no-invalidation-check') }],
       invariants: mmInvariants<AmdgpuFields>(),
     });
   },

@@ -30,6 +30,10 @@
 //
 // The device side here: part=memory, the SPTE of address 0; part=apic, what a vCPU in guest
 // mode reaches through the VMCS's APIC-access address (address 0 is that page).
+// huge=true (part=memory, path=migrate): 4 KiB SPTEs over both subpages of a hugetlbfs page
+// migrated whole; kvm_unmap_hva(address) zaps the one invalidate_page names. Mutants: seq++ in
+// range_start (guest memory, v4.13); the v5.8 reload request without the kick (APIC page); the
+// kernel's range over the first 4 KiB of a huge page.
 import { Record as ImmRecord, type RecordOf } from 'immutable';
 import { defineModel, int, oneOf, threadModel, type Step } from '../../../src/index.ts';
 import {
@@ -48,7 +52,7 @@ import {
   type MmState,
   type NotifierOps,
 } from '../../mm/index.ts';
-import { laterVersion, SERIES_PATHS, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath } from '../../mm/series.ts';
+import { hugeParam, onePageRangeMutant, laterVersion, SERIES_PATHS, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath } from '../../mm/series.ts';
 import { FaultLocal, KVM_FIELDS, MMU_LOCK, kvmFaultSteps, kvmNotifier, type KvmState } from '../kvm.ts';
 import { kvmInvalidatePage } from '../invalidate-page-after-ptl.ts';
 
@@ -57,6 +61,9 @@ const VERSION_NAMES = VERSIONS.map((v) => v.name);
 type Version = 'v4.10' | 'v4.13-rc' | 'v4.13' | 'v4.15' | 'v5.8';
 const PARTS = ['apic', 'memory'] as const;
 type Part = (typeof PARTS)[number];
+/** Near misses of the fixed versions: guest memory's sequence (v4.13), the APIC reload's kick (v5.8), the kernel's range over a huge page. */
+const MUTANTS = ['none', 'seq-in-start', 'no-kick', 'one-page-range'] as const;
+type Mutant = (typeof MUTANTS)[number];
 
 /** The APIC-access page model's driver state: a KVM_REQ_APIC_PAGE_RELOAD pending on the vCPU. */
 interface ApicFields {
@@ -66,9 +73,14 @@ type A = MmState<ApicFields>;
 /** The APIC-access page's address (and page). */
 const APIC = 0;
 
-/** kvm_make_all_cpus_request(KVM_REQ_APIC_PAGE_RELOAD) for [start, end), as the step `label` of `kernel`. */
-function apicRequest(label: string, kernel: string, start: number, end: number): Step<A, any>[] {
+/**
+ * kvm_make_all_cpus_request(KVM_REQ_APIC_PAGE_RELOAD) for [start, end), as the step `label` of
+ * `kernel`; with `noKick` (a near miss) the request is only posted: a vCPU in guest mode goes on
+ * using the page until it leaves guest mode by itself.
+ */
+function apicRequest(label: string, kernel: string, start: number, end: number, noKick = false): Step<A, any>[] {
   if (APIC < start || APIC >= end) return [];
+  if (noKick) return [{ label, kernel, note: 'MUTANT: kvm_make_request on every vCPU without the kick (no IPI, no wait): a vCPU in guest mode keeps the page', reads: [], writes: ['reload'], do: ({ shared }) => ({ shared: shared.set('reload', true) }) }];
   return [
     {
       label,
@@ -82,7 +94,7 @@ function apicRequest(label: string, kernel: string, start: number, end: number):
 }
 
 /** Where each version asks for the reload. */
-function apicOps(version: Version): NotifierOps<A> {
+function apicOps(version: Version, mutant: Mutant): NotifierOps<A> {
   switch (version) {
     case 'v4.10':
     case 'v4.13-rc':
@@ -97,7 +109,7 @@ function apicOps(version: Version): NotifierOps<A> {
         ],
       };
     case 'v5.8':
-      return { invalidateRange: (start, end) => apicRequest('invalidate_range', 'kvm_mmu_notifier_invalidate_range', start, end) };
+      return { invalidateRange: (start, end) => apicRequest('invalidate_range', 'kvm_mmu_notifier_invalidate_range', start, end, mutant === 'no-kick') };
   }
 }
 
@@ -142,6 +154,8 @@ function vcpuApicSteps(ops: NotifierOps<A>, victim: number, meets: Parameters<ty
 
 /** The properties each (version, path, part) violates, explained in docs/series.md. */
 function verdicts(version: string, path: SeriesPath | 'oom', extra: Readonly<Record<string, string>>): readonly MmProperty[] {
+  // A huge page migrated before the series: kvm_unmap_hva zaps the 4 KiB SPTE of the one address invalidate_page names.
+  if (extra.part === 'memory' && extra.huge === 'true') return version === 'v4.10' || version === 'v4.13-rc' ? [NO_USE_AFTER_FREE, COHERENCE] : [];
   if (extra.part === 'memory') return version === 'v4.10' && path === 'lazyfree' ? [COHERENCE] : [];
   // The APIC-access page: nobody reloads it in v4.13; v4.15 reloads between range_start and the PTE change.
   if (version === 'v4.13' || version === 'v4.15') return [NO_USE_AFTER_FREE, COHERENCE];
@@ -150,7 +164,7 @@ function verdicts(version: string, path: SeriesPath | 'oom', extra: Readonly<Rec
   return [];
 }
 
-const { expect, variants } = seriesExpectations({ versions: VERSIONS, verdicts, defaults: { version: 'v4.13', path: 'reclaim', part: 'apic' }, axes: { part: PARTS } });
+const { expect, variants } = seriesExpectations({ versions: VERSIONS, verdicts, defaults: { version: 'v4.13', path: 'reclaim', part: 'apic' }, axes: { part: PARTS }, huge: { part: 'memory' } });
 
 export default defineModel({
   name: 'kvm-2017',
@@ -173,15 +187,25 @@ maps a fresh page before invalidate_page runs.`,
     path: oneOf(SERIES_PATHS, 'reclaim', 'the kernel path that invalidates (docs/kernel.md)'),
     part: oneOf(PARTS, 'apic', "apic: the APIC-access page cached in the VMCS; memory: guest memory's SPTEs"),
     faults: int(1, 'vCPU fault threads (part=memory)', { min: 1, max: 3 }),
+    huge: hugeParam(),
+    mutant: oneOf(MUTANTS, 'none', 'a near miss of a fixed version (see mmcheck mutants kvm-2017)'),
   },
   expect,
   variants,
-  build: ({ version, path, part, faults }) => {
+  mutants: [
+    { name: 'seq-in-start', description: 'guest memory, v4.13: mmu_notifier_seq++ in range_start instead of range_end: a pfn fetched before the PTE change passes mmu_notifier_retry', params: { mutant: 'seq-in-start', part: 'memory' }, breaks: NO_USE_AFTER_FREE },
+    { name: 'no-kick', description: "APIC page, v5.8: ->invalidate_range posts KVM_REQ_APIC_PAGE_RELOAD without kicking the vCPUs out of guest mode and waiting", params: { mutant: 'no-kick', version: 'v5.8' }, breaks: NO_USE_AFTER_FREE },
+    onePageRangeMutant({ part: 'memory' }),
+  ],
+  build: ({ version, path, part, faults, huge, mutant }) => {
     const era = VERSIONS.find((v) => v.name === version)!.era;
     if ((part as Part) === 'memory') {
-      const ops: NotifierOps<KvmState> = version === 'v4.10' || version === 'v4.13-rc' ? { ...kvmNotifier(), ...kvmInvalidatePage() } : kvmNotifier();
-      const k = kernelSide<typeof KVM_FIELDS>({ path: path as SeriesPath, addresses: 1, driver: KVM_FIELDS, ops, era });
-      const steps = kvmFaultSteps({ addresses: 1, ops, victim: k.victim, meets: k.meets, reclaimEra: era });
+      if (mutant === 'no-kick') throw new Error('mutant=no-kick is a near miss of the APIC-access page reload: use it with part=apic');
+      const kvmMutant = mutant === 'seq-in-start' ? 'seq-in-start' : 'none';
+      const ops: NotifierOps<KvmState> = version === 'v4.10' || version === 'v4.13-rc' ? { ...kvmNotifier(kvmMutant), ...kvmInvalidatePage() } : kvmNotifier(kvmMutant);
+      // huge: the vCPUs' SPTEs map both subpages (4 KiB each) before the migration starts.
+      const k = kernelSide<typeof KVM_FIELDS>({ path: path as SeriesPath, addresses: huge ? 2 : 1, driver: KVM_FIELDS, ops, era, huge, deviceMapped: huge, onePageRange: mutant === 'one-page-range' });
+      const steps = kvmFaultSteps({ addresses: 1, mutant: kvmMutant, ops, victim: k.victim, meets: k.meets, reclaimEra: era });
       return threadModel<KvmState>({
         name: 'kvm-2017',
         shared: k.shared,
@@ -196,7 +220,9 @@ maps a fresh page before invalidate_page runs.`,
         invariants: mmInvariants<typeof KVM_FIELDS>(),
       });
     }
-    const ops = apicOps(version as Version);
+    if (huge) throw new Error('huge=true is guest memory (part=memory): the APIC-access page is one 4 KiB page of KVM\'s own private memslot');
+    if (mutant === 'seq-in-start' || mutant === 'one-page-range') throw new Error(`mutant=${mutant} is a near miss of guest memory: use it with part=memory`);
+    const ops = apicOps(version as Version, mutant as Mutant);
     const k = kernelSide<ApicFields>({ path: path as SeriesPath, addresses: 1, driver: { reload: false }, ops, era, deviceMapped: true });
     return threadModel<A>({
       name: 'kvm-2017',

@@ -17,12 +17,19 @@
 //   model keeps that as `pending`: set when the TFH is read, cleared by every flush; a dropin
 //   writes the TLB only while it is set. Dropins here are for reads.
 // No later fix of a notifier race in this driver was found.
+// huge=true (path=migrate): the GRU's TLB holds both 4 KiB subpages of a hugetlbfs page migrated
+// whole; gru_invalidate_page flushes the one it is named. Mutants of v4.13: the dropin without
+// the ms_range_active check; a GRU that takes a dropin whose TFH was read before a flush; the
+// kernel's range over the first 4 KiB of a huge page.
 import { Record as ImmRecord, type RecordOf } from 'immutable';
-import { DONE, defineModel, int, threadModel, type Step } from '../../../src/index.ts';
-import { clearSptes, COHERENCE, cpuFault, faultSteps, kernelSide, keysOf, mmInvariants, PAGE_STATES, putPage, setSpte, spteKeys, type FaultKinds, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
-import { seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../../mm/series.ts';
+import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../../src/index.ts';
+import { clearSptes, COHERENCE, cpuFault, faultSteps, kernelSide, keysOf, mmInvariants, NO_USE_AFTER_FREE, PAGE_STATES, putPage, setSpte, spteKeys, type FaultKinds, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
+import { hugeParam, onePageRangeMutant, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../../mm/series.ts';
 
 const VERSIONS: SeriesVersion[] = [V4_10, V4_13_RC, V4_13];
+/** Near misses of v4.13: the driver's two guards and the kernel's range over a huge page. */
+const MUTANTS = ['none', 'no-range-active', 'no-hw-ignore', 'one-page-range'] as const;
+type Mutant = (typeof MUTANTS)[number];
 
 interface GruFields {
   /** gms->ms_range_active. */
@@ -62,12 +69,14 @@ interface DropinFields {
 type L = RecordOf<DropinFields>;
 const DropinLocal = ImmRecord<DropinFields>({ page: null, left: 0 }, 'Dropin');
 
-/** gru_try_dropin for address 0, `left` TLB misses (a failed one is raised again). */
-function dropinSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds): Step<S, L, any>[] {
+/** gru_try_dropin for address 0, `left` TLB misses (a failed one is raised again); `mutant` drops one of its guards. */
+function dropinSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds, mutant: Mutant): Step<S, L, any>[] {
   const again = (l: L) => (l.left > 0 ? 'tfh' : DONE);
   return [
     { label: 'tfh', kernel: 'gru_try_dropin', note: 'a TLB miss: read the TFH (the GRU now ignores the dropin if an invalidate comes before it)', reads: [], writes: ['pending'], do: ({ shared, local }) => ({ shared: shared.set('pending', true), local: local.set('left', local.left - 1) }) },
-    { label: 'range_active', kernel: 'gru_try_dropin', note: 'rmb(); ms_range_active → -EAGAIN (failactive: the miss is raised again)', reads: ['active'], writes: [], targets: ['tfh', DONE], do: ({ shared, local }) => (shared.active !== 0 ? { goto: again(local) } : undefined) },
+    mutant === 'no-range-active'
+      ? { label: 'range_active', kernel: 'gru_try_dropin', note: 'MUTANT: ms_range_active is not looked at' }
+      : { label: 'range_active', kernel: 'gru_try_dropin', note: 'rmb(); ms_range_active → -EAGAIN (failactive: the miss is raised again)', reads: ['active'], writes: [], targets: ['tfh', DONE], do: ({ shared, local }) => (shared.active !== 0 ? { goto: again(local) } : undefined) },
     {
       label: 'atomic_pte_lookup',
       kernel: 'atomic_pte_lookup',
@@ -99,20 +108,24 @@ function dropinSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds): Step
     {
       label: 'dropin',
       kernel: 'tfh_write_restart',
-      note: 'write the translation into the TFH and restart — ignored by the GRU if a flush came since the TFH was read',
+      note: mutant === 'no-hw-ignore'
+        ? 'MUTANT: write the translation into the TFH and restart — the GRU takes it even if a flush came since the TFH was read'
+        : 'write the translation into the TFH and restart — ignored by the GRU if a flush came since the TFH was read',
       reads: ['pending'],
       writes: ['pending', ...spteKeys(0, 1)],
       targets: ['tfh', DONE],
-      do: ({ shared, local }) => ({ shared: (shared.pending ? setSpte(shared, 0, local.page, false) : shared).set('pending', false), local: local.set('page', null), goto: again(local) }),
+      do: ({ shared, local }) => ({ shared: (shared.pending || mutant === 'no-hw-ignore' ? setSpte(shared, 0, local.page, false) : shared).set('pending', false), local: local.set('page', null), goto: again(local) }),
     },
   ];
 }
 
-function verdicts(version: string, path: SeriesPath | 'oom'): readonly MmProperty[] {
+function verdicts(version: string, path: SeriesPath | 'oom', extra: Readonly<Record<string, string>>): readonly MmProperty[] {
+  // A huge page before the series: gru_invalidate_page flushes the 4 KiB page it is named, not the other subpage.
+  if (extra.huge === 'true') return version === 'v4.13' ? [] : [NO_USE_AFTER_FREE, COHERENCE];
   return version === 'v4.10' && path === 'lazyfree' ? [COHERENCE] : [];
 }
 
-const { expect, variants } = seriesExpectations({ versions: VERSIONS, verdicts, defaults: { version: 'v4.13', path: 'reclaim' } });
+const { expect, variants } = seriesExpectations({ versions: VERSIONS, verdicts, defaults: { version: 'v4.13', path: 'reclaim' }, huge: {} });
 
 export default defineModel({
   name: 'sgi-gru',
@@ -131,13 +144,21 @@ sleep) and with range_start/end (v4.13) every property holds.`,
   params: {
     ...seriesParams({ versions: VERSIONS, defaultVersion: 'v4.13', versionDoc: 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series)' }),
     misses: int(2, 'TLB misses the GRU raises', { min: 1, max: 3 }),
+    huge: hugeParam(),
+    mutant: oneOf(MUTANTS, 'none', 'a near miss of v4.13 (see mmcheck mutants sgi-gru)'),
   },
   expect,
   variants,
-  build: ({ version, path, misses }) => {
+  mutants: [
+    { name: 'no-range-active', description: 'gru_try_dropin does not look at ms_range_active: a dropin after range_start\'s flush writes the old page, and range_end flushes nothing', params: { mutant: 'no-range-active' }, breaks: NO_USE_AFTER_FREE },
+    { name: 'no-hw-ignore', description: 'the GRU does not ignore a dropin whose TFH was read before a flush: a lookup from before range_start lands after it', params: { mutant: 'no-hw-ignore' }, breaks: NO_USE_AFTER_FREE },
+    onePageRangeMutant(),
+  ],
+  build: ({ version, path, misses, huge, mutant }) => {
     const v = seriesVersion(VERSIONS, version, path);
     const o = ops(version);
-    const k = kernelSide<GruFields>({ path: path as SeriesPath, addresses: 1, driver: { active: 0, pending: false }, ops: o, era: v.era });
+    // huge: the GRU's TLB holds both subpages before the migration starts.
+    const k = kernelSide<GruFields>({ path: path as SeriesPath, addresses: huge ? 2 : 1, driver: { active: 0, pending: false }, ops: o, era: v.era, huge, deviceMapped: huge, onePageRange: mutant === 'one-page-range' });
     return threadModel<S>({
       name: 'sgi-gru',
       shared: k.shared,
@@ -145,7 +166,7 @@ sleep) and with range_start/end (v4.13) every property holds.`,
       locks: k.locks,
       threads: [
         ...k.threads,
-        { name: 'dropin', locals: DropinLocal({ left: misses }), steps: dropinSteps(o, k.victim, k.meets) },
+        { name: 'dropin', locals: DropinLocal({ left: misses }), steps: dropinSteps(o, k.victim, k.meets, mutant as Mutant) },
         { name: 'cpu', locals: null, steps: cpuFault<S>(0, o, k.meets) },
       ],
       invariants: mmInvariants<GruFields>(),

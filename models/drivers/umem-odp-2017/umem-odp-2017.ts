@@ -19,10 +19,10 @@
 // is the umem-odp model's. A thread of the process writing the page stands beside it (the
 // series' first pitfall needs a CPU fault between the PTE change and invalidate_page).
 import { List } from 'immutable';
-import { defineModel, int, setFields, threadModel, type Step } from '../../../src/index.ts';
-import { clearSptes, COHERENCE, cpuFault, kernelSide, keysOf, mmInvariants, PAGE_STATES, spteKeys, type MmProperty, type NotifierOps } from '../../mm/index.ts';
+import { defineModel, int, oneOf, setFields, threadModel, type Step } from '../../../src/index.ts';
+import { clearSptes, COHERENCE, cpuFault, kernelSide, keysOf, mmInvariants, NO_USE_AFTER_FREE, PAGE_STATES, spteKeys, type MmProperty, type NotifierOps } from '../../mm/index.ts';
 import { laterVersion, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, seriesParams, seriesVersion } from '../../mm/series.ts';
-import { OdpFaultLocal, odpFaultSteps, odpOps, UMEM_MUTEX, UMEM_RWSEM, type OdpFields, type OdpState } from '../umem-odp.ts';
+import { OdpFaultLocal, odpFaultSteps, odpOps, UMEM_MUTEX, UMEM_RWSEM, type Mutant as OdpMutant, type OdpFields, type OdpState } from '../umem-odp.ts';
 
 const VERSIONS = [V4_10, V4_13_RC, V4_13, laterVersion('v4.19')];
 type S = OdpState;
@@ -68,8 +68,11 @@ function invalidatePage(v: number): Step<S, any>[] {
   ];
 }
 
-function ops(version: string): NotifierOps<S> {
-  const range = odpOps('none');
+/** Near misses of v4.13's seq/count scheme (the umem-odp model's, A6). */
+const MUTANTS = ['none', 'seq-in-start', 'no-second-check'] as const satisfies readonly OdpMutant[];
+
+function ops(version: string, mutant: OdpMutant): NotifierOps<S> {
+  const range = odpOps(mutant);
   return version === 'v4.10' || version === 'v4.13-rc' ? { ...range, invalidatePage } : range;
 }
 
@@ -101,12 +104,17 @@ and v4.19's non-blockable call returns -EAGAIN.`,
   params: {
     ...seriesParams({ versions: VERSIONS, defaultVersion: 'v4.13-rc', versionDoc: 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series), v4.19 (blockable)', oom: true }),
     attempts: int(1, 'device page-fault attempts', { min: 1, max: 3 }),
+    mutant: oneOf(MUTANTS, 'none', 'a near miss of v4.13 (see mmcheck mutants umem-odp-2017)'),
   },
   expect,
   variants,
-  build: ({ version, path, attempts }) => {
+  mutants: [
+    { name: 'seq-in-start', description: 'v4.13: ++notifiers_seq in range_start instead of range_end: a page fetched before the PTE change passes both checks', params: { mutant: 'seq-in-start', version: 'v4.13' }, breaks: NO_USE_AFTER_FREE },
+    { name: 'no-second-check', description: 'v4.13: the MTTs are written without checking ib_umem_mmu_notifier_retry again under umem_mutex', params: { mutant: 'no-second-check', version: 'v4.13' }, breaks: NO_USE_AFTER_FREE },
+  ],
+  build: ({ version, path, attempts, mutant }) => {
     const v = seriesVersion(VERSIONS, version, path);
-    const o = ops(version);
+    const o = ops(version, mutant as OdpMutant);
     const driver: OdpFields = { seq: 0, count: 0, completed: true, pageList: List([null, null]) };
     const k = kernelSide<OdpFields>({ path: path as SeriesPath | 'oom', addresses: 1, driver, ops: o, era: v.era });
     return threadModel<S>({
@@ -116,7 +124,7 @@ and v4.19's non-blockable call returns -EAGAIN.`,
       locks: { ...k.locks, [UMEM_MUTEX]: 'mutex', [UMEM_RWSEM]: 'rwsem' },
       threads: [
         ...k.threads,
-        { name: 'fault', locals: OdpFaultLocal({ left: attempts }), steps: odpFaultSteps(1, 'none', o, k.victim, k.meets) },
+        { name: 'fault', locals: OdpFaultLocal({ left: attempts }), steps: odpFaultSteps(1, mutant as OdpMutant, o, k.victim, k.meets) },
         { name: 'cpu', locals: null, steps: cpuFault<S>(0, o, k.meets) },
       ],
       invariants: mmInvariants<OdpFields>(),

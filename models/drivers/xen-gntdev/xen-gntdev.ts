@@ -19,7 +19,7 @@
 // stake is the lock the callback takes, not a mapping. The `ioctl` thread stands for the
 // device's own users of priv->lock (gntdev_ioctl_map_grant_ref adds a map under it).
 // Not modelled: the grant maps themselves and their unmap on munmap.
-import { defineModel, threadModel, type Step } from '../../../src/index.ts';
+import { defineModel, oneOf, threadModel, type Step } from '../../../src/index.ts';
 import { kernelSide, mmInvariants, PAGE_STATES, type CallContext, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
 import { laterVersion, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, seriesParams, seriesVersion } from '../../mm/series.ts';
 
@@ -48,8 +48,11 @@ function invlRangeStart(prefix: string, kernel: string, ctx: CallContext, tryloc
   ];
 }
 
-function ops(version: string): NotifierOps<S> {
-  const v419 = version === 'v4.19';
+/** The near miss of v4.19: mutex_lock(&priv->lock) whatever the blockable flag says. */
+const MUTANTS = ['none', 'lock-when-nonblocking'] as const;
+
+function ops(version: string, mutant: string): NotifierOps<S> {
+  const v419 = version === 'v4.19' && mutant !== 'lock-when-nonblocking';
   const range: NotifierOps<S> = { invalidateRangeStart: (_start, _end, ctx) => invlRangeStart('start.', 'mn_invl_range_start', ctx, v419) };
   if (version === 'v4.10' || version === 'v4.13-rc') return { ...range, invalidatePage: () => invlRangeStart('inv_page.', 'mn_invl_page', { blockable: true }, false) };
   return range;
@@ -84,12 +87,21 @@ call, where gntdev try-locks and returns -EAGAIN: holds.`,
   },
   params: {
     ...seriesParams({ versions: VERSIONS, defaultVersion: 'v4.13-rc', versionDoc: 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series), v4.19 (blockable)', oom: true }),
+    mutant: oneOf(MUTANTS, 'none', 'a near miss of v4.19 (see mmcheck mutants xen-gntdev)'),
   },
   expect,
   variants,
-  build: ({ version, path }) => {
+  mutants: [
+    {
+      name: 'lock-when-nonblocking',
+      description: "v4.19: mn_invl_range_start takes priv->lock with mutex_lock in the OOM reaper's non-blockable call too (93065ac753e4 without its mutex_trylock)",
+      params: { mutant: 'lock-when-nonblocking', version: 'v4.19', path: 'oom' },
+      breaks: 'no sleeping under a spinlock',
+    },
+  ],
+  build: ({ version, path, mutant }) => {
     const v = seriesVersion(VERSIONS, version, path);
-    const k = kernelSide<object>({ path: path as SeriesPath | 'oom', addresses: 1, driver: {}, ops: ops(version), era: v.era });
+    const k = kernelSide<object>({ path: path as SeriesPath | 'oom', addresses: 1, driver: {}, ops: ops(version, mutant), era: v.era });
     return threadModel<S>({
       name: 'xen-gntdev',
       shared: k.shared,
