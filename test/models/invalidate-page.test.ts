@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import afterPtl from '../../models/drivers/invalidate-page-after-ptl.ts';
 import underPtl from '../../models/drivers/invalidate-page-under-ptl.ts';
 import { check } from '../../src/index.ts';
-import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, states, verdicts } from './verdicts.ts';
 
 const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' };
 
@@ -22,6 +22,7 @@ describe('invalidate-page-after-ptl (A1)', () => {
       'reclaim: isolate', 'reclaim: lock_ptl', 'reclaim: clear_pte', 'reclaim: put_page', 'reclaim: unlock_ptl', 'cpu: cpu_fault', 'cpu: cpu_fault.alloc(free page)',
     ]);
     expect(await verdicts(afterPtl)).toEqual({ ...ALL_HOLD, [COHERENCE]: 7 });
+    expect(await states(afterPtl)).toBe(26);
   });
 
   it('v4.10, swap-backed page: the window is harmless — the fault waits for the page lock and gets the same page back', async () => {
@@ -32,17 +33,20 @@ describe('invalidate-page-after-ptl (A1)', () => {
     // incoherence on a path the kernel does not take.)
     expect(await verdicts(afterPtl, { path: 'reclaim' })).toEqual(ALL_HOLD);
     expect(await verdicts(afterPtl, { path: 'reclaim', faults: 1 })).toEqual(ALL_HOLD);
+    expect([await states(afterPtl, { path: 'reclaim' }), await states(afterPtl, { path: 'reclaim', faults: 1 })]).toEqual([28, 463]);
   });
 
   it('v4.10 with a KVM vCPU faulting too: still only coherence, at 7 steps', async () => {
     // The vCPU's mmu_notifier_retry sees KVM's seq++ in invalidate_page; it cannot add a
     // use-after-free, and the shortest incoherence is still the CPU fault's.
     expect(await verdicts(afterPtl, { faults: 1 })).toEqual({ ...ALL_HOLD, [COHERENCE]: 7 });
+    expect(await states(afterPtl, { faults: 1 })).toBe(598);
   });
 
   it('v4.13 (369ea8242c0f): range_start zaps the SPTE before the PTE changes — everything holds', async () => {
     expect(await verdicts(afterPtl, { semantic: 'v4.13' })).toEqual(ALL_HOLD);
     expect(await verdicts(afterPtl, { semantic: 'v4.13', faults: 1 })).toEqual(ALL_HOLD);
+    expect([await states(afterPtl, { semantic: 'v4.13' }), await states(afterPtl, { semantic: 'v4.13', faults: 1 })]).toEqual([42, 926]);
   });
 });
 
@@ -60,6 +64,7 @@ describe('invalidate-page-under-ptl (A2)', () => {
     const dl = r.violations.find((v) => v.property === DEADLOCK)!;
     expect(dl.message).toMatch(/register at 'dr\.inv_page\.lock' waits for rmn_lock, which it holds itself/);
     expect(await verdicts(underPtl)).toEqual({ ...ALL_HOLD, [SLEEP]: 5, [DEADLOCK]: 10, [PROGRESS]: 10 });
+    expect(await states(underPtl)).toBe(74);
   });
 
   it('the sleep is the era (v4.10 holds it), the deadlock is the allocation (alloc-first holds it)', async () => {
@@ -69,5 +74,7 @@ describe('invalidate-page-under-ptl (A2)', () => {
     expect(await verdicts(underPtl, { semantic: 'v4.10' })).toEqual({ ...ALL_HOLD, [DEADLOCK]: 12, [PROGRESS]: 12 });
     expect(await verdicts(underPtl, { register: 'alloc-first' })).toEqual({ ...ALL_HOLD, [SLEEP]: 5 });
     expect(await verdicts(underPtl, { semantic: 'v4.10', register: 'alloc-first' })).toEqual(ALL_HOLD);
+    const each = [{ semantic: 'v4.10' }, { register: 'alloc-first' }, { semantic: 'v4.10', register: 'alloc-first' }];
+    expect(await Promise.all(each.map((p) => states(underPtl, p)))).toEqual([82, 141, 141]);
   });
 });

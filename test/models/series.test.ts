@@ -120,6 +120,10 @@ const EXPECTED: Record<string, Record<string, string>> = {
     'version=v4.19 path=dontneed': 'holds; 1050 states',
     'version=v4.19 path=migrate': 'holds; 1830 states',
     'version=v4.19 path=oom': 'holds; 184 states',
+    'version=v4.10 path=migrate huge=true': 'uaf 14, coh 9; 1836 states',
+    'version=v4.13-rc path=migrate huge=true': 'uaf 14, coh 8, sleep 4; 1722 states',
+    'version=v4.13 path=migrate huge=true': 'holds; 1772 states',
+    'version=v4.19 path=migrate huge=true': 'holds; 1772 states',
   },
   'xen-gntdev': {
     'defaults': 'sleep 5; 26 states',
@@ -200,7 +204,7 @@ const IOMMU_MUTANTS: Record<string, string> = { 'no-invalidate-range': 'uaf 9; 1
 const MUTANTS: Record<string, Record<string, string>> = {
   'kvm-2017': { 'seq-in-start': 'uaf 19; 748 states', 'no-kick': 'uaf 9; 73 states', 'one-page-range': 'uaf 17; 486 states' },
   'amdgpu-mn': { 'no-invalidation-check': 'coh 16; 160 states' },
-  'umem-odp-2017': { 'seq-in-start': 'uaf 17; 1818 states', 'no-second-check': 'uaf 17; 1379 states' },
+  'umem-odp-2017': { 'seq-in-start': 'uaf 17; 1818 states', 'no-second-check': 'uaf 17; 1379 states', 'one-page-range': 'uaf 15; 1772 states' },
   'xen-gntdev': { 'lock-when-nonblocking': 'sleep 2; 29 states' },
   'sgi-gru': { 'no-range-active': 'uaf 13; 1329 states', 'no-hw-ignore': 'uaf 13; 1237 states', 'one-page-range': 'uaf 12; 1009 states' },
   'amd-iommu-v2': IOMMU_MUTANTS,

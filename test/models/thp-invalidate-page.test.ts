@@ -1,15 +1,11 @@
 // A3: a hugetlbfs page changed as a whole, KVM told about one subpage.
 import { describe, expect, it } from 'vitest';
 import thp from '../../models/drivers/thp-invalidate-page.ts';
-import { check } from '../../src/index.ts';
-import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, states as statesOf, verdicts } from './verdicts.ts';
 
 const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' };
 
-/** Distinct states of the whole search (a regression figure; docs/models.md has the same). */
-async function states(params: Record<string, unknown>): Promise<number> {
-  return (await check(thp, { params, allProperties: true })).stats.distinctStates;
-}
+const states = (params: Record<string, unknown>) => statesOf(thp, params);
 
 describe('thp-invalidate-page (A3)', () => {
   it('migrate (hugetlbfs, v4.11): subpage 1 stays in KVM once invalidate_page(address 0) returns (5 steps) and after the old page is freed (11 steps)', async () => {

@@ -17,6 +17,14 @@ export async function verdicts(def: ModelDefinition, params: Record<string, unkn
   return out;
 }
 
+/**
+ * The distinct states of the whole search of `def` with `params` (every property searched to
+ * the end): a regression figure beside the verdicts, as docs/models.md gives it.
+ */
+export async function states(def: ModelDefinition, params: Record<string, unknown> = {}): Promise<number> {
+  return (await check(def, { params, allProperties: true })).stats.distinctStates;
+}
+
 export const UAF = 'no use-after-free';
 export const COHERENCE = 'no secondary mapping outlives its CPU PTE';
 export const WRPROTECT = 'no writable secondary mapping of a write-protected page';

@@ -15,13 +15,16 @@
 //               accounting split between the two callbacks.
 //   v4.19       93065ac753e4: not blockable → down_read_trylock, and -EAGAIN for any umem in the
 //               range (the umem-odp model's oom path).
+// huge=true (path=migrate): the MR has both 4 KiB subpages of a hugetlbfs page migrated whole
+// mapped; invalidate_page_trampoline covers [address, address + PAGE_SIZE) only. Mutants of
+// v4.13: seq++ in range_start; no second retry check; the kernel's range over one 4 KiB page.
 // The page fault (pagefault_mr → ib_umem_odp_map_dma_pages, two checked umem_mutex sections)
 // is the umem-odp model's. A thread of the process writing the page stands beside it (the
 // series' first pitfall needs a CPU fault between the PTE change and invalidate_page).
 import { List } from 'immutable';
 import { defineModel, int, oneOf, setFields, threadModel, type Step } from '../../../src/index.ts';
 import { clearSptes, COHERENCE, cpuFault, kernelSide, keysOf, mmInvariants, NO_USE_AFTER_FREE, PAGE_STATES, spteKeys, type MmProperty, type NotifierOps } from '../../mm/index.ts';
-import { laterVersion, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, seriesParams, seriesVersion } from '../../mm/series.ts';
+import { hugeParam, laterVersion, onePageRangeMutant, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, seriesParams, seriesVersion } from '../../mm/series.ts';
 import { OdpFaultLocal, odpFaultSteps, odpOps, UMEM_MUTEX, UMEM_RWSEM, type Mutant as OdpMutant, type OdpFields, type OdpState } from '../umem-odp.ts';
 
 const VERSIONS = [V4_10, V4_13_RC, V4_13, laterVersion('v4.19')];
@@ -69,7 +72,7 @@ function invalidatePage(v: number): Step<S, any>[] {
 }
 
 /** Near misses of v4.13's seq/count scheme (the umem-odp model's, A6). */
-const MUTANTS = ['none', 'seq-in-start', 'no-second-check'] as const satisfies readonly OdpMutant[];
+const MUTANTS = ['none', 'seq-in-start', 'no-second-check', 'one-page-range'] as const;
 
 function ops(version: string, mutant: OdpMutant): NotifierOps<S> {
   const range = odpOps(mutant);
@@ -77,14 +80,16 @@ function ops(version: string, mutant: OdpMutant): NotifierOps<S> {
 }
 
 /** The verdicts, explained in docs/series.md. */
-function verdicts(version: string, path: SeriesPath | 'oom'): readonly MmProperty[] {
+function verdicts(version: string, path: SeriesPath | 'oom', extra: Readonly<Record<string, string>>): readonly MmProperty[] {
+  // A huge page before the series: invalidate_page_trampoline covers [address, address + PAGE_SIZE) only.
+  if (extra.huge === 'true') return version === 'v4.10' ? [NO_USE_AFTER_FREE, COHERENCE] : version === 'v4.13-rc' ? [NO_USE_AFTER_FREE, COHERENCE, 'no sleeping under a spinlock'] : [];
   const unmaps = path === 'reclaim' || path === 'lazyfree' || path === 'migrate';
   if (version === 'v4.13-rc') return unmaps ? ['no sleeping under a spinlock'] : [];
   if (version === 'v4.10') return path === 'lazyfree' ? [COHERENCE] : [];
   return [];
 }
 
-const { expect, variants } = seriesExpectations({ versions: VERSIONS, verdicts, defaults: { version: 'v4.13-rc', path: 'reclaim' }, extraPaths: { 'v4.19': ['oom'] } });
+const { expect, variants } = seriesExpectations({ versions: VERSIONS, verdicts, defaults: { version: 'v4.13-rc', path: 'reclaim' }, extraPaths: { 'v4.19': ['oom'] }, huge: {} });
 
 export default defineModel({
   name: 'umem-odp-2017',
@@ -104,6 +109,7 @@ and v4.19's non-blockable call returns -EAGAIN.`,
   params: {
     ...seriesParams({ versions: VERSIONS, defaultVersion: 'v4.13-rc', versionDoc: 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series), v4.19 (blockable)', oom: true }),
     attempts: int(1, 'device page-fault attempts', { min: 1, max: 3 }),
+    huge: hugeParam(),
     mutant: oneOf(MUTANTS, 'none', 'a near miss of v4.13 (see mmcheck mutants umem-odp-2017)'),
   },
   expect,
@@ -111,12 +117,16 @@ and v4.19's non-blockable call returns -EAGAIN.`,
   mutants: [
     { name: 'seq-in-start', description: 'v4.13: ++notifiers_seq in range_start instead of range_end: a page fetched before the PTE change passes both checks', params: { mutant: 'seq-in-start', version: 'v4.13' }, breaks: NO_USE_AFTER_FREE },
     { name: 'no-second-check', description: 'v4.13: the MTTs are written without checking ib_umem_mmu_notifier_retry again under umem_mutex', params: { mutant: 'no-second-check', version: 'v4.13' }, breaks: NO_USE_AFTER_FREE },
+    onePageRangeMutant({ version: 'v4.13' }),
   ],
-  build: ({ version, path, attempts, mutant }) => {
+  build: ({ version, path, attempts, huge, mutant }) => {
     const v = seriesVersion(VERSIONS, version, path);
-    const o = ops(version, mutant as OdpMutant);
-    const driver: OdpFields = { seq: 0, count: 0, completed: true, pageList: List([null, null]) };
-    const k = kernelSide<OdpFields>({ path: path as SeriesPath | 'oom', addresses: 1, driver, ops: o, era: v.era });
+    const odpMutant: OdpMutant = mutant === 'one-page-range' ? 'none' : (mutant as OdpMutant);
+    const o = ops(version, odpMutant);
+    // huge: the MR has both subpages dma-mapped and in its MTTs before the migration starts.
+    const n = huge ? 2 : 1;
+    const driver: OdpFields = { seq: 0, count: 0, completed: true, pageList: List(Array.from({ length: n + 1 }, (_, a) => (huge && a < n ? a : null))) };
+    const k = kernelSide<OdpFields>({ path: path as SeriesPath | 'oom', addresses: n, driver, ops: o, era: v.era, huge, deviceMapped: huge, onePageRange: mutant === 'one-page-range' });
     return threadModel<S>({
       name: 'umem-odp-2017',
       shared: k.shared,
@@ -124,7 +134,7 @@ and v4.19's non-blockable call returns -EAGAIN.`,
       locks: { ...k.locks, [UMEM_MUTEX]: 'mutex', [UMEM_RWSEM]: 'rwsem' },
       threads: [
         ...k.threads,
-        { name: 'fault', locals: OdpFaultLocal({ left: attempts }), steps: odpFaultSteps(1, mutant as OdpMutant, o, k.victim, k.meets) },
+        { name: 'fault', locals: OdpFaultLocal({ left: attempts }), steps: odpFaultSteps(1, odpMutant, o, k.victim, k.meets) },
         { name: 'cpu', locals: null, steps: cpuFault<S>(0, o, k.meets) },
       ],
       invariants: mmInvariants<OdpFields>(),
