@@ -1,5 +1,5 @@
-// Throughput of the sequential immutable engine (src/explore/bfs.ts, one thread, every
-// state an Immutable.js value) on KVM configurations: states, transitions, wall
+// Throughput of the immutable engine on one thread (bfs(): the level search on this thread,
+// every state an Immutable.js value) on KVM configurations: states, transitions, wall
 // time, states/s, peak memory. Run: node bin/run-ts.js bench/sequential.ts [--quick]
 import { buildModel } from '../src/check.ts';
 import { bfs } from '../src/explore/bfs.ts';

@@ -6,7 +6,7 @@ import type { Model } from './model/model.ts';
 import { ModelError, errorText } from './model/errors.ts';
 import { ParamError } from './model/params.ts';
 import { buildModel, checkModel } from './model/build.ts';
-import type { SearchOptions } from './explore/bfs.ts';
+import type { SearchOptions } from './explore/search-options.ts';
 import { runSearch, type EngineChoice } from './explore/engine.ts';
 import type { CheckResult, CheckStats } from './explore/result.ts';
 import { reductionFor } from './reduce/reduction.ts';
@@ -21,8 +21,8 @@ export interface CheckOptions extends SearchOptions {
   /** Symmetry reduction over the model's thread groups (refused when a group's programs differ). */
   readonly symmetry?: boolean;
   /**
-   * Worker threads (default 1: the sequential search in this thread). With more than one,
-   * the parallel search runs on worker threads, which import the model by file path: give
+   * Search threads (default 1: the search runs in this thread). With more than one, the
+   * same search also runs on worker threads, which import the model by file path: give
    * `modelFile` (the absolute path of the module whose default export is the definition).
    * The answer (states, transitions, verdict, counterexample) is the same for any count.
    * At most one thread per core is used (`os.availableParallelism()`; `stats.workers` says

@@ -1,7 +1,7 @@
 // The options of every command that searches (check, mutants): one definition of each flag and
 // of what it means for the search, so `mutants` takes what `check` takes wherever it applies.
 import type { Command } from 'commander';
-import type { SearchOptions } from '../explore/bfs.ts';
+import type { SearchOptions } from '../explore/search-options.ts';
 import type { EngineChoice } from '../explore/engine.ts';
 import type { ParallelOptions } from '../parallel/parallel-bfs.ts';
 import { searchThreads } from '../parallel/thread-count.ts';

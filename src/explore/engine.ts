@@ -1,11 +1,10 @@
 // Which engine searches a model: the vector engine (fixed-width vector states, steps answered
 // from memo tries; src/model/vector.ts, src/parallel/) whenever the model has a vector form
-// and the search needs nothing it lacks, else Immutable values — the level-synchronous
-// search on this thread and worker threads, or bfs.ts when per-transition hooks are asked for. Both give the
+// and the search needs nothing it lacks, else Immutable values. Either way the one
+// level-synchronous search runs, on this thread and worker threads. Both engines give the
 // same states, transitions, verdicts and counterexamples; the vector engine is several times
 // faster, the immutable one runs any model and every option.
 import type { Model } from '../model/model.ts';
-import { bfs } from './bfs.ts';
 import { emptyStats, withUnchecked, type CheckResult, type CheckStats } from './result.ts';
 import { livenessPlan } from './liveness/plan.ts';
 import { parallelBfs, type ParallelOptions } from '../parallel/parallel-bfs.ts';
@@ -71,9 +70,11 @@ export async function runSearch(model: Model<any, any>, options: RunOptions): Pr
   const workers = Math.max(1, Math.floor(options.workers ?? 1));
   const errorOf = (message: string): CheckResult => ({ status: 'error', model: model.name, stats: emptyStats(workers), error: { message } });
   if ('error' in choice) return errorOf(choice.error);
-  // Liveness: checked on the graph the level search records, unless a reduction or the
-  // sequential search (per-transition hooks) stands in the way.
-  const lp = livenessPlan(model, options, { por: options.reductions?.por, symmetry: options.reductions?.symmetry, sequential: options.onTransition !== undefined });
+  // Liveness: checked on the graph the level search records, unless a reduction (asked for by
+  // name, or given built, as bfs() takes it) stands in the way.
+  const por = (options.reductions?.por ?? false) || options.reduction?.select !== undefined;
+  const symmetry = (options.reductions?.symmetry ?? false) || options.reduction?.key !== undefined;
+  const lp = livenessPlan(model, options, { por, symmetry });
   if ('error' in lp) return errorOf(lp.error);
   const threads = options.source !== undefined ? workers : 1;
   const source: ModelSource = { file: options.source?.file ?? '', params: options.source?.params ?? {}, reduction: options.reductions ?? options.source?.reduction };
@@ -91,14 +92,8 @@ export async function runSearch(model: Model<any, any>, options: RunOptions): Pr
   return withUnchecked(withNote(await immutable(), note), lp.unchecked);
 
   async function immutable(): Promise<CheckResult> {
-    // The level search on one thread is as fast as bfs.ts and keeps 8-byte keys and 4-byte
-    // trace entries (about 15 bytes a state against bfs.ts's 19–28); bfs.ts remains for the
-    // per-transition hooks (--coverage), which run in this thread, whatever --workers says.
-    if (options.onTransition === undefined) {
-      const r = await levelSearch('immutable');
-      if (r.status === 'needs-immutable') throw new Error('the immutable engine asked for itself');
-      return r;
-    }
-    return bfs(model, options);
+    const r = await levelSearch('immutable');
+    if (r.status === 'needs-immutable') throw new Error('the immutable engine asked for itself');
+    return r;
   }
 }

@@ -5,9 +5,8 @@
 // The engine never runs model code on a hot path: `successors` and `checkInvariant` answer
 // from memo tries (memo.ts) keyed on exactly what the model code read, and run the code (on
 // a decoded Immutable state, with read tracking) only on a miss. A model offers this form
-// through `Model.vectorize()` — the thread DSL does (dsl-vector.ts) — and the engine falls
-// back to Immutable values (src/explore/bfs.ts) for any model or state that has no fixed
-// layout.
+// through `Model.vectorize()` — the thread DSL does (dsl-vector.ts) — and the search falls
+// back to Immutable values for any model or state that has no fixed layout.
 
 import type { Independence } from '../reduce/support.ts';
 

@@ -301,6 +301,21 @@ export class TableBudgetError extends Error {
   override name = 'TableBudgetError';
 }
 
+/**
+ * Thrown by a level expanded alone at the transition that finds one new state more than
+ * --max-states leaves room for: the range ends there, as the sequential order would, and no
+ * model code runs past it.
+ */
+export class StateBoundReached extends Error {
+  override name = 'StateBoundReached';
+  constructor(
+    readonly pos: number,
+    readonly action: number,
+  ) {
+    super('max states reached');
+  }
+}
+
 /** How a range decides which successors become candidates. */
 export interface Dedupe {
   /** True when a successor with key (hi, lo), reached by (position in the level, action), is to be kept as a candidate. */
@@ -383,16 +398,28 @@ export class KeepAll implements Dedupe {
  */
 export class DirectDedupe implements Dedupe {
   readonly entry = -1;
+  /**
+   * @param room new states it may insert before the next new one throws StateBoundReached
+   *   (--max-states; default: no bound)
+   */
   constructor(
     private readonly parts: readonly GrowingSeenSet[],
     private readonly maxLoad: number,
     private readonly growth: number,
     private readonly maxBytes: number,
+    private room = Infinity,
   ) {}
-  admit(hi: number, lo: number): boolean {
+  admit(hi: number, lo: number, pos: number, action: number): boolean {
     const p = this.parts;
+    const part = p.length === 1 ? p[0] : p[partitionOf(hi, p.length)];
+    if (this.room <= 0) {
+      if (part.table.has(hi, lo)) return false;
+      throw new StateBoundReached(pos, action);
+    }
     try {
-      return (p.length === 1 ? p[0] : p[partitionOf(hi, p.length)]).insertGrowing(hi, lo, this.maxLoad, this.growth, this.maxBytes);
+      const added = part.insertGrowing(hi, lo, this.maxLoad, this.growth, this.maxBytes);
+      if (added) this.room--;
+      return added;
     } catch (e) {
       if (e instanceof PartitionFullError) throw new TableBudgetError(`a seen-set partition would grow to ${Math.round(e.bytes / 2 ** 20)} MiB, past its share of the room left`);
       throw e;

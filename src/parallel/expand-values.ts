@@ -6,7 +6,7 @@ import { ModelError, errorText } from '../model/errors.ts';
 import { checkDeterminism, DETERMINISM_SAMPLE } from '../explore/determinism.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
 import { InvalidStateError, validateState } from '../state/validate.ts';
-import { TableBudgetError, emptyBlock, type Dedupe, type LevelCursor } from './blocks.ts';
+import { StateBoundReached, TableBudgetError, emptyBlock, type Dedupe, type LevelCursor } from './blocks.ts';
 import type { Loaded } from './loaded.ts';
 import { addSample, isSampled } from './model-identity.ts';
 import { CONTROL_STOP, rangeBounds, type ExpandTask, type RangeResult, type WorkerEvent } from './protocol.ts';
@@ -20,13 +20,35 @@ export function locateMessage(model: Model<unknown, unknown>, state: unknown, ac
   } catch {
     where = 'a successor state';
   }
-  // The same one-line form as the sequential search's errors (src/explore/bfs.ts locate()).
   if (e instanceof ModelError) return e.message;
   if (e instanceof InvalidStateError) return new ModelError({ model: model.name }, `${where}: ${e.message}`).message;
   return new ModelError({ model: model.name }, `${where}: ${errorText(e)}`).message;
 }
 
-// FIXME(function-length): expandValueRange is 123 lines, over the 120 a reader can take in (test/package/function-length.test.ts holds it there): split it into named parts.
+/** Every enabled action expanded: no persistent subset. */
+const NO_CHOICE = { chosen: null, presampled: null } as const;
+
+/**
+ * Partial-order reduction's persistent subset of `acts` from `state`, with the successors it
+ * computed, kept only under the cycle proviso: no selected successor may be a state stored at
+ * this depth or before — exactly the states in the table while the level is expanded, since
+ * its new states are inserted only after it. Else every action (`chosen` null). `taking` is
+ * told each action before its step runs (an error names it).
+ */
+function persistentChoice(L: Loaded, state: unknown, acts: readonly unknown[], dedupe: Dedupe, fp: Uint32Array, taking: (action: unknown) => void): { chosen: readonly number[] | null; presampled: unknown[] | null } {
+  const chosen = L.select!(state, acts);
+  if (chosen === null || chosen.length >= acts.length) return NO_CHOICE;
+  const presampled: unknown[] = [];
+  for (let j = 0; j < chosen.length; j++) {
+    taking(acts[chosen[j]]);
+    const s2 = L.model.next(state, acts[chosen[j]]);
+    L.keyOf(s2, fp);
+    if (dedupe.storedBefore(fp[0], fp[1])) return NO_CHOICE;
+    presampled.push(s2);
+  }
+  return { chosen, presampled };
+}
+
 /** Expands range `range` of the task's level. */
 export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cursor: LevelCursor, dedupe: Dedupe, direct: boolean, sample = false): RangeResult {
   const { model, codec, keyOf, select } = L;
@@ -52,6 +74,7 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
   const subsets = new Map<number, readonly number[]>();
   const samples: number[] = [];
   let stopped = false;
+  let cut: RangeResult['cut'];
   let state: unknown;
   let action: unknown;
   let pos = from;
@@ -86,26 +109,7 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
         continue;
       }
       if (!task.expand) continue;
-      // POR: a persistent subset, kept only under the cycle proviso of the sequential search
-      // (src/reduce/cycle-proviso.ts): no selected successor may be a state stored at this
-      // depth or before — exactly the states in the table during this phase, since this
-      // level's new states are inserted only in the merge phase.
-      let chosen = select !== undefined ? select(state, acts) : null;
-      let presampled: unknown[] | null = null;
-      if (chosen !== null && chosen.length < acts.length) {
-        presampled = [];
-        for (let j = 0; j < chosen.length; j++) {
-          action = acts[chosen[j]];
-          const s2 = model.next(state, action);
-          keyOf(s2, fp);
-          if (dedupe.storedBefore(fp[0], fp[1])) {
-            chosen = null;
-            presampled = null;
-            break;
-          }
-          presampled.push(s2);
-        }
-      } else chosen = null;
+      const { chosen, presampled } = select !== undefined ? persistentChoice(L, state, acts, dedupe, fp, (a) => (action = a)) : NO_CHOICE;
       const expandCount = chosen === null ? acts.length : chosen.length;
       // Transitions taken from this position (the coordinator's figures when a violation
       // cuts the level short).
@@ -147,7 +151,8 @@ export function expandValueRange(L: Loaded, task: ExpandTask, range: number, cur
     }
   } catch (e) {
     if (e instanceof TableBudgetError) throw e;
-    return { range, block: emptyBlock(), actionCounts, transitions, events: [], stopped: false, error: { pos, message: locateMessage(model, state, action, e), stack: (e as Error)?.stack } };
+    if (!(e instanceof StateBoundReached)) return { range, block: emptyBlock(), actionCounts, transitions, events: [], stopped: false, error: { pos, message: locateMessage(model, state, action, e), stack: (e as Error)?.stack } };
+    cut = { pos: e.pos, action: e.action };
   }
-  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped, ...(subsets.size > 0 ? { subsets } : {}), ...(samples.length > 0 ? { samples: Int32Array.from(samples) } : {}), ...(rec !== undefined ? { graph: rec.finish() } : {}) };
+  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped, ...(cut !== undefined ? { cut } : {}), ...(subsets.size > 0 ? { subsets } : {}), ...(samples.length > 0 ? { samples: Int32Array.from(samples) } : {}), ...(rec !== undefined ? { graph: rec.finish() } : {}) };
 }

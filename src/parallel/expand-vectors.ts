@@ -14,7 +14,7 @@ import { fingerprintInto } from '../state/fingerprint.ts';
 import { NotVectorizableError } from '../state/layout.ts';
 import { validateState } from '../state/validate.ts';
 import { packVector, unpackVector } from '../state/packed.ts';
-import { TableBudgetError, emptyBlock, type Dedupe, type LevelCursor } from './blocks.ts';
+import { StateBoundReached, TableBudgetError, emptyBlock, type Dedupe, type LevelCursor } from './blocks.ts';
 import type { Loaded } from './loaded.ts';
 import { addSample, isSampled } from './model-identity.ts';
 import { locateMessage } from './expand-values.ts';
@@ -156,6 +156,7 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
   // Partial-order reduction's subsets, for the figures of a level cut by --max-states.
   const subsets = new Map<number, readonly number[]>();
   let stopped = false;
+  let cut: RangeResult['cut'];
   let pos = from;
   try {
     if (from < to) cursor.seek(from);
@@ -294,16 +295,22 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
     }
   } catch (e) {
     if (e instanceof TableBudgetError) throw e;
-    const state = vm.decode(cur);
-    if (e instanceof NotVectorizableError) {
-      // An invalid successor reads as the immutable engine reports it; a valid one without a
-      // fixed layout sends the search back to Immutable values.
-      const failure = immutableFailure(L, state);
-      if (failure === null) return { range, block: emptyBlock(), actionCounts, transitions, events: [], stopped: false, notVectorizable: e.message };
-      return { range, block: emptyBlock(), actionCounts, transitions, events: [], stopped: false, error: { pos, message: failure } };
-    }
-    const message = e instanceof ModelError ? immutableFailure(L, state) ?? e.message : immutableFailure(L, state) ?? locateMessage(model, state, undefined, e);
-    return { range, block: emptyBlock(), actionCounts, transitions, events: [], stopped: false, error: { pos, message, stack: (e as Error)?.stack } };
+    if (e instanceof StateBoundReached) cut = { pos: e.pos, action: e.action };
+    else return rangeFailure(L, range, actionCounts, transitions, pos, cur, e);
   }
-  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped, ...(subsets.size > 0 ? { subsets } : {}), ...(samples.length > 0 ? { samples: Int32Array.from(samples) } : {}), ...(rec !== undefined ? { graph: rec.finish() } : {}) };
+  return { range, block: out.finish(sink, direct, L.scratch.recycler, task.expansion), actionCounts, transitions, events, stopped, ...(cut !== undefined ? { cut } : {}), ...(subsets.size > 0 ? { subsets } : {}), ...(samples.length > 0 ? { samples: Int32Array.from(samples) } : {}), ...(rec !== undefined ? { graph: rec.finish() } : {}) };
+}
+
+/** The result of a range whose expansion failed at position `pos` (state `cur`) with `e`. */
+function rangeFailure(L: Loaded, range: number, actionCounts: Uint32Array, transitions: number, pos: number, cur: Int32Array, e: unknown): RangeResult {
+  const state = L.vector!.decode(cur);
+  if (e instanceof NotVectorizableError) {
+    // An invalid successor reads as the immutable engine reports it; a valid one without a
+    // fixed layout sends the search back to Immutable values.
+    const failure = immutableFailure(L, state);
+    if (failure === null) return { range, block: emptyBlock(), actionCounts, transitions, events: [], stopped: false, notVectorizable: e.message };
+    return { range, block: emptyBlock(), actionCounts, transitions, events: [], stopped: false, error: { pos, message: failure } };
+  }
+  const message = e instanceof ModelError ? immutableFailure(L, state) ?? e.message : immutableFailure(L, state) ?? locateMessage(L.model, state, undefined, e);
+  return { range, block: emptyBlock(), actionCounts, transitions, events: [], stopped: false, error: { pos, message, stack: (e as Error)?.stack } };
 }

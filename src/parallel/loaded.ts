@@ -10,6 +10,7 @@ import { ByteSink, StateCodec } from '../state/codec.ts';
 import { BlockBuilder, BlockRecycler, KeySet } from './blocks.ts';
 import { Zobrist } from '../state/zobrist.ts';
 import { persistentSelect, reductionFor } from '../reduce/reduction.ts';
+import type { SearchReduction } from '../reduce/search-hooks.ts';
 import type { Engine, ModelSource } from './protocol.ts';
 
 /** One thread's model, properties and state representation. */
@@ -66,8 +67,11 @@ export function vectorKey(vm: VectorModel<unknown>, zobrist: Zobrist): (state: u
   };
 }
 
-/** `model` as the calling thread holds it for `source`'s engine and reductions. */
-export function loadedFrom(model: Model<unknown, unknown>, source: ModelSource): Loaded {
+/**
+ * `model` as the calling thread holds it for `source`'s engine and reductions; on Immutable
+ * values, `reduction` (built by the caller, as bfs() takes it) in place of `source.reduction`'s.
+ */
+export function loadedFrom(model: Model<unknown, unknown>, source: ModelSource, reduction?: SearchReduction<unknown, unknown>): Loaded {
   const engine = source.engine ?? 'immutable';
   const codec = new StateCodec();
   for (const s of model.initStates()) codec.learnFrom(s);
@@ -83,6 +87,7 @@ export function loadedFrom(model: Model<unknown, unknown>, source: ModelSource):
     const select = por?.ok && por.reduction?.select !== undefined && vector.independence !== undefined ? (persistentSelect(vector.independence) as Loaded['select']) : undefined;
     return { model, engine, codec, vector, zobrist, keyOf: vectorKey(vector, zobrist), select, scratch: scratch(), ...props };
   }
+  if (reduction !== undefined) return { model, engine, codec, keyOf: reduction.key ?? fingerprintInto, select: reduction.select, scratch: scratch(), ...props };
   // The coordinator built the same reduction before starting the search, so this succeeds.
   const reduced = reductionFor(model, source.reduction ?? {});
   if (!reduced.ok) throw new Error(reduced.reason);

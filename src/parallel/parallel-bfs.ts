@@ -46,8 +46,7 @@ import { withExitGuard } from '../explore/exit-guard.ts';
 import { type Model } from '../model/model.ts';
 import { ModelError, errorText } from '../model/errors.ts';
 import type { MemoStats } from '../model/vector.ts';
-import type { SearchOptions } from '../explore/bfs.ts';
-import { peakRss } from '../explore/bfs.ts';
+import { peakRss, type SearchOptions } from '../explore/search-options.ts';
 import type { CheckResult, CheckStats, Limit, Violation } from '../explore/result.ts';
 import { collisionProbability, emptyStats, finalResult, withUnchecked } from '../explore/result.ts';
 import { ByteSink } from '../state/codec.ts';
@@ -62,6 +61,7 @@ import { claimsBytes, newClaims, reuseClaims, type ClaimsRef } from './level-cla
 import { type CandidateBlock, type Engine, type ExpandResult, type ExpandTask, type InsertResult, type InsertTask, type LevelRef, type ValidateResult, type ValidateTask, type ModelSource, type RangeResult, type Task, type WorkerEvent, WARM_READY, WARM_STOP, closeJoin, levelRanges, rangeBounds } from './protocol.ts';
 import { GROWTH, GrowingSeenSet, KEY_BITS, MAX_LOAD, partitionOf, type GrowableRef } from './shared-seen-set.ts';
 import { ROOT, TraceStore } from './trace-store.ts';
+import { replayTransitions, type StopPoint } from './transition-hook.ts';
 import { LivenessRecorder } from '../explore/liveness/recorder.ts';
 import type { LivenessPlan } from '../explore/liveness/plan.ts';
 import type { LivenessStats } from '../explore/result.ts';
@@ -245,7 +245,7 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
   return withExitGuard(() => levelSearch(model as Model<unknown, unknown>, source, options));
 }
 
-// FIXME(function-length): levelSearch is 673 lines, over the 120 a reader can take in (test/package/function-length.test.ts holds it there): split it into named parts.
+// FIXME(function-length): levelSearch is 683 lines, over the 120 a reader can take in (test/package/function-length.test.ts holds it there): split it into named parts.
 async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, options: ParallelOptions): Promise<CheckResult | NeedsImmutable> {
   const t0 = performance.now();
   const engine: Engine = source.engine ?? 'immutable';
@@ -256,9 +256,12 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   const atStart = memoryAtStart();
   // Default budget: most of the JS heap, plus room off the heap (seen set, trace, frontier
   // blocks are SharedArrayBuffers) of 8 GiB or half the machine's memory, whichever is less.
+  if (engine === 'vector' && options.onTransition !== undefined) {
+    return { status: 'error', model: model.name, stats: emptyStats(workers, engine, peakRss()), error: { message: 'a per-transition hook (onTransition, --coverage) runs on Immutable values: search with the immutable engine' } };
+  }
   let main: Loaded;
   try {
-    main = loadedFrom(model, source);
+    main = loadedFrom(model, source, engine === 'immutable' ? options.reduction : undefined);
   } catch (e) {
     return { status: 'error', model: model.name, stats: emptyStats(workers, engine, peakRss()), error: { message: errorText(e), stack: (e as Error)?.stack } };
   }
@@ -288,7 +291,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
     return undefined;
   };
   const { invariants } = main;
-  const keyOf = engine === 'vector' ? main.keyOf : (options.reduction?.key ?? main.keyOf);
+  const keyOf = main.keyOf;
   const propertyNames = model.properties.map((p) => p.name);
   const violations: Violation[] = [];
   const violated = new Set<string>();
@@ -660,7 +663,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         let mine: ExpandResult;
         let theirs: PromiseSettledResult<ExpandResult>[];
         try {
-          mine = await expandPhase(main, task, direct ? new DirectDedupe(parts, MAX_LOAD, GROWTH, tableRoom()) : undefined, pause);
+          mine = await expandPhase(main, task, direct ? new DirectDedupe(parts, MAX_LOAD, GROWTH, tableRoom(), options.maxStates !== undefined ? options.maxStates - distinct : Infinity) : undefined, pause);
         } finally {
           // Let the other threads finish before anything else touches the level.
           theirs = await participants(others, task.join);
@@ -708,6 +711,10 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         checkMs = performance.now() - tc;
         if (differs !== null) return errorResult(new ModelError({ model: model.name }, differs).message);
       }
+      // A level expanded alone ends at the transition past --max-states: the ranges up to it.
+      const cutRange = byRange.findIndex((r) => r?.cut !== undefined);
+      const rangeCut = cutRange >= 0 ? byRange[cutRange]!.cut : undefined;
+      if (cutRange >= 0) byRange = byRange.slice(0, cutRange + 1);
       // The first failure in level order (every range before it was expanded).
       const firstBad = byRange.find((r) => r === undefined || r.error !== undefined || r.notVectorizable !== undefined || r.stopped);
       if (firstBad !== undefined) {
@@ -715,6 +722,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         if (firstBad.error !== undefined) return errorResult(firstBad.error.message, firstBad.error.stack);
         stopWith(stopRequest.reason ?? 'interrupted');
         transitions += results.reduce((t, r) => t + r.ranges.reduce((u, x) => u + x.transitions, 0), 0);
+        if (options.onTransition !== undefined && expandLevel) replayTransitions(main, levelRef, byRange, undefined, options.onTransition);
         break;
       }
       const rangeResults = byRange as RangeResult[];
@@ -800,10 +808,11 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         return idx;
       };
       traces.addLevelFromBlocks(blocks, newStates, levelStart);
-      liveness?.level(blocks, rangeResults);
       // --max-states N stores at most N states: the transition that finds an (N+1)-th ends the
       // search, as in the sequential search; nothing from it on counts.
-      const cut = options.maxStates !== undefined ? cutPoint(blocks, levelStart, options.maxStates - distinct) : undefined;
+      const cut = rangeCut ?? (options.maxStates !== undefined ? cutPoint(blocks, levelStart, options.maxStates - distinct) : undefined);
+      // The state graph of a level cut short is never checked (liveness needs every state).
+      if (cut === undefined) liveness?.level(blocks, rangeResults);
       for (const { ev, block } of events) {
         if (cut !== undefined && !precedes(ev.pos, ev.action, cut)) continue;
         if (violated.has(ev.property)) continue;
@@ -836,6 +845,7 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
         }
       }
       transitions += levelTransitions;
+      if (options.onTransition !== undefined && expandLevel) replayTransitions(main, levelRef, rangeResults, stop, options.onTransition);
       // States stored past the stopping point are not counted: the sequential search never made them.
       distinct += levelNew;
       // At the depth bound, a state with successors before the stopping point means unexplored states.
@@ -976,12 +986,6 @@ function sumMemo(m: Map<number, MemoStats>): MemoStats {
     flushes += x.flushes;
   }
   return { hits, kept, misses, nodes, flushes };
-}
-
-/** A point in a level's (position, action) order: what comes before it counts. */
-interface StopPoint {
-  readonly pos: number;
-  readonly action: number;
 }
 
 /** True when (pos, action) comes before `p` in the level's order. */

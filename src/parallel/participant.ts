@@ -53,7 +53,7 @@ export async function expandPhase(L: Loaded, task: ExpandTask, direct?: Dedupe, 
     ranges.push(res);
     // After a failed range only earlier ranges matter (the coordinator reports the first
     // failure in level order); other threads still take the ranges before it.
-    if (res.error !== undefined || res.notVectorizable !== undefined || res.stopped) break;
+    if (res.error !== undefined || res.notVectorizable !== undefined || res.stopped || res.cut !== undefined) break;
     if (claims !== undefined && claims.abandoned) break;
     const p = pause?.();
     if (p !== undefined) await p;

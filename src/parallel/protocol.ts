@@ -98,6 +98,8 @@ export interface RangeResult {
   readonly samples?: Int32Array;
   /** Set when the stop request was seen before the range was done. */
   readonly stopped: boolean;
+  /** A level expanded alone: the transition that found one new state more than --max-states allows (the range ends there). */
+  readonly cut?: { readonly pos: number; readonly action: number };
   readonly error?: { readonly pos: number; readonly message: string; readonly stack?: string };
   /** The vector engine met a state with no fixed layout: the search must run on Immutable values. */
   readonly notVectorizable?: string;

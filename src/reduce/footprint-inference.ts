@@ -17,7 +17,8 @@
 // the searches before it only taught the footprints and are thrown away.
 import type { Model } from '../model/model.ts';
 import type { CheckResult, CheckStats } from '../explore/result.ts';
-import { bfs, type SearchOptions } from '../explore/bfs.ts';
+import type { SearchOptions } from '../explore/search-options.ts';
+import { parallelBfs } from '../parallel/parallel-bfs.ts';
 import { growthOf, NOTHING_INFERRED, type InferredFootprints } from './inferred-footprints.ts';
 import { reductionFor, type ReductionChoice } from './reduction.ts';
 import type { ThreadIndependence } from './thread-independence.ts';
@@ -61,7 +62,8 @@ export async function searchWithInferredFootprints(
   if (steps + invariants > 0) {
     const learning = reductionFor(model, { ...choice, footprints: NOTHING_INFERRED, learnFootprints: true });
     if (!learning.ok) return search(choice, options);
-    const seen = await bfs(model, { ...remaining(), allProperties: true, liveness: false, maxStates: learningStates, onProgress: undefined, onTransition: undefined, reduction: learning.reduction });
+    // On this thread alone, which stops at the bound: exactly the steps of the first states run.
+    const seen = await parallelBfs(model, { file: '', params: {}, engine: 'immutable' }, { ...remaining(), workers: 1, allProperties: true, maxStates: learningStates, onProgress: undefined, onTransition: undefined, reduction: learning.reduction });
     if (seen.status === 'error') return seen; // a model error, or a declared footprint broken
     footprints = ind.inferred();
   }

@@ -1,7 +1,6 @@
 // State-space reductions: partial-order reduction and symmetry reduction. Re-exports only.
 export * from './support.ts';
 export * from './search-hooks.ts';
-export * from './cycle-proviso.ts';
 export * from './footprint.ts';
 export * from './persistent-set.ts';
 export * from './reduction.ts';

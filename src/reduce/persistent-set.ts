@@ -1,6 +1,6 @@
 // Partial-order reduction: the persistent (stubborn) set of a state, computed from the
 // model's independence information, with the invisibility proviso. The cycle proviso is the
-// search's part (cycle-proviso.ts).
+// search's part (Dedupe.storedBefore: the seen set as it was before the level).
 //
 // Stubborn-set closure over processes (Valmari; Godefroid's persistent sets): start from one
 // process with enabled actions; while some process x in the set has a next transition t

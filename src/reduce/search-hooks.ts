@@ -14,8 +14,8 @@ export interface SearchReduction<S, A> {
   /**
    * Indices into `actions` (the enabled actions of `state`) of a persistent set to expand,
    * or null to expand all. Partial-order reduction. The search applies the cycle proviso
-   * itself (cycle-proviso.ts): a reduced expansion reaching a state first stored in an
-   * earlier level is replaced by the full one.
+   * itself, reading the seen set as it was before the level: a reduced expansion reaching a
+   * state first stored in an earlier level is replaced by the full one.
    */
   readonly select?: (state: S, actions: readonly A[]) => readonly number[] | null;
 }

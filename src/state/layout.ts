@@ -6,7 +6,7 @@
 // in key order. A value encodes under a shape when it has that shape: a List of the same
 // size, a Record of the same class, primitives where primitives were. Anything else — a Map
 // or Set, a List that grows, a float — has no fixed layout: `NotVectorizableError` says
-// where, and the search then runs on Immutable values (src/explore/bfs.ts) instead.
+// where, and the search then runs on Immutable values instead.
 import { List, isList, isRecord } from 'immutable';
 import { NoCodeError, StringCodes, codeOf, valueOf } from './codes.ts';
 import { smallListArray } from './fingerprint.ts';

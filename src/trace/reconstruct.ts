@@ -1,27 +1,12 @@
-// Rebuilds a counterexample from the seen set: walk parent slots back to an initial state,
-// then replay forward, checking at every step that the model reproduces the fingerprint
-// recorded during the search (as TLC does). A mismatch means the model is not deterministic.
+// Rebuilds a counterexample by replay: from an initial state, forward along the action
+// indices the search recorded (its trace store walks them back from the state), checking at
+// every step that the model reproduces the key recorded during the search (as TLC does). A
+// mismatch means the model is not deterministic.
 import type { Model } from '../model/model.ts';
 import { ModelError } from '../model/errors.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
 import type { Trace, TraceStep } from '../explore/result.ts';
-import { ROOT, type SeenSet } from '../explore/seen-set.ts';
 import { preempts } from './preemption.ts';
-
-/** Action indices from an initial state to `slot`, with the slots along the way. */
-export function pathTo(seen: SeenSet, slot: number): { initIndex: number; actions: number[]; slots: number[] } {
-  const actions: number[] = [];
-  const slots: number[] = [];
-  let s = slot;
-  while (seen.parentOf(s) !== ROOT) {
-    actions.push(seen.actionOf(s));
-    slots.push(s);
-    s = seen.parentOf(s);
-  }
-  actions.reverse();
-  slots.reverse();
-  return { initIndex: seen.actionOf(s), actions, slots: [s, ...slots] };
-}
 
 /**
  * Replays `actions` (indices into each state's enabled actions) from initial state
@@ -102,27 +87,4 @@ export function traceStep<S, A>(
     state: next,
   };
   return { step, next, actor };
-}
-
-/**
- * The trace to the state in `slot`, plus one more action when a transition property failed
- * on the way out of it. `key` is how the search keyed states in the seen set (a symmetry
- * reduction stores the fingerprint of a canonical representative).
- */
-export function traceTo<S, A>(
-  model: Model<S, A>,
-  seen: SeenSet,
-  slot: number,
-  extraAction?: number,
-  key: (state: S, out: Uint32Array) => void = fingerprintInto,
-): Trace {
-  const path = pathTo(seen, slot);
-  const actions = extraAction === undefined ? path.actions : [...path.actions, extraAction];
-  return replay(model, path.initIndex, actions, (i, out) => {
-    // The extra transition's target may not be stored under this parent: not checked.
-    if (i >= path.slots.length) return false;
-    out[0] = seen.hiOf(path.slots[i]);
-    out[1] = seen.loOf(path.slots[i]);
-    return true;
-  }, key);
 }

@@ -226,7 +226,7 @@ describe('--memory bounds the resident memory of the whole run', () => {
   it.each([
     ['a state space that doubles each level (2 workers)', ['-p', 'shape=history', '--memory', '220']],
     ['three counters that grow forever (the vector engine: its memo tries grow on the heap)', ['--memory', '180']],
-    ['the doubling model on the sequential search (--coverage)', ['-p', 'shape=history', '--coverage', '--memory', '220']],
+    ['the doubling model with --coverage (its hook on this thread)', ['-p', 'shape=history', '--coverage', '--memory', '220']],
   ])('%s: stops within the budget, exit 3, with terms that add up', (_, args) => {
     // --memory 200 once never stopped (552 MiB after 200 s), --memory 300 stopped at 942 MiB
     // resident, and the terms printed left out the trace and the worker threads' heaps.

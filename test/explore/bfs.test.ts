@@ -158,6 +158,26 @@ describe('limits', () => {
     expect(r.stats.distinctStates).toBe(10);
   });
 
+  it('max-states stops at the transition past the bound: no model code runs after it', async () => {
+    // 0 → 1, 2; 1 → 10, 11; expanding 2 throws. With room for 4 states (0, 1, 2, 10) the
+    // transition 1 → 11 ends the search, before state 2 is expanded. The level search once
+    // expanded the whole level first and reported the error of a state the bound excludes.
+    const m: Model<number, number> = {
+      name: 'throws-past-the-bound',
+      initStates: () => [0],
+      actions: (s) => {
+        if (s === 2) throw new Error('expanded past the bound');
+        return s === 0 ? [1, 2] : s === 1 ? [10, 11] : [];
+      },
+      next: (_s, a) => a,
+      properties: [],
+      formatAction: (_s, a) => `to ${a}`,
+    };
+    const r = await bfs(m, { maxStates: 4 });
+    expect(r.status === 'incomplete' && r.limit).toBe('max-states');
+    expect([r.stats.distinctStates, r.stats.transitions]).toEqual([4, 3]);
+  });
+
   it('max-depth explores exactly the states within the bound', async () => {
     // Depth ≤ 1 of two independent 2-step threads: the initial state and its 2 successors.
     const r = await bfs(independentThreads(2, 2), { maxDepth: 1 });

@@ -1,6 +1,6 @@
 // --all-properties / --continue explore past violations: the whole state space is counted and
 // every violated property (deadlock included) is reported with its shortest trace, on either
-// engine and on bfs.ts. It used to stop once every property had been violated, so the
+// engine and through bfs(). It used to stop once every property had been violated, so the
 // figures were those of a partial search.
 import { describe, expect, it } from 'vitest';
 import { bfs, threadModel, type Step } from '../../src/index.ts';
@@ -57,7 +57,7 @@ describe('--all-properties (--continue) explores the whole state space', () => {
     expect(first.stats.distinctStates).toBeLessThan(16);
   });
 
-  it('bfs.ts (the sequential search) counts the same whole space', async () => {
+  it('bfs() (the search on this thread, Immutable values) counts the same whole space', async () => {
     const r = await bfs(violatedAtOnce(), { allProperties: true });
     expect(r.stats.distinctStates).toBe(16);
   });

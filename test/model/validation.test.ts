@@ -174,7 +174,7 @@ describe('a model written without the thread DSL has its results checked too', (
     check(def({ params: {}, build: () => ({ name: 'g', initStates: () => [0], actions: (s: number) => (s === 0 ? [1] : s < 2 ? new Set([1]) : []), next: (s: number) => s + 1, properties: [], formatAction: () => 'inc' }) }), o);
   it.each([
     ['the level search', { workers: 1 }],
-    ['the sequential search (per-transition hook)', { workers: 1, onTransition: () => undefined }],
+    ['the level search with a per-transition hook', { workers: 1, onTransition: () => undefined }],
     ['the level search, 2 threads', { workers: 2 }],
   ])('actions() must return an array, on %s', async (_name, o) => {
     const r = await setOnSecond(o);

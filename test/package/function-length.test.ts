@@ -19,10 +19,8 @@ const KNOWN_LONG: Readonly<Record<string, number>> = {
   'src/model/dsl-vector.ts:compileThreadVectors': 441,
   'src/model/dsl.ts:threadModel': 847,
   'src/reduce/thread-independence.ts:threadIndependence': 297,
-  'src/parallel/expand-values.ts:expandValueRange': 123,
   'src/parallel/expand-vectors.ts:expandVectorRange': 213,
-  'src/parallel/parallel-bfs.ts:levelSearch': 673,
-  'src/explore/bfs.ts:bfsUnguarded': 282,
+  'src/parallel/parallel-bfs.ts:levelSearch': 683,
 };
 
 describe('function length', () => {

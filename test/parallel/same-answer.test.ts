@@ -1,6 +1,6 @@
 // The level-synchronous search gives the same answer for any number of threads and on either
 // state representation: the same distinct states, transitions, depth, verdict and printed
-// counterexample as the sequential search on Immutable values (bfs.ts), because ties
+// counterexample as the search on one thread on Immutable values (bfs()), because ties
 // between threads are broken by (position in the level, action index), never by timing, and
 // the vector engine's memoised steps are exact. Checked on kernel models and on tiny models
 // that stress the per-level merge (many parents per state, deadlocks, transition properties,
@@ -9,7 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
-import { bfs, type SearchOptions } from '../../src/explore/bfs.ts';
+import { bfs } from '../../src/explore/bfs.ts';
+import type { SearchOptions } from '../../src/explore/search-options.ts';
 import { answerOf as answer } from '../helpers.ts';
 import { buildModel } from '../../src/check.ts';
 import { importDefinition } from '../../src/cli/load.ts';
@@ -23,9 +24,9 @@ const RANGE_START_ONLY = file('../../models/drivers/range-start-only.ts');
 const TINY = file('./fixtures/tiny.ts');
 
 /**
- * The sequential search keeps no state graph, so it checks safety only (without opting out,
- * its run would be incomplete): it is the oracle for the safety answer, which the level
- * search gives too while it also checks liveness; under a reduction neither checks liveness.
+ * The one-thread Immutable search is the oracle for the safety answer, which the runs on more
+ * threads and on vectors give too while they also check liveness (their liveness answers are
+ * compared in liveness-answer.test.ts); under a reduction no run checks liveness.
  */
 const SAFETY = { liveness: false } as const;
 
@@ -38,8 +39,8 @@ afterAll(async () => {
 });
 
 /**
- * The answer of the sequential search on Immutable values, after checking that the
- * level-synchronous search on 2 and 4 threads, on each engine the model and options allow,
+ * The answer of the search on one thread on Immutable values (bfs()), after checking that
+ * the search on 1, 2 and 4 threads, on each engine the model and options allow,
  * gives it too. Returns it and the engines used.
  */
 async function compare(modelFile: string, params: Record<string, unknown>, options: SearchOptions = {}, choice: ReductionChoice = {}) {
@@ -173,7 +174,7 @@ describe('parallel search: levels whose claims run out of room', () => {
 
 // The kvm runs use the classic kernel side (models/mm/classic.ts): the fixed state space the
 // engine's figures (docs/reduce.md, docs/parallel.md) were measured on.
-describe('parallel search with reductions: the same answer as the reduced sequential search', () => {
+describe('parallel search with reductions: the same answer as the reduced search on one thread', () => {
   // The cycle proviso asks whether a successor was stored at this depth or before: in the
   // parallel search, exactly the states in the table while a level is expanded.
   for (const choice of [{ por: true }, { symmetry: true }, { por: true, symmetry: true }] as ReductionChoice[]) {

@@ -9,7 +9,7 @@ import { bfs } from '../../src/explore/bfs.ts';
 import type { CheckResult, Violation } from '../../src/explore/result.ts';
 import { reductionFor, type ReductionChoice, reductionName } from '../../src/reduce/index.ts';
 import { searchWithInferredFootprints } from '../../src/reduce/footprint-inference.ts';
-import type { SearchOptions } from '../../src/explore/bfs.ts';
+import type { SearchOptions } from '../../src/explore/search-options.ts';
 import { replay } from '../../src/trace/reconstruct.ts';
 import { fingerprintBig } from '../../src/state/fingerprint.ts';
 
@@ -56,9 +56,9 @@ export function reducedSearch(model: Model<any, any>, choice: ReductionChoice, o
 }
 
 /**
- * What these comparisons search for: safety. The sequential search keeps no state graph and the
- * reductions leave liveness out, so without opting out every run of a model with a liveness
- * property would be incomplete (and read here as "too big").
+ * What these comparisons search for: safety. The reductions leave liveness out, so without
+ * opting out every reduced run of a model with a liveness property would be incomplete (and
+ * read here as "too big").
  */
 export const SAFETY = { liveness: false } as const;
 

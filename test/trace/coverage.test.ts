@@ -4,6 +4,9 @@ import { bfs } from '../../src/explore/bfs.ts';
 import { runSearch } from '../../src/explore/engine.ts';
 import { buildModel } from '../../src/check.ts';
 import { CoverageCounter, renderCoverage } from '../../src/trace/coverage.ts';
+import { fileURLToPath } from 'node:url';
+import { importDefinition } from '../../src/cli/load.ts';
+import type { LevelTiming } from '../../src/parallel/parallel-bfs.ts';
 import { lockedCounter } from '../helpers.ts';
 import deadStep from './fixtures/dead-step.ts';
 
@@ -32,19 +35,33 @@ describe('coverage', () => {
     expect(renderCoverage(rep, false)).toMatch(/3 of 4 steps fired[\s\S]*never fired \(1\): worker: retry/);
   });
 
-  it('counts every transition whatever --workers asks: the hooks run the search in this thread', async () => {
-    // A regression: with --workers 2, --coverage ran the level search, which never called
-    // the hook, and printed "0 of 6 steps fired".
-    const model = lockedCounter();
-    const cov = new CoverageCounter(model);
-    const r = await runSearch(model, { workers: 2, onTransition: cov.onTransition, source: { file: '/nonexistent/unused.ts', params: {} } });
-    // The sequential search keeps no state graph: liveness ('progress') is left unchecked, so
-    // the run is incomplete for it (--no-liveness opts out), complete for everything else.
-    expect(r.status === 'incomplete' && r.limit).toBe('unchecked');
-    expect(r.status === 'incomplete' && r.reason).toMatch(/^not checked: 'progress' \(--coverage runs the sequential search, which keeps no state graph; run without --coverage, or add --no-liveness to check safety only\)$/);
-    expect(r.stats.workers).toBe(1);
-    expect(cov.report().counts.reduce((n, c) => n + c.fired, 0)).toBe(r.stats.transitions);
-    expect(cov.report().neverFired).toEqual([]);
+  it('counts the same transitions on any thread count, with every level sent through the worker threads', async () => {
+    // A regression: with --workers 2, --coverage once ran the level search, which never called
+    // the hook, and printed "0 of 6 steps fired"; then it ran the sequential search instead.
+    // Now the one search calls it on this thread after each level, whichever thread expanded it.
+    const file = fileURLToPath(new URL('../../models/drivers/range-start-only.ts', import.meta.url));
+    const def = await importDefinition(file, file);
+    const counted = async (workers: number, maxStates?: number) => {
+      const model = buildModel(def, {});
+      const cov = new CoverageCounter(model);
+      let shared = 0;
+      const onLevel = (l: LevelTiming) => void (shared += l.threads > 1 ? 1 : 0);
+      const r = await runSearch(model, { workers, engine: 'auto', maxStates, onTransition: cov.onTransition, onLevel, minSharedLevel: 1, waitForPool: true, startPool: { afterMs: 0, level: 0, joinMs: 0 }, source: { file, params: {} } });
+      const fired = cov.report().counts.reduce((n, c) => n + c.fired, 0);
+      return { r, fired, counts: cov.report().counts, shared };
+    };
+    const one = await counted(1);
+    const two = await counted(2);
+    expect(one.r.stats.engine).toBe('immutable');
+    expect(two.shared).toBeGreaterThan(0);
+    expect(one.fired).toBe(one.r.stats.transitions);
+    expect(two.counts).toEqual(one.counts);
+    expect(two.r.stats.transitions).toBe(one.r.stats.transitions);
+    // Cut by --max-states: the transitions before the cut, as the figures count them.
+    const cut = await counted(2, Math.floor(one.r.stats.distinctStates / 2));
+    expect(cut.r.status === 'incomplete' && cut.r.limit).toBe('max-states');
+    expect(cut.fired).toBe(cut.r.stats.transitions);
+    expect(cut.fired).toBeLessThan(one.fired);
   });
 
   it('without allActions, says unfired steps are unknown', async () => {

@@ -79,9 +79,9 @@ async function runChild(spec: string, flags: BenchFlags): Promise<number> {
     process.stdout.write(JSON.stringify({ ...base, status: 'n/a', note: reduced.reason }) + '\n');
     return EXIT.HOLDS;
   }
-  // Safety only: the sequential search keeps no state graph, and the reductions leave liveness
-  // out; without opting out, every model with a liveness property would be 'incomplete' in
-  // every column, and the verdict comparison would compare nothing.
+  // Safety only: the reductions leave liveness out; without opting out, every model with a
+  // liveness property would be 'incomplete' in the reduced columns, and the verdict
+  // comparison would compare nothing.
   const r = await bfs(model, {
     allProperties: true,
     liveness: false,

@@ -242,8 +242,8 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     const { workers, engine, reductions } = run;
     // The level search on this thread and, once a search is big enough, worker threads that
     // import the model file by path (same answer for any count, see docs/parallel.md).
-    // --coverage counts every transition in this thread, so it runs the sequential search
-    // (the summary says 1 worker); reductions are rebuilt in each worker thread.
+    // --coverage counts the transitions on this thread after each level (on Immutable
+    // values); reductions are rebuilt in each worker thread.
     const source = { file: loaded.file, params, reduction: reductions };
     result = await runSearch(model, { ...search, workers, engine, source, reductions });
   } catch (e) {

@@ -32,8 +32,6 @@ export interface LivenessPlan {
 export interface LivenessObstacles {
   readonly por?: boolean;
   readonly symmetry?: boolean;
-  /** The sequential search (bfs.ts) runs instead of the level search (per-transition hooks, --coverage). */
-  readonly sequential?: boolean;
 }
 
 /**
@@ -55,7 +53,6 @@ export function livenessPlan(model: Model<any, any>, choice: LivenessChoice, obs
   // the run is incomplete (result.ts withUnchecked) unless --no-liveness opts out.
   if (obstacles.por) return skip(`partial-order reduction (--por) leaves out interleavings a fair loop may need; run without --por${SAFETY_ONLY}`);
   if (obstacles.symmetry) return skip(`symmetry reduction (--symmetry) merges threads that fairness tells apart; run without --symmetry${SAFETY_ONLY}`);
-  if (obstacles.sequential) return skip(`--coverage runs the sequential search, which keeps no state graph; run without --coverage${SAFETY_ONLY}`);
   const processes = model.processes;
   const processNames = processes?.names ?? [model.name];
   if (processNames.length > MAX_PROCESSES) return { error: `liveness checking tells apart at most ${MAX_PROCESSES} processes; ${model.name} has ${processNames.length} (--no-liveness checks safety only)` };
