@@ -20,13 +20,15 @@ import { iommuSeriesModel } from '../iommu-series.ts';
 
 export default iommuSeriesModel({
   name: 'amd-iommu-v2',
-  summary: 'amd_iommu_v2 in v4.10, v4.13-rc, v4.13, v4.15: IOTLB flush without sleeping; breaks only in v4.10 on a lazyfree page',
+  summary: 'amd_iommu_v2 in v4.10, v4.13-rc, v4.13, v4.15: IOTLB flush without sleeping; breaks in v4.10 on a lazyfree page, and before v4.13 on a migrated hugetlbfs page (huge=true)',
   description: `
 The device reaches memory through the IOMMU's walk of the CPU page table, cached in its IOTLB.
 v4.10 flushes from ->invalidate_page after try_to_unmap_one dropped the PTL: on a lazyfree page
 (PTE left none) the device's page request maps a fresh page first, and the IOTLB still holds
 the old one — coherence broken. Under the PTL (v4.13-rc, no sleep here) and with
-->invalidate_range (v4.13, v4.15) every property holds.`,
+->invalidate_range (v4.13, v4.15) every property holds.
+huge=true: the device keeps the subpage invalidate_page did not name (v4.10, v4.13-rc); the
+range over the whole page holds from v4.13.`,
   kernel: {
     functions: ['mn_invalidate_page', '__mn_flush_page', 'mn_invalidate_range', 'amd_iommu_flush_page', 'amd_iommu_flush_tlb', 'do_fault'],
     files: ['drivers/iommu/amd_iommu_v2.c', 'mm/rmap.c'],

@@ -20,13 +20,15 @@ import { iommuSeriesModel } from '../iommu-series.ts';
 
 export default iommuSeriesModel({
   name: 'intel-svm',
-  summary: 'intel-svm in v4.10, v4.13-rc, v4.13, v4.15: PASID IOTLB flush without sleeping; breaks only in v4.10 on a lazyfree page',
+  summary: 'intel-svm in v4.10, v4.13-rc, v4.13, v4.15: PASID IOTLB flush without sleeping; breaks in v4.10 on a lazyfree page, and before v4.13 on a migrated hugetlbfs page (huge=true)',
   description: `
 The device reaches memory through the IOMMU's walk of the CPU page table (SVM), cached in the
 IOTLB and device TLB. v4.10 flushes from ->invalidate_page after try_to_unmap_one dropped the
 PTL: on a lazyfree page the device's page request maps a fresh page first while the IOTLB still
 holds the old one — coherence broken. Under the PTL (v4.13-rc, no sleep here) and with
-->invalidate_range (v4.13, v4.15) every property holds.`,
+->invalidate_range (v4.13, v4.15) every property holds.
+huge=true: the device keeps the subpage invalidate_page did not name (v4.10, v4.13-rc); the
+range over the whole page holds from v4.13.`,
   kernel: {
     functions: ['intel_invalidate_page', 'intel_invalidate_range', 'intel_flush_svm_range', 'intel_flush_svm_range_dev', 'qi_submit_sync', 'prq_event_thread'],
     files: ['drivers/iommu/intel-svm.c', 'drivers/iommu/dmar.c', 'mm/rmap.c'],

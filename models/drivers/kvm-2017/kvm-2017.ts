@@ -168,7 +168,7 @@ const { expect, variants } = seriesExpectations({ versions: VERSIONS, verdicts, 
 
 export default defineModel({
   name: 'kvm-2017',
-  summary: "KVM in v4.10, v4.13-rc, v4.13, v4.15, v5.8: guest memory holds; the APIC-access page is lost in v4.13 and raced in v4.15",
+  summary: "KVM in v4.10, v4.13-rc, v4.13, v4.15, v5.8: guest memory holds (but a migrated hugetlbfs page before v4.13); the APIC-access page is lost in v4.13 and raced in v4.15",
   description: `
 The 2017 series removed KVM's ->invalidate_page and, with it, the only place that reloaded the
 APIC-access page whose address the VMCS caches: from v4.13 the vCPU kept using a page reclaim

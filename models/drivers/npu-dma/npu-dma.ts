@@ -21,13 +21,15 @@ import { iommuSeriesModel } from '../iommu-series.ts';
 
 export default iommuSeriesModel({
   name: 'npu-dma',
-  summary: 'powernv NPU2 (NVLink ATS) in v4.10, v4.13-rc, v4.13: ATSD shootdown without sleeping; breaks only in v4.10 on a lazyfree page',
+  summary: 'powernv NPU2 (NVLink ATS) in v4.10, v4.13-rc, v4.13: ATSD shootdown without sleeping; breaks in v4.10 on a lazyfree page, and before v4.13 on a migrated hugetlbfs page (huge=true)',
   description: `
 The GPU translates through the nest MMU's walk of the CPU page table. v4.10 shoots down from
 ->invalidate_page after try_to_unmap_one dropped the PTL: on a lazyfree page the GPU's fault
 (pnv_npu2_handle_fault) maps a fresh page first while its translation still holds the old one —
 coherence broken. Under the PTL (v4.13-rc, no sleep here) and with ->invalidate_range (v4.13)
-every property holds.`,
+every property holds.
+huge=true: the device keeps the subpage invalidate_page did not name (v4.10, v4.13-rc); the
+range over the whole page holds from v4.13.`,
   kernel: {
     functions: ['pnv_npu2_mn_invalidate_page', 'pnv_npu2_mn_invalidate_range', 'mmio_invalidate', 'mmio_invalidate_wait', 'pnv_npu2_handle_fault'],
     files: ['arch/powerpc/platforms/powernv/npu-dma.c', 'mm/rmap.c'],

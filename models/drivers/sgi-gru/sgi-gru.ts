@@ -129,13 +129,15 @@ const { expect, variants } = seriesExpectations({ versions: VERSIONS, verdicts, 
 
 export default defineModel({
   name: 'sgi-gru',
-  summary: 'SGI GRU in v4.10, v4.13-rc, v4.13: ms_range_active and the hardware that drops a dropin after a flush; breaks only in v4.10 on a lazyfree page',
+  summary: 'SGI GRU in v4.10, v4.13-rc, v4.13: ms_range_active and the hardware that drops a dropin after a flush; breaks in v4.10 on a lazyfree page, and before v4.13 on a migrated hugetlbfs page (huge=true)',
   description: `
 The GRU's TLB is filled by gru_try_dropin from the CPU page table; the GRU ignores a dropin if
 a flush came after its TFH was read, and the driver refuses dropins while ms_range_active.
 v4.10 flushes from invalidate_page after the PTL: on a lazyfree page a thread of the process
 maps a fresh page while the GRU's TLB still holds the old one. Under the PTL (v4.13-rc, no
-sleep) and with range_start/end (v4.13) every property holds.`,
+sleep) and with range_start/end (v4.13) every property holds.
+huge=true: the device keeps the subpage invalidate_page did not name (v4.10, v4.13-rc); the
+range over the whole page holds from v4.13.`,
   kernel: {
     functions: ['gru_invalidate_page', 'gru_invalidate_range_start', 'gru_invalidate_range_end', 'gru_flush_tlb_range', 'gru_try_dropin', 'atomic_pte_lookup', 'non_atomic_pte_lookup', 'tfh_write_restart'],
     files: ['drivers/misc/sgi-gru/grutlbpurge.c', 'drivers/misc/sgi-gru/grufault.c', 'mm/rmap.c'],

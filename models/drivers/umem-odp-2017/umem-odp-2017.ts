@@ -93,7 +93,7 @@ const { expect, variants } = seriesExpectations({ versions: VERSIONS, verdicts, 
 
 export default defineModel({
   name: 'umem-odp-2017',
-  summary: 'IB umem_odp in v4.10, v4.13-rc, v4.13, v4.19: down_read(umem_rwsem) under the PTL in v4.13-rc; the seq/count scheme holds from v4.13',
+  summary: 'IB umem_odp in v4.10, v4.13-rc, v4.13, v4.19: down_read(umem_rwsem) under the PTL in v4.13-rc; a migrated hugetlbfs page breaks before v4.13; the seq/count scheme holds from v4.13',
   description: `
 An mlx5 ODP memory region over address 0: the device faults pages in through
 ib_umem_odp_map_dma_pages with notifiers_seq/notifiers_count checks (the umem-odp model), and a
