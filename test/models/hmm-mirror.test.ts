@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import hmm from '../../models/drivers/hmm-mirror.ts';
 import { PATHS } from '../../models/mm/index.ts';
 import { checkMutants } from '../../src/cli/commands/mutants.ts';
-import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, states, verdicts } from './verdicts.ts';
 
 const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' };
 
@@ -15,6 +15,7 @@ describe('hmm-mirror (A10)', () => {
     // under a spinlock; the faults the walk resolves (and their direct reclaim) run there.
     expect(await verdicts(hmm)).toEqual(ALL_HOLD);
     expect(await verdicts(hmm, { mirrors: 2 })).toEqual(ALL_HOLD);
+    expect([await states(hmm), await states(hmm, { mirrors: 2 })]).toEqual([241, 9_746]);
   });
 
   it('holds on every invalidating path: the walk waits on a migration entry or the swap-cache page lock, copies a shared page, and starts again', async () => {

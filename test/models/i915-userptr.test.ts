@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { check } from '../../src/index.ts';
 import i915Userptr from '../../models/drivers/i915-userptr.ts';
-import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, states, verdicts } from './verdicts.ts';
 
 describe('i915-userptr', () => {
   it('before the fix: range_end returns with the GPU still mapping the page (coherence, 6 steps); never a use-after-free (the GPU pins the page)', async () => {
@@ -18,10 +18,12 @@ describe('i915-userptr', () => {
     expect(r.violation.property).toBe(COHERENCE);
     expect(r.violation.trace.steps.map((s) => `${s.actor}:${s.label}`)).toEqual(['munmap:queue_cancel', 'munmap:lock_ptl[0]', 'munmap:clear_pte[0]', 'munmap:flush_unlock[0]', 'munmap:free_batch', 'munmap:range_end']);
     expect(await verdicts(i915Userptr)).toEqual({ [UAF]: 'holds', [COHERENCE]: 6, [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' });
+    expect(await states(i915Userptr)).toBe(25);
   });
 
   it('after the fix (flush_workqueue at the end of range_start): every property holds', async () => {
     expect(await verdicts(i915Userptr, { fix: true })).toEqual({ [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' });
+    expect(await states(i915Userptr, { fix: true })).toBe(11);
   });
 
   it('is written with the workqueue primitive in under 60 lines', () => {

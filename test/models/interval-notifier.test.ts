@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import interval from '../../models/drivers/interval-notifier.ts';
 import { PATHS } from '../../models/mm/index.ts';
 import { checkMutants } from '../../src/cli/commands/mutants.ts';
-import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, states, verdicts } from './verdicts.ts';
 
 const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' };
 
@@ -18,6 +18,7 @@ describe('interval-notifier (A9)', () => {
     expect(await verdicts(interval)).toEqual(ALL_HOLD);
     expect(await verdicts(interval, { addresses: 2, attempts: 1 })).toEqual(ALL_HOLD);
     expect(await verdicts(interval, { faults: 2 })).toEqual(ALL_HOLD);
+    expect([await states(interval), await states(interval, { addresses: 2, attempts: 1 }), await states(interval, { faults: 2 })]).toEqual([188, 2_402, 5_830]);
     for (const path of PATHS) expect([path, await verdicts(interval, { path })]).toEqual([path, ALL_HOLD]);
   });
 

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import iommu from '../../models/drivers/iommu-invalidate-range.ts';
 import { checkMutants } from '../../src/cli/commands/mutants.ts';
-import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, states, verdicts } from './verdicts.ts';
 
 describe('iommu-invalidate-range (A8)', () => {
   it('holds: the IOTLB is flushed between the PTE clear and the new PTE, under the PTL', async () => {
@@ -10,6 +10,7 @@ describe('iommu-invalidate-range (A8)', () => {
     // walk can only refill from the new PTE; the old page is freed after range_end. The
     // callback spins (amd_iommu_flush_page) and never sleeps; the walk takes no lock.
     expect(await verdicts(iommu)).toEqual({ [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' });
+    expect(await states(iommu)).toBe(45);
   });
 
   it('catches a sleeping ->invalidate_range (5 steps) and a driver without one (10 steps)', async () => {

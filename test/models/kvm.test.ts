@@ -4,7 +4,7 @@ import kvm from '../../models/drivers/kvm.ts';
 import { PATHS } from '../../models/mm/index.ts';
 import { check } from '../../src/index.ts';
 import { checkMutants } from '../../src/cli/commands/mutants.ts';
-import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, states, verdicts } from './verdicts.ts';
 
 const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' };
 
@@ -20,6 +20,7 @@ describe('kvm (A5)', () => {
     expect(await verdicts(kvm)).toEqual(ALL_HOLD);
     expect(await verdicts(kvm, { faults: 2 })).toEqual(ALL_HOLD);
     expect(await verdicts(kvm, { addresses: 2 })).toEqual(ALL_HOLD);
+    expect([await states(kvm, { faults: 2 }), await states(kvm, { addresses: 2 })]).toEqual([2_716, 4_365]);
   });
 
   it('holds on every invalidating path', async () => {

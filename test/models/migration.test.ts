@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import migration from '../../models/drivers/migration.ts';
 import { checkMutants } from '../../src/cli/commands/mutants.ts';
-import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, states, verdicts } from './verdicts.ts';
 
 const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' };
 
@@ -15,6 +15,7 @@ describe('migration (A12)', () => {
     // check fail and the migration undo itself.
     expect(await verdicts(migration)).toEqual(ALL_HOLD);
     expect(await verdicts(migration, { driver: 'interval' })).toEqual(ALL_HOLD);
+    expect([await states(migration), await states(migration, { driver: 'interval' })]).toEqual([1_018, 656]);
   });
 
   it('catches the drivers\' near misses: the device maps the old page behind the migration entry', async () => {

@@ -1,7 +1,7 @@
 // A7: the driver pins pages and drops the pin in invalidate_range_end.
 import { describe, expect, it } from 'vitest';
 import pinning from '../../models/drivers/page-pinning.ts';
-import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, states, verdicts } from './verdicts.ts';
 
 const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' };
 
@@ -14,6 +14,7 @@ describe('page-pinning (A7)', () => {
     // page before range_end: range_start, lock, clear, flush+unlock, cpu_fault, alloc.
     expect(await verdicts(pinning)).toEqual({ ...ALL_HOLD, [COHERENCE]: 6 });
     expect(await verdicts(pinning, { path: 'lazyfree' })).toEqual({ ...ALL_HOLD, [COHERENCE]: 8 });
+    expect([await states(pinning), await states(pinning, { path: 'lazyfree' })]).toEqual([20, 24]);
   });
 
   it('reclaim of a swap-backed page and migration hold: the pin makes them keep the page, and the CPU gets it back', async () => {
@@ -23,11 +24,13 @@ describe('page-pinning (A7)', () => {
     // this model left pte_none on reclaim and reported the incoherence there.)
     expect(await verdicts(pinning, { path: 'reclaim' })).toEqual(ALL_HOLD);
     expect(await verdicts(pinning, { path: 'migrate' })).toEqual(ALL_HOLD);
+    expect([await states(pinning, { path: 'reclaim' }), await states(pinning, { path: 'migrate' })]).toEqual([27, 41]);
   });
 
   it('with a pinning fault thread (no sequence check) the pin still prevents any use-after-free', async () => {
     // A fault that pinned page 0 before the clear may map it after range_end: stale, but the
     // pin it holds keeps the page from being freed.
     expect(await verdicts(pinning, { faults: 1 })).toMatchObject({ [UAF]: 'holds', [COHERENCE]: 6 });
+    expect(await states(pinning, { faults: 1 })).toBe(243);
   });
 });

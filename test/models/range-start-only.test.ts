@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { check } from '../../src/index.ts';
 import rangeStartOnly from '../../models/drivers/range-start-only.ts';
-import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, states, verdicts } from './verdicts.ts';
 
 describe('range-start-only (A4)', () => {
   it('MADV_DONTNEED path: the page is freed before range_end, so the first violation is the use-after-free, in 8 steps', async () => {
@@ -24,6 +24,7 @@ describe('range-start-only (A4)', () => {
     // the SPTE, so once range_end returns the device maps a page the CPU no longer maps.
     // The driver sleeps only in range_start (mutex), where no spinlock is held.
     expect(await verdicts(rangeStartOnly)).toEqual({ [UAF]: 8, [COHERENCE]: 11, [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' });
+    expect(await states(rangeStartOnly)).toBe(176);
   });
 
   it('reclaim path (shrink_page_list): the page is freed after range_end, so coherence breaks first (9) and the use-after-free follows (11)', async () => {
@@ -32,6 +33,7 @@ describe('range-start-only (A4)', () => {
     // fault drops its reference, __remove_mapping's refcount freeze succeeds and the page is
     // freed with the SPTE still on it (11).
     expect(await verdicts(rangeStartOnly, { path: 'reclaim' })).toEqual({ [UAF]: 11, [COHERENCE]: 9, [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' });
+    expect(await states(rangeStartOnly, { path: 'reclaim' })).toBe(79);
   });
 
   it('two faults: one maps the old page while the other faulted a new one in: different pages at one address (8 steps)', async () => {
@@ -40,5 +42,6 @@ describe('range-start-only (A4)', () => {
     // fault0 still maps the old one it got before: CPU and device disagree even inside the
     // invalidation, which the coherence invariant never excuses.
     expect(await verdicts(rangeStartOnly, { faults: 2 })).toMatchObject({ [UAF]: 8, [COHERENCE]: 8 });
+    expect(await states(rangeStartOnly, { faults: 2 })).toBe(2_641);
   });
 });

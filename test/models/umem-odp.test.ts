@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import umemOdp from '../../models/drivers/umem-odp.ts';
 import { PATHS } from '../../models/mm/index.ts';
 import { checkMutants } from '../../src/cli/commands/mutants.ts';
-import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, verdicts } from './verdicts.ts';
+import { COHERENCE, DEADLOCK, PROGRESS, SLEEP, UAF, WRPROTECT, states, verdicts } from './verdicts.ts';
 
 const ALL_HOLD = { [UAF]: 'holds', [COHERENCE]: 'holds', [WRPROTECT]: 'holds', [SLEEP]: 'holds', [DEADLOCK]: 'holds', [PROGRESS]: 'holds' };
 
@@ -21,6 +21,7 @@ describe('umem-odp (A6)', () => {
     // -EAGAIN for any umem in the range, so the range is skipped.
     expect(await verdicts(umemOdp)).toEqual(ALL_HOLD);
     expect(await verdicts(umemOdp, { faults: 2 })).toEqual(ALL_HOLD);
+    expect([await states(umemOdp), await states(umemOdp, { faults: 2 })]).toEqual([950, 49_811]);
     for (const path of PATHS) expect([path, await verdicts(umemOdp, { path })]).toEqual([path, ALL_HOLD]);
   });
 
