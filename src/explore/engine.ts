@@ -5,6 +5,7 @@
 // same states, transitions, verdicts and counterexamples; the vector engine is several times
 // faster, the immutable one runs any model and every option.
 import type { Model } from '../model/model.ts';
+import { vectorFormOf } from '../model/plain-vector.ts';
 import { emptyStats, withUnchecked, type CheckResult, type CheckStats } from './result.ts';
 import { livenessPlan } from './liveness/plan.ts';
 import { parallelBfs, type ParallelOptions } from '../parallel/parallel-bfs.ts';
@@ -33,10 +34,9 @@ export function chooseEngine(model: Model<any, any>, options: RunOptions): { eng
   if (asked === 'immutable') return { engine: 'immutable' };
   let reason: string | undefined;
   if (options.onTransition !== undefined) reason = 'per-transition hooks (--coverage) run on Immutable values';
-  else if (model.vectorize === undefined) reason = 'the model has no vector form (only thread-DSL models have one)';
   else {
-    const v = model.vectorize({ symmetry: options.reductions?.symmetry ?? false });
-    if ('reason' in v) reason = `no fixed layout of slots: ${v.reason}`;
+    const v = vectorFormOf(model, { symmetry: options.reductions?.symmetry ?? false });
+    if ('reason' in v) reason = v.notLayout ? `no vector form: ${v.reason}` : `no fixed layout of slots: ${v.reason}`;
   }
   if (reason === undefined) return { engine: 'vector' };
   if (asked === 'vector') return { error: `--engine vector: ${reason}` };

@@ -54,17 +54,38 @@ function checkedProperty(p: Property<unknown, unknown>, model: string): Property
   }
 }
 
+/** Calls of actions() whose result is compared with the model's `actionParts` (the first states a search meets). */
+const PARTS_COMPARED = 64;
+
 /**
  * `model.actions` with its result checked each time it runs: an array (a Promise, a number or
  * an iterable other than an array was once met deep in the search as `TypeError:
- * again.every is not a function`).
+ * again.every is not a function`). A model with `actionParts` has its enabled actions
+ * defined by them, on every engine: the parts' actions concatenated, each part's result
+ * checked likewise; the model's own actions() must list the same, which is compared on the
+ * first calls.
  */
 function checkedActions(model: Model<any, any>): (state: unknown) => readonly unknown[] {
-  return (state: unknown) => {
-    const r: unknown = model.actions(state);
+  const arrayOf = (r: unknown, what: string): readonly unknown[] => {
     if (Array.isArray(r)) return r;
-    const what = isThenable(r) ? 'a Promise (actions() must be synchronous)' : describeValue(r);
-    throw new ModelError({ model: model.name }, `actions() returned ${what}: return an array of the actions enabled in the state (empty when none is)`);
+    const found = isThenable(r) ? `a Promise (${what} must be synchronous)` : describeValue(r);
+    throw new ModelError({ model: model.name }, `${what} returned ${found}: return an array of the actions enabled in the state (empty when none is)`);
+  };
+  const parts = model.actionParts;
+  if (parts === undefined) return (state: unknown) => arrayOf(model.actions(state), 'actions()');
+  let compared = 0;
+  return (state: unknown) => {
+    const out: unknown[] = [];
+    for (let p = 0; p < parts.count; p++) out.push(...arrayOf(parts.actions(state, p), `actionParts.actions(state, ${p})`));
+    if (compared < PARTS_COMPARED) {
+      compared++;
+      const own = arrayOf(model.actions(state), 'actions()');
+      if (own.length !== out.length || own.some((a, i) => !Object.is(a, out[i]))) {
+        const list = (xs: readonly unknown[]) => `[${xs.map((a) => model.formatAction(state, a)).join(', ')}]`;
+        throw new ModelError({ model: model.name }, `actions() lists ${list(own)} where its actionParts list ${list(out)}: actions() must be the parts' actions, part by part, in order`);
+      }
+    }
+    return out;
   };
 }
 
@@ -111,6 +132,11 @@ export function checkModel(built: unknown, model: string, said = 'the model is')
     }
   }
   if (m.processes !== undefined) checkProcesses(m.processes, fail, said);
+  if (m.actionParts !== undefined) {
+    const parts = m.actionParts as Record<string, unknown>;
+    const ok = typeof parts === 'object' && parts !== null && Number.isInteger(parts.count) && (parts.count as number) >= 1 && typeof parts.actions === 'function';
+    if (!ok) fail(`${said} a model whose actionParts is not { count (a positive integer), actions(state, part) }: ${describeValue(m.actionParts)}`);
+  }
   let inits: unknown;
   try {
     inits = (m.initStates as () => unknown)();

@@ -23,15 +23,16 @@
 import { List } from 'immutable';
 import type { DslInternals } from './dsl-internals.ts';
 import type { DslState } from './thread-spec.ts';
-import type { MemoStats, NotVectorizable, Transitions, VectorModel, VectorOptions } from './vector.ts';
+import type { MemoStats, NotVectorizable, VectorModel, VectorOptions } from './vector.ts';
 import { Successors } from './vector.ts';
 import { StringCodes } from '../state/codes.ts';
 import { valueOf } from '../state/codes.ts';
 import { Decoder, NotVectorizableError, encodeValue, shapeOf, type RecordShape, type Shape } from '../state/layout.ts';
-import { MemoConflictError, MemoTrie } from './memo.ts';
-import { Tracker, assignedSlots, trackedValue } from './tracking.ts';
+import { Tracker, trackedValue } from './tracking.ts';
+import { LeafDeltas } from './leaf-deltas.ts';
+import { CheckMemo } from './check-memo.ts';
+import { StepMemo, type PartRun } from './step-memo.ts';
 import { ModelError } from './errors.ts';
-import { keyHi, keyLo } from '../state/zobrist.ts';
 import type { Independence } from '../reduce/support.ts';
 
 const FREE = -1;
@@ -41,16 +42,6 @@ const CHOICE = 256;
 const READERS = 32;
 /** Trie nodes a vector model may hold in all (each trie gets a share). */
 const NODE_BUDGET = 1 << 22;
-
-/** A thread's enabled steps from every state that agrees with `keyCodes` on `keys`. */
-interface ThreadLeaf extends Transitions {
-  /** The slots the step logic read to reach this leaf, in order, and their codes. */
-  readonly keys: Int32Array;
-  readonly keyCodes: Int32Array;
-  /** Per action: which invariants it may change (Transitions.touches), as of shared version `touchVersion`. */
-  readonly touches: number[];
-  touchVersion: number;
-}
 
 function lockCode(v: number): number {
   return v === FREE ? 0 : v >= 0 ? v + 1 : READERS + -(v + 1);
@@ -159,70 +150,23 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
   const invariants = m.invariants;
   const predicates = m.predicates;
   const perTrie = Math.max(1 << 16, Math.floor(NODE_BUDGET / (n + invariants.length + predicates.length)));
-  const threadTries = m.threads.map(() => new MemoTrie<ThreadLeaf>(perTrie));
-  const invariantTries = invariants.map(() => new MemoTrie<string | null>(perTrie));
-  const predicateTries = predicates.map(() => new MemoTrie<boolean>(perTrie));
-  let hits = 0;
-  let kept = 0;
-  let misses = 0;
   // Two shortcuts past the tries. A state that agrees with another on the slots a leaf was
   // keyed on reaches the same leaf, so its result is the other's:
   //   - A thread's leaf holds its key (`keys`, `keyCodes`), and the next state expanded
   //     keeps the leaf when it has the same codes there: siblings of a BFS level differ only
   //     in what their parents' last steps wrote, so most threads' leaves carry over.
-  //   - Each invariant has the set of every slot its trie was ever keyed on (one bit per
-  //     slot), which says which steps can change its verdict (`Transitions.touches`). That
-  //     needs the set to hold what the invariant read on the parent, which any thread of the
-  //     search may have checked: so these sets are kept in memory the search's threads
-  //     share (`shareInvariantReads`: a version word, then each invariant's words); until
-  //     then every step counts as touching every invariant.
-  const words = (width + 31) >>> 5;
-  const invariantReads = invariants.map(() => new Int32Array(words));
-  let sharedReads: Int32Array | null = null;
-  /** The shared version a leaf's `touches` were computed at (-1: not shared yet, every bit set). */
-  const sharedVersion = (): number => (sharedReads === null ? -1 : Atomics.load(sharedReads, 0));
-  const addReads = (set: Int32Array, slots: readonly number[]): void => {
-    for (const x of slots) set[x >>> 5] |= 1 << (x & 31);
-  };
-  /** ORs invariant `q`'s local set into the shared one (bumping its version when it grows). */
-  const publishReads = (q: number): void => {
-    if (sharedReads === null) return;
-    const local = invariantReads[q];
-    const at = 1 + q * words;
-    for (let w = 0; w < words; w++) {
-      if ((Atomics.load(sharedReads, at + w) & local[w]) === local[w]) continue;
-      Atomics.or(sharedReads, at + w, local[w]);
-      Atomics.add(sharedReads, 0, 1);
-    }
-  };
-  const shareInvariantReads = (buffer: SharedArrayBuffer): void => {
-    sharedReads = new Int32Array(buffer, 0, 1 + invariants.length * words);
-    for (let q = 0; q < invariants.length; q++) publishReads(q);
-  };
-  const lastLeaf: (ThreadLeaf | undefined)[] = new Array(n).fill(undefined);
+  //   - Each invariant has the set of every slot its trie was ever keyed on, which says
+  //     which steps can change its verdict (`Transitions.touches`; check-memo.ts keeps the
+  //     sets in memory the search's threads share); until then every step counts as
+  //     touching every invariant.
+  const checks = new CheckMemo<DslState<S>>({ decode: (vec, tracked) => decodeState(vec, tracked, -1), tracker, alwaysRead: sharedShape.kind === 'prim' ? [0] : [], width, model: m.spec.name }, invariants, predicates, perTrie);
   const transitionProps = m.transitions;
   const tmp = new Int32Array(width);
 
-  const insert = <L>(trie: MemoTrie<L>, vec: Int32Array, slots: number[], leaf: L, what: string): void => {
-    try {
-      trie.insert(vec, slots, leaf);
-    } catch (e) {
-      if (!(e instanceof MemoConflictError)) throw e;
-      throw new ModelError({ model: m.spec.name }, `${what} is not deterministic: from states that agree on everything it read, it read different fields (${e.message}); it depends on something outside the state`);
-    }
-  };
+  const leafDeltas = new LeafDeltas(tracker, width);
 
-  /** Runs thread `t`'s step logic on `vec` with tracking and memoises the result. */
-  // Per action of a miss: the slots its result assigned (assignedSlots), marked with the action's epoch.
-  const assigned = new Uint32Array(width);
-  let assignEpoch = 0;
-  const assign = (from: number, to: number): void => {
-    for (let x = from; x < to; x++) assigned[x] = assignEpoch;
-  };
-  const moved = (from: number, to: number): void => tracker.readRange(from, to);
-
-  /** Runs thread `t`'s step logic on `vec` with tracking and memoises the result. */
-  const missThread = (t: number, vec: Int32Array): ThreadLeaf => {
+  /** Runs thread `t`'s step logic on `vec` with tracking (a miss of its memo). */
+  const runThread = (t: number, vec: Int32Array): PartRun => {
     tracker.start();
     tracker.read(pcStart + t);
     if (localShapes[t].kind === 'prim') tracker.read(localStart[t]);
@@ -250,150 +194,25 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     // read (the slots a value was moved from are read now, so keyed); a lock the step took or
     // released is written; any other slot must be unchanged.
     const deltas: Int32Array[] = [];
-    const pending: number[] = [];
+    const unexplained = (x: number): never => {
+      const step = m.threads[t].steps[vec[pcStart + t]]?.spec.label ?? '?';
+      throw new ModelError(
+        { model: m.spec.name, thread: m.threads[t].name, step },
+        `the vector engine cannot tell how this step changes ${slotNames[x]}: it changed with no tracked read or set (is state changed outside Immutable's API?); --engine immutable checks the model without the vector engine`,
+      );
+    };
     for (const r of results) {
       encode(r, tmp);
-      pending.length = 0;
-      if (++assignEpoch === 0xffffffff) {
-        assigned.fill(0);
-        assignEpoch = 1;
-      }
-      if (sharedShape.kind !== 'prim') assignedSlots(r.shared, sharedShape, 0, assign, moved);
-      if (localShapes[t].kind !== 'prim') assignedSlots(r.locals.get(t), localShapes[t], localStart[t], assign, moved);
-      for (let x = 0; x < width; x++) {
-        if (tracker.wasRead(x)) {
-          if (tmp[x] !== vec[x]) pending.push(x, tmp[x]);
-        } else if (assigned[x] === assignEpoch || tracker.wasWritten(x)) pending.push(x, tmp[x]);
-        else if (tmp[x] !== vec[x]) {
-          const step = m.threads[t].steps[vec[pcStart + t]]?.spec.label ?? '?';
-          throw new ModelError(
-            { model: m.spec.name, thread: m.threads[t].name, step },
-            `the vector engine cannot tell how this step changes ${slotNames[x]}: it changed with no tracked read or set (is state changed outside Immutable's API?); --engine immutable checks the model without the vector engine`,
-          );
-        }
-      }
-      deltas.push(Int32Array.from(pending));
+      leafDeltas.begin();
+      leafDeltas.assignedIn(r.shared, sharedShape, 0);
+      leafDeltas.assignedIn(r.locals.get(t), localShapes[t], localStart[t]);
+      deltas.push(leafDeltas.delta(vec, tmp, unexplained));
     }
-    const slots = [...tracker.reads];
-    const keys = Int32Array.from(slots);
-    const keyCodes = Int32Array.from(slots, (x) => vec[x]);
-    // A written slot the leaf is keyed on has the same old code in every state reaching the
-    // leaf, so its part of the successor's Zobrist key change is fixed here; the others
-    // ('loose': set but not read) are the engine's to XOR in.
-    const fixedHi: number[] = [];
-    const fixedLo: number[] = [];
-    const loose: Int32Array[] = [];
-    for (const d of deltas) {
-      let h = 0;
-      let l = 0;
-      const rest: number[] = [];
-      for (let j = 0; j < d.length; j += 2) {
-        const x = d[j];
-        const c = d[j + 1];
-        if (!slots.includes(x)) rest.push(x, c);
-        else if (vec[x] !== c) {
-          h ^= keyHi(x, vec[x]) ^ keyHi(x, c);
-          l ^= keyLo(x, vec[x]) ^ keyLo(x, c);
-        }
-      }
-      fixedHi.push(h);
-      fixedLo.push(l);
-      loose.push(Int32Array.from(rest));
-    }
-    const leaf: ThreadLeaf = { actions: acts, deltas, messages: msgs, fixedHi, fixedLo, loose, keys, keyCodes, touches: [], touchVersion: -2 };
-    insert(threadTries[t], vec, slots, leaf, `thread ${m.threads[t].name}'s step`);
-    return leaf;
+    return { actions: acts, deltas, messages: msgs, slots: tracker.reads };
   };
-
-  /** Recomputes which invariants each of `leaf`'s deltas may change, as of shared version `version`. */
-  const touchesOf = (leaf: ThreadLeaf, version: number): void => {
-    leaf.touches.length = 0;
-    for (const d of leaf.deltas) {
-      let mask = -1;
-      if (sharedReads !== null) {
-        mask = 0;
-        // Bits for invariants 0-30 only: the engine checks the others on every successor.
-        for (let q = 0; q < Math.min(invariants.length, 31); q++) {
-          const at = 1 + q * words;
-          for (let j = 0; j < d.length; j += 2) {
-            if ((Atomics.load(sharedReads, at + (d[j] >>> 5)) & (1 << (d[j] & 31))) !== 0) {
-              mask |= 1 << q;
-              break;
-            }
-          }
-        }
-      }
-      leaf.touches.push(mask);
-    }
-    leaf.touchVersion = version;
-  };
-
-  /** True when `vec` reaches `leaf` (it has the leaf's codes at the leaf's key slots). */
-  const reaches = (vec: Int32Array, leaf: ThreadLeaf): boolean => {
-    const keys = leaf.keys;
-    const codes = leaf.keyCodes;
-    for (let j = 0; j < keys.length; j++) if (vec[keys[j]] !== codes[j]) return false;
-    return true;
-  };
-
+  const steps = new StepMemo(n, perTrie, checks as CheckMemo<unknown>, m.spec.name, runThread, (t) => `thread ${m.threads[t].name}'s step`);
   const successors = (vec: Int32Array, out: Successors): void => {
-    out.clear();
-    const version = sharedVersion();
-    for (let t = 0; t < n; t++) {
-      const last = lastLeaf[t];
-      let leaf: ThreadLeaf | undefined;
-      if (last !== undefined && reaches(vec, last)) {
-        leaf = last;
-        kept++;
-      } else leaf = threadTries[t].lookup(vec);
-      if (leaf === undefined) {
-        misses++;
-        leaf = missThread(t, vec);
-      } else hits++;
-      lastLeaf[t] = leaf;
-      if (leaf.touchVersion !== version) touchesOf(leaf, version);
-      out.add(leaf);
-    }
-  };
-
-  /**
-   * Runs `check` on the state of `vec` with tracking and memoises its result in `trie`, keyed
-   * on the slots it read (returned, for invariants' read sets). A miss of a whole-state check.
-   */
-  const missState = <T>(trie: MemoTrie<T>, vec: Int32Array, check: (s: DslState<S>) => T, what: string): { value: T; slots: number[] } => {
-    misses++;
-    tracker.start();
-    if (sharedShape.kind === 'prim') tracker.read(0);
-    let value: T;
-    try {
-      value = check(decodeState(vec, true, -1));
-    } finally {
-      tracker.stop();
-    }
-    const slots = [...tracker.reads];
-    insert(trie, vec, slots, value, what);
-    return { value, slots };
-  };
-
-  const checkInvariant = (i: number, vec: Int32Array): string | null => {
-    const leaf = invariantTries[i].lookup(vec);
-    if (leaf !== undefined) {
-      hits++;
-      return leaf;
-    }
-    const { value, slots } = missState(invariantTries[i], vec, invariants[i].check, `invariant '${invariants[i].name}'`);
-    addReads(invariantReads[i], slots);
-    publishReads(i);
-    return value;
-  };
-
-  const predicate = (j: number, vec: Int32Array): boolean => {
-    const leaf = predicateTries[j].lookup(vec);
-    if (leaf !== undefined) {
-      hits++;
-      return leaf;
-    }
-    return missState(predicateTries[j], vec, predicates[j], 'a liveness predicate').value;
+    steps.successors(vec, out);
   };
 
   const isEnd = (vec: Int32Array): boolean => {
@@ -467,13 +286,9 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
         };
 
   const memoStats = (): MemoStats => {
-    let nodes = 0;
-    let flushes = 0;
-    for (const tr of [...threadTries, ...invariantTries, ...predicateTries]) {
-      nodes += tr.nodes;
-      flushes += tr.flushes;
-    }
-    return { hits, kept, misses, nodes, flushes };
+    const t = steps.trieFigures();
+    const c = checks.trieFigures();
+    return { hits: steps.hits + checks.hits, kept: steps.kept, misses: steps.misses + checks.misses, nodes: t.nodes + c.nodes, flushes: t.flushes + c.flushes };
   };
 
   const slotName = (slot: number): string => {
@@ -498,19 +313,19 @@ export function compileThreadVectors<S>(m: DslInternals<S>, options: VectorOptio
     decode: (vec) => decodeState(vec, false, -1),
     successors,
     invariantCount: invariants.length,
-    checkInvariant,
+    checkInvariant: (i, vec) => checks.checkInvariant(i, vec),
     transitionCount: transitionProps.length,
     isEnd,
     predicateCount: predicates.length,
-    predicate,
+    predicate: (j, vec) => checks.predicate(j, vec),
     processOf: (action) => m.processOf(action as number),
     canonical,
     takeHashedStrings: () => strings.takeHashed(),
     learnStrings: (xs) => strings.learn(xs),
     memoStats,
     slotName,
-    invariantReadsBytes: 4 * (1 + invariants.length * words),
-    shareInvariantReads,
+    invariantReadsBytes: checks.invariantReadsBytes,
+    shareInvariantReads: (buffer) => checks.shareInvariantReads(buffer),
   };
 }
 

@@ -20,6 +20,8 @@
 // budget is emptied and refilled (its results are a cache: dropping them costs time, never
 // correctness).
 
+import { ModelError } from './errors.ts';
+
 const DENSE = 64;
 const FRESH = -2;
 const LEAF = -1;
@@ -160,5 +162,18 @@ export class MemoTrie<L> {
     if (at === FRESH) this.leaves++;
     this.node[4 * n + SLOT] = LEAF;
     this.leaf[n] = leaf;
+  }
+}
+
+/**
+ * Inserts `leaf` for `vec` keyed on `slots` (what `what`, model code of model `model`, read),
+ * reporting a conflict as the model error it is: the code depends on something outside the state.
+ */
+export function insertLeaf<L>(trie: MemoTrie<L>, vec: Int32Array, slots: readonly number[], leaf: L, model: string, what: string): void {
+  try {
+    trie.insert(vec, slots as number[], leaf);
+  } catch (e) {
+    if (!(e instanceof MemoConflictError)) throw e;
+    throw new ModelError({ model }, `${what} is not deterministic: from states that agree on everything it read, it read different fields (${e.message}); it depends on something outside the state`);
   }
 }

@@ -143,6 +143,25 @@ export interface Model<S = unknown, A = unknown> {
    * models offer it. Each call builds a fresh vector model (with its own memo tries).
    */
   vectorize?(options?: VectorOptions): VectorModel<S> | NotVectorizable;
+  /**
+   * The enabled actions in parts that each read only some of the state — TLA+'s disjuncts of
+   * Next (TMCommit, RMPrepare(rm), …), a process's steps — so the vector engine memoises each
+   * part on the fields it reads (src/model/plain-vector.ts) instead of `actions()` on the
+   * whole state. `actions(state)` must be the parts' actions concatenated in part order;
+   * the search checks this wherever a part's result is computed.
+   */
+  readonly actionParts?: ActionParts<S, A>;
+  /**
+   * Strings the states may hold that no initial state does: the vector engine gives them
+   * small codes (one byte a slot) instead of hashed ones (docs/vector-engine.md).
+   */
+  readonly strings?: readonly string[];
+}
+
+/** `Model.actionParts`: `count` parts; part p's enabled actions in `state`. */
+export interface ActionParts<S, A> {
+  readonly count: number;
+  actions(state: S, part: number): readonly A[];
 }
 
 /** A model's properties split by kind, as every search checks them. */

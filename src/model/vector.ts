@@ -9,6 +9,7 @@
 // back to Immutable values for any model or state that has no fixed layout.
 
 import type { Independence } from '../reduce/support.ts';
+import { keyHi, keyLo } from '../state/zobrist.ts';
 
 /**
  * Transitions from a state that one memo leaf answers (one thread's enabled steps), by
@@ -144,4 +145,35 @@ export interface VectorOptions {
 /** Why a model has no vector form. */
 export interface NotVectorizable {
   readonly reason: string;
+  /** Set when the reason is not the state's layout (what the model's actions or processes are). */
+  readonly notLayout?: boolean;
+}
+
+/**
+ * The Zobrist key change of each delta split as Transitions keeps it: the part of slots the
+ * leaf is keyed on (their old codes are the leaf's, so it is fixed here) and the rest
+ * (`loose`: set but not read, XORed in by the engine from the parent's codes).
+ */
+export function zobristSplit(vec: Int32Array, keyed: readonly number[], deltas: readonly Int32Array[]): Pick<Transitions, 'fixedHi' | 'fixedLo' | 'loose'> {
+  const fixedHi: number[] = [];
+  const fixedLo: number[] = [];
+  const loose: Int32Array[] = [];
+  for (const d of deltas) {
+    let h = 0;
+    let l = 0;
+    const rest: number[] = [];
+    for (let j = 0; j < d.length; j += 2) {
+      const x = d[j];
+      const c = d[j + 1];
+      if (!keyed.includes(x)) rest.push(x, c);
+      else if (vec[x] !== c) {
+        h ^= keyHi(x, vec[x]) ^ keyHi(x, c);
+        l ^= keyLo(x, vec[x]) ^ keyLo(x, c);
+      }
+    }
+    fixedHi.push(h);
+    fixedLo.push(l);
+    loose.push(Int32Array.from(rest));
+  }
+  return { fixedHi, fixedLo, loose };
 }

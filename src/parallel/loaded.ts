@@ -5,6 +5,7 @@
 // and its Zobrist keys.
 import { livenessPredicates, propertiesByKind, type Model, type PropertiesByKind } from '../model/model.ts';
 import type { VectorModel } from '../model/vector.ts';
+import { vectorFormOf } from '../model/plain-vector.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
 import { ByteSink, StateCodec } from '../state/codec.ts';
 import { BlockBuilder, BlockRecycler, KeySet } from './blocks.ts';
@@ -48,8 +49,7 @@ function scratch(): ThreadScratch {
 
 /** The vector model of `model`, or throws with the reason it has none. */
 export function vectorModelOf(model: Model<unknown, unknown>, symmetry: boolean): VectorModel<unknown> {
-  const v = model.vectorize?.({ symmetry });
-  if (v === undefined) throw new Error(`${model.name} has no vector form`);
+  const v = vectorFormOf(model, { symmetry });
   if ('reason' in v) throw new Error(v.reason);
   return v;
 }
@@ -78,6 +78,9 @@ export function loadedFrom(model: Model<unknown, unknown>, source: ModelSource, 
   codec.takeNewDescriptors();
   const props = { ...propertiesByKind(model), predicates: livenessPredicates(propertiesByKind(model).liveness) };
   if (engine === 'vector') {
+    // Symmetry refused (a model declaring none) is refused as on Immutable values.
+    const sym = source.reduction?.symmetry ? reductionFor(model, { symmetry: true }) : undefined;
+    if (sym !== undefined && !sym.ok) throw new Error(sym.reason);
     const vector = vectorModelOf(model, source.reduction?.symmetry ?? false);
     if (source.invariantReads !== undefined) vector.shareInvariantReads(source.invariantReads);
     const zobrist = new Zobrist(vector.width);

@@ -244,7 +244,7 @@ export class Decoder {
     if (shape.kind === 'list') {
       const items = new Array<unknown>(shape.items.length);
       for (let i = 0; i < items.length; i++) items[i] = this.value(shape.items[i]);
-      return List(items);
+      return listOf(items);
     }
     const vals = new Array<unknown>(shape.fields.length);
     const defaults = shape.proto._defaultValues;
@@ -253,8 +253,35 @@ export class Decoder {
       // As Immutable's Record constructor stores them: a field at its default is undefined.
       vals[i] = x === defaults[shape.keys[i]] ? undefined : x;
     }
-    return makeRecord(proto ?? shape.proto, List(vals));
+    return makeRecord(proto ?? shape.proto, listOf(vals));
   }
+}
+
+/** Immutable's own List of one element: its prototype, its tail node's class and its level. */
+const SMALL = List([0]) as unknown as { _level: number; _tail: { constructor: new (array: unknown[], ownerID: undefined) => object } };
+const LIST_PROTO = Object.getPrototypeOf(SMALL) as object;
+const VNode = SMALL._tail.constructor;
+/** Immutable's List keeps up to this many elements in its tail node alone. */
+const TAIL_SIZE = 32;
+
+/**
+ * The List of `items` (which it takes over), built as Immutable's List(array) builds one of
+ * fewer than 32 elements — one tail node — without copying the array through a Seq first:
+ * decoding builds a List per List and Record of every state it decodes.
+ */
+export function listOf(items: unknown[]): List<unknown> {
+  if (items.length === 0 || items.length >= TAIL_SIZE) return List(items);
+  const list = Object.create(LIST_PROTO) as Record<string, unknown>;
+  list.size = items.length;
+  list._origin = 0;
+  list._capacity = items.length;
+  list._level = SMALL._level;
+  list._root = undefined;
+  list._tail = new VNode(items, undefined);
+  list.__ownerID = undefined;
+  list.__hash = undefined;
+  list.__altered = false;
+  return list as unknown as List<unknown>;
 }
 
 /** A Record instance of prototype `proto` holding `values` (Immutable's own makeRecord). */

@@ -32,6 +32,27 @@ describe('mmcheck check', () => {
     expect(kvm.out).not.toMatch(/^note:/m);
   });
 
+  it('two-phase-commit, a plain Model, on the vector engine in 2 worker threads: the counts of TwoPhase.tla', () => {
+    // Its states have a fixed layout (plain-vector.ts); the threads must load and build it too.
+    // (--engine vector: a model the vector engine could not run would be an error, exit 2.)
+    const r = spawnSync(process.execPath, ['bin/mmcheck.js', 'check', 'two-phase-commit', '-p', 'rms=6', '--workers', '2', '--engine', 'vector', '--no-liveness'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1', MMCHECK_TRACE_LEVELS: '1', MMCHECK_WAIT_FOR_POOL: '1' },
+    });
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/^level \d+: [\d,]+ states, 2 threads|^pool: started at [\d.]+ s, threads ready at [\d.]+ s$/m);
+    expect(r.stdout).toMatch(/^50,816 distinct states, 402,305 transitions, depth 19$/m);
+    expect(r.stdout).not.toMatch(/^note:/m);
+  });
+
+  it('a plain Model whose state grows a List midway: searched again on Immutable values, with a note saying where', () => {
+    const r = mmcheck('check', 'test/fixtures/plain-layouts.ts', '-p', 'kind=grows-midway');
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^27 distinct states, 42 transitions, depth 10$/m);
+    expect(r.out).toMatch(/^note: a state has no fixed layout of slots \(log: a List of 1 where the initial state had 0 items .*\); searched Immutable values instead$/m);
+  });
+
   it('kvm: exit 0 with state counts and the collision probability', () => {
     const r = mmcheck('check', 'kvm');
     expect(r.code).toBe(0);

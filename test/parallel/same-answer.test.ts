@@ -22,6 +22,8 @@ const file = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 const KVM = file('../../models/drivers/kvm.ts');
 const RANGE_START_ONLY = file('../../models/drivers/range-start-only.ts');
 const TINY = file('./fixtures/tiny.ts');
+const TWO_PHASE = file('../../models/classic/two-phase-commit.ts');
+const PLAIN_LAYOUTS = file('../fixtures/plain-layouts.ts');
 
 /**
  * The one-thread Immutable search is the oracle for the safety answer, which the runs on more
@@ -71,6 +73,22 @@ describe('parallel search: same answer for 1, 2 and 4 workers', () => {
     const a = await compare(KVM, { addresses: 2, faults: 1, attempts: 1, path: 'classic' });
     expect(a.distinctStates).toBeGreaterThan(1000);
     expect(a.engines).toEqual(['immutable', 'vector']);
+  });
+
+  it('two-phase-commit, a plain Model (holds; and eager-commit, violated), on both engines', async () => {
+    // Its states have a fixed layout: the vector engine runs it from its action parts
+    // (src/model/plain-vector.ts), on any thread count.
+    const a = await compare(TWO_PHASE, { rms: 4 });
+    expect([a.distinctStates, a.transitions, a.engines]).toEqual([1568, 8257, ['immutable', 'vector']]);
+    const eager = await compare(TWO_PHASE, { rms: 4, variant: 'eager-commit' }, { allProperties: true });
+    expect([eager.status, eager.engines]).toEqual(['violated', ['immutable', 'vector']]);
+  });
+
+  it('plain Models: one whose wide invariant runs directly (violated 17 steps deep), one whose layout changes midway (back to Immutable values)', async () => {
+    const counters = await compare(PLAIN_LAYOUTS, { kind: 'counters' }, { allProperties: true });
+    expect([counters.status, counters.distinctStates, counters.engines]).toEqual(['violated', 4096, ['immutable', 'vector']]);
+    const grows = await compare(PLAIN_LAYOUTS, { kind: 'grows-midway' }, { allProperties: true });
+    expect([grows.distinctStates, grows.engines]).toEqual([27, ['immutable']]);
   });
 
   it('kvm bounded by --max-depth (incomplete at the same level)', async () => {

@@ -22,7 +22,7 @@ async function search(model: Model<any, any>, engine: 'immutable' | 'vector', ch
   return runSearch(model, { engine, allProperties: true, reductions: choice, reduction: red.ok ? red.reduction : undefined });
 }
 
-const NOT_VECTOR = new Set(['range-start-only', 'hmm-mirror', 'two-phase-commit']);
+const NOT_VECTOR = new Set(['range-start-only', 'hmm-mirror']);
 
 describe('partial-order reduction on the vector engine', () => {
   for (const c of catalog.filter((x) => !NOT_VECTOR.has(x.name))) {

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { List, Map as IMap, Record, is } from 'immutable';
 import { CODE_FALSE, CODE_NULL, CODE_TRUE, MAX_INT, MIN_INT, NoCodeError, StringCodes, codeOf, valueOf } from '../../src/state/codes.ts';
-import { Decoder, NotVectorizableError, encodeValue, shapeOf } from '../../src/state/layout.ts';
+import { Decoder, NotVectorizableError, encodeValue, listOf, shapeOf } from '../../src/state/layout.ts';
 import { Zobrist } from '../../src/state/zobrist.ts';
 import { packVector, unpackVector } from '../../src/state/packed.ts';
 import { ByteSink } from '../../src/state/codec.ts';
@@ -149,6 +149,29 @@ describe('packed vectors', () => {
     for (let i = 0; i < vecs.length; i++) {
       unpackVector(sink.bytes, offsets[i], ends[i], out);
       expect([...out]).toEqual([...vecs[i]]);
+    }
+  });
+});
+
+describe('listOf (the decoder builds Lists without a Seq)', () => {
+  it("gives Immutable's own List for every size: equal, same hash, and every derivation works", () => {
+    // It builds the one tail node List(array) builds below 32 elements; a change in
+    // Immutable's List layout would show here before it showed as a wrong state.
+    for (const n of [0, 1, 2, 31, 32, 40]) {
+      const items = Array.from({ length: n }, (_, i) => (i % 3 === 0 ? `s${i}` : i));
+      const fast = listOf([...items]);
+      const real = List(items);
+      expect(is(fast, real), `size ${n}`).toBe(true);
+      expect(fast.hashCode()).toBe(real.hashCode());
+      expect(fast.size).toBe(n);
+      expect(fast.toArray()).toEqual(items);
+      expect(is(fast.push('x'), real.push('x'))).toBe(true);
+      if (n > 0) {
+        expect(fast.get(n - 1)).toBe(items[n - 1]);
+        expect(is(fast.set(0, 'y'), real.set(0, 'y'))).toBe(true);
+        expect(is(fast.pop(), real.pop())).toBe(true);
+        expect(is(fast.withMutations((l) => l.set(n - 1, 'z').push(1)), real.withMutations((l) => l.set(n - 1, 'z').push(1)))).toBe(true);
+      }
     }
   });
 });
