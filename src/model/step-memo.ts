@@ -5,7 +5,10 @@
 // masks (which invariants its steps may change, check-memo.ts) kept current.
 import { MemoTrie, insertLeaf } from './memo.ts';
 import type { CheckMemo } from './check-memo.ts';
-import { Successors, zobristSplit, type Transitions } from './vector.ts';
+import { Successors, zobristSplit, type MemoStats, type Transitions } from './vector.ts';
+
+/** What the step memos ask of the model's checks (check-memo.ts): touch masks and figures. */
+export type CheckFigures = Pick<CheckMemo<unknown>, 'version' | 'touchMask' | 'trieFigures' | 'hits' | 'misses'>;
 
 /** One part's enabled steps from every state that agrees with `keyCodes` on `keys`. */
 export interface StepLeaf extends Transitions {
@@ -40,7 +43,7 @@ export class StepMemo {
   constructor(
     private readonly count: number,
     nodesPerTrie: number,
-    private readonly checks: CheckMemo<unknown>,
+    private readonly checks: CheckFigures,
     private readonly model: string,
     private readonly run: (p: number, vec: Int32Array) => PartRun,
     private readonly what: (p: number) => string,
@@ -105,4 +108,11 @@ function reaches(vec: Int32Array, leaf: StepLeaf): boolean {
   const codes = leaf.keyCodes;
   for (let j = 0; j < keys.length; j++) if (vec[keys[j]] !== codes[j]) return false;
   return true;
+}
+
+/** The memo figures of a vector model: its step memos' and its checks'. */
+export function memoFigures(steps: StepMemo, checks: CheckFigures): MemoStats {
+  const t = steps.trieFigures();
+  const c = checks.trieFigures();
+  return { hits: steps.hits + checks.hits, kept: steps.kept, misses: steps.misses + checks.misses, nodes: t.nodes + c.nodes, flushes: t.flushes + c.flushes };
 }

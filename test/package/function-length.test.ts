@@ -16,7 +16,7 @@ const MAX_LINES = 120;
 const KNOWN_LONG: Readonly<Record<string, number>> = {
   'src/cli/commands/check.ts:runCheck': 185,
   'src/explore/liveness/check-liveness.ts:checkLiveness': 153,
-  'src/model/dsl-vector.ts:compileThreadVectors': 441,
+  'src/model/dsl-vector.ts:compileThreadVectors': 261,
   'src/model/dsl.ts:threadModel': 847,
   'src/reduce/thread-independence.ts:threadIndependence': 297,
   'src/parallel/expand-vectors.ts:expandVectorRange': 213,
