@@ -35,6 +35,18 @@ describe('a plain Model on the vector engine', () => {
     expect(memo.misses, JSON.stringify(memo)).toBeLessThan(50816 / 20);
   });
 
+  it("without its actionParts, two-phase-commit 8's actions() reads nearly the whole state: auto goes back to Immutable values, and says why", async () => {
+    // One memo for actions() keyed on all it reads (every RM's state and flags): 0.7 misses a
+    // state past the warm-up, more than a miss is worth (memo-payoff.ts); with its parts, 8,000
+    // misses in all 1.7 M states. It is judged at about 10,000 states, in level 6: the search
+    // stops after that level.
+    const { actionParts: _parts, ...whole } = twoPhaseCommit(8, 'two-phase');
+    const r = await runSearch(whole, { liveness: false, maxDepth: 6 });
+    expect([r.status, r.stats.engine]).toEqual(['incomplete', 'immutable']);
+    expect(answerOf(r)).toEqual(answerOf(await runSearch(whole, { liveness: false, maxDepth: 6, engine: 'immutable' })));
+    expect(r.stats.engineNote).toMatch(/^the vector engine's memo missed 0\.\d times a state over [\d,]+ states after the first [\d,]+ .*: searched Immutable values instead/);
+  });
+
   it('eager-commit: the same 3-step counterexample as on Immutable values', async () => {
     const vector = await run(buildModel(twoPhase, { variant: 'eager-commit' }), 'vector', true);
     expect(vector.stats.engine).toBe('vector');
