@@ -7,9 +7,15 @@
 // migrated whole (models/mm/thp.ts): invalidate_page names one of them (docs/series.md, "Huge
 // pages"). Mutants of the fixed versions: no ->invalidate_range; the kernel's range over the
 // first 4 KiB of a huge page (one-page-range).
+// Scaling (docs/series.md, "Scaling"): `addresses` pages the device uses, each reclaimed (or
+// zapped, migrated) by a thread of its own — try_to_unmap_one notifies one page at a time —
+// and each with its own IOMMU walker and page requests; `faults` page requests per address
+// (do_fault work items, each a handle_mm_fault). The existing `fills` is how often each walker
+// fills the IOTLB. No `attempts`: the device's retry after a page request is its walker's next
+// fill.
 import { defineModel, int, oneOf, threadModel, type ModelDefinition } from '../../src/index.ts';
 import { clearSptes, COHERENCE, kernelSide, keysOf, mmInvariants, NO_USE_AFTER_FREE, PAGE_STATES, spteKeys, type MmProperty, type MmState, type NotifierOps } from '../mm/index.ts';
-import { hugeParam, onePageRangeMutant, seriesExpectations, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../mm/series.ts';
+import { driverThreadName, hugeParam, onePageRangeMutant, refuseHugeAddresses, scaleParams, seriesExpectations, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../mm/series.ts';
 import { iotlbFillSteps, pageRequestFault } from './iommu-walk.ts';
 
 type S = MmState;
@@ -67,7 +73,8 @@ export function iommuSeriesModel(d: IommuDriver): ModelDefinition {
     kernel: d.kernel,
     params: {
       ...seriesParams({ versions: d.versions, defaultVersion: 'v4.13', versionDoc: 'the kernel: v4.10 (invalidate_page after the PTL), v4.13-rc (under it), v4.13 (the series), later releases' }),
-      fills: int(2, 'IOTLB fills the device makes', { min: 1, max: 4 }),
+      fills: int(2, 'IOTLB fills the device makes (per address)', { min: 1, max: 4 }),
+      ...scaleParams({ addresses: 'pages the device uses, one invalidating thread, IOMMU walker and page-request thread each', faults: 'page requests (do_fault → handle_mm_fault) per address' }),
       huge: hugeParam(),
       mutant: oneOf(IOMMU_MUTANTS, 'none', `a near miss of the fixed versions (see mmcheck mutants ${d.name})`),
     },
@@ -77,11 +84,12 @@ export function iommuSeriesModel(d: IommuDriver): ModelDefinition {
       { name: 'no-invalidate-range', description: 'the driver registers no ->invalidate_range (nor, from v4.13, anything else): nothing flushes the IOTLB', params: { mutant: 'no-invalidate-range' }, breaks: NO_USE_AFTER_FREE },
         onePageRangeMutant(),
     ],
-    build: ({ version, path, fills, huge, mutant }) => {
+    build: ({ version, path, fills, addresses, faults, huge, mutant }) => {
       const v = seriesVersion(d.versions, version, path);
+      refuseHugeAddresses(huge, addresses);
       const o = ops(d, v, mutant as IommuMutant);
       // huge: the device has translated both subpages before the migration starts.
-      const k = kernelSide<object>({ path: path as SeriesPath, addresses: huge ? 2 : 1, driver: {}, ops: o, era: v.era, huge, deviceMapped: huge, onePageRange: mutant === 'one-page-range' });
+      const k = kernelSide<object>({ path: path as SeriesPath, addresses: huge ? 2 : addresses, driver: {}, ops: o, era: v.era, huge, deviceMapped: huge, onePageRange: mutant === 'one-page-range' });
       return threadModel<S>({
         name: d.name,
         shared: k.shared,
@@ -89,8 +97,10 @@ export function iommuSeriesModel(d: IommuDriver): ModelDefinition {
         locks: k.locks,
         threads: [
           ...k.threads,
-          { name: 'iommu', locals: fills, steps: iotlbFillSteps<object>(d.walk), daemon: true },
-          { name: 'page_request', locals: null, steps: pageRequestFault<object>(o, k.meets) },
+          ...Array.from({ length: addresses }, (_, a) => [
+            { name: driverThreadName('iommu', { address: a, addresses }), locals: fills, steps: iotlbFillSteps<object>(d.walk, a), daemon: true },
+            ...Array.from({ length: faults }, (_, i) => ({ name: driverThreadName('page_request', { address: a, addresses, index: i, count: faults }), locals: null, steps: pageRequestFault<object>(o, k.meets, a) })),
+          ]).flat(),
         ],
         invariants: mmInvariants(),
       });

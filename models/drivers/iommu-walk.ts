@@ -11,29 +11,30 @@ import { DONE, type Step } from '../../src/index.ts';
 import { cpuFault, setSpte, spteKeys, type FaultKinds, type MmState, type NotifierOps } from '../mm/index.ts';
 
 /**
- * The IOMMU's walks of address 0 (a daemon, `fills` times): the present PTE's page and write
+ * The IOMMU's walks of `address` (a daemon, `fills` times): the present PTE's page and write
  * bit go into the IOTLB (our SPTE); a PTE not present fills nothing (the device raises a page
  * request instead, `pageRequestFault`).
  */
-export function iotlbFillSteps<D extends object>(kernel: string): Step<MmState<D>, number>[] {
+export function iotlbFillSteps<D extends object>(kernel: string, address = 0): Step<MmState<D>, number>[] {
+  const a = address;
   return [
     {
       label: 'iotlb_fill',
       kernel,
       note: 'hardware walk of the CPU page table (no lock): IOTLB := PTE (page, write bit); a PTE not present raises a page request, no fill',
-      reads: ['pte[0]', 'pteWrite[0]'],
-      writes: spteKeys(0, 1),
+      reads: [`pte[${a}]`, `pteWrite[${a}]`],
+      writes: spteKeys(a, a + 1),
       targets: ['iotlb_fill'],
       do: ({ shared, local }) => {
-        const page = shared.pte.get(0) ?? null;
-        return { shared: page === null ? shared : setSpte(shared, 0, page, shared.pteWrite.get(0)!), local: local - 1 };
+        const page = shared.pte.get(a) ?? null;
+        return { shared: page === null ? shared : setSpte(shared, a, page, shared.pteWrite.get(a)!), local: local - 1 };
       },
       goto: ({ local }) => (local > 0 ? 'iotlb_fill' : DONE),
     },
   ];
 }
 
-/** The driver resolving the device's page request for a write to address 0: handle_mm_fault under mmap_sem (may sleep, may map a fresh page). */
-export function pageRequestFault<D extends object>(ops: NotifierOps<MmState<D>>, meets: FaultKinds): Step<MmState<D>, number | null, any>[] {
-  return cpuFault<MmState<D>>(0, ops, meets);
+/** The driver resolving the device's page request for a write to `address`: handle_mm_fault under mmap_sem (may sleep, may map a fresh page). */
+export function pageRequestFault<D extends object>(ops: NotifierOps<MmState<D>>, meets: FaultKinds, address = 0): Step<MmState<D>, number | null, any>[] {
+  return cpuFault<MmState<D>>(address, ops, meets);
 }

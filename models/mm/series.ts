@@ -15,7 +15,7 @@
 // MADV_DONTNEED's zap_page_range() called invalidate_range_start/end (and, through
 // tlb_flush_mmu_tlbonly, ->invalidate_range) in every one of these kernels: only the reclaim,
 // lazyfree and migration unmaps change with the version.
-import { bool, oneOf } from '../../src/model/params.ts';
+import { bool, int, oneOf } from '../../src/model/params.ts';
 import type { NotifierEra } from './try-to-unmap.ts';
 import { expectations, NO_USE_AFTER_FREE, type MmProperty } from './invariants.ts';
 import type { InvalidatingPath } from './paths.ts';
@@ -133,4 +133,33 @@ export function seriesVersion(versions: readonly SeriesVersion[], version: strin
   const v = versions.find((x) => x.name === version);
   if (v === undefined) throw new Error(`version '${version}' is not one of ${versions.map((x) => x.name).join(', ')}`);
   return v;
+}
+
+/** The most a scaling parameter goes to: past it a series model's state space leaves "seconds" (docs/series.md, "Scaling"). */
+export const SCALE_MAX = 3;
+
+/**
+ * The scaling parameters of a driver model (docs/series.md, "Scaling"), each given with the
+ * line that says what it means for the driver, and defaulting to 1 (the model's unscaled
+ * figures): `addresses` — pages the device mirrors and the kernel invalidates, one invalidating
+ * thread each; `faults` — the driver's fault or map threads; `attempts` — tries of a fault path
+ * that retries. A dimension a driver cannot scale in is left out, and its file says why.
+ */
+export function scaleParams<K extends 'addresses' | 'faults' | 'attempts'>(docs: Readonly<Record<K, string>>): Record<K, ReturnType<typeof int>> {
+  return Object.fromEntries(Object.entries<string>(docs).map(([name, doc]) => [name, int(1, doc, { min: 1, max: SCALE_MAX })])) as Record<K, ReturnType<typeof int>>;
+}
+
+/**
+ * The name of the `index`th of `count` driver threads over `address` of `addresses`: the bare
+ * `base` at the unscaled size (the names traces had before scaling), then the fault index and
+ * `@address` where there are several — 'page_request', 'page_request1', 'page_request@1',
+ * 'page_request1@0'. The kernel side's threads are named by address alone (reclaim0, reclaim1).
+ */
+export function driverThreadName(base: string, o: { readonly address?: number; readonly addresses?: number; readonly index?: number; readonly count?: number } = {}): string {
+  return `${base}${(o.count ?? 1) > 1 ? String(o.index ?? 0) : ''}${(o.addresses ?? 1) > 1 ? `@${o.address ?? 0}` : ''}`;
+}
+
+/** Refuses more than one address with huge=true, whose two addresses are the huge page's subpages (one line, for a model error). */
+export function refuseHugeAddresses(huge: boolean, addresses: number): void {
+  if (huge && addresses > 1) throw new Error(`huge=true has its own two addresses (the subpages of one hugetlbfs page): leave addresses at 1, not ${addresses}`);
 }

@@ -218,6 +218,31 @@ async function load(name: string): Promise<ModelDefinition> {
 }
 const paramsOf = (text: string) => (text === 'defaults' ? {} : parseParamArgs(text.split(' ')));
 
+/** What one all-properties search finds, as the tables say it: 'uaf 8, coh 7; 9 states' or 'holds; 26 states'. */
+async function seen(def: ModelDefinition, name: string, text: string, params: Record<string, unknown> = paramsOf(text)): Promise<string> {
+  const r = await check(def, { params, allProperties: true });
+  if (r.status === 'error' || r.status === 'incomplete') throw new Error(`${name} ${text}: ${r.status}${r.status === 'error' ? `: ${r.error.message}` : ''}`);
+  const violated = r.status === 'violated' ? r.properties.flatMap((p) => r.violations.filter((v) => v.property === p).map((v) => `${PROPERTY_SHORT[p as keyof typeof PROPERTY_SHORT] ?? p} ${v.trace.steps.length}`)) : [];
+  return `${violated.join(', ') || 'holds'}; ${r.stats.distinctStates} states`;
+}
+
+/** 'uaf 8, coh 7; 9 states' → the violated properties with their lengths, and the states. */
+function parseSeen(text: string): { lengths: Record<string, number>; states: number } {
+  const [verdict, states] = text.split('; ');
+  const lengths = verdict === 'holds' ? {} : Object.fromEntries(verdict.split(', ').map((x) => x.split(' ')).map(([p, n]) => [p, Number(n)]));
+  return { lengths, states: Number(states.replace(' states', '')) };
+}
+
+/** `name` with `params` is a model error of one line matching `message`. */
+async function expectOneLineError(name: string, params: Record<string, unknown>, message: RegExp): Promise<void> {
+  const r = await check(await load(name), { params, allProperties: true });
+  expect(r.status).toBe('error');
+  if (r.status === 'error') {
+    expect(r.error.message).toMatch(message);
+    expect(r.error.message).not.toMatch(/\n/);
+  }
+}
+
 /** The trace labels ('thread label') of the shortest counterexample for `property`. */
 async function trace(name: string, params: string, property: string): Promise<string[]> {
   const r = await check(await load(name), { params: paramsOf(params), allProperties: true });
@@ -232,11 +257,7 @@ describe('the 2017 series drivers', () => {
     const rows = [{ params: {} as Record<string, unknown>, text: 'defaults' }, ...(def.variants ?? []).map((v) => ({ params: v.params, text: Object.entries(v.params).map(([k, x]) => `${k}=${String(x)}`).join(' ') }))];
     expect(rows.map((r) => r.text).sort()).toEqual(Object.keys(EXPECTED[name]).sort());
     for (const row of rows) {
-      const r = await check(def, { params: row.params, allProperties: true });
-      if (r.status === 'error' || r.status === 'incomplete') throw new Error(`${name} ${row.text}: ${r.status}`);
-      const violated = r.status === 'violated' ? r.properties.flatMap((p) => r.violations.filter((v) => v.property === p).map((v) => `${PROPERTY_SHORT[p as keyof typeof PROPERTY_SHORT] ?? p} ${v.trace.steps.length}`)) : [];
-      const seen = `${violated.join(', ') || 'holds'}; ${r.stats.distinctStates} states`;
-      expect([name, row.text, seen]).toEqual([name, row.text, EXPECTED[name][row.text]]);
+      expect([name, row.text, await seen(def, name, row.text, row.params)]).toEqual([name, row.text, EXPECTED[name][row.text]]);
     }
   });
 
@@ -269,12 +290,7 @@ describe('the 2017 series drivers', () => {
   });
 
   it.each(['amd-iommu-v2', 'sgi-gru', 'kvm-2017'])('%s: huge=true off path=migrate is one line saying why and what to use', async (name) => {
-    const r = await check(await load(name), { params: { huge: true, path: 'reclaim', ...(name === 'kvm-2017' ? { part: 'memory' } : {}) }, allProperties: true });
-    expect(r.status).toBe('error');
-    if (r.status === 'error') {
-      expect(r.error.message).toMatch(/huge=true .*path=migrate only.*use -p path=migrate/);
-      expect(r.error.message).not.toMatch(/\n/);
-    }
+    await expectOneLineError(name, { huge: true, path: 'reclaim', ...(name === 'kvm-2017' ? { part: 'memory' } : {}) }, /huge=true .*path=migrate only.*use -p path=migrate/);
   });
 
   it('kvm-2017 v5.8 no-kick: the request is posted but the vCPU stays in guest mode on the page reclaim takes', async () => {
@@ -361,5 +377,81 @@ describe('the 2017 series drivers', () => {
     const t = await trace(name, 'version=v4.10 path=lazyfree', 'no secondary mapping outlives its CPU PTE');
     expect(t.indexOf('page_request cpu_fault')).toBeGreaterThan(t.indexOf('reclaim clear_pte'));
     expect(t).not.toContain('reclaim invalidate_page');
+  });
+});
+
+/**
+ * Each driver at a larger scale (docs/series.md, "Scaling"): model → [a declared row at the
+ * unscaled size, the scaling parameters added to it, what the scaled search finds]. A scaled
+ * model must violate the same properties, with shortest traces no longer (BFS finds the race
+ * on one address, or of one fault thread, again: the other threads only wait), in more states.
+ */
+const IOMMU_SCALED: [string, string, string][] = [
+  ['version=v4.10 path=lazyfree', 'faults=2', 'coh 8; 301 states'],
+  ['defaults', 'faults=2', 'holds; 337 states'],
+  ['version=v4.13 path=migrate', 'faults=2', 'holds; 533 states'],
+];
+const SCALED: Record<string, [string, string, string][]> = {
+  'xen-gntdev': [
+    ['defaults', 'addresses=2', 'sleep 5; 224 states'],
+    ['defaults', 'faults=2', 'sleep 5; 68 states'],
+    ['version=v4.19 path=oom', 'addresses=2', 'holds; 299 states'],
+    ['version=v4.19 path=oom', 'faults=2', 'holds; 86 states'],
+  ],
+  'amd-iommu-v2': [...IOMMU_SCALED, ['version=v4.10 path=lazyfree', 'addresses=2', 'coh 8; 8245 states']],
+  'intel-svm': IOMMU_SCALED,
+  'npu-dma': IOMMU_SCALED,
+  'kvm-2017': [
+    ['version=v4.10 path=lazyfree part=memory', 'addresses=2', 'coh 12; 11002 states'],
+    ['version=v4.10 path=lazyfree part=memory', 'faults=2', 'coh 12; 14136 states'],
+    ['version=v4.13 path=reclaim part=memory', 'attempts=2', 'holds; 1230 states'],
+  ],
+  'umem-odp-2017': [
+    ['defaults', 'faults=2', 'sleep 5; 39706 states'],
+    ['version=v4.10 path=lazyfree', 'addresses=2', 'coh 12; 48610 states'],
+  ],
+};
+
+/** The default-scale row's text with `more` added. */
+const scaled = (row: string, more: string) => (row === 'defaults' ? more : `${row} ${more}`);
+
+describe('the 2017 series drivers, scaled', () => {
+  it.each(Object.keys(SCALED))('%s: larger configurations violate what the unscaled model violates, with shortest traces no longer, in more states', async (name) => {
+    const def = await load(name);
+    for (const [row, more, expected] of SCALED[name]) {
+      const at1 = parseSeen(EXPECTED[name][row]);
+      const text = scaled(row, more);
+      const got = await seen(def, name, text);
+      expect([name, text, got]).toEqual([name, text, expected]);
+      const at2 = parseSeen(got);
+      expect([name, text, Object.keys(at2.lengths).sort()]).toEqual([name, text, Object.keys(at1.lengths).sort()]);
+      for (const [p, n] of Object.entries(at2.lengths)) expect(n, `${name} ${text}: ${p}`).toBeLessThanOrEqual(at1.lengths[p]);
+      expect(at2.states, `${name} ${text}`).toBeGreaterThan(at1.states);
+    }
+  });
+
+  it.each([
+    ['amd-iommu-v2', 'version=v4.10 path=lazyfree', 'addresses=2', { reclaim: 'reclaim0', iommu: 'iommu@0', page_request: 'page_request@0' }],
+    ['amd-iommu-v2', 'version=v4.10 path=lazyfree', 'faults=2', { page_request: 'page_request0' }],
+    ['kvm-2017', 'version=v4.10 path=lazyfree part=memory', 'addresses=2', { reclaim: 'reclaim0' }],
+    ['umem-odp-2017', 'version=v4.10 path=lazyfree', 'addresses=2', { reclaim: 'reclaim0' }],
+    ['xen-gntdev', 'version=v4.13-rc path=reclaim', 'addresses=2', { reclaim: 'reclaim0' }],
+  ] as const)('%s %s, %s: the shortest race is the unscaled one on address 0, its threads named by address and index', async (name, row, more, renamed) => {
+    const property = name === 'xen-gntdev' ? 'no sleeping under a spinlock' : 'no secondary mapping outlives its CPU PTE';
+    const at1 = await trace(name, row, property);
+    const at2 = await trace(name, scaled(row, more), property);
+    const rename = (step: string) => {
+      const [actor, ...label] = step.split(' ');
+      return [(renamed as Record<string, string>)[actor] ?? actor, ...label].join(' ');
+    };
+    expect(at2).toEqual(at1.map(rename));
+  });
+
+  it.each([
+    ['kvm-2017', { faults: 2 }, /scale guest memory \(part=memory\)/],
+    ['amd-iommu-v2', { huge: true, path: 'migrate', addresses: 2 }, /huge=true has its own two addresses/],
+    ['umem-odp-2017', { huge: true, path: 'migrate', addresses: 2 }, /huge=true has its own two addresses/],
+  ] as const)('%s: a scale it cannot take is one line saying why', async (name, params, message) => {
+    await expectOneLineError(name, params, message);
   });
 });

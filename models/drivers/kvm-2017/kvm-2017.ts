@@ -34,8 +34,16 @@
 // migrated whole; kvm_unmap_hva(address) zaps the one invalidate_page names. Mutants: seq++ in
 // range_start (guest memory, v4.13); the v5.8 reload request without the kick (APIC page); the
 // kernel's range over the first 4 KiB of a huge page.
+// Scaling (docs/series.md, "Scaling"), guest memory only: `addresses` guest pages, one
+// invalidating thread each (try_to_unmap_one, a zap or a migration notifies one page at a
+// time), every vCPU fault picking one of them as the A5 model's do; `faults` vCPUs; `attempts`
+// tries of each vCPU's fault (mmu_notifier_retry sends it back to fault again). The VMM's
+// thread writes address 0 only: the lazyfree race needs one such write. The APIC-access page
+// does not scale: it is one 4 KiB page of KVM's private memslot per VM (no second address),
+// and every vCPU reloads it into its own VMCS on the same request, so a second vCPU runs the
+// first's race again — the model's reload flag and VMCS address are one vCPU's.
 import { Record as ImmRecord, type RecordOf } from 'immutable';
-import { defineModel, int, oneOf, threadModel, type Step } from '../../../src/index.ts';
+import { defineModel, oneOf, threadModel, type Step } from '../../../src/index.ts';
 import {
   clearSptes,
   cpuFault,
@@ -52,7 +60,7 @@ import {
   type MmState,
   type NotifierOps,
 } from '../../mm/index.ts';
-import { hugeParam, onePageRangeMutant, laterVersion, SERIES_PATHS, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath } from '../../mm/series.ts';
+import { hugeParam, onePageRangeMutant, laterVersion, refuseHugeAddresses, scaleParams, SERIES_PATHS, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath } from '../../mm/series.ts';
 import { FaultLocal, KVM_FIELDS, MMU_LOCK, kvmFaultSteps, kvmNotifier, type KvmState } from '../kvm.ts';
 import { kvmInvalidatePage } from '../invalidate-page-after-ptl.ts';
 
@@ -186,7 +194,11 @@ maps a fresh page before invalidate_page runs.`,
     version: oneOf(VERSION_NAMES, 'v4.13', 'the kernel: v4.10 (invalidate_page after the PTL), v4.13-rc (under it), v4.13 (the series), v4.15 (b1394e745b94), v5.8 (e649b3f0188f)'),
     path: oneOf(SERIES_PATHS, 'reclaim', 'the kernel path that invalidates (docs/kernel.md)'),
     part: oneOf(PARTS, 'apic', "apic: the APIC-access page cached in the VMCS; memory: guest memory's SPTEs"),
-    faults: int(1, 'vCPU fault threads (part=memory)', { min: 1, max: 3 }),
+    ...scaleParams({
+      addresses: 'guest pages, one invalidating thread each; a vCPU fault picks one (part=memory)',
+      faults: 'vCPU fault threads (part=memory)',
+      attempts: 'tries of each vCPU fault; mmu_notifier_retry sends it back (part=memory)',
+    }),
     huge: hugeParam(),
     mutant: oneOf(MUTANTS, 'none', 'a near miss of a fixed version (see mmcheck mutants kvm-2017)'),
   },
@@ -197,15 +209,16 @@ maps a fresh page before invalidate_page runs.`,
     { name: 'no-kick', description: "APIC page, v5.8: ->invalidate_range posts KVM_REQ_APIC_PAGE_RELOAD without kicking the vCPUs out of guest mode and waiting", params: { mutant: 'no-kick', version: 'v5.8' }, breaks: NO_USE_AFTER_FREE },
     onePageRangeMutant({ part: 'memory' }),
   ],
-  build: ({ version, path, part, faults, huge, mutant }) => {
+  build: ({ version, path, part, addresses, faults, attempts, huge, mutant }) => {
     const era = VERSIONS.find((v) => v.name === version)!.era;
     if ((part as Part) === 'memory') {
       if (mutant === 'no-kick') throw new Error('mutant=no-kick is a near miss of the APIC-access page reload: use it with part=apic');
       const kvmMutant = mutant === 'seq-in-start' ? 'seq-in-start' : 'none';
       const ops: NotifierOps<KvmState> = version === 'v4.10' || version === 'v4.13-rc' ? { ...kvmNotifier(kvmMutant), ...kvmInvalidatePage() } : kvmNotifier(kvmMutant);
       // huge: the vCPUs' SPTEs map both subpages (4 KiB each) before the migration starts.
-      const k = kernelSide<typeof KVM_FIELDS>({ path: path as SeriesPath, addresses: huge ? 2 : 1, driver: KVM_FIELDS, ops, era, huge, deviceMapped: huge, onePageRange: mutant === 'one-page-range' });
-      const steps = kvmFaultSteps({ addresses: 1, mutant: kvmMutant, ops, victim: k.victim, meets: k.meets, reclaimEra: era });
+      refuseHugeAddresses(huge, addresses);
+      const k = kernelSide<typeof KVM_FIELDS>({ path: path as SeriesPath, addresses: huge ? 2 : addresses, driver: KVM_FIELDS, ops, era, huge, deviceMapped: huge, onePageRange: mutant === 'one-page-range' });
+      const steps = kvmFaultSteps({ addresses, mutant: kvmMutant, ops, victim: k.victim, meets: k.meets, reclaimEra: era });
       return threadModel<KvmState>({
         name: 'kvm-2017',
         shared: k.shared,
@@ -213,13 +226,14 @@ maps a fresh page before invalidate_page runs.`,
         locks: { ...k.locks, [MMU_LOCK]: 'spinlock' },
         threads: [
           ...k.threads,
-          ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: 1 }), steps, group: 'vcpu' })),
+          ...Array.from({ length: faults }, (_, i) => ({ name: `vcpu${i}`, locals: FaultLocal({ left: attempts }), steps, group: 'vcpu' })),
           // A thread of the VMM process (QEMU) touching guest memory: its write fault may map a fresh page.
           { name: 'cpu', locals: null, steps: cpuFault<KvmState>(0, ops, k.meets) },
         ],
         invariants: mmInvariants<typeof KVM_FIELDS>(),
       });
     }
+    if (addresses > 1 || faults > 1 || attempts > 1) throw new Error("addresses, faults and attempts scale guest memory (part=memory): the APIC-access page is one page per VM, reloaded by every vCPU alike (docs/series.md, 'Scaling')");
     if (huge) throw new Error('huge=true is guest memory (part=memory): the APIC-access page is one 4 KiB page of KVM\'s own private memslot');
     if (mutant === 'seq-in-start' || mutant === 'one-page-range') throw new Error(`mutant=${mutant} is a near miss of guest memory: use it with part=memory`);
     const ops = apicOps(version as Version, mutant as Mutant);

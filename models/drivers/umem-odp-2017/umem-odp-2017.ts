@@ -21,10 +21,15 @@
 // The page fault (pagefault_mr → ib_umem_odp_map_dma_pages, two checked umem_mutex sections)
 // is the umem-odp model's. A thread of the process writing the page stands beside it (the
 // series' first pitfall needs a CPU fault between the PTE change and invalidate_page).
+// Scaling (docs/series.md, "Scaling"): `addresses` pages of the MR, one invalidating thread
+// each (the kernel notifies one page at a time on these paths), each device fault picking one
+// as the umem-odp model's do; `faults` device page-fault threads (one per fault the HCA raises
+// at once: the page-fault work items run in parallel); `attempts` tries of each (-EAGAIN after
+// a failed ib_umem_mmu_notifier_retry check). The process's thread writes address 0 only.
 import { List } from 'immutable';
-import { defineModel, int, oneOf, setFields, threadModel, type Step } from '../../../src/index.ts';
+import { defineModel, oneOf, setFields, threadModel, type Step } from '../../../src/index.ts';
 import { clearSptes, COHERENCE, cpuFault, kernelSide, keysOf, mmInvariants, NO_USE_AFTER_FREE, PAGE_STATES, spteKeys, type MmProperty, type NotifierOps } from '../../mm/index.ts';
-import { hugeParam, laterVersion, onePageRangeMutant, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, seriesParams, seriesVersion } from '../../mm/series.ts';
+import { driverThreadName, hugeParam, laterVersion, onePageRangeMutant, refuseHugeAddresses, scaleParams, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, seriesParams, seriesVersion } from '../../mm/series.ts';
 import { OdpFaultLocal, odpFaultSteps, odpOps, UMEM_MUTEX, UMEM_RWSEM, type Mutant as OdpMutant, type OdpFields, type OdpState } from '../umem-odp.ts';
 
 const VERSIONS = [V4_10, V4_13_RC, V4_13, laterVersion('v4.19')];
@@ -108,7 +113,7 @@ and v4.19's non-blockable call returns -EAGAIN.`,
   },
   params: {
     ...seriesParams({ versions: VERSIONS, defaultVersion: 'v4.13-rc', versionDoc: 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series), v4.19 (blockable)', oom: true }),
-    attempts: int(1, 'device page-fault attempts', { min: 1, max: 3 }),
+    ...scaleParams({ addresses: 'pages of the MR, one invalidating thread each; a device fault picks one', faults: 'device page-fault threads', attempts: 'device page-fault attempts (per thread)' }),
     huge: hugeParam(),
     mutant: oneOf(MUTANTS, 'none', 'a near miss of v4.13 (see mmcheck mutants umem-odp-2017)'),
   },
@@ -119,14 +124,17 @@ and v4.19's non-blockable call returns -EAGAIN.`,
     { name: 'no-second-check', description: 'v4.13: the MTTs are written without checking ib_umem_mmu_notifier_retry again under umem_mutex', params: { mutant: 'no-second-check', version: 'v4.13' }, breaks: NO_USE_AFTER_FREE },
     onePageRangeMutant({ version: 'v4.13' }),
   ],
-  build: ({ version, path, attempts, huge, mutant }) => {
+  build: ({ version, path, addresses, faults, attempts, huge, mutant }) => {
     const v = seriesVersion(VERSIONS, version, path);
+    refuseHugeAddresses(huge, addresses);
     const odpMutant: OdpMutant = mutant === 'one-page-range' ? 'none' : (mutant as OdpMutant);
     const o = ops(version, odpMutant);
     // huge: the MR has both subpages dma-mapped and in its MTTs before the migration starts.
-    const n = huge ? 2 : 1;
+    const n = huge ? 2 : addresses;
     const driver: OdpFields = { seq: 0, count: 0, completed: true, pageList: List(Array.from({ length: n + 1 }, (_, a) => (huge && a < n ? a : null))) };
     const k = kernelSide<OdpFields>({ path: path as SeriesPath | 'oom', addresses: n, driver, ops: o, era: v.era, huge, deviceMapped: huge, onePageRange: mutant === 'one-page-range' });
+    // huge: the device faults on address 0 only (both subpages are mapped from the start).
+    const deviceSteps = odpFaultSteps(huge ? 1 : addresses, odpMutant, o, k.victim, k.meets);
     return threadModel<S>({
       name: 'umem-odp-2017',
       shared: k.shared,
@@ -134,7 +142,7 @@ and v4.19's non-blockable call returns -EAGAIN.`,
       locks: { ...k.locks, [UMEM_MUTEX]: 'mutex', [UMEM_RWSEM]: 'rwsem' },
       threads: [
         ...k.threads,
-        { name: 'fault', locals: OdpFaultLocal({ left: attempts }), steps: odpFaultSteps(1, odpMutant, o, k.victim, k.meets) },
+        ...Array.from({ length: faults }, (_, i) => ({ name: driverThreadName('fault', { index: i, count: faults }), locals: OdpFaultLocal({ left: attempts }), steps: deviceSteps, group: 'fault' })),
         { name: 'cpu', locals: null, steps: cpuFault<S>(0, o, k.meets) },
       ],
       invariants: mmInvariants<OdpFields>(),

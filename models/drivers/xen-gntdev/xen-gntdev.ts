@@ -19,9 +19,12 @@
 // stake is the lock the callback takes, not a mapping. The `ioctl` thread stands for the
 // device's own users of priv->lock (gntdev_ioctl_map_grant_ref adds a map under it).
 // Not modelled: the grant maps themselves and their unmap on munmap.
+// Scaling (docs/series.md, "Scaling"): `addresses` anonymous pages, one invalidating thread
+// each — every callback takes the one priv->lock, whatever the address; `faults` map ioctls
+// contending for it. No `attempts`: nothing here retries.
 import { defineModel, oneOf, threadModel, type Step } from '../../../src/index.ts';
 import { kernelSide, mmInvariants, PAGE_STATES, type CallContext, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
-import { laterVersion, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, seriesParams, seriesVersion } from '../../mm/series.ts';
+import { driverThreadName, laterVersion, scaleParams, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, seriesParams, seriesVersion } from '../../mm/series.ts';
 
 const VERSIONS = [V4_10, V4_13_RC, V4_13, laterVersion('v4.19')];
 type S = MmState;
@@ -87,6 +90,7 @@ call, where gntdev try-locks and returns -EAGAIN: holds.`,
   },
   params: {
     ...seriesParams({ versions: VERSIONS, defaultVersion: 'v4.13-rc', versionDoc: 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series), v4.19 (blockable)', oom: true }),
+    ...scaleParams({ addresses: 'anonymous pages of the process the kernel invalidates, one thread each (every callback takes priv->lock)', faults: 'gntdev_ioctl_map_grant_ref threads taking priv->lock' }),
     mutant: oneOf(MUTANTS, 'none', 'a near miss of v4.19 (see mmcheck mutants xen-gntdev)'),
   },
   expect,
@@ -99,15 +103,15 @@ call, where gntdev try-locks and returns -EAGAIN: holds.`,
       breaks: 'no sleeping under a spinlock',
     },
   ],
-  build: ({ version, path, mutant }) => {
+  build: ({ version, path, addresses, faults, mutant }) => {
     const v = seriesVersion(VERSIONS, version, path);
-    const k = kernelSide<object>({ path: path as SeriesPath | 'oom', addresses: 1, driver: {}, ops: ops(version, mutant), era: v.era });
+    const k = kernelSide<object>({ path: path as SeriesPath | 'oom', addresses, driver: {}, ops: ops(version, mutant), era: v.era });
     return threadModel<S>({
       name: 'xen-gntdev',
       shared: k.shared,
       strings: PAGE_STATES,
       locks: { ...k.locks, [PRIV_LOCK]: 'mutex' },
-      threads: [...k.threads, { name: 'ioctl', locals: null, steps: ioctlSteps }],
+      threads: [...k.threads, ...Array.from({ length: faults }, (_, i) => ({ name: driverThreadName('ioctl', { index: i, count: faults }), locals: null, steps: ioctlSteps }))],
       invariants: mmInvariants(),
     });
   },
