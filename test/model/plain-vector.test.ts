@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { buildModel } from '../../src/check.ts';
 import { runSearch, type EngineChoice } from '../../src/explore/engine.ts';
 import { compilePlainVectors } from '../../src/model/plain-vector.ts';
+import { reductionFor } from '../../src/reduce/reduction.ts';
 import { answerOf } from '../helpers.ts';
 import twoPhase, { twoPhaseCommit } from '../../models/classic/two-phase-commit.ts';
 import plainLayouts from '../fixtures/plain-layouts.ts';
@@ -65,6 +66,20 @@ describe('a plain Model on the vector engine', () => {
     expect(vector.stats.distinctStates).toBe(4096);
     // The counters' parts read one counter each: every miss is a (counter, value) pair or an invariant's.
     expect(vector.stats.memo!.misses).toBeLessThan(2_100);
+  });
+
+  it("--symmetry on a plain Model's vectors: the model's canonical form, through the decoded state — the immutable engine's answer", async () => {
+    // Six interchangeable counters 0..3: C(9, 3) = 84 multisets of values.
+    const search = (engine: EngineChoice) => {
+      const m = layouts('counters');
+      const red = reductionFor(m, { symmetry: true });
+      if (!red.ok) throw new Error(red.reason);
+      return runSearch(m, { engine, allProperties: true, liveness: false, reductions: { symmetry: true }, reduction: red.reduction });
+    };
+    const vector = await search('vector');
+    expect(vector.stats.engine).toBe('vector');
+    expect(answerOf(vector)).toEqual(answerOf(await search('immutable')));
+    expect(vector.stats.distinctStates).toBe(84);
   });
 
   it('a Set in the initial state: searched on Immutable values from the start, with a note naming it', async () => {
