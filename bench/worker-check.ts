@@ -1,4 +1,4 @@
-// What proving that workers run the main thread's model costs (src/parallel/model-identity.ts):
+// What proving that workers run the main thread's model costs (src/search/model-identity.ts):
 // the same 2-thread search with and without the main thread's check of the workers' sample of
 // states, in one process with one pool, alternating (this VM's speed drifts), and the check at
 // a worker's start (its model's identity) timed on its own.
@@ -6,11 +6,13 @@
 import { fileURLToPath } from 'node:url';
 import { buildModel } from '../src/check.ts';
 import { importDefinition } from '../src/cli/load.ts';
-import { workerBundle } from '../src/parallel/bundle.ts';
-import { loadedFrom } from '../src/parallel/loaded.ts';
-import { modelIdentity } from '../src/parallel/model-identity.ts';
-import { createWorkerPool, parallelBfs, type LevelTiming } from '../src/parallel/parallel-bfs.ts';
-import type { Engine } from '../src/parallel/protocol.ts';
+import { workerBundle } from '../src/workers/bundle.ts';
+import { loadedFrom } from '../src/search/loaded.ts';
+import { modelIdentity } from '../src/search/model-identity.ts';
+import { parallelBfs } from '../src/search/level-search.ts';
+import type { LevelTiming } from '../src/search/level-options.ts';
+import { createWorkerPool } from '../src/workers/pool.ts';
+import type { Engine } from '../src/search/protocol.ts';
 import { count } from '../src/trace/text.ts';
 
 const repeat = Math.max(1, Number(process.argv.find((a) => a.startsWith('--repeat='))?.slice('--repeat='.length) ?? 3) || 3);

@@ -10,7 +10,7 @@ import type { SearchOptions } from './explore/search-options.ts';
 import { runSearch, type EngineChoice } from './explore/engine.ts';
 import type { CheckResult, CheckStats } from './explore/result.ts';
 import { reductionFor } from './reduce/reduction.ts';
-import { searchThreads } from './parallel/thread-count.ts';
+import { searchThreads } from './workers/thread-count.ts';
 
 /** Options of `check`: search limits plus the model's parameters. */
 export interface CheckOptions extends SearchOptions {
@@ -58,7 +58,7 @@ export { buildModel };
  * Checks every reachable state of a model.
  *
  * With `workers > 1` and a definition plus `modelFile`, the search runs on worker threads
- * (src/parallel/). A built Model object (or a definition without `modelFile`) cannot be sent
+ * (src/workers/). A built Model object (or a definition without `modelFile`) cannot be sent
  * to a worker — its closures do not cross threads — so it is checked sequentially, and
  * `stats.workers` says 1.
  *

@@ -29,4 +29,6 @@ export { renderHtml } from './trace/html.ts';
 export { stateGraphDot, DOT_STATE_LIMIT } from './trace/dot.ts';
 export { CoverageCounter, renderCoverage, type CoverageReport } from './trace/coverage.ts';
 export { reductionFor, type ReductionChoice, type Independence, type Symmetry, type SearchReduction } from './reduce/index.ts';
-export { parallelBfs, createWorkerPool, type ParallelOptions } from './parallel/parallel-bfs.ts';
+export { parallelBfs } from './search/level-search.ts';
+export type { ParallelOptions } from './search/level-options.ts';
+export { createWorkerPool } from './workers/pool.ts';

@@ -3,7 +3,7 @@
 // folder, where there may be none (mmcheck run by npx or from another checkout) or another
 // version; Records and Lists from a second copy of Immutable would defeat validation and
 // fingerprints, and a second copy of the engine has its own classes. Used by the Node resolve
-// hook (model-format-hooks.mjs) and by esbuild's worker bundles (parallel/bundle.ts).
+// hook (model-format-hooks.mjs) and by esbuild's worker bundles (workers/bundle.ts).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 

@@ -3,8 +3,8 @@
 import type { Command } from 'commander';
 import type { SearchOptions } from '../explore/search-options.ts';
 import type { EngineChoice } from '../explore/engine.ts';
-import type { ParallelOptions } from '../parallel/parallel-bfs.ts';
-import { searchThreads } from '../parallel/thread-count.ts';
+import type { ParallelOptions } from '../search/level-options.ts';
+import { searchThreads } from '../workers/thread-count.ts';
 import { FAIRNESS_KINDS, type Fairness } from '../model/model.ts';
 import { echo } from '../model/describe.ts';
 import { count, seconds, type Style } from '../trace/text.ts';

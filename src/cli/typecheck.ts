@@ -16,7 +16,7 @@ import type * as TS from 'typescript';
 import { ENGINE_PARENT, PUBLIC_ENTRIES } from './own-modules.mjs';
 import { MODULE_EXT, PACKAGE_ROOT } from '../package-layout.ts';
 import { UsageError } from './usage-error.ts';
-import { bundleDir, contentStamp } from '../parallel/bundle.ts';
+import { bundleDir, contentStamp } from '../workers/bundle.ts';
 
 /**
  * `--typecheck` (on), `--no-typecheck` (off), or neither: on when TypeScript is installed

@@ -1,5 +1,5 @@
 // `bfs`: a breadth-first search of a built model on this thread, on Immutable values — the
-// one level-synchronous search (src/parallel/parallel-bfs.ts) that every run uses, entered
+// one level-synchronous search (src/search/level-search.ts) that every run uses, entered
 // with one thread. The first violation found is at the smallest depth, so its trace is a
 // shortest counterexample; ties go to the first in (frontier order, action order).
 import type { Model } from '../model/model.ts';

@@ -1,5 +1,5 @@
 // Which engine searches a model: the vector engine (fixed-width vector states, steps answered
-// from memo tries; src/model/vector.ts, src/parallel/) whenever the model has a vector form
+// from memo tries; src/model/vector.ts, src/search/) whenever the model has a vector form
 // and the search needs nothing it lacks, else Immutable values. Either way the one
 // level-synchronous search runs, on this thread and worker threads. Both engines give the
 // same states, transitions, verdicts and counterexamples; the vector engine is several times
@@ -8,8 +8,9 @@ import type { Model } from '../model/model.ts';
 import { vectorFormOf } from '../model/plain-vector.ts';
 import { emptyStats, withUnchecked, type CheckResult, type CheckStats } from './result.ts';
 import { livenessPlan } from './liveness/plan.ts';
-import { parallelBfs, type ParallelOptions } from '../parallel/parallel-bfs.ts';
-import type { Engine, ModelSource } from '../parallel/protocol.ts';
+import { parallelBfs } from '../search/level-search.ts';
+import type { ParallelOptions } from '../search/level-options.ts';
+import type { Engine, ModelSource } from '../search/protocol.ts';
 import { reductionFor, type ReductionChoice } from '../reduce/reduction.ts';
 import { searchWithInferredFootprints } from '../reduce/footprint-inference.ts';
 

@@ -1,5 +1,5 @@
-// The vector form of a model: the contract the vector engine (src/explore/vector-search.ts,
-// src/parallel/) drives, next to the Model interface. A state is a fixed-width Int32Array of
+// The vector form of a model: the contract the vector engine (src/search/)
+// drives, next to the Model interface. A state is a fixed-width Int32Array of
 // value codes (src/state/codes.ts, layout.ts); a transition is a short list of slot writes.
 //
 // The engine never runs model code on a hot path: `successors` and `checkInvariant` answer

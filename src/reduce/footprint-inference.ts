@@ -18,7 +18,7 @@
 import type { Model } from '../model/model.ts';
 import type { CheckResult, CheckStats } from '../explore/result.ts';
 import type { SearchOptions } from '../explore/search-options.ts';
-import { parallelBfs } from '../parallel/parallel-bfs.ts';
+import { parallelBfs } from '../search/level-search.ts';
 import { growthOf, NOTHING_INFERRED, type InferredFootprints } from './inferred-footprints.ts';
 import { reductionFor, type ReductionChoice } from './reduction.ts';
 import type { ThreadIndependence } from './thread-independence.ts';

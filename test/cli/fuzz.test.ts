@@ -14,7 +14,7 @@
 // seed, ~15 s on 2 cores) from a random seed; FUZZ_SEED=s replays a seed fast-check printed.
 // Failures it found, each fixed with its own regression test: a thrown object without a
 // prototype (test/explore/bfs.test.ts), the first of two mistakes with a pool ready at level 0
-// (test/parallel/same-model.test.ts), commander's suggestion on a second line (cli.test.ts).
+// (test/search/same-model.test.ts), commander's suggestion on a second line (cli.test.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { spawn } from 'node:child_process';
@@ -26,8 +26,9 @@ import { buildModel, check, type CheckOptions } from '../../src/check.ts';
 import { importDefinition, UsageError } from '../../src/cli/load.ts';
 import { ModelError } from '../../src/model/errors.ts';
 import { ParamError, parseParamArgs } from '../../src/model/params.ts';
-import { createWorkerPool, type ParallelOptions } from '../../src/parallel/parallel-bfs.ts';
-import { bundleDir } from '../../src/parallel/bundle.ts';
+import type { ParallelOptions } from '../../src/search/level-options.ts';
+import { createWorkerPool } from '../../src/workers/pool.ts';
+import { bundleDir } from '../../src/workers/bundle.ts';
 import type { CheckResult } from '../../src/explore/result.ts';
 import { answerOf } from '../helpers.ts';
 import { flawless, hangs, modelPlan, modelSource, mustFail, paramArgsOf, type ModelPlan } from './fuzz-models.ts';
@@ -53,7 +54,7 @@ afterAll(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** Removes the worker bundles (src/parallel/bundle.ts) built from files under `dir`. */
+/** Removes the worker bundles (src/workers/bundle.ts) built from files under `dir`. */
 function removeBundlesOf(dir: string): void {
   const bundles = bundleDir();
   if (!existsSync(bundles)) return;

@@ -19,8 +19,6 @@ const KNOWN_LONG: Readonly<Record<string, number>> = {
   'src/model/dsl-vector.ts:compileThreadVectors': 261,
   'src/model/dsl.ts:threadModel': 847,
   'src/reduce/thread-independence.ts:threadIndependence': 297,
-  'src/parallel/expand-vectors.ts:expandVectorRange': 213,
-  'src/parallel/parallel-bfs.ts:levelSearch': 683,
 };
 
 describe('function length', () => {

@@ -6,7 +6,7 @@ import { buildModel } from '../../src/check.ts';
 import { CoverageCounter, renderCoverage } from '../../src/trace/coverage.ts';
 import { fileURLToPath } from 'node:url';
 import { importDefinition } from '../../src/cli/load.ts';
-import type { LevelTiming } from '../../src/parallel/parallel-bfs.ts';
+import type { LevelTiming } from '../../src/search/level-options.ts';
 import { lockedCounter } from '../helpers.ts';
 import deadStep from './fixtures/dead-step.ts';
 

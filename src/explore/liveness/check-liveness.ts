@@ -14,7 +14,7 @@
 // (fair-components.ts), and the lasso built from it is such a behaviour.
 import type { Fairness, LivenessProperty, Model, TemporalFormula } from '../../model/model.ts';
 import { ModelError } from '../../model/errors.ts';
-import { highWord, lowWord } from '../../parallel/shared-seen-set.ts';
+import { highWord, lowWord } from '../../search/shared-seen-set.ts';
 import { replay } from '../../trace/reconstruct.ts';
 import type { Violation } from '../result.ts';
 import { fairComponents, type FairComponent, type FairnessMasks } from './fair-components.ts';

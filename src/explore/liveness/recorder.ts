@@ -3,7 +3,7 @@
 // level's new states in index order; once every state is expanded, `check` runs the
 // fair-cycle search (check-liveness.ts) on the graph it built.
 import type { Model } from '../../model/model.ts';
-import type { CandidateBlock } from '../../parallel/protocol.ts';
+import type { CandidateBlock } from '../../search/protocol.ts';
 import type { LivenessStats, Violation } from '../result.ts';
 import { checkLiveness, type BfsTree } from './check-liveness.ts';
 import { describeFairness, type LivenessPlan } from './plan.ts';

@@ -7,7 +7,7 @@
 // level are resolved once the next level's states are known, since every successor of a
 // level is in it, in that next level, or before. States are expanded in index order, so rows
 // are appended in order.
-import { highWord, lowWord } from '../../parallel/shared-seen-set.ts';
+import { highWord, lowWord } from '../../search/shared-seen-set.ts';
 import type { RangeGraph } from './range-graph.ts';
 
 const MAX_LOAD = 0.7;

@@ -9,7 +9,7 @@
 // and decoded, as in the search. Only speed depends on it: the memo tries are exact, so
 // what they hold never changes an answer.
 import { Successors } from '../model/vector.ts';
-import type { Loaded } from './loaded.ts';
+import type { Loaded } from '../search/loaded.ts';
 
 /** Time before the thread says it is ready, and states a warm-up explores at most. */
 export const WARM_UP_MS = 150;

@@ -2,9 +2,9 @@
 // (claims, direct insertion, the insert phase) is found every other way, whatever its high
 // half — including 0, which the table stores as 1.
 import { describe, expect, it } from 'vitest';
-import { HIGHER, LevelClaimsView, NEW, OLD, LOWER, newClaims } from '../../src/parallel/level-claims.ts';
-import { PartitionedTables } from '../../src/parallel/blocks.ts';
-import { GrowingSeenSet, MAX_LOAD, GROWTH, partitionOf } from '../../src/parallel/shared-seen-set.ts';
+import { HIGHER, LevelClaimsView, NEW, OLD, LOWER, newClaims } from '../../src/search/level-claims.ts';
+import { PartitionedTables } from '../../src/search/blocks.ts';
+import { GrowingSeenSet, MAX_LOAD, GROWTH, partitionOf } from '../../src/search/shared-seen-set.ts';
 
 const tablesOf = (parts: GrowingSeenSet[]) => parts.map((p) => p.table.ref);
 

@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { buildModel } from '../../src/check.ts';
 import { importDefinition } from '../../src/cli/load.ts';
-import { loadedFrom } from '../../src/parallel/loaded.ts';
-import { WARM_UP_MS, warmUp } from '../../src/parallel/warm-up.ts';
+import { loadedFrom } from '../../src/search/loaded.ts';
+import { WARM_UP_MS, warmUp } from '../../src/workers/warm-up.ts';
 
 const file = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 

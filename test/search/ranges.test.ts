@@ -2,7 +2,7 @@
 // range, in order; one thread gets equal ranges; several get guided ranges, long while much
 // of the level is left and short at its end.
 import { describe, expect, it } from 'vitest';
-import { levelRanges } from '../../src/parallel/protocol.ts';
+import { levelRanges } from '../../src/search/protocol.ts';
 
 function sizes(starts: Int32Array): number[] {
   const out: number[] = [];

@@ -5,9 +5,9 @@ import { pathToFileURL } from 'node:url';
 import { checkDefinition } from '../model/definition.ts';
 import { buildModel } from '../model/build.ts';
 import type { Model } from '../model/model.ts';
-import { loadedFrom, type Loaded } from './loaded.ts';
-import { identityMismatch, modelIdentity } from './model-identity.ts';
-import type { ModelSource } from './protocol.ts';
+import { loadedFrom, type Loaded } from '../search/loaded.ts';
+import { identityMismatch, modelIdentity } from '../search/model-identity.ts';
+import type { ModelSource } from '../search/protocol.ts';
 
 /** Models built in this thread, by search (a pool serves many searches; each starts afresh). */
 const imported = new Map<string, Promise<Loaded>>();

@@ -11,9 +11,9 @@ import type { Piscina } from 'piscina';
 import { buildModel, check, type CheckOptions } from '../../src/check.ts';
 import { importDefinition } from '../../src/cli/load.ts';
 import { runSearch } from '../../src/explore/engine.ts';
-import { bundleDir, contentStamp, workerBundle } from '../../src/parallel/bundle.ts';
-import { identityMismatch, isSampled, SAMPLE_ONE_IN } from '../../src/parallel/model-identity.ts';
-import { createWorkerPool } from '../../src/parallel/parallel-bfs.ts';
+import { bundleDir, contentStamp, workerBundle } from '../../src/workers/bundle.ts';
+import { identityMismatch, isSampled, SAMPLE_ONE_IN } from '../../src/search/model-identity.ts';
+import { createWorkerPool } from '../../src/workers/pool.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const DIFFERS = fileURLToPath(new URL('../fixtures/limits/worker-differs.ts', import.meta.url));

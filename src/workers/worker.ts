@@ -6,10 +6,10 @@
 import { threadId } from 'node:worker_threads';
 import { withExitGuard } from '../explore/exit-guard.ts';
 import { loadSource } from './imported-model.ts';
-import type { GrowableRef } from './shared-seen-set.ts';
+import type { GrowableRef } from '../search/shared-seen-set.ts';
 import { warmUp } from './warm-up.ts';
-import { expandPhase, growPhase, insertPhase, validatePhase } from './participant.ts';
-import { WARM_READY, WARM_STOP, tryJoin, type ExpandResult, type InsertResult, type Task, type ValidateResult } from './protocol.ts';
+import { expandPhase, growPhase, insertPhase, validatePhase } from '../search/participant.ts';
+import { WARM_READY, WARM_STOP, tryJoin, type ExpandResult, type InsertResult, type Task, type ValidateResult } from '../search/protocol.ts';
 
 /** The piscina task handler. */
 export async function runTask(task: Task): Promise<ExpandResult | InsertResult | ValidateResult | GrowableRef | null> {

@@ -1,7 +1,7 @@
 // --workers is clamped to the cores the process may run on (issue 18: `--workers 1000` started
 // 1,000 threads and 15 GB; `--workers 200` took 12× as long as 2 on kvm 2/2/2).
 import { describe, expect, it } from 'vitest';
-import { searchThreads } from '../../src/parallel/thread-count.ts';
+import { searchThreads } from '../../src/workers/thread-count.ts';
 
 describe('searchThreads', () => {
   it('gives what was asked for up to the core count, silently', () => {

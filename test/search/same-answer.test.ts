@@ -15,7 +15,9 @@ import { answerOf as answer } from '../helpers.ts';
 import { buildModel } from '../../src/check.ts';
 import { importDefinition } from '../../src/cli/load.ts';
 import { runSearch } from '../../src/explore/engine.ts';
-import { createWorkerPool, parallelBfs, type LevelTiming } from '../../src/parallel/parallel-bfs.ts';
+import { parallelBfs } from '../../src/search/level-search.ts';
+import type { LevelTiming } from '../../src/search/level-options.ts';
+import { createWorkerPool } from '../../src/workers/pool.ts';
 import { reductionFor, type ReductionChoice } from '../../src/reduce/reduction.ts';
 
 const file = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));

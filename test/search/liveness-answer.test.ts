@@ -9,7 +9,7 @@ import { answerOf } from '../helpers.ts';
 import { buildModel } from '../../src/check.ts';
 import { importDefinition } from '../../src/cli/load.ts';
 import { runSearch } from '../../src/explore/engine.ts';
-import { createWorkerPool } from '../../src/parallel/parallel-bfs.ts';
+import { createWorkerPool } from '../../src/workers/pool.ts';
 import type { Fairness } from '../../src/index.ts';
 
 const file = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));

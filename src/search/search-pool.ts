@@ -1,0 +1,195 @@
+// The worker threads of one search: given (a pool reused across searches) or its own, started
+// once the search is big enough to use them, warmed up while this thread runs levels alone,
+// and the tasks of a level's phases sent to them. Until its threads have imported the model,
+// this thread expands every level alone.
+import { availableParallelism } from 'node:os';
+import type { Piscina } from 'piscina';
+import { workerBundle } from '../workers/bundle.ts';
+import { createWorkerPool } from '../workers/pool.ts';
+import { closeJoin, WARM_READY, WARM_STOP, type Task } from './protocol.ts';
+import type { SearchState } from './search-state.ts';
+
+/**
+ * An own pool is started once the search has run this long (ms) with levels at least
+ * `START_POOL_LEVEL` states: a search that ends sooner never pays for starting threads
+ * (~0.2 s from a bundle, the warm-up included, plus ~0.2 s to build the bundle the first
+ * time). Its threads join the level under way when they are ready (protocol.ts Joinable).
+ */
+const START_POOL_LEVEL = 2048;
+const START_POOL_MS = 250;
+/**
+ * How long a worker may go on warming up (warm-up.ts) after it is ready, while this thread
+ * still runs levels alone: a core that would idle runs the model's code, so the worker's
+ * first shared level runs JIT-compiled and, on the vector engine, with fuller memo tries.
+ */
+const WARM_HOLD_MS = 3000;
+/**
+ * A level expected to take this long alone (ms, at the last level's cost a state) is shared
+ * before the pool's threads are known to be ready, so that they join it part-way: shorter
+ * ones are not worth the claims' cost on this thread alone (kvm 2/2/5 on vectors: its
+ * 20-50 ms levels took twice as long with claims as without, before the worker came).
+ */
+const JOINABLE_MS = 100;
+/**
+ * What a worker thread adds to the resident memory before it holds any of the search (its
+ * runtime, the bundle's code, the model): on kvm, ~25–35 MiB. The pool is not started when
+ * the memory budget has no room for its threads.
+ */
+const WORKER_THREAD_BYTES = 32 * 2 ** 20;
+
+/** The pool of one search and what is known of its threads. */
+export class SearchPool {
+  private pool?: Piscina;
+  private readonly own: boolean;
+  /** The pool's threads have loaded the model (a given pool's are taken to have). */
+  ready: boolean;
+  /**
+   * Why the search's own pool failed: a thread died loading the model or warming up (model
+   * code that ends its thread, or no memory). Raised at the next level, as a thread that
+   * dies during a level is.
+   */
+  private failure: unknown;
+  private starting = false;
+  private closed = false;
+  private tStart = 0;
+  /** The warm-ups' [stop, ready] (protocol.ts WarmTask). */
+  private readonly warmControl = new Int32Array(new SharedArrayBuffer(8));
+  /** When the own pool starts, and how long a level must be to be joined part-way. */
+  readonly when: { readonly afterMs: number; readonly level: number; readonly joinMs: number };
+
+  constructor(private readonly s: SearchState) {
+    this.pool = s.options.pool;
+    this.own = this.pool === undefined;
+    this.ready = !this.own;
+    // waitForPool (tests on a busy machine) also starts the pool at once: a pool started late,
+    // at the search's last big level, would leave no level to wait at.
+    this.when = s.options.startPool ?? (s.options.waitForPool === true ? { afterMs: 0, level: 0, joinMs: JOINABLE_MS } : { afterMs: START_POOL_MS, level: START_POOL_LEVEL, joinMs: JOINABLE_MS });
+  }
+
+  /** The search has threads beyond this one. */
+  get usable(): boolean {
+    return this.s.workers > 1;
+  }
+
+  /** A pool exists (its threads may still be loading). */
+  get started(): boolean {
+    return this.pool !== undefined;
+  }
+
+  /** Starts the own pool once the search has run a while on a level big enough to share. */
+  start(now: number): void {
+    const s = this.s;
+    if (!this.own || s.levelSize < this.when.level || now - s.t0 < this.when.afterMs) return;
+    if (this.pool !== undefined || this.starting || !this.usable) return;
+    // Each thread holds its own runtime, bundle and model: none when the budget has no room.
+    if (!s.budget.fits((s.workers - 1) * WORKER_THREAD_BYTES)) return;
+    if (s.identify() !== undefined || s.source.identity === undefined) return;
+    this.starting = true;
+    // Threads load a bundle of the worker and model (fast), or the TypeScript through tsx.
+    this.tStart = performance.now();
+    void (s.source.file !== '' ? workerBundle(s.source.file) : Promise.resolve(null)).then((entry) => {
+      if (this.closed) return;
+      this.pool = createWorkerPool(s.workers, entry ?? undefined);
+      this.warmUp(this.pool);
+    });
+  }
+
+  private warmUp(p: Piscina): void {
+    const s = this.s;
+    // A worker goes on warming while this thread runs levels alone, if it has a core of its
+    // own (more threads than cores would slow this one down).
+    const holdMs = s.workers <= availableParallelism() ? WARM_HOLD_MS : 0;
+    const control = this.warmControl.buffer as SharedArrayBuffer;
+    const warm = Array.from({ length: Math.max(1, s.workers - 1) }, () => p.run({ kind: 'warm', source: s.source, search: s.searchId, control, holdMs } satisfies Task));
+    // Readiness is the control's count (a warm task that ends well has said it is ready);
+    // a thread that dies instead fails the search.
+    Promise.all(warm).catch((e: unknown) => (this.failure = e ?? new Error('a worker thread failed to start')));
+  }
+
+  /** Notes the own pool's threads as ready once every warm-up has said so. */
+  seeReady(): void {
+    if (!this.ready && this.pool !== undefined && Atomics.load(this.warmControl, WARM_READY) >= this.s.workers - 1) {
+      this.ready = true;
+      this.s.options.onPoolReady?.({ startedMs: this.tStart - this.s.t0, readyMs: performance.now() - this.s.t0 });
+    }
+  }
+
+  /** With waitForPool, waits (up to a minute) for a pool being started to be ready. */
+  async waitIfAsked(): Promise<void> {
+    if (this.s.options.waitForPool !== true || this.ready || (this.pool === undefined && !this.starting)) return;
+    const until = performance.now() + 60_000;
+    // The pool is created once its bundle is built (asynchronously): wait for that too.
+    while ((this.pool === undefined || Atomics.load(this.warmControl, WARM_READY) < this.s.workers - 1) && this.failure === undefined && !this.closed && performance.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    this.throwIfFailed();
+    this.seeReady();
+  }
+
+  /** A thread that died starting up ends the search. */
+  throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** The workers' warm-ups end before their first level (their tasks queue behind them). */
+  endWarmUps(): void {
+    Atomics.store(this.warmControl, WARM_STOP, 1);
+  }
+
+  /** Sends `task` to a thread; its result is awaited after this thread's own share. */
+  run<R>(task: Task): Promise<R> {
+    const p = this.pool!.run(task) as Promise<R>;
+    // Marked handled now, so a thread that dies meanwhile is not an unhandled rejection.
+    p.catch(() => undefined);
+    return p;
+  }
+
+  /** The same task on each other thread of the search. */
+  runOnOthers<R>(task: Task): Promise<R>[] {
+    const others: Promise<R>[] = [];
+    for (let w = 1; w < this.s.workers; w++) others.push(this.run<R>(task));
+    return others;
+  }
+
+  /** Ends the warm-ups and destroys the search's own pool. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.endWarmUps();
+    if (this.own && this.pool !== undefined) await this.pool.destroy();
+  }
+}
+
+/**
+ * How the other threads' tasks of a phase ended, once this thread has done its part. For a
+ * joinable phase (protocol.ts Joinable) it is closed first, and only the threads that joined
+ * are waited for (a task that starts later does nothing).
+ */
+export function participants<R extends { readonly late?: boolean }>(tasks: readonly Promise<R>[], join: SharedArrayBuffer | undefined): Promise<PromiseSettledResult<R>[]> {
+  if (join === undefined) return Promise.allSettled(tasks);
+  const joined = closeJoin(join);
+  if (joined === 0) return Promise.resolve([]);
+  return new Promise((resolve) => {
+    const done: PromiseSettledResult<R>[] = [];
+    const add = (r: PromiseSettledResult<R>) => {
+      if (done.length === joined) return;
+      done.push(r);
+      if (done.length === joined) resolve(done);
+    };
+    for (const t of tasks) {
+      t.then(
+        (value) => {
+          if (value.late !== true) add({ status: 'fulfilled', value });
+        },
+        // A thread that died: the search ends with it (whether or not it had joined).
+        (reason: unknown) => add({ status: 'rejected', reason }),
+      );
+    }
+  });
+}
+
+/** The values of settled tasks; the first failure is thrown. */
+export function fulfilled<R>(settled: readonly PromiseSettledResult<R>[]): R[] {
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed !== undefined) throw (failed as PromiseRejectedResult).reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<R>).value);
+}
