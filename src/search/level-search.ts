@@ -33,14 +33,18 @@
 // sequential BFS order. Property violations are reported with their (position, action) and
 // replayed here in that order through the sequential search's rules (first violation, rest
 // of the level for deadlocks, shortest first), so verdicts, figures and counterexamples
-// equal those of bfs.ts.
+// equal those of a breadth-first search on one thread.
 //
 // Liveness (src/explore/liveness/): with a plan, each range also records its part of the
 // state graph and the coordinator assembles it level by level (LivenessRecorder); once every
 // state is expanded, the fair-cycle check runs on it and adds its lassos to the violations.
 //
 // A run bounded by --max-states stops where the sequential search would (the figures are
-// cut at that (position, action) of the level). A stop request (--time-limit, --memory,
+// cut at that (position, action) of the level); a level expanded alone and direct stops
+// expanding there too. FIXME: a level expanded otherwise (several threads, or partial-order
+// reduction's candidates) is expanded whole before the cut is known, so a model error in a
+// state past the cut is reported as the search's error, where one thread would have stopped
+// before it (expand-level.ts expandedRanges). A stop request (--time-limit, --memory,
 // Ctrl-C: src/explore/stop-request.ts) is read by every thread before each state; the level
 // under way is then dropped. Known limit: the figures of such a run — the levels completed,
 // plus the transitions of the ranges expanded when the stop came — depend on timing, and

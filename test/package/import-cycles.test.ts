@@ -2,7 +2,7 @@
 // modules initialise in depend on which file is loaded first, and two files that need each
 // other are one concept split badly. Type-only imports count too. Cycles this test found and
 // that were broken: src/model/dsl.ts ↔ src/reduce (the DSL's spec types moved to
-// src/model/thread-spec.ts), six files of src/parallel (the table refs moved beside the
+// src/model/thread-spec.ts), six files of src/parallel, now src/search (the table refs moved beside the
 // table, the worker's model import to imported-model.ts), src/cli/load.ts ↔ typecheck.ts
 // (UsageError to its own file), and the two model catalogs (models/catalog-entry.ts).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';

@@ -77,7 +77,7 @@ export function replayBreaks(model: Model<any, any>, v: Violation): string | nul
   const prop = model.properties.find((p) => p.name === v.property)!;
   if (prop.kind === 'invariant') return prop.check(last);
   if (prop.kind === 'deadlock') return model.actions(last).length === 0 && !prop.isEnd(last) ? 'deadlock' : null;
-  if (prop.kind === 'liveness') return null; // bfs.ts checks no liveness: never reported
+  if (prop.kind === 'liveness') return null; // these comparisons check safety only: never reported
   const before = states[states.length - 2];
   const acts = model.actions(before);
   return prop.check(before, acts[actions[actions.length - 1]], last);
