@@ -15,7 +15,7 @@
 // fill.
 import { defineModel, int, oneOf, threadModel, type ModelDefinition } from '../../src/index.ts';
 import { clearSptes, COHERENCE, kernelSide, keysOf, mmInvariants, NO_USE_AFTER_FREE, PAGE_STATES, spteKeys, type MmProperty, type MmState, type NotifierOps } from '../mm/index.ts';
-import { driverThreadName, hugeParam, onePageRangeMutant, refuseHugeAddresses, scaleParams, seriesExpectations, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../mm/series.ts';
+import { hugeParam, perAddressThreads, onePageRangeMutant, refuseHugeAddresses, scaleParams, seriesExpectations, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../mm/series.ts';
 import { iotlbFillSteps, pageRequestFault } from './iommu-walk.ts';
 
 type S = MmState;
@@ -97,10 +97,8 @@ export function iommuSeriesModel(d: IommuDriver): ModelDefinition {
         locks: k.locks,
         threads: [
           ...k.threads,
-          ...Array.from({ length: addresses }, (_, a) => [
-            { name: driverThreadName('iommu', { address: a, addresses }), locals: fills, steps: iotlbFillSteps<object>(d.walk, a), daemon: true },
-            ...Array.from({ length: faults }, (_, i) => ({ name: driverThreadName('page_request', { address: a, addresses, index: i, count: faults }), locals: null, steps: pageRequestFault<object>(o, k.meets, a) })),
-          ]).flat(),
+          ...perAddressThreads('iommu', addresses, 1, (a) => ({ locals: fills, steps: iotlbFillSteps<object>(d.walk, a), daemon: true })),
+          ...perAddressThreads('page_request', addresses, faults, (a) => ({ locals: null, steps: pageRequestFault<object>(o, k.meets, a) })),
         ],
         invariants: mmInvariants(),
       });

@@ -159,6 +159,18 @@ export function driverThreadName(base: string, o: { readonly address?: number; r
   return `${base}${(o.count ?? 1) > 1 ? String(o.index ?? 0) : ''}${(o.addresses ?? 1) > 1 ? `@${o.address ?? 0}` : ''}`;
 }
 
+/**
+ * A driver's device-side threads, `faults` over each of `addresses` addresses (address-major):
+ * `make(address, slot)` gives each its locals and steps (`slot` counts them all, for per-thread
+ * driver state), driverThreadName its name.
+ */
+export function perAddressThreads<T extends object>(base: string, addresses: number, faults: number, make: (address: number, slot: number) => T): (T & { name: string })[] {
+  return Array.from({ length: addresses * faults }, (_, slot) => {
+    const address = Math.floor(slot / faults);
+    return { name: driverThreadName(base, { address, addresses, index: slot % faults, count: faults }), ...make(address, slot) };
+  });
+}
+
 /** Refuses more than one address with huge=true, whose two addresses are the huge page's subpages (one line, for a model error). */
 export function refuseHugeAddresses(huge: boolean, addresses: number): void {
   if (huge && addresses > 1) throw new Error(`huge=true has its own two addresses (the subpages of one hugetlbfs page): leave addresses at 1, not ${addresses}`);

@@ -406,6 +406,18 @@ const SCALED: Record<string, [string, string, string][]> = {
     ['version=v4.10 path=lazyfree part=memory', 'faults=2', 'coh 12; 14136 states'],
     ['version=v4.13 path=reclaim part=memory', 'attempts=2', 'holds; 1230 states'],
   ],
+  'sgi-gru': [
+    ['version=v4.10 path=lazyfree', 'faults=2', 'coh 11; 45970 states'],
+    ['defaults', 'faults=2', 'holds; 45873 states'],
+  ],
+  'scif-dma': [
+    ['defaults', 'addresses=2', 'coh 11; 15233 states'],
+    ['version=v4.10 path=lazyfree', 'faults=2', 'coh 10; 1028 states'],
+  ],
+  'hfi1-mmu-rb': [
+    ['version=v4.10 path=reclaim', 'addresses=2', 'coh 10; 18133 states'],
+    ['defaults', 'faults=2', 'coh 11; 3784 states'],
+  ],
   'umem-odp-2017': [
     ['defaults', 'faults=2', 'sleep 5; 39706 states'],
     ['version=v4.10 path=lazyfree', 'addresses=2', 'coh 12; 48610 states'],
@@ -436,6 +448,9 @@ describe('the 2017 series drivers, scaled', () => {
     ['kvm-2017', 'version=v4.10 path=lazyfree part=memory', 'addresses=2', { reclaim: 'reclaim0' }],
     ['umem-odp-2017', 'version=v4.10 path=lazyfree', 'addresses=2', { reclaim: 'reclaim0' }],
     ['xen-gntdev', 'version=v4.13-rc path=reclaim', 'addresses=2', { reclaim: 'reclaim0' }],
+    ['sgi-gru', 'version=v4.10 path=lazyfree', 'faults=2', { dropin: 'dropin0' }],
+    ['scif-dma', 'version=v4.13 path=reclaim', 'addresses=2', { reclaim: 'reclaim0', rma: 'rma@0' }],
+    ['hfi1-mmu-rb', 'version=v4.10 path=reclaim', 'addresses=2', { reclaim: 'reclaim0', sdma: 'sdma@0' }],
   ] as const)('%s %s, %s: the shortest race is the unscaled one on address 0, its threads named by address and index', async (name, row, more, renamed) => {
     const property = name === 'xen-gntdev' ? 'no sleeping under a spinlock' : 'no secondary mapping outlives its CPU PTE';
     const at1 = await trace(name, row, property);

@@ -35,6 +35,12 @@
 // using the BO may run — from the push until the notifier has waited for the job's fences.
 // Not modelled: amdgpu_mn_register's GFP_KERNEL allocation under rmn->lock (the A2 model,
 // invalidate-page-under-ptl); mmap_sem (no path here takes it for write).
+// Scaling (docs/series.md, "Scaling"): only `tries` (the submission's get_user_pages retries —
+// its `attempts`). FIXME: no `addresses` — the callbacks act on the one BO whatever range they
+// get (the direct-reclaim victim's too, which the v4.19 deadlock goes through); a second BO
+// needs amdgpu_mn_invalidate_range_start's interval-tree lookup per range. No `faults` — two
+// submissions over one BO share its page array and binding (ttm->pages, tt_bound: a bound BO is
+// not given pages again), which the model keeps in the one submission's locals.
 import { Record as ImmRecord, type RecordOf } from 'immutable';
 import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../../src/index.ts';
 import {

@@ -18,40 +18,53 @@
 //   pinned pages; on completion the refcount drops and the node stays cached.
 // The device side: the page an SDMA in flight reads (its descriptors' pinned page), from the
 // push to the completion. The cache's pin is the node's reference.
-import { Record as ImmRecord, type RecordOf } from 'immutable';
+// Scaling (docs/series.md, "Scaling"): `addresses` one-page buffers, one invalidating thread
+// each, each with its own node in the tree and its own SDMA threads; `faults` SDMA threads per
+// buffer (requests in flight at once). Two of them may both miss the cache and pin: the second
+// hfi1_mmu_rb_insert finds the first's node over the range and fails (-EINVAL), and that request
+// fails — pin_vector_pages' `bail:` unpins only a node it took from the cache, so the new node's
+// pinned page stays pinned (a leaked pin, not a race; unpin_sdma_pages in later kernels
+// releases it). The existing `requests` is each thread's count of requests. No
+// `attempts`: a failed request is not retried by the driver.
+import { List, Record as ImmRecord, type RecordOf } from 'immutable';
 import { DONE, defineModel, int, threadModel, type Step } from '../../../src/index.ts';
 import { clearSptes, COHERENCE, faultSteps, kernelSide, mmInvariants, PAGE_STATES, putPage, setSpte, spteKeys, type FaultKinds, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
-import { seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../../mm/series.ts';
+import { perAddressThreads, scaleParams, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../../mm/series.ts';
 
 const VERSIONS: SeriesVersion[] = [V4_10, V4_13_RC, V4_13];
 
 interface RbFields {
-  /** The cached node over address 0: its pinned page, or null. Under handler->lock. */
-  readonly node: number | null;
-  /** The node's refcount: SDMA requests using it. */
-  readonly refs: number;
+  /** The cached node over each address: its pinned page, or null. Under handler->lock. */
+  readonly node: List<number | null>;
+  /** Each node's refcount: SDMA requests using it. */
+  readonly refs: List<number>;
 }
 type S = MmState<RbFields>;
 const HANDLER_LOCK = 'handler_lock';
 
-/** mmu_notifier_mem_invalidate over [start, end): an unused node over address 0 leaves the cache and is unpinned; a node in use stays. */
-function memInvalidate(label: string, kernel: string, start: number, end: number): Step<S, any> {
+/** mmu_notifier_mem_invalidate over [start, end) of `addresses` buffers: an unused node over the range leaves the cache and is unpinned; a node in use stays. */
+function memInvalidate(label: string, kernel: string, start: number, end: number, addresses: number): Step<S, any> {
+  const over = Array.from({ length: Math.max(0, Math.min(end, addresses) - start) }, (_, i) => start + i);
   return {
     label,
     kernel,
     note: 'spin_lock_irqsave(&handler->lock); sdma_rb_invalidate: a node with refcount 0 leaves the tree and is unpinned (sdma_rb_remove); a node in use stays cached; spin_unlock',
     acquire: HANDLER_LOCK,
     release: HANDLER_LOCK,
-    reads: ['node', 'refs'],
-    writes: ['node'],
+    reads: over.flatMap((v) => [`node[${v}]`, `refs[${v}]`]),
+    writes: over.map((v) => `node[${v}]`),
     updates: ['pages'],
-    do: ({ shared }) => (start <= 0 && 0 < end && shared.node !== null && shared.refs === 0 ? { shared: putPage(shared, shared.node).set('node', null) } : undefined),
+    do: ({ shared }) => {
+      const unused = over.filter((v) => shared.node.get(v) !== null && shared.refs.get(v) === 0);
+      if (unused.length === 0) return undefined;
+      return { shared: unused.reduce((s, v) => putPage(s, s.node.get(v)!).set('node', s.node.set(v, null)), shared) };
+    },
   };
 }
 
-function ops(version: string): NotifierOps<S> {
-  const range: NotifierOps<S> = { invalidateRangeStart: (start, end) => [memInvalidate('start.invalidate', 'mmu_notifier_range_start', start, end)] };
-  return version === 'v4.13' ? range : { ...range, invalidatePage: (v) => [memInvalidate('inv_page.invalidate', 'mmu_notifier_page', v, v + 1)] };
+function ops(version: string, addresses: number): NotifierOps<S> {
+  const range: NotifierOps<S> = { invalidateRangeStart: (start, end) => [memInvalidate('start.invalidate', 'mmu_notifier_range_start', start, end, addresses)] };
+  return version === 'v4.13' ? range : { ...range, invalidatePage: (v) => [memInvalidate('inv_page.invalidate', 'mmu_notifier_page', v, v + 1, addresses)] };
 }
 
 interface SdmaFields {
@@ -61,8 +74,9 @@ interface SdmaFields {
 type L = RecordOf<SdmaFields>;
 const SdmaLocal = ImmRecord<SdmaFields>({ page: null, left: 0 }, 'Sdma');
 
-/** `left` user SDMA requests reading the buffer at address 0. */
-function sdmaSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds): Step<S, L, any>[] {
+/** `left` user SDMA requests reading the buffer at address `a`. */
+function sdmaSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds, a: number): Step<S, L, any>[] {
+  const next = (l: L) => (l.left > 0 ? 'search' : DONE);
   return [
     {
       label: 'search',
@@ -70,19 +84,20 @@ function sdmaSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds): Step<S
       note: 'spin_lock_irqsave(&handler->lock): a cached node over the buffer → refcount++ and use its pages; none → pin',
       acquire: HANDLER_LOCK,
       release: HANDLER_LOCK,
-      reads: ['node', 'refs'],
-      writes: ['refs'],
+      reads: [`node[${a}]`, `refs[${a}]`],
+      writes: [`refs[${a}]`],
       targets: ['push', 'pin'],
       do: ({ shared, local }) => {
         const l = local.set('left', local.left - 1);
-        return shared.node !== null ? { shared: shared.set('refs', shared.refs + 1), local: l.set('page', shared.node), goto: 'push' } : { local: l, goto: 'pin' };
+        const node = shared.node.get(a)!;
+        return node !== null ? { shared: shared.set('refs', shared.refs.set(a, shared.refs.get(a)! + 1)), local: l.set('page', node), goto: 'push' } : { local: l, goto: 'pin' };
       },
     },
     ...faultSteps<S, L>({
       label: 'pin',
       next: 'insert',
-      addr: () => 0,
-      addresses: [0],
+      addr: () => a,
+      addresses: [a],
       page: (l) => l.page,
       withPage: (l, p) => l.set('page', p),
       write: false,
@@ -93,16 +108,29 @@ function sdmaSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds): Step<S
       victim,
       meets,
     }),
-    { label: 'insert', kernel: 'hfi1_mmu_rb_insert', note: 'spin_lock_irqsave(&handler->lock): the new node joins the tree, refcount 1', acquire: HANDLER_LOCK, release: HANDLER_LOCK, reads: ['node'], writes: ['node', 'refs'], do: ({ shared, local }) => ({ shared: shared.set('node', local.page).set('refs', 1) }) },
-    { label: 'push', kernel: 'user_sdma_send_pkts', note: "the descriptors point at the node's pinned page: the engine reads it", reads: [], writes: spteKeys(0, 1), do: ({ shared, local }) => ({ shared: setSpte(shared, 0, local.page, false) }) },
+    {
+      label: 'insert',
+      kernel: 'hfi1_mmu_rb_insert',
+      note: 'spin_lock_irqsave(&handler->lock): the new node joins the tree, refcount 1; a node already over the range (another request pinned it meanwhile) → -EINVAL: the request fails, its new node freed with the page still pinned (bail: unpins a cached node only)',
+      acquire: HANDLER_LOCK,
+      release: HANDLER_LOCK,
+      reads: [`node[${a}]`],
+      writes: [`node[${a}]`, `refs[${a}]`],
+      targets: ['push', 'search', DONE],
+      do: ({ shared, local }) =>
+        shared.node.get(a) !== null
+          ? { local: local.set('page', null), goto: next(local) }
+          : { shared: shared.set('node', shared.node.set(a, local.page)).set('refs', shared.refs.set(a, 1)), goto: 'push' },
+    },
+    { label: 'push', kernel: 'user_sdma_send_pkts', note: "the descriptors point at the node's pinned page: the engine reads it", reads: [], writes: spteKeys(a, a + 1), do: ({ shared, local }) => ({ shared: setSpte(shared, a, local.page, false) }) },
     {
       label: 'complete',
       kernel: 'user_sdma_txreq_cb',
       note: 'the SDMA completed: refcount--; the node stays cached',
-      reads: ['refs'],
-      writes: ['refs', ...spteKeys(0, 1)],
+      reads: [`refs[${a}]`],
+      writes: [`refs[${a}]`, ...spteKeys(a, a + 1)],
       targets: ['search', DONE],
-      do: ({ shared, local }) => ({ shared: clearSptes(shared.set('refs', shared.refs - 1), 0, 1), local: local.set('page', null), goto: local.left > 0 ? 'search' : DONE }),
+      do: ({ shared, local }) => ({ shared: clearSptes(shared.set('refs', shared.refs.set(a, shared.refs.get(a)! - 1)), a, a + 1), local: local.set('page', null), goto: next(local) }),
     },
   ];
 }
@@ -130,20 +158,22 @@ use-after-free, but the engine reads memory the process no longer has there.`,
   },
   params: {
     ...seriesParams({ versions: VERSIONS, defaultVersion: 'v4.13', versionDoc: 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series)' }),
-    requests: int(2, 'SDMA requests over the buffer', { min: 1, max: 3 }),
+    requests: int(2, 'SDMA requests over the buffer (per SDMA thread)', { min: 1, max: 3 }),
+    ...scaleParams({ addresses: 'one-page buffers, one invalidating thread, cache node and SDMA threads each', faults: 'SDMA threads per buffer (requests in flight at once)' }),
   },
   expect,
   variants,
-  build: ({ version, path, requests }) => {
+  build: ({ version, path, requests, addresses, faults }) => {
     const v = seriesVersion(VERSIONS, version, path);
-    const o = ops(version);
-    const k = kernelSide<RbFields>({ path: path as SeriesPath, addresses: 1, driver: { node: null, refs: 0 }, ops: o, era: v.era });
+    const o = ops(version, addresses);
+    const driver: RbFields = { node: List(Array.from({ length: addresses }, () => null)), refs: List(Array.from({ length: addresses }, () => 0)) };
+    const k = kernelSide<RbFields>({ path: path as SeriesPath, addresses, driver, ops: o, era: v.era });
     return threadModel<S>({
       name: 'hfi1-mmu-rb',
       shared: k.shared,
       strings: PAGE_STATES,
       locks: { ...k.locks, [HANDLER_LOCK]: 'spinlock' },
-      threads: [...k.threads, { name: 'sdma', locals: SdmaLocal({ left: requests }), steps: sdmaSteps(o, k.victim, k.meets) }],
+      threads: [...k.threads, ...perAddressThreads('sdma', addresses, faults, (a) => ({ locals: SdmaLocal({ left: requests }), steps: sdmaSteps(o, k.victim, k.meets, a) }))],
       invariants: mmInvariants<RbFields>(),
     });
   },

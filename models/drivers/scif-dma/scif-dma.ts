@@ -19,10 +19,14 @@
 // reference is the window's). The cleanup work's unpin is folded into the callback (the window
 // leaves the cache there; no DMA in this model is in flight over a destroyed window).
 // The MIC drivers were removed in v5.10 with no later change to this scheme.
+// Scaling (docs/series.md, "Scaling"): `addresses` buffers of one page, one invalidating thread
+// each, each with its own RMA threads (the window cache is keyed by address); `faults` RMA
+// threads per buffer, all on the one endpoint (its rma_lock serialises them). The existing
+// `copies` is each RMA thread's count of copies. No `attempts`: nothing here retries.
 import { Record as ImmRecord, type RecordOf } from 'immutable';
 import { DONE, defineModel, int, threadModel, type Step } from '../../../src/index.ts';
 import { clearSptes, COHERENCE, faultSteps, kernelSide, keysOf, mmInvariants, PAGE_STATES, putPage, setSpte, spteKeys, type FaultKinds, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
-import { seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../../mm/series.ts';
+import { perAddressThreads, scaleParams, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../../mm/series.ts';
 
 const VERSIONS: SeriesVersion[] = [V4_10, V4_13_RC, V4_13];
 type S = MmState;
@@ -66,8 +70,8 @@ interface RmaFields {
 type L = RecordOf<RmaFields>;
 const RmaLocal = ImmRecord<RmaFields>({ page: null, left: 0 }, 'Rma');
 
-/** scif_rma_copy from the buffer at address 0, `left` times, through the window cache. */
-function rmaSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds): Step<S, L, any>[] {
+/** scif_rma_copy from the buffer at address `a`, `left` times, through the window cache. */
+function rmaSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds, a: number): Step<S, L, any>[] {
   return [
     { label: 'rma_lock', kernel: 'scif_rma_copy', note: 'mutex_lock(&ep->rma_info.rma_lock)', acquire: RMA_LOCK, do: ({ local }) => ({ local: local.set('left', local.left - 1) }) },
     {
@@ -76,16 +80,16 @@ function rmaSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds): Step<S,
       note: 'holds rma_lock; spin_lock(tc_lock): a cached window over the buffer → the DMA uses it; none → register a temporary window',
       acquire: TC_LOCK,
       release: TC_LOCK,
-      reads: ['spte[0]'],
+      reads: [`spte[${a}]`],
       writes: [],
       targets: ['dma', 'gup'],
-      goto: ({ shared }) => (shared.spte.get(0) !== null && shared.spte.get(0) !== undefined ? 'dma' : 'gup'),
+      goto: ({ shared }) => (shared.spte.get(a) !== null && shared.spte.get(a) !== undefined ? 'dma' : 'gup'),
     },
     ...faultSteps<S, L>({
       label: 'gup',
       next: 'insert_tcw',
-      addr: () => 0,
-      addresses: [0],
+      addr: () => a,
+      addresses: [a],
       page: (l) => l.page,
       withPage: (l, p) => l.set('page', p),
       write: true,
@@ -96,7 +100,7 @@ function rmaSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds): Step<S,
       victim,
       meets,
     }),
-    { label: 'insert_tcw', kernel: 'scif_insert_tcw', note: 'holds rma_lock; spin_lock(tc_lock): the new window joins the cache (its pages pinned); spin_unlock', acquire: TC_LOCK, release: TC_LOCK, reads: [], writes: spteKeys(0, 1), do: ({ shared, local }) => ({ shared: setSpte(shared, 0, local.page, true), local: local.set('page', null) }) },
+    { label: 'insert_tcw', kernel: 'scif_insert_tcw', note: 'holds rma_lock; spin_lock(tc_lock): the new window joins the cache (its pages pinned); spin_unlock', acquire: TC_LOCK, release: TC_LOCK, reads: [], writes: spteKeys(a, a + 1), do: ({ shared, local }) => ({ shared: setSpte(shared, a, local.page, true), local: local.set('page', null) }) },
     { label: 'dma', kernel: 'scif_rma_list_dma_copy', note: "holds rma_lock: DMA through the window's pages; mutex_unlock(&ep->rma_info.rma_lock)", release: RMA_LOCK, reads: [], writes: [], targets: ['rma_lock', DONE], goto: ({ local }) => (local.left > 0 ? 'rma_lock' : DONE) },
   ];
 }
@@ -125,20 +129,24 @@ v4.13-rc) as for range_start (v4.13), whose range_end does nothing.`,
   },
   params: {
     ...seriesParams({ versions: VERSIONS, defaultVersion: 'v4.13', versionDoc: 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series)' }),
-    copies: int(2, 'RMA copies from the buffer', { min: 1, max: 3 }),
+    copies: int(2, 'RMA copies from the buffer (per RMA thread)', { min: 1, max: 3 }),
+    ...scaleParams({ addresses: 'one-page buffers, one invalidating thread and its RMA threads each', faults: 'RMA threads per buffer, on one endpoint' }),
   },
   expect,
   variants,
-  build: ({ version, path, copies }) => {
+  build: ({ version, path, copies, addresses, faults }) => {
     const v = seriesVersion(VERSIONS, version, path);
     const o = ops(version);
-    const k = kernelSide<object>({ path: path as SeriesPath, addresses: 1, driver: {}, ops: o, era: v.era });
+    const k = kernelSide<object>({ path: path as SeriesPath, addresses, driver: {}, ops: o, era: v.era });
     return threadModel<S>({
       name: 'scif-dma',
       shared: k.shared,
       strings: PAGE_STATES,
       locks: { ...k.locks, [TC_LOCK]: 'spinlock', [RMA_LOCK]: 'mutex' },
-      threads: [...k.threads, { name: 'rma', locals: RmaLocal({ left: copies }), steps: rmaSteps(o, k.victim, k.meets) }],
+      threads: [
+        ...k.threads,
+        ...perAddressThreads('rma', addresses, faults, (a) => ({ locals: RmaLocal({ left: copies }), steps: rmaSteps(o, k.victim, k.meets, a) })),
+      ],
       invariants: mmInvariants(),
     });
   },

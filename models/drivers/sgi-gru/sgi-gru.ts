@@ -21,10 +21,16 @@
 // whole; gru_invalidate_page flushes the one it is named. Mutants of v4.13: the dropin without
 // the ms_range_active check; a GRU that takes a dropin whose TFH was read before a flush; the
 // kernel's range over the first 4 KiB of a huge page.
-import { Record as ImmRecord, type RecordOf } from 'immutable';
+// Scaling (docs/series.md, "Scaling"): `addresses` pages the GRU translates, one invalidating
+// thread each, each with its own dropin threads; `faults` dropin threads per address (TLB misses
+// in flight at once, each in its own TFH). `pending` is kept per TFH, and a flush makes the GRU
+// ignore every dropin in flight, as the comment above says it does (an invalidate, of any
+// address). The existing `misses` is each dropin thread's
+// retries — the GRU's `attempts`. The process's thread writes address 0 only.
+import { List, Record as ImmRecord, type RecordOf } from 'immutable';
 import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../../src/index.ts';
 import { clearSptes, COHERENCE, cpuFault, faultSteps, kernelSide, keysOf, mmInvariants, NO_USE_AFTER_FREE, PAGE_STATES, putPage, setSpte, spteKeys, type FaultKinds, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
-import { hugeParam, onePageRangeMutant, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../../mm/series.ts';
+import { perAddressThreads, hugeParam, onePageRangeMutant, refuseHugeAddresses, scaleParams, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../../mm/series.ts';
 
 const VERSIONS: SeriesVersion[] = [V4_10, V4_13_RC, V4_13];
 /** Near misses of v4.13: the driver's two guards and the kernel's range over a huge page. */
@@ -34,32 +40,33 @@ type Mutant = (typeof MUTANTS)[number];
 interface GruFields {
   /** gms->ms_range_active. */
   readonly active: number;
-  /** A TLB miss whose TFH was read and not yet written: a flush makes the GRU ignore the dropin. */
-  readonly pending: boolean;
+  /** Per dropin thread (its TFH), a TLB miss read and not yet written: a flush of its address makes the GRU ignore the dropin. */
+  readonly pending: List<boolean>;
 }
 type S = MmState<GruFields>;
 
-/** gru_flush_tlb_range over [start, end): the TLB entries go, and a dropin in flight is ignored. */
-function flush(label: string, kernel: string, start: number, end: number): Step<S, any> {
+/** gru_flush_tlb_range over [start, end): the TLB entries go, and every dropin in flight is ignored (TFHs 0..tfhs-1). */
+function flush(label: string, kernel: string, start: number, end: number, tfhs: number): Step<S, any> {
   return {
     label,
     kernel,
     note: 'gru_flush_tlb_range: tgh_invalidate through a locked TGH, spinning (no sleep); the GRU ignores a dropin whose TFH was read before',
     reads: keysOf('spte', start, end),
-    writes: ['pending', ...spteKeys(start, end)],
-    do: ({ shared }) => ({ shared: clearSptes(shared.set('pending', false), start, end) }),
+    writes: [...keysOf('pending', 0, tfhs), ...spteKeys(start, end)],
+    do: ({ shared }) => ({ shared: clearSptes(shared.set('pending', Array.from({ length: tfhs }, (_, j) => j).reduce((p, j) => p.set(j, false), shared.pending)), start, end) }),
   };
 }
 
-function ops(version: string): NotifierOps<S> {
+/** The callbacks, with `tfhs` dropin threads in all (the TFHs a flush cancels). */
+function ops(version: string, tfhs: number): NotifierOps<S> {
   const range: NotifierOps<S> = {
     invalidateRangeStart: (start, end) => [
       { label: 'start.active', kernel: 'gru_invalidate_range_start', note: 'atomic_inc(&gms->ms_range_active)', reads: ['active'], writes: ['active'], do: ({ shared }) => ({ shared: shared.set('active', shared.active + 1) }) },
-      flush('start.flush', 'gru_invalidate_range_start', start, end),
+      flush('start.flush', 'gru_invalidate_range_start', start, end, tfhs),
     ],
     invalidateRangeEnd: () => [{ label: 'end.active', kernel: 'gru_invalidate_range_end', note: 'atomic_dec_and_test(&gms->ms_range_active); wake_up_all(&gms->ms_wait_queue)', reads: ['active'], writes: ['active'], do: ({ shared }) => ({ shared: shared.set('active', shared.active - 1) }) }],
   };
-  return version === 'v4.13' ? range : { ...range, invalidatePage: (v) => [flush('invalidate_page', 'gru_invalidate_page', v, v + 1)] };
+  return version === 'v4.13' ? range : { ...range, invalidatePage: (v) => [flush('invalidate_page', 'gru_invalidate_page', v, v + 1, tfhs)] };
 }
 
 interface DropinFields {
@@ -69,11 +76,12 @@ interface DropinFields {
 type L = RecordOf<DropinFields>;
 const DropinLocal = ImmRecord<DropinFields>({ page: null, left: 0 }, 'Dropin');
 
-/** gru_try_dropin for address 0, `left` TLB misses (a failed one is raised again); `mutant` drops one of its guards. */
-function dropinSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds, mutant: Mutant): Step<S, L, any>[] {
+/** gru_try_dropin for address `a` through TFH `j`, `left` TLB misses (a failed one is raised again); `mutant` drops one of its guards. */
+function dropinSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds, mutant: Mutant, a: number, j: number): Step<S, L, any>[] {
   const again = (l: L) => (l.left > 0 ? 'tfh' : DONE);
+  const pending = `pending[${j}]`;
   return [
-    { label: 'tfh', kernel: 'gru_try_dropin', note: 'a TLB miss: read the TFH (the GRU now ignores the dropin if an invalidate comes before it)', reads: [], writes: ['pending'], do: ({ shared, local }) => ({ shared: shared.set('pending', true), local: local.set('left', local.left - 1) }) },
+    { label: 'tfh', kernel: 'gru_try_dropin', note: 'a TLB miss: read the TFH (the GRU now ignores the dropin if an invalidate comes before it)', reads: [], writes: [pending], do: ({ shared, local }) => ({ shared: shared.set('pending', shared.pending.set(j, true)), local: local.set('left', local.left - 1) }) },
     mutant === 'no-range-active'
       ? { label: 'range_active', kernel: 'gru_try_dropin', note: 'MUTANT: ms_range_active is not looked at' }
       : { label: 'range_active', kernel: 'gru_try_dropin', note: 'rmb(); ms_range_active → -EAGAIN (failactive: the miss is raised again)', reads: ['active'], writes: [], targets: ['tfh', DONE], do: ({ shared, local }) => (shared.active !== 0 ? { goto: again(local) } : undefined) },
@@ -81,19 +89,19 @@ function dropinSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds, mutan
       label: 'atomic_pte_lookup',
       kernel: 'atomic_pte_lookup',
       note: 'rmb(); walk the page table with no lock and no reference: a present PTE gives the page',
-      reads: ['pte[0]'],
+      reads: [`pte[${a}]`],
       writes: [],
       targets: ['gup', 'dropin'],
       do: ({ shared, local }) => {
-        const page = shared.pte.get(0) ?? null;
+        const page = shared.pte.get(a) ?? null;
         return page === null ? { goto: 'gup' } : { local: local.set('page', page), goto: 'dropin' };
       },
     },
     ...faultSteps<S, L>({
       label: 'gup',
       next: 'gup_put',
-      addr: () => 0,
-      addresses: [0],
+      addr: () => a,
+      addresses: [a],
       page: (l) => l.page,
       withPage: (l, p) => l.set('page', p),
       write: false,
@@ -111,10 +119,13 @@ function dropinSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds, mutan
       note: mutant === 'no-hw-ignore'
         ? 'MUTANT: write the translation into the TFH and restart — the GRU takes it even if a flush came since the TFH was read'
         : 'write the translation into the TFH and restart — ignored by the GRU if a flush came since the TFH was read',
-      reads: ['pending'],
-      writes: ['pending', ...spteKeys(0, 1)],
+      reads: [pending],
+      writes: [pending, ...spteKeys(a, a + 1)],
       targets: ['tfh', DONE],
-      do: ({ shared, local }) => ({ shared: (shared.pending || mutant === 'no-hw-ignore' ? setSpte(shared, 0, local.page, false) : shared).set('pending', false), local: local.set('page', null), goto: again(local) }),
+      do: ({ shared, local }) => {
+        const s = shared.pending.get(j) || mutant === 'no-hw-ignore' ? setSpte(shared, a, local.page, false) : shared;
+        return { shared: s.set('pending', s.pending.set(j, false)), local: local.set('page', null), goto: again(local) };
+      },
     },
   ];
 }
@@ -145,7 +156,8 @@ range over the whole page holds from v4.13.`,
   },
   params: {
     ...seriesParams({ versions: VERSIONS, defaultVersion: 'v4.13', versionDoc: 'the kernel: v4.10, v4.13-rc (v4.11–v4.13-rc), v4.13 (the series)' }),
-    misses: int(2, 'TLB misses the GRU raises', { min: 1, max: 3 }),
+    misses: int(2, 'TLB misses each dropin thread raises (a failed dropin is raised again)', { min: 1, max: 3 }),
+    ...scaleParams({ addresses: 'pages the GRU translates, one invalidating thread and its dropin threads each', faults: 'dropin threads per address (TLB misses in flight at once)' }),
     huge: hugeParam(),
     mutant: oneOf(MUTANTS, 'none', 'a near miss of v4.13 (see mmcheck mutants sgi-gru)'),
   },
@@ -156,11 +168,13 @@ range over the whole page holds from v4.13.`,
     { name: 'no-hw-ignore', description: 'the GRU does not ignore a dropin whose TFH was read before a flush: a lookup from before range_start lands after it', params: { mutant: 'no-hw-ignore' }, breaks: NO_USE_AFTER_FREE },
     onePageRangeMutant(),
   ],
-  build: ({ version, path, misses, huge, mutant }) => {
+  build: ({ version, path, misses, addresses, faults, huge, mutant }) => {
     const v = seriesVersion(VERSIONS, version, path);
-    const o = ops(version);
+    refuseHugeAddresses(huge, addresses);
+    // huge: the dropins are of address 0 (both subpages are in the TLB from the start).
+    const o = ops(version, addresses * faults);
     // huge: the GRU's TLB holds both subpages before the migration starts.
-    const k = kernelSide<GruFields>({ path: path as SeriesPath, addresses: huge ? 2 : 1, driver: { active: 0, pending: false }, ops: o, era: v.era, huge, deviceMapped: huge, onePageRange: mutant === 'one-page-range' });
+    const k = kernelSide<GruFields>({ path: path as SeriesPath, addresses: huge ? 2 : addresses, driver: { active: 0, pending: List(Array.from({ length: addresses * faults }, () => false)) }, ops: o, era: v.era, huge, deviceMapped: huge, onePageRange: mutant === 'one-page-range' });
     return threadModel<S>({
       name: 'sgi-gru',
       shared: k.shared,
@@ -168,7 +182,7 @@ range over the whole page holds from v4.13.`,
       locks: k.locks,
       threads: [
         ...k.threads,
-        { name: 'dropin', locals: DropinLocal({ left: misses }), steps: dropinSteps(o, k.victim, k.meets, mutant as Mutant) },
+        ...perAddressThreads('dropin', addresses, faults, (a, j) => ({ locals: DropinLocal({ left: misses }), steps: dropinSteps(o, k.victim, k.meets, mutant as Mutant, a, j) })),
         { name: 'cpu', locals: null, steps: cpuFault<S>(0, o, k.meets) },
       ],
       invariants: mmInvariants<GruFields>(),
