@@ -84,6 +84,20 @@ export interface FaultOptions<S extends AnyMm, L> {
   readonly meets?: FaultKinds;
 }
 
+/** A thread local with a `page` slot (an Immutable Record with a `page` field). */
+export interface PageSlot<L> {
+  readonly page: number | null;
+  set(key: 'page', value: number | null): L;
+}
+
+/**
+ * get_user_pages of the one page at `address` into the local's `page` slot, taking a
+ * reference: `faultSteps` as a driver's pin or lookup of a single fixed page calls it.
+ */
+export function gupOnePage<S extends AnyMm, L extends PageSlot<L>>(address: number, o: Omit<FaultOptions<S, L>, 'addr' | 'addresses' | 'page' | 'withPage' | 'takeRef'>): Step<S, L, any>[] {
+  return faultSteps<S, L>({ ...o, addr: () => address, addresses: [address], page: (l) => l.page, withPage: (l, p) => l.set('page', p), takeRef: true });
+}
+
 /** The footprint keys a fault step may read. */
 export const FAULT_READS: readonly string[] = ['pte[*]', 'pteWrite[*]', 'swapEntry[*]', 'swapCache[*]', 'migration[*]', 'pages', 'huge', 'lock:page_lock[*]'];
 /** The footprint keys a fault step may write (locks named by a function included). */

@@ -47,7 +47,7 @@ import {
   allocationStep,
   clearSptes,
   COHERENCE,
-  faultSteps,
+  gupOnePage,
   kernelSide,
   mmInvariants,
   PAGE_STATES,
@@ -137,15 +137,10 @@ const MUTANTS = ['none', 'no-invalidation-check'] as const;
 /** amdgpu_cs_ioctl for one userptr BO at address 0. */
 function csSteps(version: Version, o: NotifierOps<S>, victim: number, meets: FaultKinds, noCheck: boolean): Step<S, L, any>[] {
   const gup = (next: string) =>
-    faultSteps<S, L>({
+    gupOnePage<S, L>(0, {
       label: 'gup',
       next,
-      addr: () => 0,
-      addresses: [0],
-      page: (l) => l.page,
-      withPage: (l, p) => l.set('page', p),
       write: true,
-      takeRef: true,
       kernel: 'amdgpu_ttm_tt_get_user_pages',
       note: 'get_user_pages(FOLL_WRITE) with mmap_sem held for read, no driver lock — may sleep; a reference per page',
       ops: o,

@@ -28,7 +28,7 @@
 // `attempts`: a failed request is not retried by the driver.
 import { List, Record as ImmRecord, type RecordOf } from 'immutable';
 import { DONE, defineModel, int, threadModel, type Step } from '../../../src/index.ts';
-import { clearSptes, COHERENCE, faultSteps, kernelSide, mmInvariants, PAGE_STATES, putPage, setSpte, spteKeys, type FaultKinds, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
+import { clearSptes, COHERENCE, gupOnePage, kernelSide, mmInvariants, PAGE_STATES, putPage, setSpte, spteKeys, type FaultKinds, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
 import { perAddressThreads, scaleParams, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../../mm/series.ts';
 
 const VERSIONS: SeriesVersion[] = [V4_10, V4_13_RC, V4_13];
@@ -93,15 +93,10 @@ function sdmaSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds, a: numb
         return node !== null ? { shared: shared.set('refs', shared.refs.set(a, shared.refs.get(a)! + 1)), local: l.set('page', node), goto: 'push' } : { local: l, goto: 'pin' };
       },
     },
-    ...faultSteps<S, L>({
+    ...gupOnePage<S, L>(a, {
       label: 'pin',
       next: 'insert',
-      addr: () => a,
-      addresses: [a],
-      page: (l) => l.page,
-      withPage: (l, p) => l.set('page', p),
       write: false,
-      takeRef: true,
       kernel: 'get_user_pages_fast',
       note: 'pin_vector_pages: pin the buffer, no lock held — may sleep; the node keeps the reference',
       ops: o,

@@ -47,7 +47,8 @@ import { defineModel, oneOf, threadModel, type Step } from '../../../src/index.t
 import {
   clearSptes,
   cpuFault,
-  faultSteps,
+  gupOnePage,
+  type FaultKinds,
   kernelSide,
   mmInvariants,
   PAGE_STATES,
@@ -129,18 +130,13 @@ type V = RecordOf<VcpuFields>;
 const VcpuLocal = ImmRecord<VcpuFields>({ page: null }, 'Vcpu');
 
 /** The vCPU: wait for a reload request, reload the APIC-access page, enter the guest unless another request came. */
-function vcpuApicSteps(ops: NotifierOps<A>, victim: number, meets: Parameters<typeof faultSteps>[0]['meets']): Step<A, V, any>[] {
+function vcpuApicSteps(ops: NotifierOps<A>, victim: number, meets: FaultKinds): Step<A, V, any>[] {
   return [
     { label: 'request', kernel: 'vcpu_enter_guest', note: 'kvm_check_request(KVM_REQ_APIC_PAGE_RELOAD): waits for one (the vCPU runs the guest meanwhile)', reads: ['reload'], writes: ['reload'], when: ({ shared }) => shared.reload, do: ({ shared }) => ({ shared: shared.set('reload', false) }) },
-    ...faultSteps<A, V>({
+    ...gupOnePage<A, V>(APIC, {
       label: 'gfn_to_page',
       next: 'write_vmcs',
-      addr: () => APIC,
-      addresses: [APIC],
-      page: (l) => l.page,
-      withPage: (l, p) => l.set('page', p),
       write: false,
-      takeRef: true,
       kernel: 'kvm_vcpu_reload_apic_access_page',
       note: 'gfn_to_page(APIC_DEFAULT_PHYS_BASE): get_user_pages, no lock held — may sleep; takes a reference',
       ops,

@@ -25,7 +25,7 @@
 // `copies` is each RMA thread's count of copies. No `attempts`: nothing here retries.
 import { Record as ImmRecord, type RecordOf } from 'immutable';
 import { DONE, defineModel, int, threadModel, type Step } from '../../../src/index.ts';
-import { clearSptes, COHERENCE, faultSteps, kernelSide, keysOf, mmInvariants, PAGE_STATES, putPage, setSpte, spteKeys, type FaultKinds, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
+import { clearSptes, COHERENCE, gupOnePage, kernelSide, keysOf, mmInvariants, PAGE_STATES, putPage, setSpte, spteKeys, type FaultKinds, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
 import { perAddressThreads, scaleParams, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../../mm/series.ts';
 
 const VERSIONS: SeriesVersion[] = [V4_10, V4_13_RC, V4_13];
@@ -85,15 +85,10 @@ function rmaSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds, a: numbe
       targets: ['dma', 'gup'],
       goto: ({ shared }) => (shared.spte.get(a) !== null && shared.spte.get(a) !== undefined ? 'dma' : 'gup'),
     },
-    ...faultSteps<S, L>({
+    ...gupOnePage<S, L>(a, {
       label: 'gup',
       next: 'insert_tcw',
-      addr: () => a,
-      addresses: [a],
-      page: (l) => l.page,
-      withPage: (l, p) => l.set('page', p),
       write: true,
-      takeRef: true,
       kernel: 'scif_register_temp',
       note: 'holds rma_lock (a mutex): scif_pin_pages → get_user_pages — may sleep; the window keeps the reference',
       ops: o,

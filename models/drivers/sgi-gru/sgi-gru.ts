@@ -29,7 +29,7 @@
 // retries — the GRU's `attempts`. The process's thread writes address 0 only.
 import { List, Record as ImmRecord, type RecordOf } from 'immutable';
 import { DONE, defineModel, int, oneOf, threadModel, type Step } from '../../../src/index.ts';
-import { clearSptes, COHERENCE, cpuFault, faultSteps, kernelSide, keysOf, mmInvariants, NO_USE_AFTER_FREE, PAGE_STATES, putPage, setSpte, spteKeys, type FaultKinds, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
+import { clearSptes, COHERENCE, cpuFault, gupOnePage, kernelSide, keysOf, mmInvariants, NO_USE_AFTER_FREE, PAGE_STATES, putPage, setSpte, spteKeys, type FaultKinds, type MmProperty, type MmState, type NotifierOps } from '../../mm/index.ts';
 import { perAddressThreads, hugeParam, onePageRangeMutant, refuseHugeAddresses, scaleParams, seriesExpectations, V4_10, V4_13, V4_13_RC, type SeriesPath, type SeriesVersion, seriesParams, seriesVersion } from '../../mm/series.ts';
 
 const VERSIONS: SeriesVersion[] = [V4_10, V4_13_RC, V4_13];
@@ -97,15 +97,10 @@ function dropinSteps(o: NotifierOps<S>, victim: number, meets: FaultKinds, mutan
         return page === null ? { goto: 'gup' } : { local: local.set('page', page), goto: 'dropin' };
       },
     },
-    ...faultSteps<S, L>({
+    ...gupOnePage<S, L>(a, {
       label: 'gup',
       next: 'gup_put',
-      addr: () => a,
-      addresses: [a],
-      page: (l) => l.page,
-      withPage: (l, p) => l.set('page', p),
       write: false,
-      takeRef: true,
       kernel: 'non_atomic_pte_lookup',
       note: 'get_user_pages (may sleep: the fault comes from a user call, not the interrupt) — a reference',
       ops: o,
