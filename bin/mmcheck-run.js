@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-// The mmcheck command itself, as the supervisor (bin/mmcheck.js) starts it: registers the tsx
-// loader so user model files (.ts), and in the repository mmcheck's own TypeScript sources,
-// load without a build step, then hands over to the CLI. Run directly, it is mmcheck without a supervisor (a step that never
+// The mmcheck command itself, as the supervisor (bin/mmcheck.js) starts it: loads the CLI
+// compiled (a checkout's run image, or dist/) and hands over to it; user model files (.ts)
+// load through tsx, registered when one is imported. Run directly, it is mmcheck without a supervisor (a step that never
 // returns then ignores Ctrl-C until the time limit's watchdog ends it).
 import { accessSync, constants, existsSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // tsx keeps its transpile cache, and mmcheck its worker bundles, in the temporary directory.
 // If it cannot be written, run without both (slower starts) rather than fail: Node 20's
@@ -22,13 +23,25 @@ try {
   process.stderr.write(`mmcheck: note: the temporary directory '${tmp}' cannot be written (${e.code ?? e.message}): running without tsx's cache and worker bundles (slower); set TMPDIR to a writable directory\n`);
 }
 
-const { register } = await import('tsx/esm/api');
-const { register: registerHooks } = await import('node:module');
-// The CLI: its sources in a checkout of the repository, the compiled dist/ in an installed
-// package (which ships no src/).
-const sources = new URL('../src/cli/main.ts', import.meta.url);
-const main = existsSync(sources) ? sources : new URL('../dist/src/cli/main.js', import.meta.url);
-register();
-// After tsx's, so it runs first: a user's .ts model loads as an ES module in any package.
-registerHooks('./model-format-hooks.mjs', main);
+// The CLI: in a checkout of the repository, its run image (the sources compiled once to plain
+// JavaScript: src/cli/run-image.mjs), or the sources themselves through tsx when the image
+// cannot be built; the compiled dist/ in an installed package (which ships no src/). Run
+// compiled, tsx and the model-format hooks are registered only to import a model file from
+// outside mmcheck (src/cli/model-hooks.mjs): a loader makes every later import slower.
+const root = new URL('../', import.meta.url);
+const sources = new URL('src/cli/main.ts', root);
+let main = new URL('dist/src/cli/main.js', root);
+if (existsSync(sources)) {
+  const { runImage } = await import(new URL('src/cli/run-image.mjs', root).href);
+  const image = await runImage(fileURLToPath(root));
+  if (image !== null) {
+    main = pathToFileURL(join(image, 'src', 'cli', 'main.js'));
+    // Stack traces name the sources' files and lines, as under tsx.
+    process.setSourceMapsEnabled(true);
+  } else {
+    main = sources;
+    const { registerModelHooks } = await import(new URL('src/cli/model-hooks.mjs', root).href);
+    await registerModelHooks();
+  }
+}
 await import(main.href);

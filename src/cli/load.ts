@@ -3,7 +3,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { MODELS_DIR, ownModule } from '../package-layout.ts';
+import { COMPILED, MODELS_DIR, MODULE_EXT, importUrl, ownModule } from '../package-layout.ts';
+import { registerModelHooks } from './model-hooks.mjs';
 import { typecheckModel, type TypecheckMode } from './typecheck.ts';
 import type { ModelDefinition } from '../model/definition.ts';
 import { checkDefinition } from '../model/definition.ts';
@@ -25,7 +26,7 @@ interface CatalogEntry {
  * time (src/ does not import models/), in this layout's extension (package-layout.ts).
  */
 export async function builtinCatalog(): Promise<readonly CatalogEntry[]> {
-  const mod = (await import(new URL(ownModule('catalog.ts'), MODELS_DIR).href)) as { catalog: readonly CatalogEntry[] };
+  const mod = (await import(importUrl(new URL(ownModule('catalog.ts'), MODELS_DIR)))) as { catalog: readonly CatalogEntry[] };
   return mod.catalog.map((c) => ({ name: c.name, file: fileURLToPath(new URL(ownModule(c.file), MODELS_DIR)) }));
 }
 
@@ -62,7 +63,12 @@ export async function importDefinition(file: string, label: string): Promise<Mod
   process.on('beforeExit', stuck);
   enterPhase(`model '${label}' never finished loading: its top-level code was still running`);
   try {
-    mod = (await withExitGuard(() => import(pathToFileURL(file).href))) as Record<string, unknown>;
+    // Run compiled, mmcheck's own models are imported as compiled (from the run image, or
+    // dist/models/); any other file needs the model loaders first (model-hooks.mjs).
+    const url = importUrl(pathToFileURL(file));
+    const own = url !== pathToFileURL(file).href || (MODULE_EXT === '.js' && file.startsWith(fileURLToPath(MODELS_DIR)));
+    if (COMPILED && !own) await registerModelHooks();
+    mod = (await withExitGuard(() => import(url))) as Record<string, unknown>;
   } catch (e) {
     if (e instanceof ModelExitError) throw new UsageError(`model '${label}' failed to load: the model called process.exit(${e.exitCode}) while loading: a model must not exit the process`);
     // FIXME: a CommonJS model's require() of mmcheck (an ES module package, loaded already)

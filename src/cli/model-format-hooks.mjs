@@ -9,10 +9,11 @@
 // CommonJS, the source says otherwise: mmcheck has no CommonJS build to require()); one
 // written with require() stays CommonJS, and .mts/.mjs are ES modules, as they say.
 // And wherever the model is, its 'mmcheck', 'mmcheck/mm' and 'immutable' are the running
-// mmcheck's own modules (own-modules.mjs says why).
+// mmcheck's own modules (own-modules.mjs says why). Run from a checkout's run image, a module
+// of the checkout's own sources resolves to the image's compiled copy: the running engine.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ENGINE_PARENT, PUBLIC_ENTRIES, isSharedPackage } from './own-modules.mjs';
+import { ENGINE_PARENT, PUBLIC_ENTRIES, imageUrl, isSharedPackage } from './own-modules.mjs';
 
 const ESM_SYNTAX = /^\s*(import\s*[\w*{'"]|export\s+(default|const|let|var|function|class|async|\{|\*))/m;
 
@@ -29,11 +30,17 @@ function userEsModule(url) {
   }
 }
 
+/** A resolution of one of the checkout's own sources, to the run image's copy when running from one. */
+function inImage(r) {
+  const url = imageUrl(r.url);
+  return url === r.url ? r : { ...r, url, format: 'module' };
+}
+
 /** @type {import('node:module').ResolveHook} */
 export async function resolve(specifier, context, nextResolve) {
   const own = Object.hasOwn(PUBLIC_ENTRIES, specifier) ? PUBLIC_ENTRIES[specifier] : undefined;
-  if (own !== undefined) return nextResolve(own, context);
+  if (own !== undefined) return inImage(await nextResolve(own, context));
   if (isSharedPackage(specifier)) return nextResolve(specifier, { ...context, parentURL: ENGINE_PARENT });
-  const r = await nextResolve(specifier, context);
+  const r = inImage(await nextResolve(specifier, context));
   return r.format === 'commonjs' && userEsModule(r.url) ? { ...r, format: 'module' } : r;
 }

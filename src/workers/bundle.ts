@@ -19,12 +19,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Plugin } from 'esbuild';
-import { ownModule } from '../package-layout.ts';
+import { SRC_DIR, ownModule } from '../package-layout.ts';
 import { ENGINE_PARENT, PUBLIC_ENTRIES, isSharedPackage } from '../cli/own-modules.mjs';
 
-const WORKER_TS = fileURLToPath(new URL(ownModule('./worker.ts'), import.meta.url));
+// Named as the sources (or dist/) hold them, also when this process runs from the run image:
+// a bundle is built from the sources (its own copy of everything it runs).
+const WORKER_TS = fileURLToPath(new URL(ownModule('workers/worker.ts'), SRC_DIR));
 /** mmcheck's own code (its sources, or dist/src/ installed). */
-const OWN_CODE = fileURLToPath(new URL('../', import.meta.url));
+const OWN_CODE = fileURLToPath(SRC_DIR);
 
 interface Manifest {
   readonly inputs: readonly string[];

@@ -8,6 +8,7 @@ import type { Model } from '../model/model.ts';
 import { loadedFrom, type Loaded } from '../search/loaded.ts';
 import { identityMismatch, modelIdentity } from '../search/model-identity.ts';
 import type { ModelSource } from '../search/protocol.ts';
+import { importUrl } from '../package-layout.ts';
 
 /** Models built in this thread, by search (a pool serves many searches; each starts afresh). */
 const imported = new Map<string, Promise<Loaded>>();
@@ -27,7 +28,7 @@ export function loadSource(source: ModelSource, search: string): Promise<Loaded>
     p = (async () => {
       // A bundled worker (bundle.ts) carries the model module; otherwise import it.
       const bundled = (globalThis as { __mmcheckBundledModels?: Record<string, Record<string, unknown>> }).__mmcheckBundledModels?.[source.file];
-      const mod = bundled ?? ((await import(pathToFileURL(source.file).href)) as Record<string, unknown>);
+      const mod = bundled ?? ((await import(importUrl(pathToFileURL(source.file)))) as Record<string, unknown>);
       const def = mod.default ?? mod.model;
       checkDefinition(def, source.file);
       const model = buildModel(def, source.params) as Model<unknown, unknown>;
