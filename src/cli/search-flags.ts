@@ -1,6 +1,8 @@
 // The options of every command that searches (check, mutants): one definition of each flag and
 // of what it means for the search, so `mutants` takes what `check` takes wherever it applies.
 import type { Command } from 'commander';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { SearchOptions } from '../explore/search-options.ts';
 import type { EngineChoice } from '../explore/engine.ts';
 import type { ParallelOptions } from '../search/level-options.ts';
@@ -11,6 +13,7 @@ import { count, seconds, type Style } from '../trace/text.ts';
 import { UsageError } from './usage-error.ts';
 import type { TypecheckMode } from './typecheck.ts';
 import { integerOption, positiveOption } from './numbers.ts';
+import { BITSTATE_LOG2_RANGE, DEFAULT_BITSTATE_HASHES, DEFAULT_BITSTATE_LOG2, STORAGE_KINDS, type StorageChoice, type StorageKind } from '../search/storage-choice.ts';
 
 /** The flags `addSearchOptions` defines, as commander parses them. */
 export interface SearchFlags {
@@ -29,6 +32,11 @@ export interface SearchFlags {
   engine?: string;
   debug?: boolean;
   typecheck?: boolean;
+  storage?: string;
+  spillDir?: string;
+  seenMemory?: number;
+  bitstateBits?: number;
+  bitstateHashes?: number;
 }
 
 const collect = (v: string, prev: string[]) => [...prev, v];
@@ -51,6 +59,11 @@ export function addSearchOptions(cmd: Command): Command {
     .option('--engine <engine>', "state representation: 'vector' (fixed-width slots, memoised steps), 'immutable' (Immutable.js values: any model, every option) or 'auto'", 'auto')
     .option('--typecheck', 'type-check a .ts model file before loading it (the default when TypeScript is installed where the model is)')
     .option('--no-typecheck', 'do not type-check the model file')
+    .option('--storage <kind>', "where seen states are kept: 'ram' (all in memory), 'disk' (past --seen-memory, in a sorted file: the same answer) or 'bitstate' (past each level, as bits: a lower bound, with the probability of a missed state)", 'ram')
+    .option('--spill-dir <dir>', '--storage disk: the directory for its files (a new subdirectory, removed at the end; default: the system temp directory)')
+    .option('--seen-memory <MiB>', '--storage disk: memory for the seen states of the recent levels before they move to disk (default: a quarter of --memory)', positiveOption('--seen-memory'))
+    .option('-w, --bitstate-bits <log2>', `--storage bitstate: a bit array of 2^log2 bits (SPIN's -w; default ${DEFAULT_BITSTATE_LOG2}: ${2 ** (DEFAULT_BITSTATE_LOG2 - 23)} MiB)`, integerOption('--bitstate-bits', BITSTATE_LOG2_RANGE[0]))
+    .option('-k, --bitstate-hashes <k>', `--storage bitstate: bits set per state (SPIN's -k; default ${DEFAULT_BITSTATE_HASHES})`, integerOption('--bitstate-hashes', 1))
     .option('--debug', 'print stack traces of errors');
 }
 
@@ -78,6 +91,7 @@ export function searchRun(flags: SearchFlags, err: Style): SearchRun {
   if (flags.fairness !== undefined && !FAIRNESS_KINDS.includes(flags.fairness as Fairness)) {
     throw new UsageError(`--fairness must be ${FAIRNESS_KINDS.map((f) => `'${f}'`).join(', ')}, got '${echo(String(flags.fairness))}'`);
   }
+  const storage = storageChoice(flags);
   const clamped = searchThreads(flags.workers);
   if (clamped.note !== undefined) process.stderr.write(err.dim(`mmcheck: ${clamped.note}`) + '\n');
   const traceLevels = process.env.MMCHECK_TRACE_LEVELS === '1';
@@ -86,6 +100,7 @@ export function searchRun(flags: SearchFlags, err: Style): SearchRun {
     maxDepth: flags.maxDepth,
     timeLimitMs: (flags.timeLimit ?? Infinity) * 1000,
     memoryBytes: flags.memory === undefined ? undefined : flags.memory * 2 ** 20,
+    storage,
     liveness: flags.liveness,
     fairness: flags.fairness as Fairness | undefined,
     // MMCHECK_TRACE_LEVELS=1: one line per BFS level with its timings (docs/parallel.md).
@@ -107,4 +122,50 @@ export function searchRun(flags: SearchFlags, err: Style): SearchRun {
       ),
   };
   return { search, workers: clamped.threads, engine, reductions: { por: flags.por, symmetry: flags.symmetry } };
+}
+
+/** Most bits a state may set under --storage bitstate. */
+const MAX_BITSTATE_HASHES = 32;
+
+/** The storage the flags ask for (--storage and the options of each kind), or a UsageError naming the bad flag. */
+export function storageChoice(flags: SearchFlags): StorageChoice {
+  const kind = (flags.storage ?? 'ram') as StorageKind;
+  if (!STORAGE_KINDS.includes(kind)) throw new UsageError(`--storage must be ${STORAGE_KINDS.map((k) => `'${k}'`).join(', ')}, got '${echo(String(flags.storage))}'`);
+  const only = (flag: string, given: unknown, of: StorageKind) => {
+    if (given !== undefined && kind !== of) throw new UsageError(`${flag} applies to --storage ${of} only (the run's storage is '${kind}')`);
+  };
+  only('--spill-dir', flags.spillDir, 'disk');
+  only('--seen-memory', flags.seenMemory, 'disk');
+  only('--bitstate-bits', flags.bitstateBits, 'bitstate');
+  only('--bitstate-hashes', flags.bitstateHashes, 'bitstate');
+  if (kind === 'disk') {
+    if (flags.spillDir !== undefined) checkSpillDir(flags.spillDir);
+    if (flags.seenMemory !== undefined && flags.memory !== undefined && flags.seenMemory >= flags.memory) {
+      throw new UsageError(`--seen-memory ${flags.seenMemory} must be below --memory ${flags.memory} (it is the seen set's share of it)`);
+    }
+    return { kind, dir: flags.spillDir === undefined ? undefined : resolve(flags.spillDir), seenBytes: flags.seenMemory === undefined ? undefined : flags.seenMemory * 2 ** 20 };
+  }
+  if (kind === 'bitstate') {
+    const log2Bits = flags.bitstateBits ?? DEFAULT_BITSTATE_LOG2;
+    if (log2Bits > BITSTATE_LOG2_RANGE[1]) throw new UsageError(`--bitstate-bits must be at most ${BITSTATE_LOG2_RANGE[1]} (2^${BITSTATE_LOG2_RANGE[1]} bits: ${2 ** (BITSTATE_LOG2_RANGE[1] - 23)} MiB), got ${log2Bits}`);
+    const mibs = 2 ** (log2Bits - 23);
+    if (flags.memory !== undefined && mibs >= flags.memory) throw new UsageError(`--bitstate-bits ${log2Bits} needs ${mibs} MiB of bits, not below --memory ${flags.memory}; give fewer bits or more memory`);
+    const hashes = flags.bitstateHashes ?? DEFAULT_BITSTATE_HASHES;
+    if (hashes > MAX_BITSTATE_HASHES) throw new UsageError(`--bitstate-hashes must be at most ${MAX_BITSTATE_HASHES}, got ${hashes}`);
+    return { kind, log2Bits, hashes };
+  }
+  return { kind: 'ram' };
+}
+
+/** A --spill-dir that is a writable directory, or can be made. */
+function checkSpillDir(dir: string): void {
+  try {
+    if (existsSync(dir)) {
+      if (!statSync(dir).isDirectory()) throw new UsageError(`--spill-dir '${echo(dir)}' is not a directory`);
+      accessSync(dir, constants.W_OK);
+    } else mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`--spill-dir '${echo(dir)}' cannot hold the search's files: ${(e as Error).message}`);
+  }
 }

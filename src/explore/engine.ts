@@ -75,7 +75,8 @@ export async function runSearch(model: Model<any, any>, options: RunOptions): Pr
   // name, or given built, as bfs() takes it) stands in the way.
   const por = (options.reductions?.por ?? false) || options.reduction?.select !== undefined;
   const symmetry = (options.reductions?.symmetry ?? false) || options.reduction?.key !== undefined;
-  const lp = livenessPlan(model, options, { por, symmetry });
+  const storage = options.storage !== undefined && options.storage.kind !== 'ram' ? options.storage.kind : undefined;
+  const lp = livenessPlan(model, options, { por, symmetry, storage });
   if ('error' in lp) return errorOf(lp.error);
   const threads = options.source !== undefined ? workers : 1;
   const source: ModelSource = { file: options.source?.file ?? '', params: options.source?.params ?? {}, reduction: options.reductions ?? options.source?.reduction };

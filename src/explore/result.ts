@@ -2,6 +2,7 @@
 // exit codes and the programmatic API returns as is.
 import type { Change, Fairness, StepInfo } from '../model/model.ts';
 import type { MemoStats } from '../model/vector.ts';
+import type { StorageStats } from '../search/storage-choice.ts';
 
 /** Figures of a run, reported with every verdict (SPIN/TLC style). */
 export interface CheckStats {
@@ -44,6 +45,8 @@ export interface CheckStats {
   readonly memo?: MemoStats;
   /** Liveness checking, when it ran: the state graph it kept and the time its check took. */
   readonly liveness?: LivenessStats;
+  /** The seen set past memory (--storage disk | bitstate): what it held, and for bitstate the chance a state was missed. */
+  readonly storage?: StorageStats;
 }
 
 /** What checking liveness cost (src/explore/liveness/). */

@@ -6,6 +6,7 @@ import type { SearchReduction } from '../reduce/search-hooks.ts';
 import type { StopRequest } from './stop-request.ts';
 import type { LiveSearch } from './live-search.ts';
 import type { MemoryBudget } from './memory-budget.ts';
+import type { StorageChoice } from '../search/storage-choice.ts';
 
 /** Limits and switches of a search. */
 export interface SearchOptions {
@@ -55,6 +56,8 @@ export interface SearchOptions {
   readonly liveness?: boolean;
   /** Every thread's fairness for liveness, in place of the model's own (default 'weak'). */
   readonly fairness?: Fairness;
+  /** Where the seen states are kept (--storage): in memory (default), partly on disk, or partly as bits (storage-choice.ts). */
+  readonly storage?: StorageChoice;
 }
 
 /** A progress line's figures. */

@@ -137,7 +137,9 @@ function expandTask(s: SearchState, plan: LevelPlan, attempt: number, claims: Cl
 async function expandOnThreads(s: SearchState, pool: SearchPool, plan: LevelPlan, task: ExpandTask, pause: () => Promise<void> | undefined): Promise<ExpandResult[]> {
   const others = plan.shared ? pool.runOnOthers<ExpandResult>(task) : [];
   const { options } = s;
-  const direct = plan.direct ? new DirectDedupe(s.parts, MAX_LOAD, GROWTH, s.tableRoom(), options.maxStates !== undefined ? options.maxStates - s.distinct : Infinity) : undefined;
+  // With keys archived (--storage disk | bitstate) a level's new states are known only once
+  // looked up there: the --max-states cut is then taken when the level is reported.
+  const direct = plan.direct ? new DirectDedupe(s.parts, MAX_LOAD, GROWTH, s.tableRoom(), options.maxStates !== undefined && (s.storage?.archived ?? 0) === 0 ? options.maxStates - s.distinct : Infinity) : undefined;
   let mine: ExpandResult;
   let theirs: PromiseSettledResult<ExpandResult>[];
   try {

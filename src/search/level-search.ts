@@ -69,6 +69,7 @@ import type { Engine, ModelSource } from './protocol.ts';
 import { SearchPool } from './search-pool.ts';
 import { SearchState } from './search-state.ts';
 import { settleLevel, type SettledLevel } from './settle-level.ts';
+import { withoutArchived } from './seen-storage.ts';
 import { replayTransitions } from './transition-hook.ts';
 
 /** The calling thread yields to timers and signals at least this often (ms). */
@@ -93,6 +94,15 @@ export async function parallelBfs<S, A>(model: Model<S, A>, source: ModelSource,
 async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, options: ParallelOptions): Promise<CheckResult | NeedsImmutable> {
   const s = searchState(model, source, options);
   if (!(s instanceof SearchState)) return s;
+  try {
+    return await searchLevels(s, model);
+  } finally {
+    s.storage?.close();
+  }
+}
+
+/** Level 0, then every level, then liveness: the result. */
+async function searchLevels(s: SearchState, model: Model<unknown, unknown>): Promise<CheckResult | NeedsImmutable> {
   const first = initialLevel(s);
   if (first !== undefined) return first;
   s.descriptors = s.main.codec.takeNewDescriptors();
@@ -129,6 +139,9 @@ function searchState(model: Model<unknown, unknown>, source: ModelSource, option
   const workers = Math.max(1, Math.floor(options.workers ?? availableParallelism()));
   const failed = (message: string, stack?: string): CheckResult => ({ status: 'error', model: model.name, stats: emptyStats(workers, engine, peakRss()), error: { message, stack } });
   if (engine === 'vector' && options.onTransition !== undefined) return failed('a per-transition hook (onTransition, --coverage) runs on Immutable values: search with the immutable engine');
+  if (options.storage !== undefined && options.storage.kind !== 'ram' && options.reduction?.select !== undefined) {
+    return failed(`--storage ${options.storage.kind} does not combine with --por: its cycle proviso looks up every earlier state during a level; use --storage ram`);
+  }
   let main: Loaded;
   try {
     main = loadedFrom(model, source, engine === 'immutable' ? options.reduction : undefined);
@@ -136,7 +149,12 @@ function searchState(model: Model<unknown, unknown>, source: ModelSource, option
     return failed(errorText(e), (e as Error)?.stack);
   }
   // The run's memory budget (memory-budget.ts): this process's resident memory, all of it.
-  return new SearchState(model, main, source, options, engine, workers, options.memory ?? new MemoryBudget(options.memoryBytes));
+  try {
+    return new SearchState(model, main, source, options, engine, workers, options.memory ?? new MemoryBudget(options.memoryBytes));
+  } catch (e) {
+    // The spill directory of --storage disk cannot be made.
+    return failed(errorText(e));
+  }
 }
 
 /**
@@ -159,12 +177,13 @@ async function searchLevel(s: SearchState, pool: SearchPool, pause: () => Promis
   if ('status' in ranges) return ranges;
   s.nextLevelBytes = ranges.ranges.reduce((n, r) => n + blockBytes(r.block), 0);
   const tSettle = performance.now();
-  const settled = await settleLevel(s, pool, plan, expanded.results, expanded.claims, ranges.ranges.map((r) => r.block));
+  let settled = await settleLevel(s, pool, plan, expanded.results, expanded.claims, ranges.ranges.map((r) => r.block));
   if (settled === 'over budget') {
     s.stopWith('memory', s.budget.reached(s.memoryTerms(), 'the seen set would grow past the budget'));
     return 'last';
   }
   if ('status' in settled) return settled;
+  if (s.storage !== undefined) settled = withoutArchived(s.storage, settled);
   notePace(s, expanded, settled.newStates);
   if (!reportLevel(s, plan, ranges, settled)) return 'last';
   checkLimits(s);
@@ -173,6 +192,7 @@ async function searchLevel(s: SearchState, pool: SearchPool, pause: () => Promis
   s.levelStart += s.levelSize;
   s.levelSize = settled.newStates;
   s.level = settled.blocks;
+  s.storage?.afterLevel(s.parts, s.level, s.levelSize);
   return 'next';
 }
 

@@ -20,6 +20,7 @@ import { modelIdentity } from './model-identity.ts';
 import type { CandidateBlock, Engine, ExpandResult, ModelSource } from './protocol.ts';
 import { GrowingSeenSet, KEY_BITS } from './shared-seen-set.ts';
 import { TraceStore } from './trace-store.ts';
+import { seenStorage, type SeenStorage } from './seen-storage.ts';
 
 let searches = 0;
 
@@ -36,7 +37,9 @@ export class SearchState {
   strings: string[] = [];
   /** Immutable engine: the Record descriptors any thread met (each thread learns them all). */
   descriptors: string[] = [];
-  readonly traces = new TraceStore();
+  readonly traces: TraceStore;
+  /** The seen set's archive past memory (--storage disk | bitstate: seen-storage.ts); none in memory alone. */
+  readonly storage?: SeenStorage;
   readonly liveness?: LivenessRecorder;
   livenessStats?: LivenessStats;
   /**
@@ -100,6 +103,8 @@ export class SearchState {
     this.propertyNames = model.properties.map((p) => p.name);
     this.liveness = options.livenessPlan !== undefined ? new LivenessRecorder(options.livenessPlan) : undefined;
     this.parts = Array.from({ length: workers }, () => new GrowingSeenSet(1024));
+    this.storage = seenStorage(options.storage, budget.budgetBytes);
+    this.traces = new TraceStore(this.storage?.traceFile);
     this.payoff = engine === 'vector' && options.fallBackWhenSlow === true ? new MemoPayoff() : undefined;
     this.stopRequest = options.stop ?? new StopRequest();
     if (main.vector !== undefined) {
@@ -130,6 +135,7 @@ export class SearchState {
       this.atStart,
       [
         { name: 'seen set', bytes: this.seenBytes() },
+        ...(this.storage !== undefined ? [{ name: 'seen set archive', bytes: this.storage.bytes }] : []),
         { name: 'trace', bytes: this.traces.bytes },
         { name: 'frontier', bytes: this.olderLevelBytes + this.levelBytes + this.nextLevelBytes },
         { name: 'claims', bytes: this.claimsHeld?.entries.byteLength ?? 0 },
@@ -190,7 +196,7 @@ export class SearchState {
       elapsedMs,
       statesPerSecond: elapsedMs > 0 ? (distinct * 1000) / elapsedMs : 0,
       peakMemoryBytes: peakRss(),
-      seenSetBytesPerState: distinct > 0 ? (this.seenBytes() + this.traces.bytes) / distinct : 0,
+      seenSetBytesPerState: distinct > 0 ? (this.seenBytes() + (this.storage?.bytes ?? 0) + this.traces.bytes) / distinct : 0,
       peakFrontier: this.peakFrontier,
       collisionProbability: collisionProbability(distinct, KEY_BITS),
       fingerprintBits: KEY_BITS,
@@ -199,6 +205,7 @@ export class SearchState {
       engine,
       ...(engine === 'vector' ? { memo: sumMemo(this.memo), ...(strings.length > 0 ? { hashedStrings: [...strings] } : {}) } : {}),
       ...(this.livenessStats !== undefined ? { liveness: this.livenessStats } : {}),
+      ...(this.storage !== undefined ? { storage: this.storage.stats() } : {}),
     };
   }
 

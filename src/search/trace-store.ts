@@ -11,6 +11,7 @@ import type { Trace } from '../explore/result.ts';
 import { replay } from '../trace/reconstruct.ts';
 import { fingerprintInto } from '../state/fingerprint.ts';
 import type { CandidateBlock } from './protocol.ts';
+import type { SpilledArray, TraceFile } from './trace-file.ts';
 
 /** Parent index of an initial state (its action entry is the index among initStates()). */
 export const ROOT = 0xffffffff;
@@ -25,12 +26,28 @@ interface Level {
   readonly packed: Uint32Array | null;
   readonly parents: Uint32Array | null;
   readonly actions: Uint16Array | null;
+  /** With a trace file (--storage disk): where the level's arrays went (the arrays above are then null). */
+  readonly spilled?: { readonly packed?: SpilledArray; readonly parents?: SpilledArray; readonly actions?: SpilledArray };
 }
 
 /** Parents and actions of every state, by global index (BFS order). */
 export class TraceStore {
   private readonly levels: Level[] = [];
   private total = 0;
+
+  /** @param file where the levels' arrays go instead of memory (--storage disk) */
+  constructor(private readonly file?: TraceFile) {}
+
+  /** Keeps a level: in memory, or appended to the trace file. */
+  private push(level: Level): void {
+    const f = this.file;
+    if (f === undefined) {
+      this.levels.push(level);
+      return;
+    }
+    const spilled = level.packed !== null ? { packed: f.append(level.packed) } : { parents: f.append(level.parents!), actions: f.append(level.actions!) };
+    this.levels.push({ start: level.start, prevStart: level.prevStart, packed: null, parents: null, actions: null, spilled });
+  }
 
   /** Number of states recorded. */
   get size(): number {
@@ -40,13 +57,13 @@ export class TraceStore {
   /** Bytes held. */
   get bytes(): number {
     let b = 0;
-    for (const l of this.levels) b += l.packed !== null ? l.packed.byteLength : l.parents!.byteLength + l.actions!.byteLength;
+    for (const l of this.levels) b += l.spilled !== undefined ? 0 : l.packed !== null ? l.packed.byteLength : l.parents!.byteLength + l.actions!.byteLength;
     return b;
   }
 
   /** Appends a level's states given by global parent index and action (their global indices continue from `size`). */
   addLevel(parents: Uint32Array, actions: Uint16Array): void {
-    this.levels.push({ start: this.total, prevStart: 0, packed: null, parents, actions });
+    this.push({ start: this.total, prevStart: 0, packed: null, parents, actions });
     this.total += parents.length;
   }
 
@@ -70,7 +87,7 @@ export class TraceStore {
         packed[i++] = (rel << 8) | a;
       }
     }
-    this.levels.push({ start: this.total, prevStart, packed, parents: null, actions: null });
+    this.push({ start: this.total, prevStart, packed, parents: null, actions: null });
     this.total += n;
   }
 
@@ -105,12 +122,16 @@ export class TraceStore {
 
   parentOf(index: number): number {
     const l = this.levelOf(index);
+    const sp = l.spilled;
+    if (sp !== undefined) return sp.packed !== undefined ? l.prevStart + (this.file!.u32(sp.packed, index - l.start) >>> 8) : this.file!.u32(sp.parents!, index - l.start);
     if (l.packed !== null) return l.prevStart + (l.packed[index - l.start] >>> 8);
     return l.parents![index - l.start];
   }
 
   actionOf(index: number): number {
     const l = this.levelOf(index);
+    const sp = l.spilled;
+    if (sp !== undefined) return sp.packed !== undefined ? this.file!.u32(sp.packed, index - l.start) & 0xff : this.file!.u16(sp.actions!, index - l.start);
     if (l.packed !== null) return l.packed[index - l.start] & 0xff;
     return l.actions![index - l.start];
   }

@@ -1,6 +1,7 @@
 // Text rendering of results: the counterexample a kernel developer reads, step by step, and
 // the SPIN/TLC-style summary of figures.
 import type { CheckResult, CheckStats, Trace, Violation } from '../explore/result.ts';
+import type { StorageStats } from '../search/storage-choice.ts';
 import type { ExpectationReport, ExpectationRow } from '../explore/expectations.ts';
 
 /** ANSI styling, or none (colour only on a TTY). */
@@ -107,8 +108,25 @@ export function renderStats(st: CheckStats): string {
     ...(st.liveness !== undefined
       ? [`liveness: fairness ${st.liveness.fairness}; state graph ${st.liveness.graphBytesPerState.toFixed(1)} B/state (${count(st.liveness.edges)} transitions)`]
       : []),
+    ...(st.storage !== undefined ? [storageLine(st.storage)] : []),
     ...(st.engineNote !== undefined ? [`note: ${st.engineNote}`] : []),
     ...(st.hashedStrings !== undefined && st.hashedStrings.length > 0 ? [`note: ${hashedNote(st.hashedStrings)}`] : []),
+  ].join('\n');
+}
+
+/**
+ * What --storage disk held on disk, or what --storage bitstate risked: SPIN's hash factor
+ * (bits per state; SPIN calls above 100 good) and the chance a state was missed.
+ */
+export function storageLine(st: StorageStats): string {
+  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+  if (st.kind === 'disk') {
+    return `storage: disk, ${count(st.archived)} fingerprints in a sorted file (${st.flushes} merge${st.flushes === 1 ? '' : 's'}), ${mib(st.diskBytes ?? 0)} MiB on disk at the end, ${mib(st.peakDiskBytes ?? 0)} MiB at most`;
+  }
+  const log2 = Math.log2(st.bits ?? 1);
+  return [
+    `storage: bitstate, 2^${log2} bits (${mib((st.bits ?? 0) / 8)} MiB), ${st.hashes} bits a state, hash factor ${(st.hashFactor ?? 0) === Infinity ? '∞' : (st.hashFactor ?? 0).toFixed(1)} (bits per state; best above 100)`,
+    `bitstate: the figures are a lower bound (a state taken for a seen one hides the states reached only through it): expected states missed ${(st.expectedMissed ?? 0).toExponential(1)}, probability of having missed any ${(st.missProbability ?? 0).toExponential(1)}`,
   ].join('\n');
 }
 

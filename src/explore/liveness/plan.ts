@@ -32,6 +32,8 @@ export interface LivenessPlan {
 export interface LivenessObstacles {
   readonly por?: boolean;
   readonly symmetry?: boolean;
+  /** --storage past memory ('disk', 'bitstate'): the state graph would have to stay in memory. */
+  readonly storage?: string;
 }
 
 /**
@@ -52,6 +54,7 @@ export function livenessPlan(model: Model<any, any>, choice: LivenessChoice, obs
   // follows threads through the permutations. Until then both leave liveness unchecked, and
   // the run is incomplete (result.ts withUnchecked) unless --no-liveness opts out.
   if (obstacles.por) return skip(`partial-order reduction (--por) leaves out interleavings a fair loop may need; run without --por${SAFETY_ONLY}`);
+  if (obstacles.storage !== undefined) return skip(`--storage ${obstacles.storage} keeps the seen set past memory, and the liveness check needs the whole state graph in memory; use --storage ram${SAFETY_ONLY}`);
   if (obstacles.symmetry) return skip(`symmetry reduction (--symmetry) merges threads that fairness tells apart; run without --symmetry${SAFETY_ONLY}`);
   const processes = model.processes;
   const processNames = processes?.names ?? [model.name];
