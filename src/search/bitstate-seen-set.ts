@@ -29,46 +29,48 @@ export class BitstateSeenSet {
   }
 
   /**
-   * Calls `visit(word, mask)` for each of the key's bit positions. Two 32-bit hashes a = lo
-   * and b = hi (odd) step as a += b, b += i (enhanced double hashing); arrays over 2^32 bits
-   * take their top bits from a second pair mixed from the same key.
+   * Sets the key's bits (`set`) or tests them; returns whether every bit was set before.
+   * Two 32-bit hashes a = lo and b = hi (odd) step as a += b, b += i (enhanced double
+   * hashing); an array over 2^32 bits takes the top bits of an index from a second pair
+   * mixed from the same key.
    */
-  private positions(hi: number, lo: number, visit: (word: number, mask: number) => boolean): boolean {
-    const wide = this.log2Bits > 32 ? this.log2Bits - 32 : 0;
-    const narrow = 32 - Math.min(32, this.log2Bits);
+  private probe(hi: number, lo: number, set: boolean): boolean {
+    const w = this.words;
+    const log2 = this.log2Bits;
+    const wide = log2 > 32 ? log2 - 32 : 0;
+    const narrow = 32 - Math.min(32, log2);
     let a = lo | 0;
     let b = hi | 1;
     let c = Math.imul(hi ^ (lo >>> 15), 0x9e3779b1);
     let d = Math.imul(lo ^ (hi >>> 13), 0x85ebca6b) | 1;
+    let all = true;
     for (let i = 0; i < this.hashes; i++) {
       // A bit index of log2Bits bits: the top `wide` bits from c, the low 32 from a.
       const low = (a >>> 0) >>> narrow;
       const index = wide > 0 ? ((c >>> 0) >>> (32 - wide)) * 4294967296 + low : low;
-      if (!visit(Math.floor(index / 32), 1 << (index & 31))) return false;
+      const word = wide > 0 ? Math.floor(index / 32) : index >>> 5;
+      const mask = 1 << (low & 31);
+      if ((w[word] & mask) === 0) {
+        if (!set) return false;
+        all = false;
+        w[word] |= mask;
+      }
       a = (a + b) | 0;
       b = (b + i) | 0;
       c = (c + d) | 0;
       d = (d + i) | 0;
     }
-    return true;
+    return all;
   }
 
   /** Sets the key's bits; a key that set none (added before, or all its bits set by others) is not counted again. */
   add(hi: number, lo: number): void {
-    const w = this.words;
-    let fresh = false;
-    this.positions(hi, lo, (word, mask) => {
-      if ((w[word] & mask) === 0) fresh = true;
-      w[word] |= mask;
-      return true;
-    });
-    if (fresh) this.size++;
+    if (!this.probe(hi, lo, true)) this.size++;
   }
 
   /** True when every bit of the key is set (it was added, or others set its bits). */
   has(hi: number, lo: number): boolean {
-    const w = this.words;
-    return this.positions(hi, lo, (word, mask) => (w[word] & mask) !== 0);
+    return this.probe(hi, lo, false);
   }
 
   /** The chance a key never added has every bit set now: (1 - e^(-k·n/m))^k. */
