@@ -69,7 +69,7 @@ import type { Engine, ModelSource } from './protocol.ts';
 import { SearchPool } from './search-pool.ts';
 import { SearchState } from './search-state.ts';
 import { settleLevel, type SettledLevel } from './settle-level.ts';
-import { withoutArchived } from './seen-storage.ts';
+import type { SeenStorage } from './seen-storage.ts';
 import { replayTransitions } from './transition-hook.ts';
 
 /** The calling thread yields to timers and signals at least this often (ms). */
@@ -194,6 +194,12 @@ async function searchLevel(s: SearchState, pool: SearchPool, pause: () => Promis
   s.level = settled.blocks;
   s.storage?.afterLevel(s.parts, s.level, s.levelSize);
   return 'next';
+}
+
+/** A settled level without the new states the storage's archive holds (seen-storage.ts: met at an earlier level). */
+function withoutArchived(storage: SeenStorage, settled: SettledLevel): SettledLevel {
+  const { blocks, perBlock } = storage.dropArchived(settled.blocks);
+  return { ...settled, blocks, perBlock, newStates: perBlock.reduce((a, b) => a + b, 0) };
 }
 
 /** What the level says of the next: new states per state (sizes claims), a thread's time a state (sizes ranges). */

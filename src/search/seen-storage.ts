@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { BitstateSeenSet, missProbability } from './bitstate-seen-set.ts';
 import { DiskSeenSet, sortNearlySorted, type SortedKeys } from './disk-seen-set.ts';
 import type { CandidateBlock } from './protocol.ts';
-import type { SettledLevel } from './settle-level.ts';
 import { GROWTH, MAX_LOAD, highWord, lowWord, partitionOf, type GrowingSeenSet, type SharedSeenSet } from './shared-seen-set.ts';
 import { DEFAULT_BITSTATE_HASHES, DEFAULT_BITSTATE_LOG2, type StorageChoice, type StorageStats } from './storage-choice.ts';
 import { TraceFile } from './trace-file.ts';
@@ -222,12 +221,6 @@ export function takeSortedKeys(t: SharedSeenSet): SortedKeys {
   }
   sortNearlySorted(w, n);
   return { keys: w, n };
-}
-
-/** A settled level without the new states the archive holds (see the file header). */
-export function withoutArchived(storage: SeenStorage, settled: SettledLevel): SettledLevel {
-  const { blocks, perBlock } = storage.dropArchived(settled.blocks);
-  return { ...settled, blocks, perBlock, newStates: perBlock.reduce((a, b) => a + b, 0) };
 }
 
 /** The storage a search's options ask for: undefined for the in-memory default. */
