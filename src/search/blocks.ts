@@ -2,7 +2,7 @@
 // range's expansion appends to, the cursor that walks a level's members across the
 // previous level's blocks, and the two ways a range decides which successors to keep.
 import type { ByteSink } from '../state/codec.ts';
-import { PartitionFullError, SharedSeenSet, partitionOf, type GrowingSeenSet, type TableRef } from './shared-seen-set.ts';
+import { ALONE_GROWTH, ALONE_MAX_LOAD, ALONE_SLOTS, PartitionFullError, SharedSeenSet, partitionOf, type GrowingSeenSet, type TableRef } from './shared-seen-set.ts';
 import type { CandidateBlock, LevelRef } from './protocol.ts';
 import { LOWER, NEW, type LevelClaimsView } from './level-claims.ts';
 
@@ -394,7 +394,8 @@ export class KeepAll implements Dedupe {
 /**
  * A level expanded by this thread alone, range by range in order: insert every successor
  * into its partition at once (the first occurrence in (position, action) order wins, as in
- * the insert phase), growing it when needed. The level's blocks then hold only new states.
+ * the insert phase), growing it when needed (a small partition faster: ALONE_MAX_LOAD). The
+ * level's blocks then hold only new states.
  */
 export class DirectDedupe implements Dedupe {
   readonly entry = -1;
@@ -417,7 +418,9 @@ export class DirectDedupe implements Dedupe {
       throw new StateBoundReached(pos, action);
     }
     try {
-      const added = part.insertGrowing(hi, lo, this.maxLoad, this.growth, this.maxBytes);
+      // Small, and far from the byte budget (--memory): a doubling there would overshoot it.
+      const small = part.table.capacity < ALONE_SLOTS && part.table.capacity * 8 * ALONE_GROWTH * 4 <= this.maxBytes;
+      const added = part.insertGrowing(hi, lo, small ? ALONE_MAX_LOAD : this.maxLoad, small ? ALONE_GROWTH : this.growth, this.maxBytes);
       if (added) this.room--;
       return added;
     } catch (e) {

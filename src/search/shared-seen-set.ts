@@ -214,6 +214,21 @@ export class SharedSeenSet {
 export const MAX_LOAD = 0.85;
 export const GROWTH = 1.25;
 
+/**
+ * Highest load and growth of a small partition one thread fills as it expands (a level
+ * expanded alone, DirectDedupe: every run with one worker), below ALONE_SLOTS slots. Each
+ * insertion there waits on its probe, so the load costs time — at 0.85 an absent key's
+ * linear probe runs ~20 slots, at 0.7 ~6 — and growing by 1.25 copies every key about four
+ * times over a run, by 2 once. On kvm 2/2/5 with 1 worker the search took 0.83-0.87x the
+ * time (3 alternating runs each), for 16.7 bytes of seen set per state instead of 13.6.
+ * Past ALONE_SLOTS (32 MiB of table) a partition grows as the others do (MAX_LOAD, GROWTH),
+ * so the memory this costs is bounded and large searches keep their bytes per state; and so
+ * does one whose doubled table would take more than a quarter of the room --memory leaves.
+ */
+export const ALONE_MAX_LOAD = 0.7;
+export const ALONE_GROWTH = 2;
+export const ALONE_SLOTS = 1 << 22;
+
 /** Bytes of address space reserved for a seen-set partition at first (pages cost nothing until touched). */
 const FIRST_REGION = 64 * 2 ** 20;
 
@@ -309,10 +324,15 @@ export class GrowingSeenSet {
     this.count -= removed;
   }
 
-  /** Inserts a key (this thread alone uses the partition now); true when new. Grows at `maxLoad` by `growth`. */
+  /**
+   * Inserts a key (this thread alone uses the partition now); true when new. Grows at
+   * `maxLoad` by `growth`, or by GROWTH when `maxBytes` cannot take that.
+   */
   insertGrowing(hi: number, lo: number, maxLoad: number, growth: number, maxBytes = Infinity): boolean {
     if (this.count + 1 > this.table.capacity * maxLoad) {
-      const cap = Math.ceil(this.table.capacity * growth);
+      let cap = Math.ceil(this.table.capacity * growth);
+      // The smallest step the budget allows; past it, the partition is full.
+      if (cap * 8 > maxBytes) cap = Math.max(Math.ceil(this.table.capacity * GROWTH), Math.ceil((this.count + 1) / MAX_LOAD));
       if (cap * 8 > maxBytes) throw new PartitionFullError(cap * 8);
       this.growAlone(cap);
     }
