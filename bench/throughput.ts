@@ -1,4 +1,4 @@
-// Throughput benchmark: `npm run bench [-- --quick] [-- --no-spin] [-- --only=A,F,T | --only=two-phase-commit8] [-- --repeat=N]`.
+// Throughput benchmark: `npm run bench [-- --quick] [-- --no-spin] [-- --only=A,F,T | --only=two-phase-commit8 | --only=short] [-- --repeat=N]`.
 //
 // Checks the scaled KVM model of issue 4 (2 addresses, so 2 unmap threads, and 3 vCPU fault
 // threads × 2 attempts: `-p addresses=2 -p faults=3 -p attempts=2`, 14.4 M states), the
@@ -14,7 +14,12 @@
 // Two checks frame the speedup: the machine check (2 threads of pure arithmetic against 1:
 // 2.00 on two idle cores) and the contention check (two independent 1-worker searches of the
 // same model at once, in two processes, against one alone: what two cores can do for this
-// model's memory traffic, the ceiling for 2 workers).
+// model's memory traffic, the ceiling for 2 workers), after which the 2-worker speedup is
+// given as the fraction of that ceiling it reached.
+//
+// Short searches: a few small built-in models, whole `mmcheck check` processes with the
+// default --workers (one per core) against --workers 1, alternating, the median of several
+// runs each: a search too short to use a pool must not pay for one.
 //
 // If `spin` is installed, the Promela twin of each KVM configuration
 // (bench/peers/kvm-promela.ts) runs beside it: its state count must equal mmcheck's (a check
@@ -73,7 +78,7 @@ const configs: Config[] = onlyArg
     ? [kvm(2, 2, 2, { immutable: true }), { label: 'range-start-only', model: 'range-start-only', params: {}, kvm: false }, { label: 'peterson', model: 'peterson', params: {}, kvm: false }]
     : [
         // The scaled model of issue 4: 2 unmap threads, 3 vCPU threads x 2 attempts.
-        kvm(2, 3, 2),
+        kvm(2, 3, 2, { contention: true }),
         // The ~2.8 M-state configuration issue 4 compares with SPIN.
         kvm(2, 2, 5, { contention: true }),
         kvm(2, 2, 4),
@@ -81,8 +86,12 @@ const configs: Config[] = onlyArg
         ...classic,
       ];
 
-if (configs.length === 0) {
-  console.error(`bench: ${onlyArg} names no configuration: give addresses,faults,attempts of kvm (--only=2,2,5) or a classic label without spaces (${classic.map((c) => `--only=${c.label.replace(/ /g, '')}`).join(', ')})`);
+/** The short searches (see the file header): in the full and quick runs, or alone with --only=short. */
+const onlyShort = onlyArg === '--only=short';
+const withShort = onlyArg === undefined || onlyShort;
+
+if (configs.length === 0 && !onlyShort) {
+  console.error(`bench: ${onlyArg} names no configuration: give addresses,faults,attempts of kvm (--only=2,2,5), a classic label without spaces (${classic.map((c) => `--only=${c.label.replace(/ /g, '')}`).join(', ')}) or --only=short`);
   process.exit(2);
 }
 
@@ -99,8 +108,10 @@ interface Run {
   readonly frontierBytes?: number;
 }
 
-function argv(c: Config, workers: number, json: string, engine = 'auto'): string[] {
-  return [join(ROOT, 'bin/mmcheck.js'), 'check', c.model, ...Object.entries(c.params).flatMap(([k, v]) => ['-p', `${k}=${v}`]), '--workers', String(workers), '--engine', engine, '--json', json, '--no-color', '--progress', '3600', '--no-liveness'];
+/** The command line of one run; `workers` undefined: the default (one per core). */
+function argv(c: Config, workers: number | undefined, json: string, engine = 'auto'): string[] {
+  const threads = workers === undefined ? [] : ['--workers', String(workers)];
+  return [join(ROOT, 'bin/mmcheck.js'), 'check', c.model, ...Object.entries(c.params).flatMap(([k, v]) => ['-p', `${k}=${v}`]), ...threads, '--engine', engine, '--json', json, '--no-color', '--progress', '3600', '--no-liveness'];
 }
 
 function readRun(json: string, processSeconds: number): Run {
@@ -126,8 +137,8 @@ function resultFile(): { readonly json: string; readonly remove: () => void } {
   return { json: join(dir, 'result.json'), remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-/** One `mmcheck check` in a fresh process, figures from its --json output. */
-function runMmcheck(c: Config, workers: number, engine = 'auto'): Run {
+/** One `mmcheck check` in a fresh process, figures from its --json output; `workers` undefined: the default. */
+function runMmcheck(c: Config, workers: number | undefined, engine = 'auto'): Run {
   const { json, remove } = resultFile();
   const t0 = performance.now();
   try {
@@ -199,10 +210,59 @@ async function machineParallelism(): Promise<number> {
   return (2 * one) / two;
 }
 
+let mismatch = false;
 const median = (xs: readonly number[]) => {
   const v = [...xs].sort((a, b) => a - b);
   return v.length % 2 === 1 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
 };
+
+/** Small built-in models, each a search of a second or less. */
+const SHORT: readonly Config[] = [
+  { label: 'peterson', model: 'peterson', params: {}, kvm: false },
+  { label: 'range-start-only', model: 'range-start-only', params: {}, kvm: false },
+  { label: 'kvm 1/1/1', model: 'kvm', params: { addresses: 1, faults: 1, attempts: 1 }, kvm: false },
+  { label: 'hfi1-mmu-rb', model: 'hfi1-mmu-rb', params: {}, kvm: false },
+  { label: 'kvm (default)', model: 'kvm', params: {}, kvm: false },
+  { label: 'dining-philosophers 8', model: 'dining-philosophers', params: { philosophers: 8, variant: 'ordered' }, kvm: false },
+  // Searches of about half a second and one second with 1 worker: long enough to start a
+  // pool, too short for it to pay back its start.
+  { ...kvm(2, 2, 2), kvm: false },
+  { ...kvm(2, 2, 3), kvm: false },
+];
+
+/**
+ * Process time of each short search with the default --workers against --workers 1: runs
+ * alternate (default first, then 1 first), the median of each taken.
+ */
+async function shortSearches(): Promise<void> {
+  const runs = Math.max(5, repeat);
+  console.log('');
+  console.log(`short searches: whole process, default --workers (${availableParallelism()} here) against --workers 1, median of ${runs} runs each (alternating)`);
+  const shortRow = (cells: readonly string[]) => console.log(cells.map((x, i) => (i === 0 ? pad(x, 24) : lpad(x, 11))).join(' '));
+  shortRow(['model', 'engine', 'states', 'default s', '1 worker s', 'ratio']);
+  let worst = 0;
+  for (const c of SHORT) {
+    const times: [number[], number[]] = [[], []];
+    const states = [0, 0];
+    let engine = '';
+    for (let k = 0; k < runs; k++) {
+      for (const which of k % 2 === 0 ? [0, 1] : [1, 0]) {
+        const r = runMmcheck(c, which === 0 ? undefined : 1);
+        times[which].push(r.processSeconds);
+        states[which] = r.states;
+        engine = r.engine;
+      }
+    }
+    if (states[0] !== states[1]) {
+      console.log(`  MISMATCH: ${c.label}: the default and 1 worker disagree (${states[0]} vs ${states[1]} states)`);
+      mismatch = true;
+    }
+    const ratio = median(times[0]) / median(times[1]);
+    worst = Math.max(worst, ratio);
+    shortRow([c.label, engine, n(states[0]), median(times[0]).toFixed(3), median(times[1]).toFixed(3), `${ratio.toFixed(2)}x`]);
+  }
+  console.log(`  default/1-worker process time: at most ${worst.toFixed(2)}x (1.00 or below: the default never loses; above 1.05 it does)`);
+}
 
 console.log(`mmcheck throughput benchmark${quick ? ' (--quick)' : ''}`);
 console.log(`node ${process.version}, ${availableParallelism()} cores, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')} at start`);
@@ -211,8 +271,7 @@ const spinV = withSpin ? spinVersion() : null;
 console.log(withSpin ? (spinV ? `peer: ${spinV}` : 'peer: spin not installed (apt-get install -y spin); SPIN rows skipped') : 'peer: SPIN skipped (--no-spin)');
 console.log(`peer: TLC not installable here; issue 4 quotes about ${n(TLC_PER_WORKER)} states/s per TLC worker on such models (quoted, not measured)`);
 console.log('');
-row(['model', 'engine', 'workers', 'states', 'transitions', 'search s', 'process s', 'states/s', 'peak MiB', 'seen B/st', 'front B/st', 'speedup']);
-let mismatch = false;
+if (configs.length > 0) row(['model', 'engine', 'workers', 'states', 'transitions', 'search s', 'process s', 'states/s', 'peak MiB', 'seen B/st', 'front B/st', 'speedup']);
 for (const c of configs) {
   let pair: Run[] = [];
   const speedups: number[] = [];
@@ -261,11 +320,13 @@ for (const c of configs) {
     // One alone: the median of the 1-worker runs above (one slow run would inflate the ratio).
     const alone = median(aloneSeconds);
     const [a, b] = await runTwoAtOnce(c);
-    const aggregate = alone / a.searchSeconds + alone / b.searchSeconds;
+    const ceiling = alone / a.searchSeconds + alone / b.searchSeconds;
     console.log(
       `  contention check: two 1-worker searches at once took ${a.searchSeconds.toFixed(2)} s and ${b.searchSeconds.toFixed(2)} s (one alone: ${alone.toFixed(2)} s${repeat > 1 ? `, median of ${repeat}` : ''}): ` +
-        `${aggregate.toFixed(2)}x the throughput of one — the ceiling two cores give this model here`,
+        `${ceiling.toFixed(2)}x the throughput of one — the ceiling two cores give this model here`,
     );
+    const speedup = median(speedups);
+    console.log(`  2 workers: ${speedup.toFixed(2)}x${repeat > 1 ? ` (median of ${repeat} pairs)` : ''} against the ceiling's ${ceiling.toFixed(2)}x: reached ${Math.round((100 * speedup) / ceiling)}% of the ceiling`);
   }
   if (c.kvm && withSpin && spinV) {
     const p = c.params as { addresses: number; faults: number; attempts: number };
@@ -287,6 +348,7 @@ for (const c of configs) {
     if (!same) mismatch = true;
   }
 }
+if (withShort) await shortSearches();
 console.log('');
 console.log('search s: the search itself (worker start-up included for 2 workers); process s: the whole mmcheck process; states/s: distinct states per search second.');
 console.log('seen B/st: seen-set bytes per stored state (table slots, empty ones included, and the trace arrays); front B/st: bytes per state of the largest frontier held.');

@@ -24,11 +24,14 @@ export interface ParallelOptions extends SearchOptions {
   readonly minSharedLevel?: number;
   /**
    * When the search's own pool starts: once the search has run `afterMs` on a level of at
-   * least `level` states (default START_POOL_MS and START_POOL_LEVEL); and which levels its
-   * threads may join part-way before they are ready: those expected to take `joinMs` on this
-   * thread (default JOINABLE_MS). Tests start it at once and let them join every level.
+   * least `level` states expected to take `levelMs` on this thread alone (default
+   * START_POOL_MS, START_POOL_LEVEL and START_POOL_LEVEL_MS in search-pool.ts); which levels
+   * its threads may join part-way before they are ready: those expected to take `joinMs` on
+   * this thread (default JOINABLE_MS); and which levels are shared at all: those expected to
+   * take `shareMs` alone (default SHARE_LEVEL_MS; 0 when `startPool` is given and levelMs or
+   * shareMs is not). Tests start it at once and let them join every level.
    */
-  readonly startPool?: { readonly afterMs: number; readonly level: number; readonly joinMs: number };
+  readonly startPool?: { readonly afterMs: number; readonly level: number; readonly joinMs: number; readonly levelMs?: number; readonly shareMs?: number };
   /**
    * The room a shared level's claims are sized for: at least `least` new states, and `factor`
    * times the last level's new states per state (default 4096 and 1.5). A level with more

@@ -4,7 +4,7 @@
 import { blockBytes } from './blocks.ts';
 import type { NeedsImmutable } from './level-options.ts';
 import { levelRanges, type LevelRef } from './protocol.ts';
-import type { SearchPool } from './search-pool.ts';
+import { worthSharing, type SearchPool } from './search-pool.ts';
 import type { SearchState } from './search-state.ts';
 
 /** Levels below this are expanded by the calling thread alone (the threads would cost more than they save). */
@@ -59,7 +59,8 @@ export async function planLevel(s: SearchState, pool: SearchPool): Promise<Level
   pool.start(performance.now());
   const expand = !(options.maxDepth !== undefined && s.depth >= options.maxDepth);
   pool.seeReady();
-  const big = pool.usable && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL);
+  // A level is shared when it is long enough to pay for the threads' round trips.
+  const big = pool.usable && levelSize >= (options.minSharedLevel ?? PARALLEL_LEVEL) && worthSharing(pool.when, levelSize, s.stateMs);
   if (big) await pool.waitIfAsked();
   const claimsFit = main.select === undefined && levelSize <= 0xffffff && !s.claimsTooNarrow;
   // A level is shared once the pool's threads are ready, or — if it can use claims, whose

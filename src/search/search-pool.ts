@@ -7,6 +7,7 @@ import type { Piscina } from 'piscina';
 import { workerBundle } from '../workers/bundle.ts';
 import { createWorkerPool } from '../workers/pool.ts';
 import { closeJoin, WARM_READY, WARM_STOP, type Task } from './protocol.ts';
+import type { ParallelOptions } from './level-options.ts';
 import type { SearchState } from './search-state.ts';
 
 /**
@@ -17,6 +18,21 @@ import type { SearchState } from './search-state.ts';
  */
 const START_POOL_LEVEL = 2048;
 const START_POOL_MS = 250;
+/**
+ * ... and once a level is expected to take this long on this thread alone (ms, at the last
+ * level's cost a state). Starting the threads slows this thread while they load and warm up
+ * (kvm 2/2/2, `MMCHECK_TRACE_LEVELS=1`: its levels at 0.25-0.5 s took 1.5-2.5 times as long
+ * as in a run with 1 worker), and a worker's first levels run cold: a search whose levels
+ * stay short (kvm 2/2/2's largest take ~20 ms alone; 0.52-0.59 s with 1 worker, 0.89-0.98 s
+ * with 2 when the pool started at 0.25 s) cannot earn that back, so it never starts one.
+ */
+const START_POOL_LEVEL_MS = 40;
+/**
+ * A level expected to take less than this alone (ms) is expanded by this thread alone even
+ * with the pool ready: sharing one costs two round trips to the threads, the claims' room,
+ * the validate phase and the sample check, a few ms whatever its size.
+ */
+const SHARE_LEVEL_MS = 8;
 /**
  * How long a worker may go on warming up (warm-up.ts) after it is ready, while this thread
  * still runs levels alone: a core that would idle runs the model's code, so the worker's
@@ -37,6 +53,35 @@ const JOINABLE_MS = 100;
  */
 const WORKER_THREAD_BYTES = 32 * 2 ** 20;
 
+/** When a search's own pool starts, and which levels it shares (ParallelOptions.startPool, every field given). */
+export type PoolTiming = Required<NonNullable<ParallelOptions['startPool']>>;
+
+/**
+ * When the pool of a search with `options` starts and which levels it shares: the defaults
+ * above; `startPool` as given (tests; levelMs and shareMs 0 unless given); with `waitForPool`
+ * at once. With a pool or a `minSharedLevel` given (tests sending small levels through the
+ * threads), every level of at least that many states is shared.
+ */
+export function poolTiming(options: ParallelOptions): PoolTiming {
+  const given = options.startPool ?? (options.waitForPool === true ? { afterMs: 0, level: 0, joinMs: JOINABLE_MS } : undefined);
+  if (given !== undefined) return { levelMs: 0, shareMs: 0, ...given };
+  const shareMs = options.pool === undefined && options.minSharedLevel === undefined ? SHARE_LEVEL_MS : 0;
+  return { afterMs: START_POOL_MS, level: START_POOL_LEVEL, joinMs: JOINABLE_MS, levelMs: START_POOL_LEVEL_MS, shareMs };
+}
+
+/**
+ * True when a search `elapsedMs` old, at a level of `levelSize` states that cost `stateMs`
+ * each on one thread at the last level (0 before one was measured), should start its pool.
+ */
+export function timeToStart(when: PoolTiming, elapsedMs: number, levelSize: number, stateMs: number): boolean {
+  return elapsedMs >= when.afterMs && levelSize >= when.level && levelSize * stateMs >= when.levelMs;
+}
+
+/** True when a level of `levelSize` states, at `stateMs` a state on one thread, is worth the threads' round trips. */
+export function worthSharing(when: PoolTiming, levelSize: number, stateMs: number): boolean {
+  return levelSize * stateMs >= when.shareMs;
+}
+
 /** The pool of one search and what is known of its threads. */
 export class SearchPool {
   private pool?: Piscina;
@@ -55,7 +100,7 @@ export class SearchPool {
   /** The warm-ups' [stop, ready] (protocol.ts WarmTask). */
   private readonly warmControl = new Int32Array(new SharedArrayBuffer(8));
   /** When the own pool starts, and how long a level must be to be joined part-way. */
-  readonly when: { readonly afterMs: number; readonly level: number; readonly joinMs: number };
+  readonly when: PoolTiming;
 
   constructor(private readonly s: SearchState) {
     this.pool = s.options.pool;
@@ -63,7 +108,7 @@ export class SearchPool {
     this.ready = !this.own;
     // waitForPool (tests on a busy machine) also starts the pool at once: a pool started late,
     // at the search's last big level, would leave no level to wait at.
-    this.when = s.options.startPool ?? (s.options.waitForPool === true ? { afterMs: 0, level: 0, joinMs: JOINABLE_MS } : { afterMs: START_POOL_MS, level: START_POOL_LEVEL, joinMs: JOINABLE_MS });
+    this.when = poolTiming(s.options);
   }
 
   /** The search has threads beyond this one. */
@@ -79,7 +124,7 @@ export class SearchPool {
   /** Starts the own pool once the search has run a while on a level big enough to share. */
   start(now: number): void {
     const s = this.s;
-    if (!this.own || s.levelSize < this.when.level || now - s.t0 < this.when.afterMs) return;
+    if (!this.own || !timeToStart(this.when, now - s.t0, s.levelSize, s.stateMs)) return;
     if (this.pool !== undefined || this.starting || !this.usable) return;
     // Each thread holds its own runtime, bundle and model: none when the budget has no room.
     if (!s.budget.fits((s.workers - 1) * WORKER_THREAD_BYTES)) return;
