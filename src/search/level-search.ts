@@ -192,7 +192,8 @@ async function searchLevel(s: SearchState, pool: SearchPool, pause: () => Promis
   s.levelStart += s.levelSize;
   s.levelSize = settled.newStates;
   s.level = settled.blocks;
-  s.storage?.afterLevel(s.parts, s.level, s.levelSize);
+  // The next level's new states, as its claims are sized (expand-level.ts makeRoomForClaims).
+  s.storage?.afterLevel(s.parts, s.level, s.levelSize, { newStates: Math.ceil(s.levelSize * Math.max(1, s.lastRatio) * 1.5), partitionBytes: s.tableRoom() });
   return 'next';
 }
 

@@ -7,7 +7,7 @@
 // first at its shortest depth, so the states left, their order and their parents are the
 // in-memory search's: the same figures, verdicts and counterexamples (Stern and Dill's
 // delayed duplicate detection, here per level).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BitstateSeenSet, missProbability } from './bitstate-seen-set.ts';
@@ -30,14 +30,33 @@ function removeDir(dir: string): void {
   madeDirs.delete(dir);
 }
 
-/** A spill directory: `dir` (made if missing) or a new temporary one removed at the end. */
-function spillDir(dir: string | undefined): { dir: string; owned: boolean } {
-  if (dir !== undefined) {
-    mkdirSync(dir, { recursive: true });
-    return { dir: mkdtempSync(join(dir, 'mmcheck-')), owned: true };
+/** The names of spill directories: the process's id, then mkdtemp's letters. */
+const SPILL_PREFIX = 'mmcheck-spill-';
+
+/**
+ * A new spill directory in `parent` (default: the system's temporary directory), removed at
+ * the end. A process killed before it could remove its own (a second Ctrl-C kills the search
+ * process; the kernel's out-of-memory killer) leaves one behind: any whose process is gone is
+ * removed here first.
+ */
+function spillDir(parent: string | undefined): string {
+  const base = parent ?? tmpdir();
+  mkdirSync(base, { recursive: true });
+  for (const name of readdirSync(base)) {
+    const pid = name.startsWith(SPILL_PREFIX) ? Number(name.slice(SPILL_PREFIX.length).split('-')[0]) : NaN;
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && !alive(pid)) removeDir(join(base, name));
   }
-  const made = mkdtempSync(join(tmpdir(), 'mmcheck-spill-'));
-  return { dir: made, owned: true };
+  return mkdtempSync(join(base, `${SPILL_PREFIX}${process.pid}-`));
+}
+
+/** Whether a process with this id runs (one we may not signal runs too). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
 }
 
 /** The in-memory table's default share of the memory budget under --storage disk. */
@@ -57,7 +76,7 @@ export class SeenStorage {
 
   constructor(choice: Exclude<StorageChoice, { kind: 'ram' }>, budgetBytes: number) {
     if (choice.kind === 'disk') {
-      const { dir } = spillDir(choice.dir);
+      const dir = spillDir(choice.dir);
       this.dir = dir;
       madeDirs.add(dir);
       if (!exitHook) {
@@ -131,10 +150,10 @@ export class SeenStorage {
    * every key to the archive and keeps only the frontier's, which the next level meets most.
    * Bitstate keeps no key of an earlier level.
    */
-  afterLevel(parts: readonly GrowingSeenSet[], level: readonly CandidateBlock[], levelSize: number): void {
+  afterLevel(parts: readonly GrowingSeenSet[], level: readonly CandidateBlock[], levelSize: number, room: TableRoom): void {
     const held = parts.reduce((n, p) => n + p.count, 0);
     if (held <= levelSize) return;
-    if (this.disk !== undefined && held + 2 * levelSize <= this.tableKeys) return;
+    if (this.disk !== undefined && held + 2 * levelSize <= this.tableKeys && !mustGrowPast(parts, room)) return;
     this.flushes++;
     if (this.disk !== undefined) {
       const runs = parts.map((p) => takeSortedKeys(p.table));
@@ -185,6 +204,26 @@ export class SeenStorage {
     this.traceFile?.close();
     if (this.dir !== undefined) removeDir(this.dir);
   }
+}
+
+/** What the next level may add to the in-memory table, and the bytes a partition may grow to under the memory budget. */
+export interface TableRoom {
+  readonly newStates: number;
+  readonly partitionBytes: number;
+}
+
+/**
+ * True when a partition would have to grow, for the next level's new states, past the bytes
+ * the memory budget leaves it: the table's keys then go to disk now (the table keeps its
+ * size and holds only the frontier), where the in-memory search stops for memory.
+ */
+function mustGrowPast(parts: readonly GrowingSeenSet[], room: TableRoom): boolean {
+  return parts.some((p) => {
+    const need = p.count + room.newStates / parts.length;
+    const cap = p.table.capacity;
+    if (need <= cap * MAX_LOAD) return false;
+    return Math.max(Math.ceil(need / MAX_LOAD), Math.ceil(cap * GROWTH)) * 8 > room.partitionBytes;
+  });
 }
 
 /**

@@ -6,7 +6,7 @@
 // runs move the table's keys to disk after every level (`seenBytes: 1`), so every lookup
 // but the frontier's goes through the file, and the trace arrays are read back from disk.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import { createWorkerPool } from '../../src/workers/pool.ts';
 import { DiskSeenSet, sortNearlySorted } from '../../src/search/disk-seen-set.ts';
 import { BitstateSeenSet, missProbability } from '../../src/search/bitstate-seen-set.ts';
 import type { StorageChoice } from '../../src/search/storage-choice.ts';
+import { MemoryBudget } from '../../src/explore/memory-budget.ts';
 
 const file = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
 const KVM = file('../../models/drivers/kvm.ts');
@@ -86,6 +87,46 @@ describe('--storage disk: the in-memory answer', () => {
   it('kvm bounded by --max-states: the cut falls at the same transition', async () => {
     const a = await sameOnDisk(KVM, { addresses: 2, faults: 1, attempts: 1, path: 'classic' }, { maxStates: 1777 });
     expect([a.limit, a.distinctStates]).toEqual(['max-states', 1777]);
+  });
+
+  it('a seen set that would outgrow the memory budget goes to disk instead of stopping the search', async () => {
+    // A budget that leaves the seen set 16 KiB (2,000 slots; kvm's 2,510 states need more):
+    // in memory the search stops for memory; on disk (with a share too large to matter) the
+    // table's keys go to the file before it would grow past the room, and the search ends
+    // with the full answer.
+    class TightBudget extends MemoryBudget {
+      constructor() {
+        super(8 * 2 ** 20 + 16 * 1024);
+      }
+      override resident(): number {
+        return 0;
+      }
+    }
+    const params = { addresses: 2, faults: 1, attempts: 1, path: 'classic' };
+    const full = answer(await search(KVM, params, 1, {}));
+    const ram = await search(KVM, params, 1, { memory: new TightBudget() });
+    expect([ram.status, ram.status === 'incomplete' && ram.limit]).toEqual(['incomplete', 'memory']);
+    const disk = await search(KVM, params, 1, { memory: new TightBudget(), storage: { kind: 'disk', dir: spill, seenBytes: 2 ** 30 } });
+    expect(answer(disk)).toEqual(full);
+    expect(disk.stats.storage!.flushes).toBeGreaterThan(0);
+  });
+
+  it('a search ending in a model error removes its files too', async () => {
+    const bad = file('../fixtures/bad-states.ts');
+    const r = await search(bad, { kind: 'plain' }, 1, { storage: { kind: 'disk', dir: spill, seenBytes: 1 } });
+    expect(r.status).toBe('error');
+    expect(readdirSync(spill)).toEqual([]);
+  });
+
+  it("a spill directory left by a killed search (its process gone) is removed by the next; a live one's is kept", async () => {
+    // A second Ctrl-C kills the search process before it can remove its files.
+    const dead = join(spill, 'mmcheck-spill-999999999-abc');
+    const live = join(spill, `mmcheck-spill-${process.ppid}-abc`);
+    for (const d of [dead, live]) mkdirSync(d);
+    writeFileSync(join(dead, 'seen-1.keys'), 'x');
+    await search(KVM, { addresses: 1 }, 1, { storage: { kind: 'disk', dir: spill } });
+    expect(readdirSync(spill)).toEqual([`mmcheck-spill-${process.ppid}-abc`]);
+    rmSync(live, { recursive: true });
   });
 
   it('refuses --por (its cycle proviso reads every earlier state during a level), and leaves liveness unchecked', async () => {
