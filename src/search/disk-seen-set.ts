@@ -35,6 +35,35 @@ export function sortNearlySorted(keys: Int32Array, n: number): void {
   }
 }
 
+/**
+ * True when key (l, h) is among the `m` sorted keys of `ch`. Keys are fingerprints, spread
+ * evenly: an interpolation search on the low word takes a few probes where a binary search
+ * takes 16, then a binary search finishes a range the guesses no longer narrow.
+ */
+function searchChunk(ch: Int32Array, m: number, l: number, h: number): boolean {
+  const ul = l >>> 0;
+  let lo = 0;
+  let hi = m - 1;
+  for (let probes = 0; lo <= hi && probes < 4; probes++) {
+    const first = ch[2 * lo] >>> 0;
+    const last = ch[2 * hi] >>> 0;
+    if (ul < first || ul > last) return false;
+    const mid = last === first ? lo : lo + Math.floor(((ul - first) / (last - first)) * (hi - lo));
+    const cmp = compareKeys(ch[2 * mid], ch[2 * mid + 1], l, h);
+    if (cmp === 0) return true;
+    if (cmp < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const cmp = compareKeys(ch[2 * mid], ch[2 * mid + 1], l, h);
+    if (cmp === 0) return true;
+    if (cmp < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return false;
+}
+
 /** A sorted run of keys in memory: [low, high] pairs, `n` of them. */
 export interface SortedKeys {
   readonly keys: Int32Array;
@@ -191,20 +220,7 @@ export class DiskSeenSet {
       const ch = this.chunk;
       for (let j = counts[c]; j < counts[c + 1]; j++) {
         const i = order[j];
-        const l = keys[2 * i];
-        const h = keys[2 * i + 1];
-        let lo = 0;
-        let hi = m - 1;
-        while (lo <= hi) {
-          const mid = (lo + hi) >>> 1;
-          const cmp = compareKeys(ch[2 * mid], ch[2 * mid + 1], l, h);
-          if (cmp === 0) {
-            found[i] = 1;
-            break;
-          }
-          if (cmp < 0) lo = mid + 1;
-          else hi = mid - 1;
-        }
+        if (searchChunk(ch, m, keys[2 * i], keys[2 * i + 1])) found[i] = 1;
       }
     }
   }
