@@ -11,22 +11,23 @@ import type { ParallelOptions } from './level-options.ts';
 import type { SearchState } from './search-state.ts';
 
 /**
- * An own pool is started once the search has run this long (ms) with levels at least
- * `START_POOL_LEVEL` states: a search that ends sooner never pays for starting threads
- * (~0.2 s from a bundle, the warm-up included, plus ~0.2 s to build the bundle the first
- * time). Its threads join the level under way when they are ready (protocol.ts Joinable).
+ * An own pool is started once the search has run START_POOL_MS on a level of at least
+ * START_POOL_LEVEL states expected to take START_POOL_LEVEL_MS on this thread alone (its
+ * size times the last level's cost a state). Starting the threads costs about a quarter of
+ * a second of wall time, whatever the search: while a worker loads and warms up this
+ * thread's levels take 1.5-2.5 times as long (they share the two cores with the new thread
+ * and its compiler), and the first two shared levels run cold on both threads (kvm 2/2/4,
+ * `MMCHECK_TRACE_LEVELS=1`: levels 36-40 took 445 ms with 2 workers against 190 ms with 1;
+ * then 1.33x as fast). Shared levels then save about a quarter of their time, so a pool pays
+ * only with a second or more of search after it. With the pool at 250 ms and 40 ms levels,
+ * kvm 2/2/4 took 1.56 s with 2 workers and 1.32 s with 1, two-phase-commit 7 1.02 s and
+ * 0.87 s; at 1 s and 80 ms they take what 1 worker takes (one median of 3 pairs each), and
+ * kvm 2/3/2 (15 s alone) still starts its pool at 1 s. Its threads join the level under way
+ * when they are ready (protocol.ts Joinable).
  */
 const START_POOL_LEVEL = 2048;
-const START_POOL_MS = 250;
-/**
- * ... and once a level is expected to take this long on this thread alone (ms, at the last
- * level's cost a state). Starting the threads slows this thread while they load and warm up
- * (kvm 2/2/2, `MMCHECK_TRACE_LEVELS=1`: its levels at 0.25-0.5 s took 1.5-2.5 times as long
- * as in a run with 1 worker), and a worker's first levels run cold: a search whose levels
- * stay short (kvm 2/2/2's largest take ~20 ms alone; 0.52-0.59 s with 1 worker, 0.89-0.98 s
- * with 2 when the pool started at 0.25 s) cannot earn that back, so it never starts one.
- */
-const START_POOL_LEVEL_MS = 40;
+const START_POOL_MS = 1000;
+const START_POOL_LEVEL_MS = 80;
 /**
  * A level expected to take less than this alone (ms) is expanded by this thread alone even
  * with the pool ready: sharing one costs two round trips to the threads, the claims' room,

@@ -1,25 +1,26 @@
-// When a search starts its own pool and which levels it shares (search-pool.ts): a search whose
-// levels stay short never pays for threads it cannot earn back (kvm 2/2/2 took 0.52-0.59 s
-// with 1 worker and 0.89-0.98 s with 2 when its pool started at 0.25 s), a long one starts
-// them once its levels are long enough to share.
+// When a search starts its own pool and which levels it shares (search-pool.ts): a search too
+// short or whose levels stay short never pays for threads it cannot earn back (kvm 2/2/2 took
+// 0.52-0.59 s with 1 worker and 0.89-0.98 s with 2 when its pool started at 0.25 s), a long
+// one starts them once its levels are long enough to share.
 import { describe, expect, it } from 'vitest';
 import { poolTiming, timeToStart, worthSharing } from '../../src/search/search-pool.ts';
 
 describe('poolTiming', () => {
   const defaults = poolTiming({});
 
-  it('starts the pool only once a level is expected to take 40 ms on one thread, after 250 ms', () => {
+  it('starts the pool only after 1 s, once a level is expected to take 80 ms on one thread', () => {
     // kvm 2/2/2's largest level: 19,188 states at ~1.2 µs a state (~23 ms): never.
-    expect(timeToStart(defaults, 400, 19_188, 0.0012)).toBe(false);
-    // kvm 2/2/5 at level 32: 37,052 states, ~44 ms: yes.
-    expect(timeToStart(defaults, 400, 37_052, 0.0012)).toBe(true);
-    // The same level before 250 ms: not yet.
-    expect(timeToStart(defaults, 200, 37_052, 0.0012)).toBe(false);
+    expect(timeToStart(defaults, 1500, 19_188, 0.0012)).toBe(false);
+    // kvm 2/2/4's largest, 68,416 states at ~0.67 µs (46 ms): never (its pool cost more than it saved).
+    expect(timeToStart(defaults, 1200, 68_416, 0.00067)).toBe(false);
+    // kvm 2/3/2's levels of 200,000 states at ~0.7 µs (140 ms), after 1 s: yes; before, not yet.
+    expect(timeToStart(defaults, 1000, 200_000, 0.0007)).toBe(true);
+    expect(timeToStart(defaults, 900, 200_000, 0.0007)).toBe(false);
     // An Immutable model's level of 2,048 states at 40 µs a state (82 ms): yes; of 1,000: too few states.
-    expect(timeToStart(defaults, 300, 2048, 0.04)).toBe(true);
-    expect(timeToStart(defaults, 300, 1000, 0.04)).toBe(false);
+    expect(timeToStart(defaults, 1000, 2048, 0.04)).toBe(true);
+    expect(timeToStart(defaults, 1000, 1000, 0.04)).toBe(false);
     // No level measured yet (cost 0): no start.
-    expect(timeToStart(defaults, 300, 100_000, 0)).toBe(false);
+    expect(timeToStart(defaults, 1000, 100_000, 0)).toBe(false);
   });
 
   it('shares a level only when it is expected to take 8 ms alone', () => {
