@@ -165,10 +165,11 @@ describe('end to end', () => {
   });
 
   it('mmcheck check on a model whose worker copy differs stops with exit 2 and one line, not a count', () => {
+    // MMCHECK_WAIT_FOR_POOL=1: a search this short starts no pool by default (search-pool.ts).
     const r = spawnSync(process.execPath, ['bin/mmcheck.js', 'check', 'test/fixtures/limits/worker-differs.ts', '-p', 'how=steps', '-p', 'levels=18', '--engine', 'immutable', '--workers', '2'], {
       cwd: root,
       encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
+      env: { ...process.env, NO_COLOR: '1', MMCHECK_WAIT_FOR_POOL: '1' },
     });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^mmcheck: error: model 'worker-differs': a worker thread built a different model from the same file and parameters/m);
