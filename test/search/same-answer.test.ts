@@ -18,6 +18,7 @@ import { runSearch } from '../../src/explore/engine.ts';
 import { parallelBfs } from '../../src/search/level-search.ts';
 import type { LevelTiming } from '../../src/search/level-options.ts';
 import { createWorkerPool } from '../../src/workers/pool.ts';
+import { workerBundle } from '../../src/workers/bundle.ts';
 import { reductionFor, type ReductionChoice } from '../../src/reduce/reduction.ts';
 
 const file = (rel: string) => fileURLToPath(new URL(rel, import.meta.url));
@@ -239,6 +240,10 @@ describe("parallel search: the search's own pool, joined part-way", () => {
     const params = { addresses: 2, faults: 2, attempts: 1, path: 'classic' };
     const def = await importDefinition(KVM, KVM);
     const want = answer(await bfs(buildModel(def, params), SAFETY));
+    // The pool is created once the worker's bundle is built. On a fresh machine (a clean
+    // clone, an empty temporary directory) that build takes longer than this whole search,
+    // so no level would meet a started pool: build it first, as an earlier run would have.
+    expect(await workerBundle(KVM)).not.toBeNull();
     for (const engine of ['immutable', 'vector'] as const) {
       for (const workers of [2, 3]) {
         const levels: LevelTiming[] = [];
