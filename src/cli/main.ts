@@ -17,6 +17,7 @@ for (const stream of [process.stdout, process.stderr]) {
 import { registerMutants } from './commands/mutants.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerInit } from './commands/init.ts';
+import { registerSwarm } from './commands/swarm.ts';
 
 let exitCode: number = EXIT.HOLDS;
 const setExit = (code: number) => {
@@ -45,6 +46,7 @@ registerReplay(program, setExit);
 registerMutants(program, setExit);
 registerBench(program, setExit);
 registerInit(program, setExit);
+registerSwarm(program, setExit);
 program.addHelpText(
   'after',
   '\nExit codes: 0 every property holds · 1 a property is violated · 2 bad usage or bad model · 3 incomplete (a limit was hit) · 130 second Ctrl-C',

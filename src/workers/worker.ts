@@ -1,5 +1,6 @@
 // Worker-thread side of the level-synchronous search (the piscina task handler): expand
-// ranges of a level, merge a partition of its candidates, copy part of a growing seen set.
+// ranges of a level, merge a partition of its candidates, copy part of a growing seen set;
+// and the jobs of a swarm (src/swarm/).
 // The model is imported by file path and built from its parameters once per thread and
 // search (imported-model.ts); its closures never cross threads. A thread that dies anyway (out of
 // memory) is reported by the coordinator as a dead worker.
@@ -8,12 +9,16 @@ import { withExitGuard } from '../explore/exit-guard.ts';
 import { loadSource } from './imported-model.ts';
 import type { GrowableRef } from '../search/shared-seen-set.ts';
 import { warmUp } from './warm-up.ts';
+import { runSwarmTask } from '../swarm/swarm-worker.ts';
+import type { SwarmTask, SwarmTaskResult } from '../swarm/swarm-run.ts';
 import { expandPhase, growPhase, insertPhase, validatePhase } from '../search/participant.ts';
 import { WARM_READY, WARM_STOP, tryJoin, type ExpandResult, type InsertResult, type Task, type ValidateResult } from '../search/protocol.ts';
 
 /** The piscina task handler. */
-export async function runTask(task: Task): Promise<ExpandResult | InsertResult | ValidateResult | GrowableRef | null> {
+export async function runTask(task: Task | SwarmTask): Promise<ExpandResult | InsertResult | ValidateResult | GrowableRef | SwarmTaskResult | null> {
   switch (task.kind) {
+    case 'swarm':
+      return withExitGuard(() => runSwarmTask(task));
     case 'warm': {
       // A model that fails to load reports it on its first expand task, with the step.
       const loaded = await loadSource(task.source, task.search).catch(() => undefined);

@@ -1,0 +1,236 @@
+// One swarm job: a depth-first search of the model to a depth bound, in an order of its own
+// (the model's, reversed, or shuffled by a seed), with a hash-compacted seen set of its own
+// (compact-table.ts), stopping at its first counterexample or when any other job of the swarm
+// found one (SPIN's swarm verification: many such searches, each cheap and different, cover
+// more of a state space too big for one exhaustive search than one search could).
+//
+// Safety only: invariants on every new state, transition properties on every step, deadlocks
+// on every state without successors. A job that ends without cutting a path at its bound and
+// without filling its table has explored every reachable state (up to a fingerprint collision).
+import { CompactTable, Met } from './compact-table.ts';
+import type { Broken, Child, SwarmSpace } from './swarm-space.ts';
+
+/** The step orders jobs are given, in turn: job 0 takes the model's, job 1 its reverse, the rest a seeded shuffle. */
+export const ORDERS = ['model', 'reverse', 'random'] as const;
+export type StepOrder = (typeof ORDERS)[number];
+
+/** What one job is asked to do. */
+export interface SwarmJobSpec {
+  /** 0-based. */
+  readonly index: number;
+  readonly seed: number;
+  readonly order: StepOrder;
+  /** Paths are cut at this many steps. */
+  readonly depthBound: number;
+  /** The most states its table holds. */
+  readonly maxStates: number;
+}
+
+/** A counterexample as a job found it: the initial state's index and the action indices from it. */
+export interface FoundViolation extends Broken {
+  readonly initIndex: number;
+  readonly actions: readonly number[];
+}
+
+/** How a job ended. */
+export type JobEnd = 'complete' | 'bounded' | 'table-full' | 'violated' | 'stopped';
+
+/** What a job did. */
+export interface SwarmJobReport {
+  readonly spec: SwarmJobSpec;
+  readonly end: JobEnd;
+  /** Distinct states stored. */
+  readonly states: number;
+  /** Steps taken (a state expanded again from closer to the root counts its steps again). */
+  readonly transitions: number;
+  /** The deepest state reached. */
+  readonly maxDepth: number;
+  /** States at the depth bound that have successors, not explored. */
+  readonly cut: number;
+  readonly elapsedMs: number;
+  readonly tableBytes: number;
+  /** Transitions per step label. */
+  readonly fired: Readonly<Record<string, number>>;
+  readonly violation?: FoundViolation;
+}
+
+/** Words of the swarm's shared control buffer: which job found a counterexample first (job index + 1, 0 = none). */
+export const FOUND = 0;
+/** Control words. */
+export const CONTROL_WORDS = 1;
+
+/** xorshift32: a small, fast, seeded generator (the same seed gives the same job). */
+function random(seed: number): () => number {
+  let x = seed | 0 || 0x2545f491;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+}
+
+/** The order in which a job visits `n` items. */
+function orderOf(n: number, order: StepOrder, next: () => number): Int32Array {
+  const o = new Int32Array(n);
+  for (let i = 0; i < n; i++) o[i] = order === 'reverse' ? n - 1 - i : i;
+  if (order === 'random') {
+    for (let i = n - 1; i > 0; i--) {
+      const j = next() % (i + 1);
+      const t = o[i];
+      o[i] = o[j];
+      o[j] = t;
+    }
+  }
+  return o;
+}
+
+interface Frame<S> {
+  readonly state: S;
+  /** The action index that led here (-1 for an initial state). */
+  readonly action: number;
+  children?: Child<S>[];
+  order?: Int32Array;
+  next: number;
+}
+
+/** Transitions per step (Child.step), with a state and action that label it. */
+type Fired<S> = Map<unknown, { n: number; sample: S; action: unknown }>;
+
+/** Counts the steps from `state` to `kids`. */
+function countSteps<S>(fired: Fired<S>, state: S, kids: readonly Child<S>[]): void {
+  for (let i = 0; i < kids.length; i++) {
+    const c = fired.get(kids[i].step);
+    if (c === undefined) fired.set(kids[i].step, { n: 1, sample: state, action: kids[i].action });
+    else c.n++;
+  }
+}
+
+/** Transitions per step label. */
+function labelled<S>(space: SwarmSpace<S>, fired: Fired<S>): Record<string, number> {
+  const labels: Record<string, number> = {};
+  for (const { n, sample, action } of fired.values()) {
+    const label = space.label(sample, action);
+    labels[label] = (labels[label] ?? 0) + n;
+  }
+  return labels;
+}
+
+/** How often (in states) a job looks at the shared stop words. */
+const POLL = 256;
+
+/**
+ * Runs job `spec` over `space`. `found` is the swarm's control buffer (FOUND), `stop` a
+ * StopRequest's buffer (time limit, Ctrl-C): both read every few hundred states.
+ */
+export function runSwarmJob<S>(space: SwarmSpace<S>, spec: SwarmJobSpec, found: SharedArrayBuffer, stop: SharedArrayBuffer): SwarmJobReport {
+  const t0 = performance.now();
+  const control = new Int32Array(found);
+  const stopWords = new Int32Array(stop);
+  const table = new CompactTable(spec.maxStates);
+  const next = random(spec.seed);
+  const fp = new Uint32Array(2);
+  const fired: Fired<S> = new Map();
+  let transitions = 0;
+  let maxDepth = 0;
+  let cut = 0;
+  // The first look is at once: a job that starts after another found a counterexample stops there.
+  let polls = POLL - 1;
+  let end: JobEnd | undefined;
+  let violation: FoundViolation | undefined;
+  const stack: Frame<S>[] = [];
+  const pathTo = (last?: number): number[] => {
+    const p = stack.slice(1).map((f) => f.action);
+    if (last !== undefined) p.push(last);
+    return p;
+  };
+  const report = (b: Broken, initIndex: number, actions: number[]) => {
+    violation = { ...b, initIndex, actions };
+    end = 'violated';
+    // The first job to find one stops the others.
+    Atomics.compareExchange(control, FOUND, 0, spec.index + 1);
+  };
+  const roots = space.roots();
+  const rootOrder = orderOf(roots.length, spec.order, next);
+  for (let r = 0; r < roots.length && end === undefined; r++) {
+    const initIndex = rootOrder[r];
+    const root = roots[initIndex];
+    space.key(root, fp);
+    const met = table.meet(fp[0], fp[1], 0);
+    if (met === Met.Seen) continue;
+    if (met === Met.Full) end = 'table-full';
+    else {
+      const b = space.brokenInvariant(root);
+      if (b !== null) report(b, initIndex, []);
+      else stack.push({ state: root, action: -1, next: 0 });
+    }
+    while (stack.length > 0 && end === undefined) {
+      if (++polls === POLL) {
+        polls = 0;
+        if (Atomics.load(control, FOUND) !== 0 || Atomics.load(stopWords, 0) !== 0) end = 'stopped';
+        if (end !== undefined) break;
+      }
+      const f = stack[stack.length - 1];
+      const depth = stack.length - 1;
+      if (f.children === undefined) {
+        const kids = space.successors(f.state);
+        if (kids.length === 0) {
+          // A deadlock at the bound is within it: only steps beyond it are cut.
+          const b = space.deadlock(f.state);
+          if (b !== null) report(b, initIndex, pathTo());
+          stack.pop();
+          continue;
+        }
+        if (depth >= spec.depthBound) {
+          cut++;
+          stack.pop();
+          continue;
+        }
+        transitions += kids.length;
+        countSteps(fired, f.state, kids);
+        const bad = kids.findIndex((k) => k.broken !== null);
+        if (bad >= 0) {
+          report(kids[bad].broken!, initIndex, pathTo(bad));
+          break;
+        }
+        f.children = kids;
+        f.order = orderOf(kids.length, spec.order, next);
+      }
+      if (f.next >= f.children.length) {
+        stack.pop();
+        continue;
+      }
+      const i = f.order![f.next++];
+      const child = f.children[i].state;
+      space.key(child, fp);
+      const met = table.meet(fp[0], fp[1], depth + 1);
+      if (met === Met.Seen) continue;
+      if (met === Met.Full) {
+        end = 'table-full';
+        break;
+      }
+      if (met === Met.New) {
+        const b = space.brokenInvariant(child);
+        if (b !== null) {
+          report(b, initIndex, pathTo(i));
+          break;
+        }
+      }
+      if (depth + 1 > maxDepth) maxDepth = depth + 1;
+      stack.push({ state: child, action: i, next: 0 });
+    }
+    stack.length = 0;
+  }
+  return {
+    spec,
+    end: end ?? (cut > 0 ? 'bounded' : 'complete'),
+    states: table.size,
+    transitions,
+    maxDepth,
+    cut,
+    elapsedMs: performance.now() - t0,
+    tableBytes: table.bytes,
+    fired: labelled(space, fired),
+    ...(violation !== undefined ? { violation } : {}),
+  };
+}
