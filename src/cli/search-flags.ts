@@ -159,13 +159,18 @@ export function storageChoice(flags: SearchFlags): StorageChoice {
 
 /** A --spill-dir that is a writable directory, or can be made. */
 function checkSpillDir(dir: string): void {
+  writableDir('--spill-dir', dir, "the search's files");
+}
+
+/** Checks that `flag`'s `dir` is a writable directory, making it if missing; else a UsageError saying it cannot hold `what`. */
+export function writableDir(flag: string, dir: string, what: string): void {
   try {
     if (existsSync(dir)) {
-      if (!statSync(dir).isDirectory()) throw new UsageError(`--spill-dir '${echo(dir)}' is not a directory`);
+      if (!statSync(dir).isDirectory()) throw new UsageError(`${flag} '${echo(dir)}' is not a directory`);
       accessSync(dir, constants.W_OK);
     } else mkdirSync(dir, { recursive: true });
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError(`--spill-dir '${echo(dir)}' cannot hold the search's files: ${(e as Error).message}`);
+    throw new UsageError(`${flag} '${echo(dir)}' cannot hold ${what}: ${(e as Error).message}`);
   }
 }

@@ -3,6 +3,7 @@
 import type { Change, Fairness, StepInfo } from '../model/model.ts';
 import type { MemoStats } from '../model/vector.ts';
 import type { StorageStats } from '../search/storage-choice.ts';
+import type { CheckpointStats } from '../search/checkpoint-choice.ts';
 
 /** Figures of a run, reported with every verdict (SPIN/TLC style). */
 export interface CheckStats {
@@ -47,6 +48,8 @@ export interface CheckStats {
   readonly liveness?: LivenessStats;
   /** The seen set past memory (--storage disk | bitstate): what it held, and for bitstate the chance a state was missed. */
   readonly storage?: StorageStats;
+  /** Checkpoints (--checkpoint, --resume): where, the last one written, the one resumed from. */
+  readonly checkpoint?: CheckpointStats;
 }
 
 /** What checking liveness cost (src/explore/liveness/). */

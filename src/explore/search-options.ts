@@ -7,6 +7,7 @@ import type { StopRequest } from './stop-request.ts';
 import type { LiveSearch } from './live-search.ts';
 import type { MemoryBudget } from './memory-budget.ts';
 import type { StorageChoice } from '../search/storage-choice.ts';
+import type { CheckpointChoice } from '../search/checkpoint-choice.ts';
 
 /** Limits and switches of a search. */
 export interface SearchOptions {
@@ -58,6 +59,8 @@ export interface SearchOptions {
   readonly fairness?: Fairness;
   /** Where the seen states are kept (--storage): in memory (default), partly on disk, or partly as bits (storage-choice.ts). */
   readonly storage?: StorageChoice;
+  /** Checkpoints at level boundaries, and the one to resume from (--checkpoint, --resume: checkpoint-choice.ts). */
+  readonly checkpoint?: CheckpointChoice;
 }
 
 /** A progress line's figures. */

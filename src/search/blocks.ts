@@ -101,7 +101,7 @@ export function blockViews(data: SharedArrayBuffer, count: number, byteCount: nu
 const EMPTY = new Uint32Array(0);
 
 /** Bytes a block of `count` candidates and `byteCount` bytes of states needs. */
-function blockSize(count: number, byteCount: number): number {
+export function blockSize(count: number, byteCount: number): number {
   // The partition lists hold `count` indices in all (or the entries one per candidate).
   return align4(count * 8 + count * 4 + (count + 1) * 4 + count * 4 + count * 2) + count + byteCount;
 }

@@ -55,7 +55,7 @@ export function initialLevel(s: SearchState): CheckResult | NeedsImmutable | und
       for (const inv of main.invariants) {
         if (s.violated.has(inv.name)) continue;
         const msg = inv.check(inits[i]);
-        if (msg !== null) s.record({ property: inv.name, kind: 'invariant', message: msg, trace: s.traces.traceTo(model, k, undefined, undefined, s.keyOf) });
+        if (msg !== null) s.record({ property: inv.name, kind: 'invariant', message: msg, trace: s.traces.traceTo(model, k, undefined, undefined, s.keyOf) }, { index: k });
       }
     });
   } catch (e) {

@@ -6,7 +6,7 @@
 import type { ExpandedRanges } from './expand-level.ts';
 import type { LevelPlan } from './level-plan.ts';
 import { rangeBounds, type CandidateBlock, type LevelRef, type RangeResult, type WorkerEvent } from './protocol.ts';
-import type { SearchState } from './search-state.ts';
+import type { SearchState, ViolationAt } from './search-state.ts';
 import type { SettledLevel } from './settle-level.ts';
 import { replayTransitions, type StopPoint } from './transition-hook.ts';
 
@@ -81,13 +81,10 @@ function recordViolations(s: SearchState, ranges: readonly RangeResult[], settle
     if (ev.kind === 'invariant' && !isWinner(blocks[block], ev.candidate)) continue;
     if (stopPos >= 0 && ev.pos > stopPos && ev.kind !== 'deadlock') continue;
     const parent = s.levelStart + ev.pos;
-    const trace =
-      ev.kind === 'deadlock'
-        ? traces.traceTo(model, parent, undefined, ev, keyOf)
-        : ev.kind === 'transition'
-          ? traces.traceTo(model, parent, ev.action, undefined, keyOf)
-          : traces.traceTo(model, indexOf(block, ev.candidate), undefined, ev, keyOf);
-    s.record({ property: ev.property, kind: ev.kind, message: ev.message, trace });
+    const last = { hi: ev.hi, lo: ev.lo };
+    const at: ViolationAt = ev.kind === 'deadlock' ? { index: parent, last } : ev.kind === 'transition' ? { index: parent, extraAction: ev.action } : { index: indexOf(block, ev.candidate), last };
+    const trace = traces.traceTo(model, at.index, at.extraAction, at.last, keyOf);
+    s.record({ property: ev.property, kind: ev.kind, message: ev.message, trace }, at);
     if (s.stopAfterLevel && stopPos < 0) stopPos = ev.pos;
   }
   return stopPos;

@@ -69,6 +69,7 @@ import type { Engine, ModelSource } from './protocol.ts';
 import { SearchPool } from './search-pool.ts';
 import { SearchState } from './search-state.ts';
 import { settleLevel, type SettledLevel } from './settle-level.ts';
+import { Checkpoints } from './search-checkpoint.ts';
 import type { SeenStorage } from './seen-storage.ts';
 import { replayTransitions } from './transition-hook.ts';
 
@@ -95,18 +96,27 @@ async function levelSearch(model: Model<unknown, unknown>, source: ModelSource, 
   const s = searchState(model, source, options);
   if (!(s instanceof SearchState)) return s;
   try {
-    return await searchLevels(s, model);
+    const checkpoints = options.checkpoint !== undefined ? Checkpoints.open(s, options.checkpoint) : undefined;
+    if (checkpoints !== undefined && !(checkpoints instanceof Checkpoints)) return checkpoints;
+    if (checkpoints !== undefined) s.checkpointStats = () => checkpoints.stats();
+    return await searchLevels(s, model, checkpoints);
   } finally {
     s.storage?.close();
   }
 }
 
 /** Level 0, then every level, then liveness: the result. */
-async function searchLevels(s: SearchState, model: Model<unknown, unknown>): Promise<CheckResult | NeedsImmutable> {
-  const first = initialLevel(s);
-  if (first !== undefined) return first;
-  s.descriptors = s.main.codec.takeNewDescriptors();
-  s.strings = s.main.vector?.takeHashedStrings() ?? [];
+async function searchLevels(s: SearchState, model: Model<unknown, unknown>, checkpoints?: Checkpoints): Promise<CheckResult | NeedsImmutable> {
+  // Level 0, or the level a checkpoint stopped at (search-checkpoint.ts).
+  if (checkpoints?.resuming) {
+    const restored = checkpoints.restore(s);
+    if (restored !== undefined) return restored;
+  } else {
+    const first = initialLevel(s);
+    if (first !== undefined) return first;
+    s.descriptors = s.main.codec.takeNewDescriptors();
+    s.strings = s.main.vector?.takeHashedStrings() ?? [];
+  }
   const pool = new SearchPool(s);
   const unwatch = watch(s);
   try {
@@ -116,6 +126,7 @@ async function searchLevels(s: SearchState, model: Model<unknown, unknown>): Pro
       const outcome = await searchLevel(s, pool, pause);
       if (outcome === 'last') break;
       if (outcome !== 'next') return outcome;
+      checkpoints?.afterLevel(s);
     }
     // Every state expanded: the liveness check on the recorded graph.
     if (s.liveness !== undefined && s.limit === undefined && !s.stopAfterLevel) {

@@ -21,8 +21,16 @@ import type { CandidateBlock, Engine, ExpandResult, ModelSource } from './protoc
 import { GrowingSeenSet, KEY_BITS } from './shared-seen-set.ts';
 import { TraceStore } from './trace-store.ts';
 import { seenStorage, type SeenStorage } from './seen-storage.ts';
+import type { CheckpointStats } from './checkpoint-choice.ts';
 
 let searches = 0;
+
+/** Where a violation was found, to rebuild its trace (TraceStore.traceTo's arguments): the state's global index, the action taken out of it (a transition property), the key the last state must have. */
+export interface ViolationAt {
+  readonly index: number;
+  readonly extraAction?: number;
+  readonly last?: { readonly hi: number; readonly lo: number };
+}
 
 /** One search's shared state (see the file header); the phases read and update its fields. */
 export class SearchState {
@@ -32,6 +40,10 @@ export class SearchState {
   readonly atStart = memoryAtStart();
   readonly propertyNames: string[];
   readonly violations: Violation[] = [];
+  /** Where each violation was found (undefined for liveness's), for a checkpoint. */
+  readonly violationsAt: (ViolationAt | undefined)[] = [];
+  /** The checkpoints' figures (search-checkpoint.ts), reported with the result. */
+  checkpointStats?: () => CheckpointStats;
   readonly violated = new Set<string>();
   /** Vector engine: the strings any thread gave a hashed code (each thread learns them all). */
   strings: string[] = [];
@@ -167,9 +179,10 @@ export class SearchState {
   }
 
   /** Adds a violation; without --all-properties (--continue) the search ends with this level. */
-  record(v: Violation): void {
+  record(v: Violation, at?: ViolationAt): void {
     this.violated.add(v.property);
     this.violations.push(v);
+    this.violationsAt.push(at);
     if (!this.options.allProperties) this.stopAfterLevel = true;
   }
 
@@ -206,6 +219,7 @@ export class SearchState {
       ...(engine === 'vector' ? { memo: sumMemo(this.memo), ...(strings.length > 0 ? { hashedStrings: [...strings] } : {}) } : {}),
       ...(this.livenessStats !== undefined ? { liveness: this.livenessStats } : {}),
       ...(this.storage !== undefined ? { storage: this.storage.stats() } : {}),
+      ...(this.checkpointStats !== undefined ? { checkpoint: this.checkpointStats() } : {}),
     };
   }
 

@@ -45,6 +45,25 @@ export class TraceFile {
     return new DataView(this.word.buffer).getUint16(0, true);
   }
 
+  /** A whole Uint32Array appended at `at`. */
+  readU32(at: SpilledArray): Uint32Array {
+    const a = new Uint32Array(at.length);
+    this.readInto(new Uint8Array(a.buffer), at.offset);
+    return a;
+  }
+
+  /** A whole Uint16Array appended at `at`. */
+  readU16(at: SpilledArray): Uint16Array {
+    const a = new Uint16Array(at.length);
+    this.readInto(new Uint8Array(a.buffer), at.offset);
+    return a;
+  }
+
+  private readInto(raw: Uint8Array, offset: number): void {
+    let got = 0;
+    while (got < raw.length) got += readSync(this.fd, raw, got, raw.length - got, offset + got);
+  }
+
   /** Closes and removes the file. */
   close(): void {
     if (this.fd < 0) return;

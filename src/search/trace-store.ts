@@ -49,6 +49,23 @@ export class TraceStore {
     this.levels.push({ start: level.start, prevStart: level.prevStart, packed: null, parents: null, actions: null, spilled });
   }
 
+  /** Every level's arrays, as a checkpoint keeps them (read back from the trace file where they went there). */
+  levelArrays(): { start: number; prevStart: number; packed?: Uint32Array; parents?: Uint32Array; actions?: Uint16Array }[] {
+    return this.levels.map((l) => {
+      const sp = l.spilled;
+      if (sp === undefined) return l.packed !== null ? { start: l.start, prevStart: l.prevStart, packed: l.packed } : { start: l.start, prevStart: l.prevStart, parents: l.parents!, actions: l.actions! };
+      const f = this.file!;
+      return sp.packed !== undefined ? { start: l.start, prevStart: l.prevStart, packed: f.readU32(sp.packed) } : { start: l.start, prevStart: l.prevStart, parents: f.readU32(sp.parents!), actions: f.readU16(sp.actions!) };
+    });
+  }
+
+  /** Appends a level a checkpoint kept (levelArrays), after the ones before it. */
+  restoreLevel(l: { start: number; prevStart: number; packed?: Uint32Array; parents?: Uint32Array; actions?: Uint16Array }): void {
+    if (l.start !== this.total) throw new Error(`internal error: a checkpoint's trace level starts at ${l.start}, not ${this.total}`);
+    this.push({ start: l.start, prevStart: l.prevStart, packed: l.packed ?? null, parents: l.parents ?? null, actions: l.actions ?? null });
+    this.total += (l.packed ?? l.parents!).length;
+  }
+
   /** Number of states recorded. */
   get size(): number {
     return this.total;

@@ -2,6 +2,7 @@
 // the SPIN/TLC-style summary of figures.
 import type { CheckResult, CheckStats, Trace, Violation } from '../explore/result.ts';
 import type { StorageStats } from '../search/storage-choice.ts';
+import type { CheckpointStats } from '../search/checkpoint-choice.ts';
 import type { ExpectationReport, ExpectationRow } from '../explore/expectations.ts';
 
 /** ANSI styling, or none (colour only on a TTY). */
@@ -109,6 +110,7 @@ export function renderStats(st: CheckStats): string {
       ? [`liveness: fairness ${st.liveness.fairness}; state graph ${st.liveness.graphBytesPerState.toFixed(1)} B/state (${count(st.liveness.edges)} transitions)`]
       : []),
     ...(st.storage !== undefined ? [storageLine(st.storage)] : []),
+    ...(st.checkpoint !== undefined ? checkpointLines(st.checkpoint) : []),
     ...(st.engineNote !== undefined ? [`note: ${st.engineNote}`] : []),
     ...(st.hashedStrings !== undefined && st.hashedStrings.length > 0 ? [`note: ${hashedNote(st.hashedStrings)}`] : []),
   ].join('\n');
@@ -128,6 +130,16 @@ export function storageLine(st: StorageStats): string {
     `storage: bitstate, 2^${log2} bits (${mib((st.bits ?? 0) / 8)} MiB), ${st.hashes} bits a state, hash factor ${(st.hashFactor ?? 0) === Infinity ? '∞' : (st.hashFactor ?? 0).toFixed(1)} (bits per state; best above 100)`,
     `bitstate: the figures are a lower bound (a state taken for a seen one hides the states reached only through it): expected states missed ${(st.expectedMissed ?? 0).toExponential(1)}, probability of having missed any ${(st.missProbability ?? 0).toExponential(1)}`,
   ].join('\n');
+}
+
+/** Where the run's checkpoints went (--checkpoint), and the one it resumed from (--resume). */
+export function checkpointLines(c: CheckpointStats): string[] {
+  const mib = (b: number) => (b / 2 ** 20).toFixed(1);
+  const lines: string[] = [];
+  if (c.resumedFrom !== undefined) lines.push(`resumed: from the checkpoint in ${c.resumedFrom.dir} at depth ${c.resumedFrom.depth} (${count(c.resumedFrom.states)} states, ${count(c.resumedFrom.transitions)} transitions)`);
+  if (c.last !== undefined) lines.push(`checkpoint: depth ${c.last.depth} (${count(c.last.states)} states) in ${c.dir}, ${mib(c.last.bytes)} MiB written in ${seconds(c.last.writeMs)} s; ${c.writes} written by this run`);
+  else lines.push(`checkpoint: none written by this run into ${c.dir} (one is written at the end of a level, once --checkpoint-every has passed, and at a stop)`);
+  return lines;
 }
 
 const SHOWN_STRINGS = 5;

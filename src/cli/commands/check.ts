@@ -25,7 +25,9 @@ import { reductionFor } from '../../reduce/reduction.ts';
 import { EXIT } from '../exit-codes.ts';
 import { loadModel, UsageError } from '../load.ts';
 import { reportError, styleFor } from '../output.ts';
-import { integerOption } from '../numbers.ts';
+import { integerOption, positiveOption } from '../numbers.ts';
+import { checkpointChoice, resumeHint } from '../checkpoint-flags.ts';
+import { DEFAULT_CHECKPOINT_EVERY_S, type CheckpointChoice } from '../../search/checkpoint-choice.ts';
 import { addSearchOptions, searchRun, typecheckMode, type SearchFlags } from '../search-flags.ts';
 import { checkOutputPaths } from '../output-paths.ts';
 
@@ -39,6 +41,9 @@ interface CheckFlags extends SearchFlags {
   minPreemptions?: boolean;
   continue?: boolean;
   strictExpect?: boolean;
+  checkpoint?: string;
+  checkpointEvery?: number;
+  resume?: string;
 }
 
 /** Exit code of a result. */
@@ -83,7 +88,7 @@ function writeOutput(flag: string, file: string, text: string): void {
   }
 }
 
-// FIXME(function-length): runCheck is 185 lines, over the 120 a reader can take in (test/package/function-length.test.ts holds it there): split it into named parts.
+// FIXME(function-length): runCheck is 182 lines, over the 120 a reader can take in (test/package/function-length.test.ts holds it there): split it into named parts.
 /** Runs a check as the CLI does and returns the exit code. */
 export async function runCheck(spec: string, flags: CheckFlags): Promise<number> {
   const debug = flags.debug ?? false;
@@ -227,18 +232,13 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
   }
 
   let result: CheckResult;
+  let checkpoint: CheckpointChoice | undefined;
   try {
+    checkpoint = checkpointChoice(flags);
     const run = searchRun(flags, err);
-    const search = {
-      ...run.search,
-      memory,
-      // --continue is --all-properties; --strict-expect needs every property settled.
-      allProperties: (flags.allProperties || flags.continue || flags.strictExpect) ?? false,
-      reduction: reduced.reduction,
-      stop,
-      live,
-      onTransition: coverage?.onTransition,
-    };
+    // --continue is --all-properties; --strict-expect needs every property settled.
+    const allProperties = (flags.allProperties || flags.continue || flags.strictExpect) ?? false;
+    const search = { ...run.search, memory, allProperties, reduction: reduced.reduction, stop, live, onTransition: coverage?.onTransition, checkpoint };
     const { workers, engine, reductions } = run;
     // The level search on this thread and, once a search is big enough, worker threads that
     // import the model file by path (same answer for any count, see docs/parallel.md).
@@ -268,7 +268,9 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
       return reportError(e, debug);
     }
   }
-  return present(result, minimized, false);
+  const code = present(result, minimized, false);
+  if (checkpoint !== undefined) process.stderr.write(resumeHint(result, checkpoint, err));
+  return code;
 }
 
 /** Registers the command. */
@@ -286,6 +288,9 @@ export function registerCheck(program: Command, setExit: (code: number) => void)
     .option('--html <file>', 'also write the counterexample as a self-contained HTML page (one swimlane per thread)')
     .option('--coverage', 'print how many times each step fired, and the steps that never fired')
     .option('--dot <file>', `write the state graph in Graphviz DOT (small models only: refused above --dot-limit states)`)
+    .option('--checkpoint <dir>', `write a checkpoint into dir at the end of a level every --checkpoint-every seconds and when stopped (Ctrl-C, --time-limit, --memory); --resume dir goes on from it`)
+    .option('--checkpoint-every <seconds>', `seconds between two checkpoints (default ${DEFAULT_CHECKPOINT_EVERY_S})`, positiveOption('--checkpoint-every'))
+    .option('--resume <dir>', 'go on from the checkpoint in dir (same model, parameters and options; checkpoints go on into dir, or --checkpoint)')
     .option('--dot-limit <n>', `largest state graph --dot writes (default ${DOT_STATE_LIMIT})`, integerOption('--dot-limit', 1))
     .action(async (spec: string, flags: CheckFlags) => setExit(await runCheck(spec, flags)));
 }
