@@ -8,7 +8,7 @@
 // on every state without successors. A job that ends without cutting a path at its bound and
 // without filling its table has explored every reachable state (up to a fingerprint collision).
 import { CompactTable, Met } from './compact-table.ts';
-import type { Broken, Child, SwarmSpace } from './swarm-space.ts';
+import type { Broken, Kids, SwarmSpace } from './swarm-space.ts';
 
 /** The step orders jobs are given, in turn: job 0 takes the model's, job 1 its reverse, the rest a seeded shuffle. */
 export const ORDERS = ['model', 'reverse', 'random'] as const;
@@ -70,8 +70,9 @@ function random(seed: number): () => number {
   };
 }
 
-/** The order in which a job visits `n` items. */
-function orderOf(n: number, order: StepOrder, next: () => number): Int32Array {
+/** The order in which a job visits `n` items (undefined: 0, 1, …). */
+function orderOf(n: number, order: StepOrder, next: () => number): Int32Array | undefined {
+  if (order === 'model') return undefined;
   const o = new Int32Array(n);
   for (let i = 0; i < n; i++) o[i] = order === 'reverse' ? n - 1 - i : i;
   if (order === 'random') {
@@ -87,33 +88,20 @@ function orderOf(n: number, order: StepOrder, next: () => number): Int32Array {
 
 interface Frame<S> {
   readonly state: S;
+  /** The state's key. */
+  readonly hi: number;
+  readonly lo: number;
   /** The action index that led here (-1 for an initial state). */
   readonly action: number;
-  children?: Child<S>[];
+  children?: Kids<S>;
   order?: Int32Array;
   next: number;
 }
 
-/** Transitions per step (Child.step), with a state and action that label it. */
-type Fired<S> = Map<unknown, { n: number; sample: S; action: unknown }>;
-
-/** Counts the steps from `state` to `kids`. */
-function countSteps<S>(fired: Fired<S>, state: S, kids: readonly Child<S>[]): void {
-  for (let i = 0; i < kids.length; i++) {
-    const c = fired.get(kids[i].step);
-    if (c === undefined) fired.set(kids[i].step, { n: 1, sample: state, action: kids[i].action });
-    else c.n++;
-  }
-}
-
-/** Transitions per step label. */
-function labelled<S>(space: SwarmSpace<S>, fired: Fired<S>): Record<string, number> {
-  const labels: Record<string, number> = {};
-  for (const { n, sample, action } of fired.values()) {
-    const label = space.label(sample, action);
-    labels[label] = (labels[label] ?? 0) + n;
-  }
-  return labels;
+/** The first step of `kids` that breaks a transition property, or -1. */
+function firstBroken<S>(kids: Kids<S>): number {
+  for (let i = 0; i < kids.count; i++) if (kids.broken(i) !== null) return i;
+  return -1;
 }
 
 /** How often (in states) a job looks at the shared stop words. */
@@ -130,7 +118,7 @@ export function runSwarmJob<S>(space: SwarmSpace<S>, spec: SwarmJobSpec, found: 
   const table = new CompactTable(spec.maxStates);
   const next = random(spec.seed);
   const fp = new Uint32Array(2);
-  const fired: Fired<S> = new Map();
+  const tally = space.tally();
   let transitions = 0;
   let maxDepth = 0;
   let cut = 0;
@@ -153,7 +141,7 @@ export function runSwarmJob<S>(space: SwarmSpace<S>, spec: SwarmJobSpec, found: 
   const roots = space.roots();
   const rootOrder = orderOf(roots.length, spec.order, next);
   for (let r = 0; r < roots.length && end === undefined; r++) {
-    const initIndex = rootOrder[r];
+    const initIndex = rootOrder === undefined ? r : rootOrder[r];
     const root = roots[initIndex];
     space.key(root, fp);
     const met = table.meet(fp[0], fp[1], 0);
@@ -162,7 +150,7 @@ export function runSwarmJob<S>(space: SwarmSpace<S>, spec: SwarmJobSpec, found: 
     else {
       const b = space.brokenInvariant(root);
       if (b !== null) report(b, initIndex, []);
-      else stack.push({ state: root, action: -1, next: 0 });
+      else stack.push({ state: root, hi: fp[0], lo: fp[1], action: -1, next: 0 });
     }
     while (stack.length > 0 && end === undefined) {
       if (++polls === POLL) {
@@ -173,8 +161,8 @@ export function runSwarmJob<S>(space: SwarmSpace<S>, spec: SwarmJobSpec, found: 
       const f = stack[stack.length - 1];
       const depth = stack.length - 1;
       if (f.children === undefined) {
-        const kids = space.successors(f.state);
-        if (kids.length === 0) {
+        const kids = space.successors(f.state, f.hi, f.lo);
+        if (kids.count === 0) {
           // A deadlock at the bound is within it: only steps beyond it are cut.
           const b = space.deadlock(f.state);
           if (b !== null) report(b, initIndex, pathTo());
@@ -186,29 +174,29 @@ export function runSwarmJob<S>(space: SwarmSpace<S>, spec: SwarmJobSpec, found: 
           stack.pop();
           continue;
         }
-        transitions += kids.length;
-        countSteps(fired, f.state, kids);
-        const bad = kids.findIndex((k) => k.broken !== null);
+        transitions += kids.count;
+        tally.add(f.state, kids);
+        const bad = firstBroken(kids);
         if (bad >= 0) {
-          report(kids[bad].broken!, initIndex, pathTo(bad));
+          report(kids.broken(bad)!, initIndex, pathTo(bad));
           break;
         }
         f.children = kids;
-        f.order = orderOf(kids.length, spec.order, next);
+        f.order = orderOf(kids.count, spec.order, next);
       }
-      if (f.next >= f.children.length) {
+      if (f.next >= f.children.count) {
         stack.pop();
         continue;
       }
-      const i = f.order![f.next++];
-      const child = f.children[i].state;
-      space.key(child, fp);
+      const i = f.order === undefined ? f.next++ : f.order[f.next++];
+      f.children.key(i, fp);
       const met = table.meet(fp[0], fp[1], depth + 1);
       if (met === Met.Seen) continue;
       if (met === Met.Full) {
         end = 'table-full';
         break;
       }
+      const child = f.children.state(i);
       if (met === Met.New) {
         const b = space.brokenInvariant(child);
         if (b !== null) {
@@ -217,7 +205,7 @@ export function runSwarmJob<S>(space: SwarmSpace<S>, spec: SwarmJobSpec, found: 
         }
       }
       if (depth + 1 > maxDepth) maxDepth = depth + 1;
-      stack.push({ state: child, action: i, next: 0 });
+      stack.push({ state: child, hi: fp[0], lo: fp[1], action: i, next: 0 });
     }
     stack.length = 0;
   }
@@ -230,7 +218,7 @@ export function runSwarmJob<S>(space: SwarmSpace<S>, spec: SwarmJobSpec, found: 
     cut,
     elapsedMs: performance.now() - t0,
     tableBytes: table.bytes,
-    fired: labelled(space, fired),
+    fired: tally.labels(),
     ...(violation !== undefined ? { violation } : {}),
   };
 }

@@ -22,9 +22,9 @@ export async function runSwarmTask(task: SwarmTask): Promise<SwarmTaskResult> {
   let expanding: unknown;
   const watched: SwarmSpace<unknown> = {
     ...space,
-    successors(s) {
+    successors(s, hi, lo) {
       expanding = s;
-      return space.successors(s);
+      return space.successors(s, hi, lo);
     },
   };
   try {

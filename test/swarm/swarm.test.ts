@@ -86,7 +86,8 @@ describe('swarm', () => {
     const r = await swarm(RANGE_START_ONLY, {}, { jobs: 6 });
     expect(r.status).toBe('violated');
     const v = r.violation!;
-    expect(v.property).toBe('no use-after-free');
+    // Which job finds one first is a race: either of the two properties the model breaks.
+    expect(['no use-after-free', 'no secondary mapping outlives its CPU PTE']).toContain(v.property);
     const inv = model.properties.find((p) => p.name === v.property)!;
     const last = v.trace.steps.at(-1)!.state;
     expect(inv.kind === 'invariant' && inv.check(last)).toBe(v.message);
