@@ -35,6 +35,7 @@ export interface SearchFlags {
   storage?: string;
   spillDir?: string;
   seenMemory?: number;
+  frontierMemory?: number;
   bitstateBits?: number;
   bitstateHashes?: number;
 }
@@ -62,6 +63,7 @@ export function addSearchOptions(cmd: Command): Command {
     .option('--storage <kind>', "where seen states are kept: 'ram' (all in memory), 'disk' (past --seen-memory, in a sorted file: the same answer) or 'bitstate' (past each level, as bits: a lower bound, with the probability of a missed state)", 'ram')
     .option('--spill-dir <dir>', '--storage disk: the directory for its files (a new subdirectory, removed at the end; default: the system temp directory)')
     .option('--seen-memory <MiB>', '--storage disk: memory for the seen states of the recent levels before they move to disk (default: a quarter of --memory)', positiveOption('--seen-memory'))
+    .option('--frontier-memory <MiB>', "--storage disk: memory for a level's successors before the level is searched in slices from a file (default: half of what --memory leaves)", positiveOption('--frontier-memory'))
     .option('-w, --bitstate-bits <log2>', `--storage bitstate: a bit array of 2^log2 bits (SPIN's -w; default ${DEFAULT_BITSTATE_LOG2}: ${2 ** (DEFAULT_BITSTATE_LOG2 - 23)} MiB)`, integerOption('--bitstate-bits', BITSTATE_LOG2_RANGE[0]))
     .option('-k, --bitstate-hashes <k>', `--storage bitstate: bits set per state (SPIN's -k; default ${DEFAULT_BITSTATE_HASHES})`, integerOption('--bitstate-hashes', 1))
     .option('--debug', 'print stack traces of errors');
@@ -136,6 +138,7 @@ export function storageChoice(flags: SearchFlags): StorageChoice {
   };
   only('--spill-dir', flags.spillDir, 'disk');
   only('--seen-memory', flags.seenMemory, 'disk');
+  only('--frontier-memory', flags.frontierMemory, 'disk');
   only('--bitstate-bits', flags.bitstateBits, 'bitstate');
   only('--bitstate-hashes', flags.bitstateHashes, 'bitstate');
   if (kind === 'disk') {
@@ -143,7 +146,8 @@ export function storageChoice(flags: SearchFlags): StorageChoice {
     if (flags.seenMemory !== undefined && flags.memory !== undefined && flags.seenMemory >= flags.memory) {
       throw new UsageError(`--seen-memory ${flags.seenMemory} must be below --memory ${flags.memory} (it is the seen set's share of it)`);
     }
-    return { kind, dir: flags.spillDir === undefined ? undefined : resolve(flags.spillDir), seenBytes: flags.seenMemory === undefined ? undefined : flags.seenMemory * 2 ** 20 };
+    const mib = (m: number | undefined) => (m === undefined ? undefined : m * 2 ** 20);
+    return { kind, dir: flags.spillDir === undefined ? undefined : resolve(flags.spillDir), seenBytes: mib(flags.seenMemory), frontierBytes: mib(flags.frontierMemory) };
   }
   if (kind === 'bitstate') {
     const log2Bits = flags.bitstateBits ?? DEFAULT_BITSTATE_LOG2;

@@ -13,6 +13,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import type { CompactLevel } from './frontier-file.ts';
 
 /** The format this build writes; it reads this one and older ones it knows. */
 export const CHECKPOINT_FORMAT = 1;
@@ -47,17 +48,8 @@ export interface CheckpointTraceLevel {
   readonly actions?: Uint16Array;
 }
 
-/** The frontier: the states of the next level to expand, in BFS order, with their keys and encodings. */
-export interface CheckpointFrontier {
-  readonly count: number;
-  /** Pairs [high, low] of each state's seen-set key. */
-  readonly fps: Uint32Array;
-  readonly parents: Uint32Array;
-  readonly actions: Uint16Array;
-  /** count + 1 entries: where each encoded state starts in `bytes`. */
-  readonly offsets: Uint32Array;
-  readonly bytes: Uint8Array;
-}
+/** The frontier: the states of the next level to expand, in BFS order, with their keys and encodings (each decodable on its own). */
+export type CheckpointFrontier = CompactLevel;
 
 /** Everything a checkpoint holds. */
 export interface CheckpointContent {

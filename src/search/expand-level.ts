@@ -120,7 +120,7 @@ function expandTask(s: SearchState, plan: LevelPlan, attempt: number, claims: Cl
     strings: s.strings,
     tables: s.parts.map((p) => p.table.ref),
     level: plan.level,
-    expansion: s.depth,
+    expansion: s.expansions,
     counter: new SharedArrayBuffer(4),
     levelId: `${s.searchId}:${s.levelStart}:${attempt}`,
     expand: plan.expand,

@@ -18,16 +18,19 @@ import { replayTransitions, type StopPoint } from './transition-hook.ts';
 export function reportLevel(s: SearchState, plan: LevelPlan, expanded: ExpandedRanges, settled: SettledLevel): boolean {
   const { options } = s;
   const { blocks, newStates } = settled;
+  // A slice after one whose violation ended the search (sliced-level.ts): its deadlocks only.
+  const stoppedBefore = s.stopAfterLevel;
+  const nextStart = s.traces.size;
   s.traces.addLevelFromBlocks(blocks, newStates, s.levelStart);
   // --max-states N stores at most N states: the transition that finds an (N+1)-th ends the
   // search, as in the sequential search; nothing from it on counts.
   const cut = expanded.cut ?? (options.maxStates !== undefined ? cutPoint(blocks, s.levelStart, options.maxStates - s.distinct) : undefined);
   // The state graph of a level cut short is never checked (liveness needs every state).
   if (cut === undefined) s.liveness?.level(blocks, expanded.ranges);
-  const stopPos = recordViolations(s, expanded.ranges, settled, cut);
+  const stopPos = recordViolations(s, expanded.ranges, settled, cut, nextStart, stoppedBefore);
   // Figures: the whole level, or (stopped by a violation, which lets its state's expansion
   // finish, or by --max-states) what comes before the point where the sequential search stopped.
-  let stop: StopPoint | undefined = stopPos >= 0 ? { pos: stopPos + 1, action: 0 } : undefined;
+  let stop: StopPoint | undefined = stoppedBefore ? { pos: 0, action: 0 } : stopPos >= 0 ? { pos: stopPos + 1, action: 0 } : undefined;
   if (cut !== undefined && (stop === undefined || precedes(cut.pos, cut.action, stop))) stop = cut;
   const { ranges } = expanded;
   let levelTransitions = ranges.reduce((t, r) => t + r.transitions, 0);
@@ -56,9 +59,11 @@ export function reportLevel(s: SearchState, plan: LevelPlan, expanded: ExpandedR
 
 /**
  * Records the level's violations in order (see the file header); returns the position of
- * the state whose violation ends the search with this level, or -1.
+ * the state whose violation ends the search with this level, or -1. `nextStart` is the global
+ * index of the level's first new state; `stoppedBefore`: a violation before this slice of the
+ * level ended the search (only deadlocks are recorded).
  */
-function recordViolations(s: SearchState, ranges: readonly RangeResult[], settled: SettledLevel, cut: StopPoint | undefined): number {
+function recordViolations(s: SearchState, ranges: readonly RangeResult[], settled: SettledLevel, cut: StopPoint | undefined, nextStart: number, stoppedBefore: boolean): number {
   const { blocks, perBlock } = settled;
   const events: { ev: WorkerEvent; block: number }[] = [];
   ranges.forEach((r, b) => r.events.forEach((ev) => events.push({ ev, block: b })));
@@ -66,7 +71,7 @@ function recordViolations(s: SearchState, ranges: readonly RangeResult[], settle
   events.sort((x, y) => x.ev.pos - y.ev.pos || x.ev.action - y.ev.action || kindOrder(x.ev) - kindOrder(y.ev));
   // Global index of a winning candidate, once the level's trace arrays are added.
   const indexOf = (block: number, c: number): number => {
-    let idx = s.levelStart + s.levelSize;
+    let idx = nextStart;
     for (let b = 0; b < block; b++) idx += perBlock[b];
     if (blocks[block].winners === blocks[block].count) return idx + c;
     const flags = blocks[block].flags;
@@ -79,7 +84,7 @@ function recordViolations(s: SearchState, ranges: readonly RangeResult[], settle
     if (cut !== undefined && !precedes(ev.pos, ev.action, cut)) continue;
     if (s.violated.has(ev.property)) continue;
     if (ev.kind === 'invariant' && !isWinner(blocks[block], ev.candidate)) continue;
-    if (stopPos >= 0 && ev.pos > stopPos && ev.kind !== 'deadlock') continue;
+    if ((stoppedBefore || (stopPos >= 0 && ev.pos > stopPos)) && ev.kind !== 'deadlock') continue;
     const parent = s.levelStart + ev.pos;
     const last = { hi: ev.hi, lo: ev.lo };
     const at: ViolationAt = ev.kind === 'deadlock' ? { index: parent, last } : ev.kind === 'transition' ? { index: parent, extraAction: ev.action } : { index: indexOf(block, ev.candidate), last };

@@ -65,11 +65,12 @@ import type { NeedsImmutable, ParallelOptions } from './level-options.ts';
 import { planLevel } from './level-plan.ts';
 import { reportLevel } from './level-report.ts';
 import { loadedFrom, type Loaded } from './loaded.ts';
-import type { Engine, ModelSource } from './protocol.ts';
+import type { CandidateBlock, Engine, ModelSource } from './protocol.ts';
 import { SearchPool } from './search-pool.ts';
 import { SearchState } from './search-state.ts';
 import { settleLevel, type SettledLevel } from './settle-level.ts';
 import { Checkpoints } from './search-checkpoint.ts';
+import { searchSlices } from './sliced-level.ts';
 import type { SeenStorage } from './seen-storage.ts';
 import { replayTransitions } from './transition-hook.ts';
 
@@ -173,6 +174,23 @@ function searchState(model: Model<unknown, unknown>, source: ModelSource, option
  * 'last' ends the search with the figures so far; anything else is the search's result.
  */
 async function searchLevel(s: SearchState, pool: SearchPool, pause: () => Promise<void> | undefined): Promise<'next' | 'last' | CheckResult | NeedsImmutable> {
+  const part = () => searchPart(s, pool, pause);
+  // A level on disk, or one whose successors would not fit in memory: slice by slice (sliced-level.ts).
+  const spill = s.storage?.frontier;
+  if (spill?.sliced(s)) return searchSlices(s, spill, part, (blocks, newStates) => nextLevel(s, blocks, newStates));
+  const settled = await part();
+  if (settled === 'last' || 'status' in settled) return settled;
+  nextLevel(s, settled.blocks, settled.newStates);
+  return 'next';
+}
+
+/**
+ * The level in `s.level` (all of it, or a slice of consecutive positions) planned, expanded,
+ * settled and reported: its successors settled; 'last' ends the search with the figures so
+ * far; anything else is the search's result.
+ */
+async function searchPart(s: SearchState, pool: SearchPool, pause: () => Promise<void> | undefined): Promise<SettledLevel | 'last' | CheckResult | NeedsImmutable> {
+  s.expansions++;
   const plan = await planLevel(s, pool);
   if ('status' in plan) return plan;
   const tLevel = performance.now();
@@ -187,6 +205,7 @@ async function searchLevel(s: SearchState, pool: SearchPool, pause: () => Promis
   }
   if ('status' in ranges) return ranges;
   s.nextLevelBytes = ranges.ranges.reduce((n, r) => n + blockBytes(r.block), 0);
+  s.candidateBytesPerState = s.nextLevelBytes / s.levelSize;
   const tSettle = performance.now();
   let settled = await settleLevel(s, pool, plan, expanded.results, expanded.claims, ranges.ranges.map((r) => r.block));
   if (settled === 'over budget') {
@@ -200,12 +219,18 @@ async function searchLevel(s: SearchState, pool: SearchPool, pause: () => Promis
   checkLimits(s);
   s.options.live?.publish(s.distinct, s.transitions, s.depth);
   reportTiming(s, expanded, ranges, settled, { expandMs: tSettle - tLevel - expanded.growMs, settleMs: performance.now() - tSettle });
+  return settled;
+}
+
+/** Makes the next level the one to search: its blocks in memory (none when it is on disk) and its size. */
+function nextLevel(s: SearchState, blocks: CandidateBlock[], newStates: number): void {
   s.levelStart += s.levelSize;
-  s.levelSize = settled.newStates;
-  s.level = settled.blocks;
-  // The next level's new states, as its claims are sized (expand-level.ts makeRoomForClaims).
-  s.storage?.afterLevel(s.parts, s.level, s.levelSize, { newStates: Math.ceil(s.levelSize * Math.max(1, s.lastRatio) * 1.5), partitionBytes: s.tableRoom() });
-  return 'next';
+  s.levelSize = newStates;
+  s.level = blocks;
+  // The next level's new states, as its claims are sized (expand-level.ts makeRoomForClaims);
+  // the frontier's keys go back into the table only from memory.
+  const inMemory = s.storage?.frontier?.levelFile === undefined ? s.levelSize : 0;
+  s.storage?.afterLevel(s.parts, s.level, inMemory, { newStates: Math.ceil(s.levelSize * Math.max(1, s.lastRatio) * 1.5), partitionBytes: s.tableRoom() });
 }
 
 /** A settled level without the new states the storage's archive holds (seen-storage.ts: met at an earlier level). */

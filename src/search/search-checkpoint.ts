@@ -14,17 +14,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CheckResult } from '../explore/result.ts';
 import { ModelError, errorText } from '../model/errors.ts';
-import { blockSize, blockViews } from './blocks.ts';
-import { CHECKPOINT_FILE, CheckpointError, identityMismatch, readCheckpoint, writeCheckpoint, type CheckpointContent, type CheckpointFrontier, type CheckpointIdentity, type CheckpointKeys } from './checkpoint-file.ts';
+import { compactLevel, levelBlocks } from './frontier-file.ts';
+import { CHECKPOINT_FILE, CheckpointError, identityMismatch, readCheckpoint, writeCheckpoint, type CheckpointContent, type CheckpointIdentity, type CheckpointKeys } from './checkpoint-file.ts';
 import type { CheckpointChoice, CheckpointStats } from './checkpoint-choice.ts';
 import type { NeedsImmutable } from './level-options.ts';
 import { modelIdentity } from './model-identity.ts';
-import type { CandidateBlock } from './protocol.ts';
 import type { SearchState, ViolationAt } from './search-state.ts';
 import { GROWTH, GrowingSeenSet, MAX_LOAD, partitionOf } from './shared-seen-set.ts';
 
-/** States per frontier block rebuilt on resume. */
-const BLOCK_STATES = 1 << 16;
 /** Keys per array written at a time. */
 const KEY_CHUNK = 1 << 20;
 
@@ -94,7 +91,7 @@ export class Checkpoints {
       learnBack(s, c);
       restoreKeys(s, c.keys);
       for (const l of c.trace) s.traces.restoreLevel(l);
-      s.level = frontierBlocks(c.frontier);
+      s.level = levelBlocks(c.frontier, s.levelCodec());
       const f = c.figures as Record<string, number>;
       s.distinct = f.distinct;
       s.transitions = f.transitions;
@@ -161,7 +158,7 @@ export class Checkpoints {
       },
       keys: seenKeys(s),
       trace: s.traces.levelArrays(),
-      frontier: frontierOf(s.level, s.levelSize),
+      frontier: compactLevel(s.level, s.levelSize, s.levelCodec()),
       ...(s.source.invariantReads !== undefined ? { blobs: { invariantReads: new Uint8Array(s.source.invariantReads.slice(0)) } } : {}),
     };
     let bytes: number;
@@ -292,60 +289,3 @@ function restoreKeys(s: SearchState, keys: CheckpointKeys): void {
     }
   }
 }
-
-/** The next level's states, from its blocks' winners, in order. */
-function frontierOf(level: readonly CandidateBlock[], size: number): CheckpointFrontier {
-  let bytesTotal = 0;
-  let n = 0;
-  for (const b of level) {
-    const all = b.winners === b.count;
-    for (let k = 0; k < b.count; k++) {
-      if (!all && b.flags[k] !== 1) continue;
-      bytesTotal += b.offsets[k + 1] - b.offsets[k];
-      n++;
-    }
-  }
-  if (n !== size) throw new Error(`internal error: the frontier's blocks hold ${n} states, not ${size}`);
-  const f = { count: n, fps: new Uint32Array(2 * n), parents: new Uint32Array(n), actions: new Uint16Array(n), offsets: new Uint32Array(n + 1), bytes: new Uint8Array(bytesTotal) };
-  let i = 0;
-  let at = 0;
-  for (const b of level) {
-    const all = b.winners === b.count;
-    for (let k = 0; k < b.count; k++) {
-      if (!all && b.flags[k] !== 1) continue;
-      f.fps[2 * i] = b.fps[2 * k];
-      f.fps[2 * i + 1] = b.fps[2 * k + 1];
-      f.parents[i] = b.parents[k];
-      f.actions[i] = b.actions[k];
-      f.offsets[i] = at;
-      f.bytes.set(b.bytes.subarray(b.offsets[k], b.offsets[k + 1]), at);
-      at += b.offsets[k + 1] - b.offsets[k];
-      i++;
-    }
-  }
-  f.offsets[n] = at;
-  return f;
-}
-
-/** The frontier as blocks of the level to expand (every state a member), BLOCK_STATES at a time. */
-function frontierBlocks(f: CheckpointFrontier): CandidateBlock[] {
-  const blocks: CandidateBlock[] = [];
-  for (let from = 0; from < f.count || (from === 0 && blocks.length === 0); from += BLOCK_STATES) {
-    const to = Math.min(f.count, from + BLOCK_STATES);
-    const count = to - from;
-    const b0 = f.offsets[from];
-    const byteCount = f.offsets[to] - b0;
-    const data = new SharedArrayBuffer(Math.max(4, blockSize(count, byteCount)));
-    const v = blockViews(data, count, byteCount, []);
-    v.fps.set(f.fps.subarray(2 * from, 2 * to));
-    v.parents.set(f.parents.subarray(from, to));
-    v.actions.set(f.actions.subarray(from, to));
-    for (let k = 0; k <= count; k++) v.offsets[k] = f.offsets[from + k] - b0;
-    v.bytes.set(f.bytes.subarray(b0, b0 + byteCount));
-    v.flags.fill(1);
-    blocks.push({ count, winners: count, data, ...v });
-    if (count === 0) break;
-  }
-  return blocks;
-}
-

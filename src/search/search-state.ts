@@ -4,6 +4,7 @@
 import { threadId } from 'node:worker_threads';
 import { getHeapStatistics } from 'node:v8';
 import type { Model } from '../model/model.ts';
+import type { StateCodec } from '../state/codec.ts';
 import type { MemoStats } from '../model/vector.ts';
 import { peakRss } from '../explore/search-options.ts';
 import type { CheckResult, CheckStats, Limit, LivenessStats, Violation } from '../explore/result.ts';
@@ -59,6 +60,10 @@ export class SearchState {
    * so the insert phase needs no atomics; a level expanded alone inserts into all of them.
    */
   parts: GrowingSeenSet[];
+  /** Levels and slices expanded so far (a thread reuses the blocks it made two expansions before: ExpandTask.expansion). */
+  expansions = 0;
+  /** Bytes of candidate blocks a state expanded made, at the last level or slice (sizes the slices of a level past memory). */
+  candidateBytesPerState = 0;
   /** Frontier blocks held: the level before (its blocks are reused two levels on), this level, and the next. */
   olderLevelBytes = 0;
   levelBytes = 0;
@@ -125,6 +130,16 @@ export class SearchState {
       main.vector.shareInvariantReads(invariantReads);
       this.source = { ...source, invariantReads };
     }
+  }
+
+  /**
+   * Immutable values: the codec that moves a level's states between blocks (compactLevel,
+   * levelBlocks), having learned every Record type the threads met; vectors need none.
+   */
+  levelCodec(): StateCodec | undefined {
+    if (this.engine !== 'immutable') return undefined;
+    this.main.codec.learnDescriptors(this.descriptors);
+    return this.main.codec;
   }
 
   /** The seen-set key of a state (its fingerprint, or its symmetry representative's). */

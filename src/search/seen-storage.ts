@@ -8,9 +8,7 @@
 // in-memory search's: the same figures, verdicts and counterexamples (Stern and Dill's
 // delayed duplicate detection, here per level).
 //
-// FIXME: the frontier stays in memory (about 85 bytes a state of the levels held on kvm):
-// a level wider than the memory left would have to go to files and be expanded in slices,
-// each slice's successors settled in order, the report and the depth counted per level.
+// The frontier past memory goes to files in the same directory (frontier-spill.ts).
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +18,7 @@ import type { CandidateBlock } from './protocol.ts';
 import { GROWTH, MAX_LOAD, highWord, lowWord, partitionOf, type GrowingSeenSet, type SharedSeenSet } from './shared-seen-set.ts';
 import { DEFAULT_BITSTATE_HASHES, DEFAULT_BITSTATE_LOG2, type StorageChoice, type StorageStats } from './storage-choice.ts';
 import { TraceFile } from './trace-file.ts';
+import { FrontierSpill } from './frontier-spill.ts';
 
 /** Directories this process made and removes at its exit, whatever ends it (an error, a second Ctrl-C). */
 const madeDirs = new Set<string>();
@@ -72,6 +71,8 @@ export class SeenStorage {
   readonly bits?: BitstateSeenSet;
   /** The trace arrays' file (disk). */
   readonly traceFile?: TraceFile;
+  /** Levels past memory, in files (disk). */
+  readonly frontier?: FrontierSpill;
   private readonly dir?: string;
   private flushes = 0;
   private peakDiskBytes = 0;
@@ -89,6 +90,7 @@ export class SeenStorage {
       }
       this.disk = new DiskSeenSet(dir);
       this.traceFile = new TraceFile(dir);
+      this.frontier = new FrontierSpill(dir, choice.frontierBytes);
       this.tableKeys = Math.max(1, Math.floor(((choice.seenBytes ?? budgetBytes * DISK_SEEN_SHARE) * MAX_LOAD) / 8));
     } else {
       this.bits = new BitstateSeenSet(choice.log2Bits ?? DEFAULT_BITSTATE_LOG2, choice.hashes ?? DEFAULT_BITSTATE_HASHES);
@@ -161,7 +163,7 @@ export class SeenStorage {
     this.flushes++;
     if (this.disk !== undefined) {
       const runs = parts.map((p) => takeSortedKeys(p.table));
-      this.peakDiskBytes = Math.max(this.peakDiskBytes, this.disk.merge(runs) + (this.traceFile?.bytes ?? 0));
+      this.peakDiskBytes = Math.max(this.peakDiskBytes, this.disk.merge(runs) + (this.traceFile?.bytes ?? 0) + (this.frontier?.bytes ?? 0));
     } else {
       const bits = this.bits!;
       for (const p of parts) {
@@ -187,7 +189,9 @@ export class SeenStorage {
   stats(): StorageStats {
     if (this.disk !== undefined) {
       const diskBytes = this.disk.diskBytes + (this.traceFile?.bytes ?? 0);
-      return { kind: 'disk', flushes: this.flushes, archived: this.disk.size, diskBytes, peakDiskBytes: Math.max(this.peakDiskBytes, diskBytes), dir: this.dir };
+      const f = this.frontier!;
+      const frontier = f.levels > 0 ? { frontierLevels: f.levels, frontierSlices: f.slices, frontierPeakBytes: f.peakBytes } : {};
+      return { kind: 'disk', flushes: this.flushes, archived: this.disk.size, diskBytes, peakDiskBytes: Math.max(this.peakDiskBytes, diskBytes + f.peakBytes), dir: this.dir, ...frontier };
     }
     const bits = this.bits!;
     return {
@@ -206,6 +210,7 @@ export class SeenStorage {
   close(): void {
     this.disk?.close();
     this.traceFile?.close();
+    this.frontier?.close();
     if (this.dir !== undefined) removeDir(this.dir);
   }
 }

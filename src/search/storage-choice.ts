@@ -20,8 +20,10 @@ export const BITSTATE_LOG2_RANGE = [10, 35] as const;
  *
  * - `ram`: every key in the in-memory table (the default).
  * - `disk`: keys beyond `seenBytes` of table move to a sorted file in `dir` (a temporary
- *   directory removed at the end when not given), and the trace arrays live in a file there:
- *   the same states, transitions, verdicts and counterexamples as `ram`.
+ *   directory removed at the end when not given), and the trace arrays live in a file there;
+ *   a level whose successors would take more than `frontierBytes` (default: half of what the
+ *   memory budget leaves) is searched in slices from a file there: the same states,
+ *   transitions, verdicts and counterexamples as `ram`.
  * - `bitstate`: keys of levels before the one being expanded are kept only as `hashes` bits
  *   each in an array of 2^`log2Bits` bits; a new state whose bits are all set is taken for a
  *   seen one, so the states found are a lower bound (the result says how likely one was missed).
@@ -31,7 +33,7 @@ export const BITSTATE_LOG2_RANGE = [10, 35] as const;
  */
 export type StorageChoice =
   | { readonly kind: 'ram' }
-  | { readonly kind: 'disk'; readonly dir?: string; readonly seenBytes?: number }
+  | { readonly kind: 'disk'; readonly dir?: string; readonly seenBytes?: number; readonly frontierBytes?: number }
   | { readonly kind: 'bitstate'; readonly log2Bits?: number; readonly hashes?: number };
 
 /** What a search's storage held and cost, reported with its figures (CheckStats.storage). */
@@ -44,6 +46,10 @@ export interface StorageStats {
   /** Disk: bytes of the seen-set file and of the trace file at the end, and the most the directory held at once. */
   readonly diskBytes?: number;
   readonly peakDiskBytes?: number;
+  /** Disk: levels searched in slices from files (their successors past memory), the slices, and the most bytes those files held at once. */
+  readonly frontierLevels?: number;
+  readonly frontierSlices?: number;
+  readonly frontierPeakBytes?: number;
   /** Disk: where the files were. */
   readonly dir?: string;
   /** Bitstate: the bit array's size (bits) and the bits set per state. */

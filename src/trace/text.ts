@@ -123,7 +123,8 @@ export function renderStats(st: CheckStats): string {
 export function storageLine(st: StorageStats): string {
   const mib = (b: number) => (b / 2 ** 20).toFixed(1);
   if (st.kind === 'disk') {
-    return `storage: disk, ${count(st.archived)} fingerprints in a sorted file (${st.flushes} merge${st.flushes === 1 ? '' : 's'}), ${mib(st.diskBytes ?? 0)} MiB on disk at the end, ${mib(st.peakDiskBytes ?? 0)} MiB at most`;
+    const frontier = st.frontierLevels !== undefined ? `; ${st.frontierLevels} level${st.frontierLevels === 1 ? '' : 's'} searched in ${count(st.frontierSlices ?? 0)} slices from files (${mib(st.frontierPeakBytes ?? 0)} MiB at most)` : '';
+    return `storage: disk, ${count(st.archived)} fingerprints in a sorted file (${st.flushes} merge${st.flushes === 1 ? '' : 's'}), ${mib(st.diskBytes ?? 0)} MiB on disk at the end, ${mib(st.peakDiskBytes ?? 0)} MiB at most${frontier}`;
   }
   const log2 = Math.log2(st.bits ?? 1);
   return [

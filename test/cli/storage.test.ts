@@ -25,6 +25,7 @@ describe('--storage: bad values', () => {
     [['--storage', 'tape'], "--storage must be 'ram', 'disk', 'bitstate', got 'tape'"],
     [['--spill-dir', scratch], "--spill-dir applies to --storage disk only (the run's storage is 'ram')"],
     [['--storage', 'bitstate', '--seen-memory', '64'], "--seen-memory applies to --storage disk only (the run's storage is 'bitstate')"],
+    [['--frontier-memory', '4'], "--frontier-memory applies to --storage disk only (the run's storage is 'ram')"],
     [['--storage', 'disk', '-w', '20'], "--bitstate-bits applies to --storage bitstate only (the run's storage is 'disk')"],
     [['--storage', 'disk', '--spill-dir', aFile], `--spill-dir '${aFile}' is not a directory`],
     [['--storage', 'disk', '--memory', '500', '--seen-memory', '600'], "--seen-memory 600 must be below --memory 500 (it is the seen set's share of it)"],
@@ -52,6 +53,12 @@ describe('--storage runs', () => {
       expect(figures(disk.out)).toBe(figures(ram.out));
       expect(figures(disk.out)).toBe('2,510 distinct states, 5,238 transitions, depth 32');
       expect(disk.out).toMatch(/^storage: disk, [\d,]+ fingerprints in a sorted file \(\d+ merges\), [\d.]+ MiB on disk at the end/m);
+      expect(readdirSync(spill)).toEqual([]);
+      // --frontier-memory 0.001: every level after the first searched in slices from a file.
+      const sliced = mmcheck([...KVM, '--storage', 'disk', '--spill-dir', spill, '--frontier-memory', '0.001']);
+      expect(sliced.code).toBe(0);
+      expect(figures(sliced.out)).toBe(figures(ram.out));
+      expect(sliced.out).toMatch(/^storage: disk, .*; 3\d levels searched in [\d,]+ slices from files \([\d.]+ MiB at most\)$/m);
       expect(readdirSync(spill)).toEqual([]);
     } finally {
       rmSync(spill, { recursive: true, force: true });

@@ -122,6 +122,15 @@ describe('--resume: the uninterrupted answer', () => {
     expect(r.stats.checkpoint?.resumedFrom?.depth).toBe(7);
   });
 
+  it('Immutable values cut from a wide level of many blocks (their encodings refer back within a block) resume exactly', async () => {
+    // Depth 20 of kvm 2 addresses is over a hundred states wide: on 2 threads, many ranges and blocks.
+    const whole = answer(await search(KVM, KVM_PARAMS, 1, {}, 'immutable'));
+    const { dir, stopped } = await stopAt(KVM, KVM_PARAMS, 20, 2, { claimsRoom: { least: 16, factor: 1 } } as SearchOptions, 'immutable');
+    expect(stopped.stats.peakFrontier).toBeGreaterThan(100);
+    const r = await search(KVM, KVM_PARAMS, 2, { checkpoint: { dir, everyMs: Infinity, resumeDir: dir } }, 'immutable');
+    expect(answer(r)).toEqual(whole);
+  });
+
   it('a checkpoint of the immutable engine resumes on it under --engine auto', async () => {
     const whole = answer(await search(KVM, KVM_PARAMS, 1));
     const { dir } = await stopAt(KVM, KVM_PARAMS, 4, 1, {}, 'immutable');
