@@ -18,6 +18,7 @@ import { registerMutants } from './commands/mutants.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerInit } from './commands/init.ts';
 import { registerSwarm } from './commands/swarm.ts';
+import { registerNode } from './commands/node.ts';
 
 let exitCode: number = EXIT.HOLDS;
 const setExit = (code: number) => {
@@ -47,6 +48,7 @@ registerMutants(program, setExit);
 registerBench(program, setExit);
 registerInit(program, setExit);
 registerSwarm(program, setExit);
+registerNode(program, setExit);
 program.addHelpText(
   'after',
   '\nExit codes: 0 every property holds · 1 a property is violated · 2 bad usage or bad model · 3 incomplete (a limit was hit) · 130 second Ctrl-C',

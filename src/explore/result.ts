@@ -30,6 +30,8 @@ export interface CheckStats {
   readonly workers: number;
   /** Bytes per state of the largest BFS level held (encoded states and their bookkeeping). */
   readonly frontierBytesPerState?: number;
+  /** A cluster run (src/cluster/): its nodes, and the bytes they sent each other over NATS. */
+  readonly cluster?: { readonly nodes: readonly string[]; readonly bytesSent: number };
   /** How states were represented: fixed-width vectors with memoised steps, or Immutable values. */
   readonly engine?: 'vector' | 'immutable';
   /** Why the search ran on Immutable values although the vector engine was asked for (or was the default). */
@@ -124,7 +126,7 @@ export interface Violation {
  * properties unchecked that the run did not opt out of (liveness under --por, --symmetry or
  * --coverage), so "holds" would claim more than was checked.
  */
-export type Limit = 'max-states' | 'max-depth' | 'time-limit' | 'memory' | 'interrupted' | 'unchecked';
+export type Limit = 'max-states' | 'max-depth' | 'time-limit' | 'memory' | 'interrupted' | 'unchecked' | 'node-lost';
 
 export type CheckResult =
   | { readonly status: 'holds'; readonly model: string; readonly stats: CheckStats; readonly properties: readonly string[]; readonly unchecked?: readonly Unchecked[] }

@@ -28,7 +28,7 @@ import { labelWords, RangeGraphBuilder } from '../explore/liveness/range-graph.t
  * error, or null when none occurs: so an error met by the vector engine reads exactly as the
  * immutable engine reports it.
  */
-function immutableFailure(L: Loaded, state: unknown): string | null {
+export function immutableFailure(L: Loaded, state: unknown): string | null {
   const model = L.model;
   let action: unknown;
   const fp = new Uint32Array(2);
@@ -308,25 +308,30 @@ function deadlockEvent(x: VectorRange, dl: NonNullable<Loaded['deadlock']>, pos:
   return { property: dl.name, kind: 'deadlock', message: `no thread can move: ${dl.explain(x.vm.decode(cur))}`, pos, action: -1, candidate: -1, hi: fp[0], lo: fp[1] };
 }
 
+/**
+ * The key (fingerprint) of the successor by transition k of group T of `cur`, whose own key
+ * is (h0, l0), into `out`: the parent's, changed by the slots the step writes (Zobrist).
+ */
+export function keyAfter(z: Zobrist, T: Transitions, k: number, cur: Int32Array, h0: number, l0: number, out: Uint32Array): void {
+  let kh = h0 ^ T.fixedHi[k];
+  let kl = l0 ^ T.fixedLo[k];
+  const loose = T.loose[k];
+  for (let j = 0; j < loose.length; j += 2) {
+    const o = cur[loose[j]];
+    const c = loose[j + 1];
+    if (o !== c) {
+      kh ^= z.hiOf(loose[j], o) ^ z.hiOf(loose[j], c);
+      kl ^= z.loOf(loose[j], o) ^ z.loOf(loose[j], c);
+    }
+  }
+  out[0] = kh;
+  out[1] = kl;
+}
+
 /** The seen-set key of transition k of group T from `x.cur` (key h0, l0), into `x.fp`. */
 function successorKey(x: VectorRange, T: Transitions, k: number, h0: number, l0: number): void {
   const { cur, nxt, canon, fp, z, canonical } = x;
-  if (canonical === undefined) {
-    let kh = h0 ^ T.fixedHi[k];
-    let kl = l0 ^ T.fixedLo[k];
-    const loose = T.loose[k];
-    for (let j = 0; j < loose.length; j += 2) {
-      const o = cur[loose[j]];
-      const c = loose[j + 1];
-      if (o !== c) {
-        kh ^= z.hiOf(loose[j], o) ^ z.hiOf(loose[j], c);
-        kl ^= z.loOf(loose[j], o) ^ z.loOf(loose[j], c);
-      }
-    }
-    fp[0] = kh;
-    fp[1] = kl;
-    return;
-  }
+  if (canonical === undefined) return keyAfter(z, T, k, cur, h0, l0, fp);
   nxt.set(cur);
   const d = T.deltas[k];
   for (let j = 0; j < d.length; j += 2) nxt[d[j]] = d[j + 1];

@@ -111,6 +111,9 @@ export function renderStats(st: CheckStats): string {
       : []),
     ...(st.storage !== undefined ? [storageLine(st.storage)] : []),
     ...(st.checkpoint !== undefined ? checkpointLines(st.checkpoint) : []),
+    ...(st.cluster !== undefined
+      ? [`cluster: ${st.cluster.nodes.length} node${st.cluster.nodes.length === 1 ? '' : 's'} over NATS, ${mib(st.cluster.bytesSent)} MiB of successors sent between them, ${(st.distinctStates > 0 ? st.cluster.bytesSent / st.distinctStates : 0).toFixed(1)} B sent/state`]
+      : []),
     ...(st.engineNote !== undefined ? [`note: ${st.engineNote}`] : []),
     ...(st.hashedStrings !== undefined && st.hashedStrings.length > 0 ? [`note: ${hashedNote(st.hashedStrings)}`] : []),
   ].join('\n');

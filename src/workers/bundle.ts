@@ -112,15 +112,24 @@ export function bundleDir(): string {
   return join(tmpdir(), 'mmcheck-workers');
 }
 
+/** The module a bundle starts from and what it exports of it. */
+export interface BundleEntry {
+  readonly file: string;
+  readonly exports: string;
+}
+
+const WORKER_ENTRY: BundleEntry = { file: WORKER_TS, exports: 'runTask as default' };
+
 /**
  * The path of a bundled worker entry for `modelFile` (built, or reused from an earlier run),
- * or null when it cannot be built.
+ * or null when it cannot be built. `bundled`: the code bundled with the model (default: the
+ * worker thread's; a cluster node's is src/cluster/node-search.ts).
  */
-export async function workerBundle(modelFile: string): Promise<string | null> {
+export async function workerBundle(modelFile: string, bundled: BundleEntry = WORKER_ENTRY): Promise<string | null> {
   // Set by bin/mmcheck-run.js when the temporary directory cannot be written.
   if (process.env.MMCHECK_NO_BUNDLES === '1') return null;
   const dir = bundleDir();
-  const key = createHash('sha256').update(`${modelFile}\n${WORKER_TS}`).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(`${modelFile}\n${bundled.file}`).digest('hex').slice(0, 16);
   const manifestPath = join(dir, `${key}.json`);
   try {
     if (existsSync(manifestPath)) {
@@ -130,7 +139,7 @@ export async function workerBundle(modelFile: string): Promise<string | null> {
     }
     const esbuild = await import('esbuild');
     const entry = [
-      `export { runTask as default } from ${JSON.stringify(WORKER_TS)};`,
+      `export { ${bundled.exports} } from ${JSON.stringify(bundled.file)};`,
       `import * as model from ${JSON.stringify(modelFile)};`,
       `(globalThis.__mmcheckBundledModels ??= {})[${JSON.stringify(modelFile)}] = model;`,
     ].join('\n');

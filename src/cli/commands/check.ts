@@ -30,8 +30,9 @@ import { checkpointChoice, resumeHint } from '../checkpoint-flags.ts';
 import { DEFAULT_CHECKPOINT_EVERY_S, type CheckpointChoice } from '../../search/checkpoint-choice.ts';
 import { addSearchOptions, searchRun, typecheckMode, type SearchFlags } from '../search-flags.ts';
 import { checkOutputPaths } from '../output-paths.ts';
+import { addClusterOptions, checkClusterFlags, clusterCheck, type ClusterFlags } from '../cluster-check.ts';
 
-interface CheckFlags extends SearchFlags {
+interface CheckFlags extends SearchFlags, ClusterFlags {
   allProperties?: boolean;
   json?: string;
   html?: string;
@@ -106,6 +107,7 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     // states, --dot's graph, the reductions' tables) is ended by the supervisor at the limit
     // plus a second; once the watchdog is up, it is ended like a step (watchdog.ts).
     if (flags.timeLimit !== undefined) tellTimeLimit(flags.timeLimit * 1000);
+    checkClusterFlags(flags);
     loaded = await loadModel(spec, process.cwd(), typecheckMode(flags));
     enterPhase(`model '${loaded.def.name}' never finished building: build() or its initial states were still running`);
     // Before the search: a long run's result must not be lost to a bad output path.
@@ -245,7 +247,10 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     // --coverage counts the transitions on this thread after each level (on Immutable
     // values); reductions are rebuilt in each worker thread.
     const source = { file: loaded.file, params, reduction: reductions };
-    result = await runSearch(model, { ...search, workers, engine, source, reductions });
+    result =
+      flags.cluster !== undefined
+        ? await clusterCheck(model, loaded.file, params, flags, stop, (line) => process.stderr.write(err.dim(line)))
+        : await runSearch(model, { ...search, workers, engine, source, reductions });
   } catch (e) {
     return reportError(e, debug);
   } finally {
@@ -279,7 +284,7 @@ export function registerCheck(program: Command, setExit: (code: number) => void)
     .command('check')
     .description('explore every interleaving of a model and check its properties')
     .argument('<model>', "a built-in model name (see 'mmcheck list') or a path to a .ts model file");
-  addSearchOptions(cmd)
+  addClusterOptions(addSearchOptions(cmd))
     .option('--all-properties', 'explore the whole state space past violations: every violated property (deadlock included) with its shortest trace, and which held')
     .option('--continue', 'the same as --all-properties (as SPIN\'s pan -e / TLC\'s -continue)')
     .option('--strict-expect', "exit 0 only when every property's verdict is the one the model's expect declares (else 1); checks every property")
