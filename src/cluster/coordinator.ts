@@ -191,12 +191,14 @@ export async function clusterSearch(model: Model<unknown, unknown>, file: string
   try {
     names = await gatherNodes(nc, run, model.name, options.url, options.nodes, options.joinTimeoutMs);
   } catch (e) {
-    await nc.close();
+    // The nodes that joined go back to waiting for a run.
+    nc.publish(subjects.coordinator(run), frame({ op: 'end', why: 'ended: too few nodes joined' }));
+    await nc.drain().catch(() => undefined);
     if (e instanceof TooFewNodesError) return incomplete('node-lost', e.message);
     throw e;
   }
   const r = new ClusterRun(nc, run, names, model, L, options);
-  const watch = (r.watch = new NodeWatch(names, options.silentMs));
+  const watch = (r.watch = new NodeWatch(names, options.silentMs, (k) => ask(nc, subjects.control(run, k), frame({ op: 'ping' }), k, names[k], 2000)));
   const beats = nc.subscribe(subjects.beat(run), {
     callback: (_err, m) => {
       const h = unframe(m.data).header as { node: number; expanded: number; bytesSent: number; owned: number };
@@ -206,7 +208,8 @@ export async function clusterSearch(model: Model<unknown, unknown>, file: string
   r.lost = watch.start();
   const coordinatorBeat = setInterval(() => nc.publish(subjects.coordinator(run), frame({ op: 'beat' })), 1000);
   const timer = options.timeLimitMs !== undefined && Number.isFinite(options.timeLimitMs) ? setTimeout(() => options.stop.request('time-limit'), options.timeLimitMs) : undefined;
-  const progress = options.onProgress !== undefined ? setInterval(() => options.onProgress!(progressLine(r)), options.progressIntervalMs ?? 5000) : undefined;
+  const line = progressLines(r);
+  const progress = options.onProgress !== undefined ? setInterval(() => options.onProgress!(line()), options.progressIntervalMs ?? 5000) : undefined;
   let end = 'ended';
   try {
     await Promise.race([shipModel(nc, run, names, ship, { file, params, symmetry }, identity), r.lost]);
@@ -232,11 +235,20 @@ export async function clusterSearch(model: Model<unknown, unknown>, file: string
   }
 }
 
-/** A progress line: the run's figures, then each node's rate and bytes sent per state expanded. */
-function progressLine(r: ClusterRun): string {
-  const s = (performance.now() - r.t0) / 1000;
-  const nodes = r.watch!.figures.map((f, k) => `node ${k} ${count(f.expanded / s)} states/s, ${(f.expanded > 0 ? f.bytesSent / f.expanded : 0).toFixed(1)} B sent/state`).join('; ');
-  return `progress: ${s.toFixed(1)} s, ${count(r.distinct)} distinct states, ${count(r.transitions)} transitions, depth ${r.depth}; ${nodes}\n`;
+/**
+ * Progress lines: the run's figures, then each node's rate since the last line (states it
+ * expanded a second) and the bytes it has sent per state it expanded.
+ */
+function progressLines(r: ClusterRun): () => string {
+  let last = { at: performance.now(), expanded: r.names.map(() => 0) };
+  return () => {
+    const now = performance.now();
+    const figures = r.watch!.figures;
+    const dt = Math.max(1, now - last.at) / 1000;
+    const nodes = figures.map((f, k) => `node ${k} ${count((f.expanded - last.expanded[k]) / dt)} states/s, ${(f.expanded > 0 ? f.bytesSent / f.expanded : 0).toFixed(1)} B sent/state`).join('; ');
+    last = { at: now, expanded: figures.map((f) => f.expanded) };
+    return `progress: ${((now - r.t0) / 1000).toFixed(1)} s, ${count(r.distinct)} distinct states, ${count(r.transitions)} transitions, depth ${r.depth}; ${nodes}\n`;
+  };
 }
 
 /** Level 0, then every level until done, a violation, or a limit. */

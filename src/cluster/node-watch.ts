@@ -7,6 +7,9 @@ import { NodeLostError } from './transport.ts';
 /** How often a node sends its heartbeat (ms). */
 export const BEAT_MS = 500;
 
+/** A node whose heartbeat is this many beats late is asked whether it is still there. */
+const PROBE_AFTER_BEATS = 2.5;
+
 /** A node's figures as its last heartbeat gave them. */
 export interface NodeFigures {
   /** States it expanded, and when (ms, performance.now() of the coordinator). */
@@ -23,9 +26,17 @@ export class NodeWatch {
   private failed?: NodeLostError;
   private onLost?: (e: NodeLostError) => void;
 
+  /** Nodes being asked whether they are still there. */
+  private readonly probing = new Set<number>();
+
+  /**
+   * @param probe asks node k whether it is there (a request NATS answers at once with "no
+   * responders" when the node is gone); rejects with NodeLostError when it is not
+   */
   constructor(
     readonly names: readonly string[],
     private readonly silentMs: number,
+    private readonly probe?: (k: number) => Promise<unknown>,
   ) {
     const now = performance.now();
     this.figures = names.map(() => ({ expanded: 0, bytesSent: 0, owned: 0, heardAt: now }));
@@ -63,6 +74,19 @@ export class NodeWatch {
     this.figures.forEach((f, k) => {
       const quiet = now - f.heardAt;
       if (quiet > this.silentMs) this.lose(new NodeLostError(k, `node ${this.names[k]} stopped answering: no heartbeat for ${(quiet / 1000).toFixed(1)} s`));
+      else if (quiet > PROBE_AFTER_BEATS * BEAT_MS && this.probe !== undefined && !this.probing.has(k)) {
+        // A heartbeat late: a node that died is known at once by the server (no one
+        // subscribes to its subject any more); a busy or slow one answers, or stays silent
+        // until the silence allowed is over.
+        this.probing.add(k);
+        this.probe(k).then(
+          () => this.probing.delete(k),
+          (e) => {
+            this.probing.delete(k);
+            if (e instanceof NodeLostError && /no responders/i.test(e.message)) this.lose(new NodeLostError(k, `node ${this.names[k]} is gone: its heartbeats stopped and NATS has no one on its subject any more`));
+          },
+        );
+      }
     });
   }
 

@@ -122,6 +122,7 @@ export async function runNode(opts: NodeOptions): Promise<number> {
 
   const control = async (s: Served, receiver: ShipmentReceiver, f: Frame): Promise<Uint8Array> => {
     const h = f.header;
+    if (h.op === 'ping') return frame({});
     if (h.op !== 'load') {
       if (s.search === undefined) throw new Error('no model loaded');
       return s.search.control(f);
@@ -142,6 +143,11 @@ export async function runNode(opts: NodeOptions): Promise<number> {
     return frame({ identity: s.search.identity });
   };
 
+  // A connection closed for good (the server gone past the reconnection attempts) ends the node.
+  void nc.closed().then((e) => {
+    opts.status(`node ${name}: lost the NATS server at ${opts.url}${e ? ` (${e.message})` : ''}`);
+    finish(3);
+  });
   const offers = nc.subscribe(OFFER_SUBJECT, { callback: (_err, m) => void join(unframe(m.data)).catch(() => undefined) });
   const onAbort = () => finish(0);
   opts.signal?.addEventListener('abort', onAbort);
@@ -149,6 +155,6 @@ export async function runNode(opts: NodeOptions): Promise<number> {
   opts.signal?.removeEventListener('abort', onAbort);
   offers.unsubscribe();
   drop('left: the node stopped');
-  await nc.close();
+  if (!nc.isClosed()) await nc.close();
   return code;
 }

@@ -243,14 +243,10 @@ export async function runCheck(spec: string, flags: CheckFlags): Promise<number>
     const search = { ...run.search, memory, allProperties, reduction: reduced.reduction, stop, live, onTransition: coverage?.onTransition, checkpoint };
     const { workers, engine, reductions } = run;
     // The level search on this thread and, once a search is big enough, worker threads that
-    // import the model file by path (same answer for any count, see docs/parallel.md).
-    // --coverage counts the transitions on this thread after each level (on Immutable
-    // values); reductions are rebuilt in each worker thread.
+    // import the model file by path (same answer for any count, see docs/parallel.md);
+    // --coverage counts on this thread after each level; --cluster: docs/cluster.md.
     const source = { file: loaded.file, params, reduction: reductions };
-    result =
-      flags.cluster !== undefined
-        ? await clusterCheck(model, loaded.file, params, flags, stop, (line) => process.stderr.write(err.dim(line)))
-        : await runSearch(model, { ...search, workers, engine, source, reductions });
+    result = flags.cluster !== undefined ? await clusterCheck(model, loaded.file, params, flags, stop, (line) => process.stderr.write(err.dim(line))) : await runSearch(model, { ...search, workers, engine, source, reductions });
   } catch (e) {
     return reportError(e, debug);
   } finally {
