@@ -21,6 +21,10 @@
 // default --workers (one per core) against --workers 1, alternating, the median of several
 // runs each: a search too short to use a pool must not pay for one.
 //
+// kvm 2/2/5 also runs on 2 `mmcheck node` processes over a nats-server started on this
+// machine (bench/cluster.ts): the cluster's rate against one process with 2 workers, and the
+// bytes it sent per state (docs/cluster.md).
+//
 // If `spin` is installed, the Promela twin of each KVM configuration
 // (bench/peers/kvm-promela.ts) runs beside it: its state count must equal mmcheck's (a check
 // of both), and the wall-time ratio is printed. TLC cannot be installed here; its figure
@@ -32,6 +36,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { runSpin, spinVersion, type SpinRun } from './peers/spin.ts';
+import { clusterRun, natsServerInstalled } from './cluster.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const args = new Set(process.argv.slice(2));
@@ -51,6 +56,8 @@ interface Config {
   readonly immutable?: boolean;
   /** Run the contention check on it. */
   readonly contention?: boolean;
+  /** Also run it on 2 node processes over NATS (bench/cluster.ts), beside 2 workers. */
+  readonly cluster?: boolean;
 }
 
 const kvm = (addresses: number, faults: number, attempts: number, extra: Partial<Config> = {}): Config => ({
@@ -72,7 +79,7 @@ const classic: Config[] = [
 const onlyKvm = onlyArg !== undefined && /^\d+,\d+,\d+$/.test(onlyArg.slice('--only='.length));
 const configs: Config[] = onlyArg
   ? onlyKvm
-    ? [kvm(...(onlyArg.slice('--only='.length).split(',').map(Number) as [number, number, number]), { contention: true })]
+    ? [kvm(...(onlyArg.slice('--only='.length).split(',').map(Number) as [number, number, number]), { contention: true, cluster: true })]
     : classic.filter((c) => c.label.replace(/ /g, '') === onlyArg.slice('--only='.length).replace(/ /g, ''))
   : quick
     ? [kvm(2, 2, 2, { immutable: true }), { label: 'range-start-only', model: 'range-start-only', params: {}, kvm: false }, { label: 'peterson', model: 'peterson', params: {}, kvm: false }]
@@ -80,7 +87,7 @@ const configs: Config[] = onlyArg
         // The scaled model of issue 4: 2 unmap threads, 3 vCPU threads x 2 attempts.
         kvm(2, 3, 2, { contention: true }),
         // The ~2.8 M-state configuration issue 4 compares with SPIN.
-        kvm(2, 2, 5, { contention: true }),
+        kvm(2, 2, 5, { contention: true, cluster: true }),
         kvm(2, 2, 4),
         kvm(2, 2, 2, { immutable: true }),
         ...classic,
@@ -327,6 +334,23 @@ for (const c of configs) {
     );
     const speedup = median(speedups);
     console.log(`  2 workers: ${speedup.toFixed(2)}x${repeat > 1 ? ` (median of ${repeat} pairs)` : ''} against the ceiling's ${ceiling.toFixed(2)}x: reached ${Math.round((100 * speedup) / ceiling)}% of the ceiling`);
+  }
+  if (c.cluster) {
+    // The price of the network path: 2 node processes over a nats-server on this machine
+    // against one process with 2 workers (docs/cluster.md).
+    if (!natsServerInstalled()) console.log('  cluster: nats-server not installed (apt-get install -y nats-server); the 2-node row skipped');
+    else {
+      const r = await clusterRun(c.model, c.params, 2);
+      row(['  2 nodes over NATS', 'vector', '2', n(r.states), n(r.transitions), r.searchSeconds.toFixed(2), r.processSeconds.toFixed(2), n(r.statesPerSecond), '', '', '', '']);
+      console.log(
+        `  cluster: 2 nodes search at ${(r.statesPerSecond / pair[1].statesPerSecond).toFixed(2)}x the rate of 1 process with 2 workers (${(r.searchSeconds / pair[1].searchSeconds).toFixed(2)}x its search time); ` +
+          `${(r.bytesSent / 2 ** 20).toFixed(1)} MiB of successors sent between them, ${r.bytesPerState.toFixed(1)} B sent/state`,
+      );
+      if (r.states !== pair[1].states || r.transitions !== pair[1].transitions || r.status !== pair[1].status) {
+        console.log(`  MISMATCH: the cluster and one process disagree (${r.status}/${r.states}/${r.transitions} vs ${pair[1].status}/${pair[1].states}/${pair[1].transitions})`);
+        mismatch = true;
+      }
+    }
   }
   if (c.kvm && withSpin && spinV) {
     const p = c.params as { addresses: number; faults: number; attempts: number };

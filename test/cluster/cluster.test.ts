@@ -6,11 +6,11 @@
 // nats-server, as the SPIN tests are without spin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort, waitForPort } from '../../bench/cluster.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const natsServer = spawnSync('nats-server', ['--version'], { encoding: 'utf8' }).status === 0;
@@ -24,18 +24,6 @@ const nodes: ChildProcess[] = [];
 /** What each node has said (its status lines). */
 const said = new Map<ChildProcess, string>();
 let dir = '';
-
-/** A free loopback port (the kernel's pick, released for nats-server to take). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Kills a node's process group (the supervisor and the node). */
 function killGroup(p: ChildProcess): void {
@@ -88,16 +76,7 @@ describe.skipIf(!natsServer)('check --cluster over NATS', () => {
     const port = await freePort();
     url = `nats://127.0.0.1:${port}`;
     server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-    // The server is up once a TCP connection succeeds.
-    for (let i = 0; i < 100; i++) {
-      const ok = await new Promise<boolean>((resolve) => {
-        const c = connect(port, '127.0.0.1');
-        c.once('connect', () => (c.end(), resolve(true)));
-        c.once('error', () => resolve(false));
-      });
-      if (ok) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await waitForPort(port);
     await Promise.all([startNode(), startNode(), startNode()]);
   }, 30_000);
 
