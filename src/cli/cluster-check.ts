@@ -36,7 +36,7 @@ export function addClusterOptions(cmd: Command): Command {
 }
 
 /** Throws a UsageError for a flag a cluster run cannot honour (or a cluster flag without --cluster). */
-export function checkClusterFlags(flags: SearchFlags & ClusterFlags & { coverage?: boolean }): void {
+export function checkClusterFlags(flags: SearchFlags & ClusterFlags & { coverage?: boolean; checkpoint?: string; resume?: string }): void {
   if (flags.cluster === undefined) {
     for (const [given, flag] of [
       [flags.nodes, '--nodes'],
@@ -61,6 +61,8 @@ export function checkClusterFlags(flags: SearchFlags & ClusterFlags & { coverage
   if (flags.engine === 'immutable') refuse('--engine immutable', 'the nodes search on the vector engine');
   if (flags.workers !== undefined) refuse('--workers', 'each node is one search thread; start more nodes');
   if (flags.memory !== undefined) refuse('--memory', "it bounds one process; a cluster run's memory is its nodes'");
+  // FIXME: a checkpoint of a cluster run would be each node's partition (checkpoint-file.ts) and the coordinator's figures, written at one level's end.
+  if (flags.checkpoint !== undefined || flags.resume !== undefined) refuse(flags.checkpoint !== undefined ? '--checkpoint' : '--resume', "a checkpoint holds one process's seen set and frontier, and a cluster run's are spread over its nodes");
 }
 
 /** The cluster search of `model` (built from `file` with `params`), with liveness left unchecked as one machine says so. */
