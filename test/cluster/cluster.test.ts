@@ -142,6 +142,14 @@ describe.skipIf(!natsServer)('check --cluster over NATS', () => {
     expect(bad.err).toContain('--cluster wants nats://HOST:PORT');
   }, 30_000);
 
+  it('no NATS server at the address: one line saying so, exit 3, at once', async () => {
+    const port = await freePort();
+    const r = await mmcheck(['check', ...KVM_222, '--cluster', `nats://127.0.0.1:${port}`]);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(new RegExp(`^incomplete: kvm: cannot reach the NATS server at nats://127\\.0\\.0\\.1:${port}: `, 'm'));
+    expect(r.ms).toBeLessThan(10_000);
+  }, 30_000);
+
   it('waits for --nodes with a timeout, then says how many joined (exit 3)', async () => {
     const r = await mmcheck(['check', ...KVM_222, '--cluster', url, '--nodes', '5', '--join-timeout', '1']);
     expect(r.code).toBe(3);
