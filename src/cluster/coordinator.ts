@@ -105,8 +105,16 @@ class ClusterRun {
 
   /** `f` of every node, or the first node lost. */
   all<T>(f: (k: number) => Promise<T>): Promise<T[]> {
-    const every = Promise.all(this.names.map((_, k) => f(k)));
-    return this.lost === undefined ? every : Promise.race([every, this.lost]);
+    return this.race(Promise.all(this.names.map((_, k) => f(k))));
+  }
+
+  /** `p`, or the first node lost. */
+  race<T>(p: Promise<T>): Promise<T> {
+    if (this.lost === undefined) return p;
+    // Once a node is lost the requests still out may fail later (the connection drained):
+    // nothing waits for them then, and an unhandled rejection would end the process.
+    p.catch(() => undefined);
+    return Promise.race([p, this.lost]);
   }
 
   /** The hashed strings to teach the nodes (once). */
@@ -212,7 +220,7 @@ export async function clusterSearch(model: Model<unknown, unknown>, file: string
   const progress = options.onProgress !== undefined ? setInterval(() => options.onProgress!(line()), options.progressIntervalMs ?? 5000) : undefined;
   let end = 'ended';
   try {
-    await Promise.race([shipModel(nc, run, names, ship, { file, params, symmetry }, identity), r.lost]);
+    await r.race(shipModel(nc, run, names, ship, { file, params, symmetry }, identity));
     await searchLevels(r);
     return r.result();
   } catch (e) {
