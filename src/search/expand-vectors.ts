@@ -12,7 +12,7 @@ import { checkDeterminism, DETERMINISM_SAMPLE } from '../explore/determinism.ts'
 import { fingerprintInto } from '../state/fingerprint.ts';
 import { NotVectorizableError } from '../state/layout.ts';
 import { validateState } from '../state/validate.ts';
-import { packVector, unpackVector } from '../state/packed.ts';
+import { packEdit, packVector, unpackVectorRaw } from '../state/packed.ts';
 import { StateBoundReached, TableBudgetError, emptyBlock, type BlockBuilder, type Dedupe, type LevelCursor } from './blocks.ts';
 import type { ByteSink } from '../state/codec.ts';
 import type { Zobrist } from '../state/zobrist.ts';
@@ -84,6 +84,8 @@ function crossCheck(L: Loaded, vec: Int32Array, succ: Successors, state: unknown
 /** Per-thread scratch of the vector expander. */
 interface Scratch {
   readonly cur: Int32Array;
+  /** `cur` packed raw (packed.ts), when it is. */
+  readonly curRaw: Uint8Array;
   readonly nxt: Int32Array;
   readonly canon: Int32Array;
   readonly succ: Successors;
@@ -97,7 +99,7 @@ function scratch(L: Loaded): Scratch {
   let sc = scratchOf.get(L);
   if (sc === undefined) {
     const W = L.vector!.width;
-    sc = { cur: new Int32Array(W), nxt: new Int32Array(W), canon: new Int32Array(W), succ: new Successors(), fp: new Uint32Array(2), acts: [] };
+    sc = { cur: new Int32Array(W), curRaw: new Uint8Array(W), nxt: new Int32Array(W), canon: new Int32Array(W), succ: new Successors(), fp: new Uint32Array(2), acts: [] };
     scratchOf.set(L, sc);
   }
   return sc;
@@ -190,7 +192,7 @@ export function expandVectorRange(L: Loaded, task: ExpandTask, range: number, cu
  * state cost the vector engine 8% on kvm 2/2/5).
  */
 function expandStates(x: VectorRange, task: ExpandTask, cursor: LevelCursor, from: number, to: number, sample: boolean, p: RangeProgress): void {
-  const { L, vm, z, cur, nxt, canon, fp, succ, canonical, rec, dedupe, out, sink, invIdx, transNames, transSkip, transSeen, events } = x;
+  const { L, vm, z, cur, curRaw, nxt, canon, fp, succ, canonical, rec, dedupe, out, sink, invIdx, transNames, transSkip, transSeen, events } = x;
   const { actionCounts, subsets, samples } = p;
   const dl = L.deadlock !== undefined && !task.skip.includes(L.deadlock.name) ? L.deadlock : undefined;
   const control = new Int32Array(task.control);
@@ -200,7 +202,8 @@ function expandStates(x: VectorRange, task: ExpandTask, cursor: LevelCursor, fro
     p.pos = pos;
     // Before each state: a stop lands within one state's work (stop-request.ts).
     if (Atomics.load(control, CONTROL_STOP) !== 0) return void (p.stopped = true);
-    unpackVector(cursor.bytes[cursor.segment], cursor.offset, cursor.end, cur);
+    // A raw parent's successors are packed from its bytes (packEdit), not from their vectors.
+    const raw = unpackVectorRaw(cursor.bytes[cursor.segment], cursor.offset, cursor.end, cur, curRaw) && canonical === undefined;
     if (canonical !== undefined) z.full(cur, fp);
     const h0 = canonical === undefined ? cursor.hi : fp[0];
     const l0 = canonical === undefined ? cursor.lo : fp[1];
@@ -267,11 +270,8 @@ function expandStates(x: VectorRange, task: ExpandTask, cursor: LevelCursor, fro
           }
           rec?.edge(kh, kl, vm.processOf(T.actions[k]));
           if (!dedupe.admit(kh, kl, pos, i)) continue;
-          nxt.set(cur);
-          for (let j = 0; j < d.length; j += 2) nxt[d[j]] = d[j + 1];
         } else {
-          nxt.set(cur);
-          for (let j = 0; j < d.length; j += 2) nxt[d[j]] = d[j + 1];
+          buildSuccessor(cur, d, nxt);
           canonical(nxt, canon);
           z.full(canon, fp);
           kh = fp[0];
@@ -280,19 +280,35 @@ function expandStates(x: VectorRange, task: ExpandTask, cursor: LevelCursor, fro
           if (!dedupe.admit(kh, kl, pos, i)) continue;
         }
         const c = out.count;
-        out.push(kh, kl, parent, i, packVector(nxt, sink), dedupe.entry);
+        // Without canonical forms the successor's vector (nxt) is made only when needed.
+        let built = canonical !== undefined;
+        let at = raw ? packEdit(curRaw, d, sink) : -1;
+        if (at < 0) {
+          if (!built) buildSuccessor(cur, d, nxt);
+          built = true;
+          at = packVector(nxt, sink);
+        }
+        out.push(kh, kl, parent, i, at, dedupe.entry);
         const touches = T.touches[k];
         for (let q2 = 0; q2 < invIdx.length; q2++) {
           const q = invIdx[q2];
           // A step that writes no slot invariant q reads keeps the parent's verdict: it held
           // (a stored state that broke q would have been reported, and q skipped since).
           if (q < 31 && ((touches >>> q) & 1) === 0) continue;
+          if (!built) buildSuccessor(cur, d, nxt);
+          built = true;
           const msg = vm.checkInvariant(q, nxt);
           if (msg !== null) events.push({ property: L.invariants[q].name, kind: 'invariant', message: msg, pos, action: i, candidate: c, hi: kh >>> 0, lo: kl >>> 0 });
         }
       }
     }
   }
+}
+
+/** Writes into `nxt` the vector `cur` with the writes `d` ([slot, code, …]). */
+function buildSuccessor(cur: Int32Array, d: Int32Array, nxt: Int32Array): void {
+  nxt.set(cur);
+  for (let j = 0; j < d.length; j += 2) nxt[d[j]] = d[j + 1];
 }
 
 /** The deadlock of the state in `x.cur` (key h0, l0), at position `pos`. */
@@ -332,9 +348,7 @@ export function keyAfter(z: Zobrist, T: Transitions, k: number, cur: Int32Array,
 function successorKey(x: VectorRange, T: Transitions, k: number, h0: number, l0: number): void {
   const { cur, nxt, canon, fp, z, canonical } = x;
   if (canonical === undefined) return keyAfter(z, T, k, cur, h0, l0, fp);
-  nxt.set(cur);
-  const d = T.deltas[k];
-  for (let j = 0; j < d.length; j += 2) nxt[d[j]] = d[j + 1];
+  buildSuccessor(cur, T.deltas[k], nxt);
   canonical(nxt, canon);
   z.full(canon, fp);
 }

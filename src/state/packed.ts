@@ -39,6 +39,41 @@ export function packVector(vec: Int32Array, sink: ByteSink): number {
   return start;
 }
 
+/**
+ * Appends the raw packing of a vector whose parent's raw packing is `parent` and which
+ * differs from it by `delta` ([slot, code, …]): a byte copy and the delta's bytes. Returns
+ * the offset it starts at, or -1 (appending nothing) when a code of `delta` is 256 or more
+ * (the vector is then not raw: packVector packs it).
+ */
+export function packEdit(parent: Uint8Array, delta: Int32Array, sink: ByteSink): number {
+  for (let j = 1; j < delta.length; j += 2) if ((delta[j] & ~0xff) !== 0) return -1;
+  const start = sink.length;
+  sink.reserve(parent.length);
+  const b = sink.bytes;
+  b.set(parent, start);
+  for (let j = 0; j < delta.length; j += 2) b[start + delta[j]] = delta[j + 1];
+  sink.length = start + parent.length;
+  return start;
+}
+
+/**
+ * `unpackVector` that also copies a raw packing into `raw` (of the width's length) and
+ * returns true, or returns false for a varint one (`raw` then unchanged).
+ */
+export function unpackVectorRaw(bytes: Uint8Array, offset: number, end: number, out: Int32Array, raw: Uint8Array): boolean {
+  const n = out.length;
+  if (end - offset !== n) {
+    unpackVector(bytes, offset, end, out);
+    return false;
+  }
+  for (let i = 0; i < n; i++) {
+    const c = bytes[offset + i];
+    out[i] = c;
+    raw[i] = c;
+  }
+  return true;
+}
+
 /** Reads the vector packed in bytes [offset, end) of `bytes` into `out` (its length is the width). */
 export function unpackVector(bytes: Uint8Array, offset: number, end: number, out: Int32Array): void {
   const n = out.length;

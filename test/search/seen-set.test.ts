@@ -3,7 +3,7 @@
 // half — including 0, which the table stores as 1.
 import { describe, expect, it } from 'vitest';
 import { HIGHER, LevelClaimsView, NEW, OLD, LOWER, newClaims } from '../../src/search/level-claims.ts';
-import { PartitionedTables } from '../../src/search/blocks.ts';
+import { DirectDedupe, PartitionedTables } from '../../src/search/blocks.ts';
 import { GrowingSeenSet, MAX_LOAD, GROWTH, partitionOf } from '../../src/search/shared-seen-set.ts';
 
 const tablesOf = (parts: GrowingSeenSet[]) => parts.map((p) => p.table.ref);
@@ -78,5 +78,29 @@ describe('seen-set partitions', () => {
     parts[0].count += n;
     parts[0].rebuildWithoutClaimed(parts[0].table.capacity);
     expect(parts[0].count).toBe(0);
+  });
+
+  it("a level expanded alone admits each key's first occurrence only, whatever its table of recent keys holds", () => {
+    // Keys drawn from a small pool, so most repeat: some while still among the recent keys,
+    // others after being pushed out of them; 0 halves are the keys (1, ·) and (·, 4) as stored.
+    let seed = 12345;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) | 0);
+    const pool = Array.from({ length: 20000 }, (_, i): [number, number] => (i < 4 ? [[0, 1, 5, 0][i], [0, 4, 0, 8][i]] : [next(), next() & ~3]));
+    for (const n of [1, 3]) {
+      const parts = Array.from({ length: n }, () => new GrowingSeenSet(1024));
+      const dedupe = new DirectDedupe(parts, MAX_LOAD, GROWTH, Infinity);
+      const seen = new Set<string>();
+      let admitted = 0;
+      for (let t = 0; t < 200000; t++) {
+        const [hi, lo] = pool[(next() >>> 0) % (t < 100000 ? 5000 : pool.length)];
+        const key = `${hi || 1},${lo || 4}`;
+        const expected = !seen.has(key);
+        seen.add(key);
+        if (dedupe.admit(hi, lo, t, 0) !== expected) throw new Error(`key ${key} at ${t}: admitted ${!expected}`);
+        if (expected) admitted++;
+      }
+      expect(admitted).toBe(seen.size);
+      expect(parts.reduce((c, p) => c + p.count, 0)).toBe(seen.size);
+    }
   });
 });

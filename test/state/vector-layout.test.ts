@@ -5,7 +5,7 @@ import { List, Map as IMap, Record, is } from 'immutable';
 import { CODE_FALSE, CODE_NULL, CODE_TRUE, MAX_INT, MIN_INT, NoCodeError, StringCodes, codeOf, valueOf } from '../../src/state/codes.ts';
 import { Decoder, NotVectorizableError, encodeValue, listOf, shapeOf } from '../../src/state/layout.ts';
 import { Zobrist } from '../../src/state/zobrist.ts';
-import { packVector, unpackVector } from '../../src/state/packed.ts';
+import { packEdit, packVector, unpackVector, unpackVectorRaw } from '../../src/state/packed.ts';
 import { ByteSink } from '../../src/state/codec.ts';
 import { prng } from '../reduce/random-models.ts';
 
@@ -150,6 +150,38 @@ describe('packed vectors', () => {
       unpackVector(sink.bytes, offsets[i], ends[i], out);
       expect([...out]).toEqual([...vecs[i]]);
     }
+  });
+
+  it("packs a successor from its raw parent's bytes as packVector packs its vector, and declines a wide write", () => {
+    const sink = new ByteSink(8);
+    const parent = Int32Array.from([3, 0, 255, 7, 1, 0]);
+    const at = packVector(parent, sink);
+    const raw = new Uint8Array(6);
+    const cur = new Int32Array(6);
+    expect(unpackVectorRaw(sink.bytes, at, sink.length, cur, raw)).toBe(true);
+    expect([...cur]).toEqual([...parent]);
+    expect([...raw]).toEqual([...parent]);
+    for (const delta of [Int32Array.from([1, 9, 5, 255]), Int32Array.from([]), Int32Array.from([0, 0])]) {
+      const expected = Int32Array.from(parent);
+      for (let j = 0; j < delta.length; j += 2) expected[delta[j]] = delta[j + 1];
+      const reference = new ByteSink();
+      const want = reference.bytes.subarray(packVector(expected, reference), reference.length);
+      const start = packEdit(raw, delta, sink);
+      expect([...sink.bytes.subarray(start, sink.length)]).toEqual([...want]);
+    }
+    // A code of 256 or more, or a negative one, is not raw: nothing is written.
+    for (const wide of [256, -1]) {
+      const length = sink.length;
+      expect(packEdit(raw, Int32Array.from([2, wide]), sink)).toBe(-1);
+      expect(sink.length).toBe(length);
+    }
+    // A varint packing is unpacked and not copied.
+    const wideVec = Int32Array.from([300, 0, 0, 0, 0, 0]);
+    const wat = packVector(wideVec, sink);
+    raw.fill(77);
+    expect(unpackVectorRaw(sink.bytes, wat, sink.length, cur, raw)).toBe(false);
+    expect([...cur]).toEqual([...wideVec]);
+    expect(raw.every((b) => b === 77)).toBe(true);
   });
 });
 
