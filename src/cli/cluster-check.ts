@@ -26,6 +26,11 @@ export interface ClusterFlags {
   nodeTimeout?: number;
 }
 
+/** How long a cluster run waits for its nodes, and how long a node may be silent (ms). */
+export function clusterTimeouts(flags: ClusterFlags): { joinTimeoutMs: number; silentMs: number } {
+  return { joinTimeoutMs: (flags.joinTimeout ?? JOIN_TIMEOUT_S) * 1000, silentMs: (flags.nodeTimeout ?? NODE_TIMEOUT_S) * 1000 };
+}
+
 /** Adds --cluster, --nodes, --join-timeout and --node-timeout to `cmd`. */
 export function addClusterOptions(cmd: Command): Command {
   return cmd
@@ -35,8 +40,11 @@ export function addClusterOptions(cmd: Command): Command {
     .option('--node-timeout <seconds>', `--cluster: a node silent this long ends the run, incomplete (default ${NODE_TIMEOUT_S})`, positiveOption('--node-timeout'));
 }
 
-/** Throws a UsageError for a flag a cluster run cannot honour (or a cluster flag without --cluster). */
-export function checkClusterFlags(flags: SearchFlags & ClusterFlags & { coverage?: boolean; checkpoint?: string; resume?: string }): void {
+/**
+ * The cluster flags of any command (check, swarm): none without --cluster; with it, a
+ * well-formed URL. True when the run is a cluster run. Throws a UsageError otherwise.
+ */
+export function clusterFlagsGiven(flags: ClusterFlags): boolean {
   if (flags.cluster === undefined) {
     for (const [given, flag] of [
       [flags.nodes, '--nodes'],
@@ -45,13 +53,19 @@ export function checkClusterFlags(flags: SearchFlags & ClusterFlags & { coverage
     ] as const) {
       if (given !== undefined) throw new UsageError(`${flag} applies to --cluster runs only`);
     }
-    return;
+    return false;
   }
   try {
     clusterUrl(flags.cluster);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  return true;
+}
+
+/** Throws a UsageError for a flag a cluster run cannot honour (or a cluster flag without --cluster). */
+export function checkClusterFlags(flags: SearchFlags & ClusterFlags & { coverage?: boolean; checkpoint?: string; resume?: string }): void {
+  if (!clusterFlagsGiven(flags)) return;
   const refuse = (what: string, why: string) => {
     throw new UsageError(`--cluster does not combine with ${what}: ${why}`);
   };
@@ -83,8 +97,7 @@ export async function clusterCheck(
   const result = await clusterSearch(model, file, params, {
     url: flags.cluster!,
     nodes: flags.nodes,
-    joinTimeoutMs: (flags.joinTimeout ?? JOIN_TIMEOUT_S) * 1000,
-    silentMs: (flags.nodeTimeout ?? NODE_TIMEOUT_S) * 1000,
+    ...clusterTimeouts(flags),
     maxStates: flags.maxStates,
     maxDepth: flags.maxDepth,
     allProperties: (flags.allProperties || flags.continue || flags.strictExpect) ?? false,

@@ -25,6 +25,8 @@ import type { ModelIdentity } from '../search/protocol.ts';
 import { highWord, lowWord, partitionOf } from '../search/shared-seen-set.ts';
 import { KeyTable } from './key-table.ts';
 import { OwnedStates, type OwnedLevel } from './owned-states.ts';
+import { runNodeJob } from '../swarm/swarm-node.ts';
+import type { SwarmJobSpec } from '../swarm/swarm-job.ts';
 import { BATCH_BYTES, SuccessorBatch, frame, readBatch, u32s, type Frame } from './wire.ts';
 
 /** What the coordinator says of the run when it ships the model. */
@@ -147,6 +149,12 @@ class NodeSearch implements NodeRun {
       case 'stop':
         this.stopping = true;
         return frame({});
+      case 'swarm': {
+        // A job of `mmcheck swarm --cluster` (src/swarm/swarm-node.ts).
+        const report = await runNodeJob(this.L, h.spec as SwarmJobSpec, () => this.stopping);
+        this.expanded += report.states;
+        return frame({ report });
+      }
       default:
         throw new Error(`unknown request '${String(h.op)}'`);
     }

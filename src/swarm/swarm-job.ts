@@ -108,117 +108,176 @@ function firstBroken<S>(kids: Kids<S>): number {
 const POLL = 256;
 
 /**
- * Runs job `spec` over `space`. `found` is the swarm's control buffer (FOUND), `stop` a
- * StopRequest's buffer (time limit, Ctrl-C): both read every few hundred states.
+ * Runs job `spec` over `space` to its end. `found` is the swarm's control buffer (FOUND),
+ * `stop` a StopRequest's buffer (time limit, Ctrl-C): both read every few hundred states.
  */
 export function runSwarmJob<S>(space: SwarmSpace<S>, spec: SwarmJobSpec, found: SharedArrayBuffer, stop: SharedArrayBuffer): SwarmJobReport {
-  const t0 = performance.now();
-  const control = new Int32Array(found);
-  const stopWords = new Int32Array(stop);
-  const table = new CompactTable(spec.maxStates);
-  const next = random(spec.seed);
-  const fp = new Uint32Array(2);
-  const tally = space.tally();
-  let transitions = 0;
-  let maxDepth = 0;
-  let cut = 0;
+  const job = new SwarmJob(space, spec, found, stop);
+  while (!job.run(Infinity));
+  return job.report();
+}
+
+/**
+ * A job that runs in slices (`run(budget)`), so a process that must keep answering — a cluster
+ * node's heartbeats — can run one between its messages.
+ */
+export class SwarmJob<S> {
+  private readonly t0 = performance.now();
+  private readonly control: Int32Array;
+  private readonly stopWords: Int32Array;
+  private readonly table: CompactTable;
+  private readonly next: () => number;
+  private readonly fp = new Uint32Array(2);
+  private readonly tally;
+  private transitions = 0;
+  private maxDepth = 0;
+  private cut = 0;
   // The first look is at once: a job that starts after another found a counterexample stops there.
-  let polls = POLL - 1;
-  let end: JobEnd | undefined;
-  let violation: FoundViolation | undefined;
-  const stack: Frame<S>[] = [];
-  const pathTo = (last?: number): number[] => {
-    const p = stack.slice(1).map((f) => f.action);
-    if (last !== undefined) p.push(last);
-    return p;
-  };
-  const report = (b: Broken, initIndex: number, actions: number[]) => {
-    violation = { ...b, initIndex, actions };
-    end = 'violated';
-    // The first job to find one stops the others.
-    Atomics.compareExchange(control, FOUND, 0, spec.index + 1);
-  };
-  const roots = space.roots();
-  const rootOrder = orderOf(roots.length, spec.order, next);
-  for (let r = 0; r < roots.length && end === undefined; r++) {
-    const initIndex = rootOrder === undefined ? r : rootOrder[r];
-    const root = roots[initIndex];
-    space.key(root, fp);
-    const met = table.meet(fp[0], fp[1], 0);
-    if (met === Met.Seen) continue;
-    if (met === Met.Full) end = 'table-full';
-    else {
-      const b = space.brokenInvariant(root);
-      if (b !== null) report(b, initIndex, []);
-      else stack.push({ state: root, hi: fp[0], lo: fp[1], action: -1, next: 0 });
-    }
-    while (stack.length > 0 && end === undefined) {
-      if (++polls === POLL) {
-        polls = 0;
-        if (Atomics.load(control, FOUND) !== 0 || Atomics.load(stopWords, 0) !== 0) end = 'stopped';
-        if (end !== undefined) break;
+  private polls = POLL - 1;
+  private end: JobEnd | undefined;
+  private violation: FoundViolation | undefined;
+  private readonly stack: Frame<S>[] = [];
+  private readonly roots: readonly S[];
+  private readonly rootOrder: Int32Array | undefined;
+  /** The next initial state to start from, and the one the stack started from. */
+  private r = 0;
+  private initIndex = 0;
+
+  constructor(
+    private readonly space: SwarmSpace<S>,
+    private readonly spec: SwarmJobSpec,
+    found: SharedArrayBuffer,
+    stop: SharedArrayBuffer,
+  ) {
+    this.control = new Int32Array(found);
+    this.stopWords = new Int32Array(stop);
+    this.table = new CompactTable(spec.maxStates);
+    this.next = random(spec.seed);
+    this.tally = space.tally();
+    this.roots = space.roots();
+    this.rootOrder = orderOf(this.roots.length, spec.order, this.next);
+  }
+
+  /** Runs about `budget` more states; true when the job has ended. */
+  run(budget: number): boolean {
+    const { space, table, fp, stack } = this;
+    while (this.end === undefined && budget-- > 0) {
+      if (stack.length === 0 && !this.startNext()) break;
+      if (stack.length === 0) continue;
+      if (++this.polls === POLL) {
+        this.polls = 0;
+        if (Atomics.load(this.control, FOUND) !== 0 || Atomics.load(this.stopWords, 0) !== 0) this.end = 'stopped';
+        if (this.end !== undefined) break;
       }
       const f = stack[stack.length - 1];
       const depth = stack.length - 1;
-      if (f.children === undefined) {
-        const kids = space.successors(f.state, f.hi, f.lo);
-        if (kids.count === 0) {
-          // A deadlock at the bound is within it: only steps beyond it are cut.
-          const b = space.deadlock(f.state);
-          if (b !== null) report(b, initIndex, pathTo());
-          stack.pop();
-          continue;
-        }
-        if (depth >= spec.depthBound) {
-          cut++;
-          stack.pop();
-          continue;
-        }
-        transitions += kids.count;
-        tally.add(f.state, kids);
-        const bad = firstBroken(kids);
-        if (bad >= 0) {
-          report(kids.broken(bad)!, initIndex, pathTo(bad));
-          break;
-        }
-        f.children = kids;
-        f.order = orderOf(kids.count, spec.order, next);
-      }
-      if (f.next >= f.children.count) {
+      if (f.children === undefined && !this.expand(f, depth)) continue;
+      if (f.next >= f.children!.count) {
         stack.pop();
         continue;
       }
       const i = f.order === undefined ? f.next++ : f.order[f.next++];
-      f.children.key(i, fp);
+      f.children!.key(i, fp);
       const met = table.meet(fp[0], fp[1], depth + 1);
       if (met === Met.Seen) continue;
       if (met === Met.Full) {
-        end = 'table-full';
+        this.end = 'table-full';
         break;
       }
-      const child = f.children.state(i);
+      const child = f.children!.state(i);
       if (met === Met.New) {
         const b = space.brokenInvariant(child);
         if (b !== null) {
-          report(b, initIndex, pathTo(i));
+          this.found(b, this.pathTo(i));
           break;
         }
       }
-      if (depth + 1 > maxDepth) maxDepth = depth + 1;
+      if (depth + 1 > this.maxDepth) this.maxDepth = depth + 1;
       stack.push({ state: child, hi: fp[0], lo: fp[1], action: i, next: 0 });
     }
-    stack.length = 0;
+    if (this.end === undefined && stack.length === 0 && this.r >= this.roots.length) this.end = this.cut > 0 ? 'bounded' : 'complete';
+    return this.end !== undefined;
   }
-  return {
-    spec,
-    end: end ?? (cut > 0 ? 'bounded' : 'complete'),
-    states: table.size,
-    transitions,
-    maxDepth,
-    cut,
-    elapsedMs: performance.now() - t0,
-    tableBytes: table.bytes,
-    fired: tally.labels(),
-    ...(violation !== undefined ? { violation } : {}),
-  };
+
+  /** What the job did (so far, before it ended). */
+  report(): SwarmJobReport {
+    return {
+      spec: this.spec,
+      end: this.end ?? 'stopped',
+      states: this.table.size,
+      transitions: this.transitions,
+      maxDepth: this.maxDepth,
+      cut: this.cut,
+      elapsedMs: performance.now() - this.t0,
+      tableBytes: this.table.bytes,
+      fired: this.tally.labels(),
+      ...(this.violation !== undefined ? { violation: this.violation } : {}),
+    };
+  }
+
+  /** Starts from the next initial state not yet seen; false when none is left. */
+  private startNext(): boolean {
+    const { table, fp } = this;
+    while (this.r < this.roots.length) {
+      const initIndex = this.rootOrder === undefined ? this.r : this.rootOrder[this.r];
+      this.r++;
+      const root = this.roots[initIndex];
+      this.space.key(root, fp);
+      const met = table.meet(fp[0], fp[1], 0);
+      if (met === Met.Seen) continue;
+      this.initIndex = initIndex;
+      if (met === Met.Full) {
+        this.end = 'table-full';
+        return false;
+      }
+      const b = this.space.brokenInvariant(root);
+      if (b !== null) {
+        this.found(b, []);
+        return false;
+      }
+      this.stack.push({ state: root, hi: fp[0], lo: fp[1], action: -1, next: 0 });
+      return true;
+    }
+    return false;
+  }
+
+  /** Takes the successors of the top state `f`; false when it has none to visit (popped). */
+  private expand(f: Frame<S>, depth: number): boolean {
+    const kids = this.space.successors(f.state, f.hi, f.lo);
+    if (kids.count === 0) {
+      // A deadlock at the bound is within it: only steps beyond it are cut.
+      const b = this.space.deadlock(f.state);
+      if (b !== null) this.found(b, this.pathTo());
+      this.stack.pop();
+      return false;
+    }
+    if (depth >= this.spec.depthBound) {
+      this.cut++;
+      this.stack.pop();
+      return false;
+    }
+    this.transitions += kids.count;
+    this.tally.add(f.state, kids);
+    const bad = firstBroken(kids);
+    if (bad >= 0) {
+      this.found(kids.broken(bad)!, this.pathTo(bad));
+      return false;
+    }
+    f.children = kids;
+    f.order = orderOf(kids.count, this.spec.order, this.next);
+    return true;
+  }
+
+  private pathTo(last?: number): number[] {
+    const p = this.stack.slice(1).map((f) => f.action);
+    if (last !== undefined) p.push(last);
+    return p;
+  }
+
+  private found(b: Broken, actions: number[]): void {
+    this.violation = { ...b, initIndex: this.initIndex, actions };
+    this.end = 'violated';
+    // The first job to find one stops the others.
+    Atomics.compareExchange(this.control, FOUND, 0, this.spec.index + 1);
+  }
 }

@@ -157,7 +157,8 @@ async function swarmOn(model: Model<unknown, unknown>, src: { readonly file: str
   return verdict(model, engine, seed, reports, o, performance.now() - t0, Atomics.load(new Int32Array(found), FOUND) - 1);
 }
 
-function verdict(model: Model<unknown, unknown>, engine: Engine, seed: number, jobs: SwarmJobReport[], o: SwarmOptions, elapsedMs: number, winner: number): SwarmResult {
+/** The swarm's verdict from its jobs' reports; `winner` is the index of the job whose counterexample is shown (-1: none). */
+export function verdict(model: Model<unknown, unknown>, engine: Engine, seed: number, jobs: SwarmJobReport[], o: Pick<SwarmOptions, 'stop' | 'depthBound' | 'maxStates' | 'jobs'>, elapsedMs: number, winner: number): SwarmResult {
   const all = model.allActions ? model.allActions() : [];
   const fired = new Map<string, { fired: number; jobs: number }>(all.map((s) => [s, { fired: 0, jobs: 0 }]));
   for (const j of jobs) {
@@ -174,7 +175,7 @@ function verdict(model: Model<unknown, unknown>, engine: Engine, seed: number, j
   if (found !== undefined) {
     const v = rebuild(model, found);
     if (typeof v === 'string') return { status: 'error', model: model.name, message: v };
-    return { status: 'violated', ...base, violation: { ...v, job: winner }, reason: `found by job ${winner + 1} of ${jobs.length} (a depth-first path of ${found.actions.length} steps: \`mmcheck check\` gives the shortest)` };
+    return { status: 'violated', ...base, violation: { ...v, job: winner }, reason: `found by job ${winner + 1} of ${o.jobs} (a depth-first path of ${found.actions.length} steps: \`mmcheck check\` gives the shortest)` };
   }
   const complete = jobs.find((j) => j.end === 'complete');
   if (complete !== undefined) {

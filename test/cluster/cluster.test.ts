@@ -5,62 +5,18 @@
 // with exit 3 and a line naming it, within seconds. Skipped (with a message) without
 // nats-server, as the SPIN tests are without spin.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, waitForPort } from '../../bench/cluster.ts';
+import { Cluster, mmcheck, natsServer } from './cluster-fixture.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const natsServer = spawnSync('nats-server', ['--version'], { encoding: 'utf8' }).status === 0;
 if (!natsServer) console.warn('test/cluster: nats-server is not installed (Debian: apt-get install nats-server): the cluster tests are skipped');
 
 const KVM_222 = ['kvm', '-p', 'path=classic', '-p', 'addresses=2', '-p', 'faults=2', '-p', 'attempts=2', '--no-liveness'];
 
-let server: ChildProcess | undefined;
+const cluster = new Cluster();
 let url = '';
-const nodes: ChildProcess[] = [];
-/** What each node has said (its status lines). */
-const said = new Map<ChildProcess, string>();
 let dir = '';
-
-/** Kills a node's process group (the supervisor and the node). */
-function killGroup(p: ChildProcess): void {
-  try {
-    process.kill(-p.pid!, 'SIGKILL');
-  } catch {
-    // already gone
-  }
-}
-
-/** Starts a node process; resolves once it says it is connected. */
-function startNode(): Promise<ChildProcess> {
-  // Its own process group: bin/mmcheck.js supervises a child, and killing the group ends both.
-  const p = spawn(process.execPath, ['bin/mmcheck.js', 'node', '--cluster', url], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  nodes.push(p);
-  return new Promise((resolve, reject) => {
-    let text = '';
-    p.stderr!.on('data', (d: Buffer) => {
-      text += d.toString();
-      said.set(p, text);
-      if (text.includes('waiting for a run')) resolve(p);
-    });
-    p.once('exit', (code) => reject(new Error(`node exited with ${code}: ${text}`)));
-  });
-}
-
-/** Runs mmcheck to its end (asynchronously: the nodes run meanwhile). */
-function mmcheck(args: readonly string[], onStart?: (p: ChildProcess) => void): Promise<{ code: number | null; out: string; err: string; ms: number }> {
-  const t0 = performance.now();
-  const p = spawn(process.execPath, ['bin/mmcheck.js', ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1' } });
-  let out = '';
-  let err = '';
-  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  onStart?.(p);
-  return new Promise((resolve) => p.on('close', (code) => resolve({ code, out, err, ms: performance.now() - t0 })));
-}
 
 /** The output without what depends on timing or on the processes (rates, memory, worker and node counts). */
 function answer(out: string): string {
@@ -73,16 +29,12 @@ function answer(out: string): string {
 describe.skipIf(!natsServer)('check --cluster over NATS', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'mmcheck-cluster-test-'));
-    const port = await freePort();
-    url = `nats://127.0.0.1:${port}`;
-    server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-    await waitForPort(port);
-    await Promise.all([startNode(), startNode(), startNode()]);
+    await cluster.start(3);
+    url = cluster.url;
   }, 30_000);
 
   afterAll(() => {
-    for (const p of nodes) killGroup(p);
-    server?.kill('SIGKILL');
+    cluster.stop();
     if (dir !== '') rmSync(dir, { recursive: true, force: true });
   });
 
@@ -160,17 +112,10 @@ describe.skipIf(!natsServer)('check --cluster over NATS', () => {
   // killed half a second after it built the model leaves its partition's states nowhere:
   // the run must end incomplete, naming the node, within seconds, never hang or answer.
   it('a node killed mid-run ends the run with exit 3 and a line naming it, within seconds', async () => {
-    const victim = nodes[0];
-    const runs = (said.get(victim) ?? '').split('built').length;
-    let killedAt = 0;
-    const watch = setInterval(() => {
-      if (killedAt === 0 && (said.get(victim) ?? '').split('built').length > runs) {
-        killedAt = performance.now();
-        setTimeout(() => killGroup(victim), 500);
-      }
-    }, 20);
+    const kill = cluster.killAfterBuild(cluster.nodes[0]);
     const r = await mmcheck(['check', 'kvm', '-p', 'path=classic', '-p', 'addresses=2', '-p', 'faults=2', '-p', 'attempts=5', '--no-liveness', '--cluster', url, '--nodes', '3']);
-    clearInterval(watch);
+    kill.stop();
+    const killedAt = kill.killedAt();
     expect(killedAt).toBeGreaterThan(0);
     expect(r.code, r.out + r.err).toBe(3);
     expect(r.out).toMatch(/incomplete: kvm: node \S+ (is gone|does not answer|stopped answering|stopped taking batches in)/);

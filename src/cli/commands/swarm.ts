@@ -11,7 +11,9 @@ import { emptyStats, type CheckResult } from '../../explore/result.ts';
 import { hardExit } from '../../explore/exit-guard.ts';
 import { resultToJSON } from '../../trace/json.ts';
 import { count, renderViolation, seconds, type Style } from '../../trace/text.ts';
-import { runSwarm, type SwarmResult } from '../../swarm/swarm-run.ts';
+import { runSwarm, type SwarmOptions, type SwarmResult } from '../../swarm/swarm-run.ts';
+import { clusterSwarm } from '../../swarm/swarm-cluster.ts';
+import { addClusterOptions, clusterFlagsGiven, clusterTimeouts, type ClusterFlags } from '../cluster-check.ts';
 import type { SwarmJobReport } from '../../swarm/swarm-job.ts';
 import { searchThreads } from '../../workers/thread-count.ts';
 import { EXIT } from '../exit-codes.ts';
@@ -21,7 +23,7 @@ import { integerOption, positiveOption } from '../numbers.ts';
 import { checkOutputPaths } from '../output-paths.ts';
 import { echo } from '../../model/describe.ts';
 
-interface SwarmFlags {
+interface SwarmFlags extends ClusterFlags {
   param: string[];
   jobs: number;
   workers?: number;
@@ -60,11 +62,13 @@ function jobTable(jobs: readonly SwarmJobReport[], steps: number): string {
 }
 
 /** The whole report: the counterexample, the jobs, the coverage, the verdict. */
-export function renderSwarm(r: Exclude<SwarmResult, { status: 'error' }>, o: { jobs: number; threads: number; depth: number; maxStates: number }, style: Style): string {
+export function renderSwarm(r: Exclude<SwarmResult, { status: 'error' }>, o: { jobs: number; threads: number; nodes?: boolean; depth: number; maxStates: number }, style: Style): string {
   const parts: string[] = [];
   if (r.violation !== undefined) parts.push(renderViolation(r.violation, style, `(found by swarm job ${r.violation.job + 1}: a depth-first path, not necessarily the shortest)`), '');
   const steps = r.stepsListed ? r.coverage.length : 0;
+  const unstarted = o.jobs - r.jobs.length;
   parts.push(`Jobs (${r.engine} engine; depth bound ${count(o.depth)}; at most ${count(o.maxStates)} states a job; seed ${r.seed}, --seed ${r.seed} repeats the swarm):`, jobTable(r.jobs, steps));
+  if (unstarted > 0) parts.push(`  (${unstarted} more job${unstarted === 1 ? '' : 's'} not started: the swarm had stopped)`);
   const fired = r.coverage.filter((c) => c.fired > 0).length;
   if (r.stepsListed) parts.push(`Coverage: ${fired} of ${r.coverage.length} steps fired in some job${r.neverFired.length > 0 ? `; never fired (${r.neverFired.length}): ${r.neverFired.join(', ')}` : ''}`);
   else parts.push(`Coverage: ${fired} step labels fired (the model does not list its steps: steps that never fired are not known)`);
@@ -73,7 +77,8 @@ export function renderSwarm(r: Exclude<SwarmResult, { status: 'error' }>, o: { j
   parts.push(`${word}: ${r.model}: ${what}`);
   const states = r.jobs.reduce((a, j) => a + j.states, 0);
   const transitions = r.jobs.reduce((a, j) => a + j.transitions, 0);
-  parts.push(style.dim(`${r.jobs.length} job${r.jobs.length === 1 ? '' : 's'} on ${o.threads} thread${o.threads === 1 ? '' : 's'}, ${count(states)} states and ${count(transitions)} transitions in all, in ${seconds(r.elapsedMs)} s`));
+  const where = o.nodes ? 'the nodes of the cluster' : `${o.threads} thread${o.threads === 1 ? '' : 's'}`;
+  parts.push(style.dim(`${r.jobs.length} job${r.jobs.length === 1 ? '' : 's'} on ${where}, ${count(states)} states and ${count(transitions)} transitions in all, in ${seconds(r.elapsedMs)} s`));
   return parts.join('\n');
 }
 
@@ -108,6 +113,11 @@ export async function runSwarmCommand(spec: string, flags: SwarmFlags): Promise<
   } catch (e) {
     return reportError(e, debug);
   }
+  try {
+    swarmClusterFlags(flags);
+  } catch (e) {
+    return reportError(e, debug);
+  }
   const threads = searchThreads(flags.workers);
   if (threads.note !== undefined) process.stderr.write(err.dim(`mmcheck: ${threads.note}`) + '\n');
   const stop = new StopRequest();
@@ -123,7 +133,7 @@ export async function runSwarmCommand(spec: string, flags: SwarmFlags): Promise<
   if (liveness.length > 0) process.stderr.write(err.dim(`mmcheck: swarm checks safety only: ${liveness.join(', ')} (liveness) not checked; 'mmcheck check' checks it`) + '\n');
   let result: SwarmResult;
   try {
-    result = await runSwarm(model, { file, params }, {
+    const options: SwarmOptions = {
       jobs: flags.jobs,
       workers: threads.threads,
       depthBound: flags.depth,
@@ -132,7 +142,8 @@ export async function runSwarmCommand(spec: string, flags: SwarmFlags): Promise<
       engine: flags.engine as 'auto' | 'vector' | 'immutable',
       stop,
       onJob: (j) => process.stderr.write(err.dim(`job ${j.spec.index + 1}: ${j.end}, ${count(j.states)} states, depth ${j.maxDepth}, ${seconds(j.elapsedMs)} s`) + '\n'),
-    });
+    };
+    result = flags.cluster !== undefined ? await clusterSwarm(model, file, params, options, { url: flags.cluster, nodes: flags.nodes, ...clusterTimeouts(flags) }) : await runSwarm(model, { file, params }, options);
   } catch (e) {
     return reportError(e, debug);
   } finally {
@@ -141,7 +152,7 @@ export async function runSwarmCommand(spec: string, flags: SwarmFlags): Promise<
     process.off('SIGTERM', onSignal);
   }
   if (result.status === 'error') return reportError(new UsageError(result.message), debug);
-  process.stdout.write(renderSwarm(result, { jobs: flags.jobs, threads: threads.threads, depth: flags.depth, maxStates: flags.maxStates }, out) + '\n');
+  process.stdout.write(renderSwarm(result, { jobs: flags.jobs, threads: threads.threads, nodes: flags.cluster !== undefined, depth: flags.depth, maxStates: flags.maxStates }, out) + '\n');
   if (flags.json !== undefined) {
     try {
       writeFileSync(flags.json, JSON.stringify({ ...resultToJSON(asCheckResult(result, model, threads.threads), { model, params, source }), swarm: { seed: result.seed, jobs: result.jobs, coverage: result.coverage } }, null, 2) + '\n');
@@ -154,9 +165,14 @@ export async function runSwarmCommand(spec: string, flags: SwarmFlags): Promise<
 
 const collect = (v: string, prev: string[]) => [...prev, v];
 
+/** The cluster flags of a swarm (cluster-check.ts), and no --workers with --cluster. */
+function swarmClusterFlags(flags: SwarmFlags): void {
+  if (clusterFlagsGiven(flags) && flags.workers !== undefined) throw new UsageError('--cluster does not combine with --workers: the jobs run on the nodes, one at a time each');
+}
+
 /** Registers the command. */
 export function registerSwarm(program: Command, setExit: (code: number) => void): void {
-  program
+  const cmd = program
     .command('swarm')
     .description('swarm verification: many independent randomized depth-bounded searches, for state spaces too big to search whole')
     .argument('<model>', "a built-in model name (see 'mmcheck list') or a path to a .ts model file")
@@ -172,6 +188,6 @@ export function registerSwarm(program: Command, setExit: (code: number) => void)
     .option('--no-color', 'no ANSI colour even on a terminal')
     .option('--typecheck', 'type-check a .ts model file before loading it')
     .option('--no-typecheck', 'do not type-check the model file')
-    .option('--debug', 'print stack traces of errors')
-    .action(async (spec: string, flags: SwarmFlags) => setExit(await runSwarmCommand(spec, flags)));
+    .option('--debug', 'print stack traces of errors');
+  addClusterOptions(cmd).action(async (spec: string, flags: SwarmFlags) => setExit(await runSwarmCommand(spec, flags)));
 }
