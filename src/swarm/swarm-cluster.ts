@@ -40,9 +40,20 @@ export async function clusterSwarm(model: Model<unknown, unknown>, file: string,
   }
   const ship = await shipment(file);
   const run = randomBytes(6).toString('hex');
-  const nc: NatsConnection = await connectCluster(c.url, `mmcheck swarm ${process.pid}`);
   const seed = o.seed ?? randomInt(1, 2 ** 31 - 1);
   const reports: SwarmJobReport[] = [];
+  // Incomplete (exit 3) with the jobs done so far.
+  const cut = (reason: string): SwarmResult => {
+    reports.sort((a, b) => a.spec.index - b.spec.index);
+    const done = verdict(model, 'vector', seed, reports, o, performance.now() - t0, -1);
+    return done.status === 'error' ? done : { ...done, status: 'incomplete', reason };
+  };
+  let nc: NatsConnection;
+  try {
+    nc = await connectCluster(c.url, `mmcheck swarm ${process.pid}`);
+  } catch (e) {
+    return cut(errorText(e));
+  }
   let names: string[] = [];
   let end = 'ended';
   let watch: NodeWatch | undefined;
@@ -85,12 +96,6 @@ export async function clusterSwarm(model: Model<unknown, unknown>, file: string,
     reports.sort((a, b) => a.spec.index - b.spec.index);
     return verdict(model, 'vector', seed, reports, o, performance.now() - t0, winner);
   } catch (e) {
-    // Incomplete (exit 3) with the jobs done so far.
-    const cut = (reason: string): SwarmResult => {
-      reports.sort((a, b) => a.spec.index - b.spec.index);
-      const done = verdict(model, 'vector', seed, reports, o, performance.now() - t0, -1);
-      return done.status === 'error' ? done : { ...done, status: 'incomplete', reason };
-    };
     if (e instanceof TooFewNodesError) {
       end = 'ended: too few nodes joined';
       return cut(e.message);

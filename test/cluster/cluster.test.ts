@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../bench/cluster.ts';
 import { Cluster, mmcheck, natsServer } from './cluster-fixture.ts';
 
 if (!natsServer) console.warn('test/cluster: nats-server is not installed (Debian: apt-get install nats-server): the cluster tests are skipped');

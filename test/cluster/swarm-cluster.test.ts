@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '../../bench/cluster.ts';
 import { Cluster, mmcheck, natsServer } from './cluster-fixture.ts';
 
 if (!natsServer) console.warn('test/cluster: nats-server is not installed (Debian: apt-get install nats-server): the cluster swarm tests are skipped');
@@ -62,6 +63,13 @@ describe.skipIf(!natsServer)('swarm --cluster over NATS', () => {
     expect([a.code, a.err.trim()]).toEqual([2, 'mmcheck: error: --cluster does not combine with --workers: the jobs run on the nodes, one at a time each']);
     const b = await mmcheck(['swarm', 'kvm', '--nodes', '2']);
     expect([b.code, b.err.trim()]).toEqual([2, 'mmcheck: error: --nodes applies to --cluster runs only']);
+  }, 30_000);
+
+  it('no NATS server at the address: one line saying so, exit 3', async () => {
+    const port = await freePort();
+    const r = await mmcheck(['swarm', 'kvm', '--cluster', `nats://127.0.0.1:${port}`, '--no-typecheck']);
+    expect(r.code).toBe(3);
+    expect(r.out).toMatch(new RegExp(`^incomplete: kvm: cannot reach the NATS server at nats://127\\.0\\.0\\.1:${port}: `, 'm'));
   }, 30_000);
 
   // Last: it kills a node. Four jobs of kvm 2/2/5 take several seconds each.
