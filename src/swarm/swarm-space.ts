@@ -8,6 +8,7 @@
 // of a depth-first search are states it has seen.
 import { Successors, type Transitions, type VectorModel } from '../model/vector.ts';
 import type { Loaded } from '../search/loaded.ts';
+import { keyAfter } from '../search/expand-vectors.ts';
 
 /** A property broken by a state or a step. */
 export interface Broken {
@@ -125,7 +126,7 @@ function vectorSpace(L: Loaded): SwarmSpace<Int32Array> {
     key: fullKey,
     successors(v, hi, lo) {
       vm.successors(v, succ);
-      return new VectorKids(L, v, hi, lo, succ);
+      return new VectorKids(L, fullKey, v, hi, lo, succ);
     },
     brokenInvariant(v) {
       for (let q = 0; q < vm.invariantCount; q++) {
@@ -179,6 +180,8 @@ class VectorKids implements Kids<Int32Array> {
 
   constructor(
     private readonly L: Loaded,
+    /** The key of a vector computed whole (under symmetry: its representative's). */
+    private readonly fullKey: (v: Int32Array, out: Uint32Array) => void,
     private readonly v: Int32Array,
     private readonly hi: number,
     private readonly lo: number,
@@ -205,30 +208,8 @@ class VectorKids implements Kids<Int32Array> {
   }
 
   key(i: number, out: Uint32Array): void {
-    const vm = this.L.vector!;
-    const z = this.L.zobrist!;
-    if (vm.canonical !== undefined) {
-      const canon = new Int32Array(vm.width);
-      vm.canonical(this.state(i), canon);
-      return z.full(canon, out);
-    }
-    const T = this.ts[i];
-    const k = this.ks[i];
-    const v = this.v;
-    let kh = this.hi ^ T.fixedHi[k];
-    let kl = this.lo ^ T.fixedLo[k];
-    const loose = T.loose[k];
-    for (let j = 0; j < loose.length; j += 2) {
-      const s = loose[j];
-      const c = loose[j + 1];
-      const o = v[s];
-      if (o !== c) {
-        kh ^= z.hiOf(s, o) ^ z.hiOf(s, c);
-        kl ^= z.loOf(s, o) ^ z.loOf(s, c);
-      }
-    }
-    out[0] = kh;
-    out[1] = kl;
+    if (this.L.vector!.canonical !== undefined) return this.fullKey(this.state(i), out);
+    keyAfter(this.L.zobrist!, this.ts[i], this.ks[i], this.v, this.hi, this.lo, out);
   }
 
   broken(i: number): Broken | null {
