@@ -6,7 +6,10 @@ import { afterAll, onTestFinished } from 'vitest';
 import { threadModel, type Step, type ThreadSpec } from '../src/index.ts';
 import type { CheckResult } from '../src/explore/result.ts';
 import { renderViolation } from '../src/trace/text.ts';
-import { runSearch } from '../src/explore/engine.ts';
+import { runSearch, type EngineChoice, type RunOptions } from '../src/explore/engine.ts';
+import type { Piscina } from 'piscina';
+import { buildModel } from '../src/check.ts';
+import { importDefinition } from '../src/cli/load.ts';
 import type { Model } from '../src/model/model.ts';
 import { expect } from 'vitest';
 
@@ -87,4 +90,14 @@ export function scratchDir(prefix: string): string {
     afterAll(remove);
   }
   return dir;
+}
+
+/**
+ * A safety-only search of the model in `modelFile` built with `params`, on `workers` threads
+ * (beyond 1, on `pool`'s), every level shared with the threads (`minSharedLevel: 1`): how the
+ * storage, frontier-spill and checkpoint tests run one search each way they compare.
+ */
+export async function searchModelFile(pool: Piscina, modelFile: string, params: Record<string, unknown>, workers: number, options: RunOptions = {}, engine: EngineChoice = 'auto'): Promise<CheckResult> {
+  const def = await importDefinition(modelFile, modelFile);
+  return runSearch(buildModel(def, params), { liveness: false, ...options, workers, engine, pool: workers > 1 ? pool : undefined, minSharedLevel: 1, source: { file: modelFile, params } });
 }

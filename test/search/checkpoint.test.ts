@@ -10,10 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
-import { answerOf as answer } from '../helpers.ts';
-import { buildModel } from '../../src/check.ts';
-import { importDefinition } from '../../src/cli/load.ts';
-import { runSearch } from '../../src/explore/engine.ts';
+import { answerOf as answer, searchModelFile } from '../helpers.ts';
 import type { CheckResult } from '../../src/explore/result.ts';
 import type { SearchOptions } from '../../src/explore/search-options.ts';
 import { createWorkerPool } from '../../src/workers/pool.ts';
@@ -42,9 +39,7 @@ const newDir = () => join(root, `ck-${++dirs}`);
 type Engine = 'auto' | 'immutable' | 'vector';
 
 async function search(modelFile: string, params: Record<string, unknown>, workers: number, options: SearchOptions = {}, engine: Engine = 'auto'): Promise<CheckResult> {
-  const def = await importDefinition(modelFile, modelFile);
-  const m = buildModel(def, params);
-  return runSearch(m, { liveness: false, ...options, workers, engine, pool: workers > 1 ? pool : undefined, minSharedLevel: 1, source: { file: modelFile, params } });
+  return searchModelFile(pool, modelFile, params, workers, options, engine);
 }
 
 /** Stops a search at the end of level `depth` with a checkpoint; returns its directory and result. */

@@ -10,10 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
-import { answerOf as answer } from '../helpers.ts';
-import { buildModel } from '../../src/check.ts';
-import { importDefinition } from '../../src/cli/load.ts';
-import { runSearch } from '../../src/explore/engine.ts';
+import { answerOf as answer, searchModelFile } from '../helpers.ts';
 import type { SearchOptions } from '../../src/explore/search-options.ts';
 import { createWorkerPool } from '../../src/workers/pool.ts';
 import { FrontierFile, compactLevel, levelBlocks } from '../../src/search/frontier-file.ts';
@@ -36,8 +33,7 @@ afterAll(async () => {
 });
 
 async function search(modelFile: string, params: Record<string, unknown>, workers: number, options: SearchOptions, engine: 'auto' | 'immutable' = 'auto') {
-  const def = await importDefinition(modelFile, modelFile);
-  return runSearch(buildModel(def, params), { liveness: false, ...options, workers, engine, pool: workers > 1 ? pool : undefined, minSharedLevel: 1, source: { file: modelFile, params } });
+  return searchModelFile(pool, modelFile, params, workers, options, engine);
 }
 
 /** Thread counts, engines and where the seen set is, each way the sliced search is checked. */

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Piscina } from 'piscina';
-import { answerOf as answer } from '../helpers.ts';
+import { answerOf as answer, searchModelFile } from '../helpers.ts';
 import { buildModel } from '../../src/check.ts';
 import { importDefinition } from '../../src/cli/load.ts';
 import { runSearch } from '../../src/explore/engine.ts';
@@ -40,9 +40,7 @@ afterAll(async () => {
 });
 
 async function search(modelFile: string, params: Record<string, unknown>, workers: number, options: SearchOptions & { storage?: StorageChoice }, engine: 'auto' | 'immutable' = 'auto') {
-  const def = await importDefinition(modelFile, modelFile);
-  const m = buildModel(def, params);
-  return runSearch(m, { ...SAFETY, ...options, workers, engine, pool: workers > 1 ? pool : undefined, minSharedLevel: 1, source: { file: modelFile, params } });
+  return searchModelFile(pool, modelFile, params, workers, options, engine);
 }
 
 /** The in-memory answer on one thread, after checking the disk-backed search gives it on 1 and 2 threads, on both engines. */
