@@ -11,9 +11,10 @@
 // offset), padding to 8 bytes, the sections (typed arrays, little-endian, each at an offset
 // that is a multiple of 8), and the SHA-256 (32 bytes) of all that precedes it.
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CompactLevel } from './frontier-file.ts';
+import { readAll, writeAll } from './file-io.ts';
 
 /** The format this build writes; it reads this one and older ones it knows. */
 export const CHECKPOINT_FORMAT = 1;
@@ -122,8 +123,7 @@ function sectionsOf(c: CheckpointContent): { name: string; type: SectionType; le
 /** Writes `buf` whole at the file's end, hashing it. */
 function put(fd: number, hash: Hash, buf: Uint8Array): void {
   hash.update(buf);
-  let done = 0;
-  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done);
+  writeAll(fd, buf);
 }
 
 /**
@@ -189,12 +189,7 @@ export function writeCheckpoint(dir: string, content: CheckpointContent): number
 
 /** Reads `length` bytes at `position` of the file. */
 function readAt(fd: number, buf: Uint8Array, position: number): void {
-  let got = 0;
-  while (got < buf.length) {
-    const n = readSync(fd, buf, got, buf.length - got, position + got);
-    if (n === 0) throw new CheckpointError('truncated');
-    got += n;
-  }
+  readAll(fd, buf, position, () => new CheckpointError('truncated'));
 }
 
 /**

@@ -3,8 +3,9 @@
 // kept in memory as its index — TLC's DiskFPSet. A flush merges the table's keys (sorted)
 // into a new file; a level's new states are looked up in one pass, each chunk that holds
 // one of them read once.
-import { closeSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { readAll, writeAll } from './file-io.ts';
 
 /** Keys per chunk of the file (8 bytes a key: 512 KiB a chunk). */
 const CHUNK_KEYS = 65536;
@@ -101,8 +102,7 @@ export class DiskSeenSet {
   private readChunk(c: number): number {
     const n = Math.min(CHUNK_KEYS, this.size - c * CHUNK_KEYS);
     const want = n * 8;
-    let got = 0;
-    while (got < want) got += readSync(this.fd, this.chunkBytes, got, want - got, c * CHUNK_KEYS * 8 + got);
+    readAll(this.fd, this.chunkBytes.subarray(0, want), c * CHUNK_KEYS * 8, () => new Error('internal error: the seen set\'s file ended early'));
     return n;
   }
 
@@ -130,7 +130,7 @@ export class DiskSeenSet {
       lastH = h;
       outN++;
       if (++bufN === CHUNK_KEYS) {
-        writeSync(out, bufBytes, 0, bufN * 8);
+        writeAll(out, bufBytes.subarray(0, bufN * 8));
         bufN = 0;
       }
     };
@@ -168,7 +168,7 @@ export class DiskSeenSet {
         fileN = fileChunk * CHUNK_KEYS < this.size ? this.readChunk(fileChunk) : 0;
       }
     }
-    if (bufN > 0) writeSync(out, bufBytes, 0, bufN * 8);
+    if (bufN > 0) writeAll(out, bufBytes.subarray(0, bufN * 8));
     closeSync(out);
     const peak = this.size * 8 + outN * 8;
     if (this.fd >= 0) {

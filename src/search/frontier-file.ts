@@ -2,11 +2,12 @@
 // and encoding) — what a checkpoint keeps and what a level spilled to disk holds — made from
 // a level's blocks and made back into blocks; and the file a spilled level is appended to
 // and read back from in slices of consecutive positions (TLC's DiskStateQueue).
-import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { blockSize, blockViews } from './blocks.ts';
 import type { CandidateBlock } from './protocol.ts';
 import { ByteSink, type StateCodec } from '../state/codec.ts';
+import { readAll, writeAll } from './file-io.ts';
 
 /** States of a level, in order. */
 export interface CompactLevel {
@@ -139,8 +140,8 @@ export class FrontierFile {
       rec[RECORD * i + 3] = f.actions[i];
       rec[RECORD * i + 4] = f.offsets[i + 1] - f.offsets[i];
     }
-    write(this.fds[0], new Uint8Array(rec.buffer), this.recordsBytes());
-    write(this.fds[1], f.bytes.subarray(0, f.offsets[f.count]), this.bytes - this.recordsBytes());
+    writeAll(this.fds[0], new Uint8Array(rec.buffer), this.recordsBytes());
+    writeAll(this.fds[1], f.bytes.subarray(0, f.offsets[f.count]), this.bytes - this.recordsBytes());
     this.count += f.count;
     this.bytes += rec.byteLength + f.offsets[f.count];
   }
@@ -188,16 +189,6 @@ export class FrontierFile {
   }
 }
 
-function write(fd: number, buf: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, position + done);
-}
-
 function read(fd: number, buf: Uint8Array, position: number): void {
-  let got = 0;
-  while (got < buf.length) {
-    const n = readSync(fd, buf, got, buf.length - got, position + got);
-    if (n === 0) throw new Error('internal error: a frontier file ended early');
-    got += n;
-  }
+  readAll(fd, buf, position, () => new Error('internal error: a frontier file ended early'));
 }

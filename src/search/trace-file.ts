@@ -1,8 +1,9 @@
 // The trace arrays of a search that keeps them on disk (--storage disk): each level's
 // parent/action array appended to one file, read back an element at a time when a
 // counterexample is rebuilt (a few reads per step of the trace).
-import { closeSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { readAll, writeAll } from './file-io.ts';
 
 /** Where a level's array went: its offset in the file and its length in elements. */
 export interface SpilledArray {
@@ -27,8 +28,7 @@ export class TraceFile {
   append(a: Uint32Array | Uint16Array): SpilledArray {
     const offset = this.bytes;
     const raw = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-    let done = 0;
-    while (done < raw.length) done += writeSync(this.fd, raw, done, raw.length - done, offset + done);
+    writeAll(this.fd, raw, offset);
     this.bytes = offset + ((raw.length + 3) & ~3);
     return { offset, length: a.length };
   }
@@ -60,8 +60,7 @@ export class TraceFile {
   }
 
   private readInto(raw: Uint8Array, offset: number): void {
-    let got = 0;
-    while (got < raw.length) got += readSync(this.fd, raw, got, raw.length - got, offset + got);
+    readAll(this.fd, raw, offset, () => new Error('internal error: a trace file ended early'));
   }
 
   /** Closes and removes the file. */
