@@ -74,11 +74,11 @@ interface Run {
  * done: the search, and its watchdog, are under way) or `when` ms have passed, sends
  * `signals` 100 ms apart.
  */
-function runAndSignal(args: string[], signals: NodeJS.Signals[] = [], when: RegExp | number = /^level \d+:/m): Promise<Run> {
+function runAndSignal(args: string[], signals: NodeJS.Signals[] = [], when: RegExp | number = /^level \d+:/m, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve) => {
     const t0 = performance.now();
     let tSignal = 0;
-    const child = spawn(process.execPath, ['bin/mmcheck.js', ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', MMCHECK_TRACE_LEVELS: '1' } });
+    const child = spawn(process.execPath, ['bin/mmcheck.js', ...args], { cwd: root, env: { ...process.env, NO_COLOR: '1', MMCHECK_TRACE_LEVELS: '1', ...env } });
     let out = '';
     let err = '';
     const send = () => {
@@ -126,7 +126,10 @@ describe('--time-limit acts within a second or two, inside a level and inside a 
 
   it('a step that loops forever in a worker thread: named as that thread, exit 3', async () => {
     // The main thread expands its share of the level and waits: it is free, the worker is not.
-    const r = await runAndSignal(['check', 'test/fixtures/limits/forever.ts', '-p', 'at=13', '-p', 'where=worker', '--workers', '2', '--time-limit', '3']);
+    // The level must be shared: with MMCHECK_WAIT_FOR_POOL the pool starts at once and levels
+    // wait for its thread (without it, a worker still loading — the bundle's first build on a
+    // fresh machine — left level 13 to the main thread alone, and no worker met the step).
+    const r = await runAndSignal(['check', 'test/fixtures/limits/forever.ts', '-p', 'at=13', '-p', 'where=worker', '--workers', '2', '--time-limit', '3'], [], /^level \d+:/m, { MMCHECK_WAIT_FOR_POOL: '1' });
     expect(r.code).toBe(3);
     expect(r.out).toMatch(/^incomplete: forever: time limit of 3\.0 s reached; a step did not return within 1\.\d s of the stop: model 'forever', thread 'writer', step 'append' \(its effect\), in worker thread \d+; /m);
     expect(elapsed(r.out)).toBeLessThan(5);
